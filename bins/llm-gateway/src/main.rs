@@ -1,0 +1,114 @@
+//! `llm-gateway`: the gateway server. A thin main: command line, configuration, the optional
+//! offline demo upstream, then `gateway-app` until SIGTERM/SIGINT.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use gateway_app::config::{DemoUpstream, LogFormat, add_demo_provider};
+use gateway_app::{AppState, Config, Server, shutdown_signal};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "llm-gateway",
+    version,
+    about = "LLM Secure Gateway: a secure, fast gateway in front of LLM providers"
+)]
+struct Cli {
+    /// Configuration file (TOML). Without one, defaults apply and providers are enabled from
+    /// their API-key environment variables.
+    #[arg(short, long, env = "GATEWAY_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 127.0.0.1:8080 (overrides server.listen).
+    #[arg(long, env = "GATEWAY_LISTEN")]
+    listen: Option<std::net::SocketAddr>,
+    /// Add an offline demo provider (a local mock) serving the model `demo`.
+    #[arg(long)]
+    demo: bool,
+    /// Validate the configuration, print every problem, and exit.
+    #[arg(long)]
+    check_config: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match &cli.config {
+        Some(path) => Config::load(path),
+        None => Config::from_environment(),
+    };
+    let mut config = match config {
+        Ok(config) => config,
+        Err(errors) => {
+            eprintln!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    if cli.check_config {
+        println!(
+            "configuration OK: {} provider(s), {} model(s)",
+            config.providers.len(),
+            config.models.len()
+        );
+        return ExitCode::SUCCESS;
+    }
+    if let Some(listen) = cli.listen {
+        config.server.listen = listen;
+    }
+    let format = match config.logging.format {
+        LogFormat::Text => gateway_telemetry::logging::Format::Text,
+        LogFormat::Json => gateway_telemetry::logging::Format::Json,
+    };
+    gateway_telemetry::logging::init(format, &config.logging.level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(config, cli.demo)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "gateway stopped");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(mut config: Config, demo: bool) -> Result<(), gateway_app::AppError> {
+    // The demo upstream lives as long as the server; it only ever listens on 127.0.0.1.
+    let _demo_mock = if demo {
+        let mock = gateway_testkit::MockServer::start()
+            .await
+            .map_err(|e| gateway_app::AppError::Startup(format!("demo upstream: {e}")))?;
+        add_demo_provider(
+            &mut config,
+            &DemoUpstream {
+                base_url: mock.base_url(),
+            },
+        );
+        Some(mock)
+    } else {
+        None
+    };
+    let state = AppState::build(&config)?;
+    let server = Server::bind(&config.server).await?;
+    let addr = server.local_addr()?;
+    let scheme = if server.is_tls() { "https" } else { "http" };
+    let live: Vec<&str> = state.providers.iter().map(String::as_str).collect();
+    if live.is_empty() {
+        tracing::warn!(
+            "no provider is configured: set OPENAI_API_KEY (or another key), pass --config, or try --demo"
+        );
+    }
+    tracing::info!(%addr, providers = ?live, models = config.models.len(), "gateway started");
+    println!("listening on {scheme}://{addr}");
+    let drained = server.run(state, shutdown_signal()).await;
+    tracing::info!(drained, "gateway stopped");
+    Ok(())
+}

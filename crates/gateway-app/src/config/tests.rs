@@ -1,0 +1,91 @@
+use super::*;
+
+fn load(text: &str) -> Result<Config, ConfigErrors> {
+    let lookup = |name: &str| (name == "UPSTREAM_KEY").then(|| "sk-up".to_owned());
+    Config::from_toml_str(text, &lookup, std::iter::empty())
+}
+
+#[test]
+fn empty_config_is_valid_with_defaults() {
+    let c = load("").unwrap();
+    assert_eq!(c.server.listen.to_string(), "127.0.0.1:8080");
+    assert!(c.providers.is_empty());
+}
+
+#[test]
+fn full_config_parses() {
+    let c = load(
+        r#"
+        [server]
+        listen = "127.0.0.1:9000"
+        max_body_bytes = 1024
+        [providers.up]
+        kind = "openai"
+        base_url = "http://127.0.0.1:1/v1"
+        api_key = "${UPSTREAM_KEY}"
+        [models.fast]
+        provider = "up"
+        upstream_model = "gpt-4o-mini"
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        c.providers["up"].api_key.as_ref().unwrap().expose(),
+        "sk-up"
+    );
+    assert_eq!(c.models["fast"].upstream_model, "gpt-4o-mini");
+}
+
+#[test]
+fn every_problem_is_reported_with_its_path() {
+    let err = load(
+        r#"
+        [server]
+        listen = "not an address"
+        [logging]
+        colour = true
+        [providers.up]
+        kind = "openai"
+        base_url = "ftp://x"
+        api_key = "${MISSING_KEY}"
+        [providers.weird]
+        kind = "carrier-pigeon"
+        base_url = "http://x"
+        [models.fast]
+        provider = "nope"
+        upstream_model = ""
+        [extra]
+        "#,
+    )
+    .unwrap_err();
+    let paths: Vec<&str> = err.0.iter().map(|p| p.path.as_str()).collect();
+    for expected in [
+        "server",
+        "logging",
+        "providers.up.api_key",
+        "providers.weird",
+        "providers.up.base_url",
+        "models.fast.provider",
+        "models.fast.upstream_model",
+        "extra",
+    ] {
+        assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
+    }
+}
+
+#[test]
+fn secrets_do_not_print() {
+    let c = load("[providers.up]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\napi_key = \"${UPSTREAM_KEY}\"").unwrap();
+    assert!(!format!("{c:?}").contains("sk-up"));
+}
+
+#[test]
+fn env_providers_are_enabled_by_key() {
+    let mut c = Config::default();
+    providers_from_env(&mut c, &|name| {
+        (name == "GROQ_API_KEY").then(|| "gsk".to_owned())
+    });
+    assert!(c.providers.contains_key("groq"));
+    assert!(!c.providers.contains_key("openai"));
+    assert_eq!(c.models["llama-3.1-8b-instant"].provider, "groq");
+}

@@ -1,0 +1,65 @@
+//! Response body type and bounded request-body reading.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Incoming;
+use serde::de::DeserializeOwned;
+
+use gateway_core::GatewayError;
+
+/// Every response body: a full buffer or an event stream.
+pub type Body = UnsyncBoxBody<Bytes, Infallible>;
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed_unsync()
+}
+
+/// Read the request body, at most `limit` bytes (413 beyond) within `timeout` (408 beyond).
+pub async fn read_limited(
+    body: Incoming,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Bytes, GatewayError> {
+    let limited = Limited::new(body, limit);
+    match tokio::time::timeout(timeout, limited.collect()).await {
+        Err(_) => Err(GatewayError::InvalidRequest {
+            message: format!(
+                "The request body was not received within {} seconds.",
+                timeout.as_secs()
+            ),
+            param: None,
+            code: Some("request_timeout"),
+        }),
+        Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(GatewayError::PayloadTooLarge { limit })
+        }
+        Ok(Err(_)) => Err(GatewayError::invalid("The request body could not be read.")),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// Parse a JSON body into `T`, with a message that says what is wrong and where.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, GatewayError> {
+    if bytes.is_empty() {
+        return Err(GatewayError::invalid(
+            "The request body is empty; send a JSON object.",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "is not valid JSON"
+            }
+            _ => "does not match the expected schema",
+        };
+        GatewayError::InvalidRequest {
+            message: format!("The request body {what}: {e}."),
+            param: None,
+            code: Some("invalid_json"),
+        }
+    })
+}

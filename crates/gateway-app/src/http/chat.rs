@@ -1,0 +1,150 @@
+//! `POST /v1/chat/completions` (JSON and SSE) and `POST /v1/embeddings`.
+
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use gateway_core::phases::admission::LimitSnapshot;
+use gateway_core::phases::route::ServedBy;
+use gateway_core::types::EmbeddingsRequest;
+use gateway_core::{ChatRequest, Endpoint, GatewayError, RequestContext};
+
+use super::body::{Body, full, parse_json, read_limited};
+use super::extract_token;
+use super::sse::SseBody;
+use crate::state::AppState;
+
+/// Authenticate, then read and decode the body: a caller without credentials never gets its
+/// body read.
+async fn prepare<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    req: Request<Incoming>,
+    request_id: &str,
+    endpoint: Endpoint,
+) -> Result<(RequestContext, T), GatewayError> {
+    let principal = state
+        .gateway
+        .authenticate(extract_token(req.headers()))
+        .await?;
+    let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
+    let decoded = parse_json(&bytes)?;
+    Ok((
+        RequestContext::new(request_id, principal, endpoint),
+        decoded,
+    ))
+}
+
+pub async fn chat_completions(
+    state: &AppState,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Body>, GatewayError> {
+    let (ctx, chat): (RequestContext, ChatRequest) =
+        prepare(state, req, request_id, Endpoint::ChatCompletions).await?;
+    if chat.stream {
+        let outcome = state.gateway.chat_stream(&ctx, chat).await?;
+        let mut resp = Response::new(SseBody::new(outcome.stream).boxed_unsync());
+        let headers = resp.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/event-stream"),
+        );
+        headers.insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        gateway_headers(headers, &outcome.served_by, &outcome.limits);
+        return Ok(resp);
+    }
+    let outcome =
+        match tokio::time::timeout(state.request_timeout, state.gateway.chat(&ctx, chat)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(GatewayError::UpstreamTimeout {
+                    provider: "the upstream".to_owned(),
+                });
+            }
+        };
+    let bytes =
+        serde_json::to_vec(&outcome.response).map_err(|e| GatewayError::Internal(e.to_string()))?;
+    let mut resp = Response::new(full(bytes));
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    gateway_headers(headers, &outcome.served_by, &outcome.limits);
+    Ok(resp)
+}
+
+pub async fn embeddings(
+    state: &AppState,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Body>, GatewayError> {
+    let (ctx, emb): (RequestContext, EmbeddingsRequest) =
+        prepare(state, req, request_id, Endpoint::Embeddings).await?;
+    let outcome = match tokio::time::timeout(
+        state.request_timeout,
+        state.gateway.embeddings(&ctx, emb),
+    )
+    .await
+    {
+        Ok(result) => result?,
+        Err(_) => {
+            return Err(GatewayError::UpstreamTimeout {
+                provider: "the upstream".to_owned(),
+            });
+        }
+    };
+    let bytes =
+        serde_json::to_vec(&outcome.response).map_err(|e| GatewayError::Internal(e.to_string()))?;
+    let mut resp = Response::new(full(bytes));
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    gateway_headers(headers, &outcome.served_by, &LimitSnapshot::default());
+    Ok(resp)
+}
+
+/// `x-gateway-*` routing headers and OpenAI-named `x-ratelimit-*` headers.
+fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &LimitSnapshot) {
+    for (name, value) in [
+        ("x-gateway-provider", &*served_by.provider),
+        ("x-gateway-model", &*served_by.upstream_model),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    headers.insert("x-gateway-attempts", HeaderValue::from(served_by.attempts));
+    if let Some(region) = served_by
+        .region
+        .as_deref()
+        .and_then(|r| HeaderValue::from_str(r).ok())
+    {
+        headers.insert("x-gateway-region", region);
+    }
+    let numbers = [
+        ("x-ratelimit-limit-requests", limits.limit_requests),
+        ("x-ratelimit-remaining-requests", limits.remaining_requests),
+        ("x-ratelimit-limit-tokens", limits.limit_tokens),
+        ("x-ratelimit-remaining-tokens", limits.remaining_tokens),
+    ];
+    for (name, value) in numbers {
+        if let Some(v) = value {
+            headers.insert(name, HeaderValue::from(v));
+        }
+    }
+    for (name, secs) in [
+        ("x-ratelimit-reset-requests", limits.reset_requests_secs),
+        ("x-ratelimit-reset-tokens", limits.reset_tokens_secs),
+    ] {
+        if let Some(v) = secs.and_then(|s| HeaderValue::from_str(&format!("{s:.3}s")).ok()) {
+            headers.insert(name, v);
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! The one place where errors become HTTP responses (and are logged, once).
+
+use http::{HeaderValue, Response, StatusCode};
+use serde_json::json;
+
+use gateway_core::{ErrorClass, GatewayError};
+
+use super::body::{Body, full};
+
+/// The OpenAI-style JSON body of an error.
+pub fn error_json(err: &GatewayError) -> serde_json::Value {
+    json!({
+        "error": {
+            "message": err.to_string(),
+            "type": err.error_type(),
+            "code": err.code(),
+            "param": err.param(),
+        }
+    })
+}
+
+/// Render `err` as a response, logging it at a level that matches whose fault it is.
+pub fn error_response(err: &GatewayError, request_id: &str) -> Response<Body> {
+    match err.class() {
+        ErrorClass::Internal => {
+            tracing::error!(request_id, status = err.status(), error = %err, "request failed")
+        }
+        ErrorClass::Upstream { .. } => {
+            tracing::warn!(request_id, status = err.status(), error = %err, "upstream failed")
+        }
+        ErrorClass::Client => {
+            tracing::debug!(request_id, status = err.status(), error = %err, "request rejected")
+        }
+    }
+    let body = serde_json::to_vec(&error_json(err)).unwrap_or_default();
+    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = Response::new(full(body));
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(after) = err.retry_after() {
+        let secs = after.as_secs_f64().ceil().max(1.0) as u64;
+        headers.insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
+        headers.insert(
+            "retry-after-ms",
+            HeaderValue::from(after.as_millis().max(1) as u64),
+        );
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        headers.insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer"),
+        );
+    }
+    resp
+}

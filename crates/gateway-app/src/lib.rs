@@ -1,0 +1,19 @@
+//! `gateway-app`: composition of the gateway.
+//!
+//! It owns the typed [`config::Config`] (load, `${VAR}` interpolation, `GATEWAY__*` overrides,
+//! validation with dotted paths), assembles the pipeline from it in one place
+//! ([`state::AppState::build`]), and runs the HTTP edge ([`server::Server`]: hyper 1.x,
+//! HTTP/1.1 + HTTP/2, optional rustls TLS, limits, graceful shutdown) whose handlers decode
+//! inbound dialects and render every error in one place ([`http::error`]). It is the only crate
+//! that depends on all the phase crates; binaries depend on it.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod server;
+pub mod state;
+
+pub use config::Config;
+pub use error::AppError;
+pub use server::{Server, shutdown_signal};
+pub use state::AppState;

@@ -1,0 +1,169 @@
+//! The listener: accept loop, optional TLS, HTTP/1.1 and HTTP/2 with limits and timeouts, and
+//! graceful shutdown (stop accepting, let in-flight requests and streams finish up to a
+//! deadline, then return).
+
+mod tls;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::ServerConfig;
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub use tls::load_tls;
+
+/// A bound listener, ready to serve.
+pub struct Server {
+    listener: TcpListener,
+    tls: Option<TlsAcceptor>,
+    builder: auto::Builder<TokioExecutor>,
+    handshake_timeout: Duration,
+    grace: Duration,
+}
+
+impl Server {
+    /// Bind `config.listen` (port 0 picks a free port) and prepare TLS if configured.
+    pub async fn bind(config: &ServerConfig) -> Result<Server, AppError> {
+        let tls = config.tls.as_ref().map(load_tls).transpose()?;
+        let listener = TcpListener::bind(config.listen).await?;
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(config.header_timeout_secs))
+            .max_buf_size(config.max_header_bytes.max(8192))
+            .keep_alive(true);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_header_list_size(config.max_header_bytes as u32)
+            .keep_alive_interval(Some(Duration::from_secs(30)));
+        Ok(Server {
+            listener,
+            tls,
+            builder,
+            handshake_timeout: Duration::from_secs(config.header_timeout_secs),
+            grace: Duration::from_secs(config.shutdown_grace_secs),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
+    /// Serve until `shutdown` resolves, then drain. Returns whether the drain finished in time.
+    pub async fn run(self, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> bool {
+        let graceful = GracefulShutdown::new();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => break,
+                accepted = self.listener.accept() => {
+                    let (stream, _) = match accepted {
+                        Ok(conn) => conn,
+                        Err(e) => {
+                            // EMFILE and friends: back off briefly instead of spinning.
+                            tracing::warn!(error = %e, "accept failed");
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        }
+                    };
+                    let _ = stream.set_nodelay(true);
+                    self.serve_connection(stream, state.clone(), &graceful);
+                }
+            }
+        }
+        drop(self.listener);
+        tracing::info!(
+            grace_secs = self.grace.as_secs(),
+            "shutting down: draining in-flight requests"
+        );
+        match tokio::time::timeout(self.grace, graceful.shutdown()).await {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::warn!("shutdown deadline reached with requests still in flight");
+                false
+            }
+        }
+    }
+
+    fn serve_connection(
+        &self,
+        stream: tokio::net::TcpStream,
+        state: Arc<AppState>,
+        graceful: &GracefulShutdown,
+    ) {
+        let service = service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(crate::http::handle(state, req).await) }
+        });
+        let builder = self.builder.clone();
+        match &self.tls {
+            None => {
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), service)
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let timeout = self.handshake_timeout;
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => return tracing::debug!(error = %e, "TLS handshake failed"),
+                        Err(_) => return tracing::debug!("TLS handshake timed out"),
+                    };
+                    let conn = builder
+                        .serve_connection(TokioIo::new(tls), service)
+                        .into_owned();
+                    if let Err(e) = watcher.watch(conn).await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,43 @@
+//! TLS from PEM files, with ALPN for HTTP/2 and HTTP/1.1.
+
+use std::sync::Arc;
+
+use rustls::ServerConfig as RustlsConfig;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::TlsConfig;
+use crate::error::AppError;
+
+pub fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, AppError> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&config.cert_file)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| {
+            AppError::Tls(format!(
+                "cannot read certificates from {}: {e}",
+                config.cert_file.display()
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(AppError::Tls(format!(
+            "no certificate in {}",
+            config.cert_file.display()
+        )));
+    }
+    let key = PrivateKeyDer::from_pem_file(&config.key_file).map_err(|e| {
+        AppError::Tls(format!(
+            "cannot read private key from {}: {e}",
+            config.key_file.display()
+        ))
+    })?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut tls = RustlsConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| AppError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| AppError::Tls(format!("certificate and key do not form a valid pair: {e}")))?;
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(tls)))
+}

@@ -1,0 +1,214 @@
+//! The error table: every kind of bad input or upstream failure gets the right status and an
+//! OpenAI-style body that says what is wrong, without leaking upstream secrets.
+
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use http::Method;
+
+struct Case {
+    name: &'static str,
+    method: Method,
+    path: &'static str,
+    body: String,
+    status: u16,
+    error_type: &'static str,
+    message_contains: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    body: impl Into<String>,
+    status: u16,
+    error_type: &'static str,
+    message_contains: &'static str,
+) -> Case {
+    Case {
+        name,
+        method: Method::POST,
+        path: "/v1/chat/completions",
+        body: body.into(),
+        status,
+        error_type,
+        message_contains,
+    }
+}
+
+#[tokio::test]
+async fn error_table() {
+    let gw = TestGateway::start_with("max_body_bytes = 2048").await;
+    let cases = vec![
+        case(
+            "malformed json",
+            r#"{"model": "gpt-test", "messages": ["#,
+            400,
+            "invalid_request_error",
+            "not valid JSON",
+        ),
+        case("empty body", "", 400, "invalid_request_error", "empty"),
+        case(
+            "wrong type",
+            r#"{"model": 5, "messages": []}"#,
+            400,
+            "invalid_request_error",
+            "invalid type",
+        ),
+        case(
+            "missing messages",
+            r#"{"model": "gpt-test"}"#,
+            400,
+            "invalid_request_error",
+            "messages",
+        ),
+        case(
+            "empty messages",
+            r#"{"model": "gpt-test", "messages": []}"#,
+            400,
+            "invalid_request_error",
+            "at least one message",
+        ),
+        case(
+            "unknown role",
+            r#"{"model": "gpt-test", "messages": [{"role": "robot", "content": "hi"}]}"#,
+            400,
+            "invalid_request_error",
+            "robot",
+        ),
+        case(
+            "temperature out of range",
+            r#"{"model": "gpt-test", "temperature": 3, "messages": [{"role": "user", "content": "hi"}]}"#,
+            400,
+            "invalid_request_error",
+            "temperature",
+        ),
+        case(
+            "unknown model",
+            chat_body("no-such-model", false),
+            404,
+            "invalid_request_error",
+            "no-such-model",
+        ),
+        case(
+            "oversized body",
+            format!(
+                r#"{{"model": "gpt-test", "messages": [{{"role": "user", "content": "{}"}}]}}"#,
+                "x".repeat(4096)
+            ),
+            413,
+            "invalid_request_error",
+            "2048",
+        ),
+        case(
+            "upstream 429",
+            chat_body("upstream-429", false),
+            429,
+            "rate_limit_error",
+            "rate limiting",
+        ),
+        case(
+            "upstream 500",
+            chat_body("upstream-500", false),
+            502,
+            "upstream_error",
+            "status 500",
+        ),
+        case(
+            "upstream 400",
+            chat_body("upstream-400", false),
+            400,
+            "invalid_request_error",
+            "temperature",
+        ),
+        case(
+            "upstream rejects our key",
+            chat_body("upstream-401", false),
+            502,
+            "upstream_error",
+            "credentials",
+        ),
+        case(
+            "upstream malformed",
+            chat_body("upstream-malformed", false),
+            502,
+            "upstream_error",
+            "could not read",
+        ),
+        case(
+            "upstream timeout",
+            chat_body("upstream-slow", false),
+            504,
+            "timeout_error",
+            "did not answer in time",
+        ),
+        Case {
+            name: "unknown path",
+            method: Method::POST,
+            path: "/v1/nothing",
+            body: String::new(),
+            status: 404,
+            error_type: "invalid_request_error",
+            message_contains: "/v1/nothing",
+        },
+        Case {
+            name: "wrong method",
+            method: Method::GET,
+            path: "/v1/chat/completions",
+            body: String::new(),
+            status: 405,
+            error_type: "invalid_request_error",
+            message_contains: "GET",
+        },
+    ];
+    for c in cases {
+        let reply = send(
+            c.method,
+            &gw.url(c.path),
+            c.body,
+            &[("content-type", "application/json")],
+        )
+        .await;
+        assert_eq!(
+            reply.status.as_u16(),
+            c.status,
+            "{}: {:?}",
+            c.name,
+            reply.body
+        );
+        let body = reply.json();
+        let error = &body["error"];
+        assert_eq!(error["type"], c.error_type, "{}: {body}", c.name);
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(c.message_contains),
+            "{}: message {message:?}",
+            c.name
+        );
+        let raw = String::from_utf8_lossy(&reply.body);
+        assert!(
+            !raw.contains("sk-upstream-secret") && !raw.contains("sk-upstr"),
+            "{}: leaked {raw}",
+            c.name
+        );
+        assert!(reply.headers.contains_key("x-request-id"), "{}", c.name);
+        if c.status == 429 {
+            assert_eq!(reply.headers["retry-after"], "1", "{}", c.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_headers_are_rejected() {
+    let gw = TestGateway::start().await;
+    let big = "x".repeat(64 * 1024);
+    let reply = send(
+        Method::GET,
+        &gw.url("/health"),
+        "",
+        &[("x-big", big.as_str())],
+    )
+    .await;
+    assert_eq!(reply.status.as_u16(), 431);
+}

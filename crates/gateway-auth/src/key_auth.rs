@@ -1,0 +1,283 @@
+//! [`KeyAuthenticator`]: gateway API keys, verified against the store through an in-process
+//! cache so the hot path does not wait on the store.
+//!
+//! Freshness bound: an entry is trusted for at most `key_cache_ttl` after the store read that
+//! produced it began. Revoking or disabling a key (or its tenant) therefore takes effect on
+//! every instance within `key_cache_ttl`, and at once on the instance that made the change
+//! (it invalidates its own cache, see [`crate::KeyManager`]). Hot keys never wait: past half
+//! their TTL an entry is refreshed in the background while it keeps serving.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use gateway_core::phases::auth::Authenticator;
+use gateway_core::store::{KeyStore, TenantStore, unix_millis};
+use gateway_core::{AuthMethod, GatewayError, Principal, TenantId};
+
+use crate::apikey::{ApiKeys, KeyHash};
+use crate::cache::{Stamped, TtlCache};
+use crate::config::AuthConfig;
+use crate::error::{AuthError, refuse};
+use crate::tenants::{TenantGate, narrow};
+
+/// Cache tuning of a [`KeyAuthenticator`] (from [`AuthConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyCacheSettings {
+    pub ttl: Duration,
+    pub negative_ttl: Duration,
+    pub capacity: u64,
+    pub last_used_interval: Duration,
+}
+
+impl Default for KeyCacheSettings {
+    fn default() -> Self {
+        KeyCacheSettings::from_config(&AuthConfig::default())
+    }
+}
+
+impl KeyCacheSettings {
+    pub fn from_config(c: &AuthConfig) -> Self {
+        KeyCacheSettings {
+            ttl: Duration::from_secs(c.key_cache_ttl_secs.max(1)),
+            negative_ttl: Duration::from_secs(c.negative_cache_ttl_secs),
+            capacity: c.key_cache_capacity.max(1),
+            last_used_interval: Duration::from_secs(c.last_used_interval_secs),
+        }
+    }
+}
+
+/// A validated key, as cached.
+struct ValidKey {
+    key_id: String,
+    expires_at: Option<SystemTime>,
+    principal: Principal,
+    /// Unix ms of the last `last_used_at` write this instance knows of.
+    last_touch_ms: AtomicI64,
+    refreshing: AtomicBool,
+}
+
+#[derive(Clone)]
+enum Entry {
+    Valid(Arc<ValidKey>),
+    /// Refused; the reason is kept for logs only.
+    Refused(AuthError),
+}
+
+struct Inner {
+    keys: Arc<dyn KeyStore>,
+    tenants: TenantGate,
+    hasher: ApiKeys,
+    cache: TtlCache<KeyHash, Entry>,
+    settings: KeyCacheSettings,
+}
+
+/// Authenticates gateway-issued API keys. Cheap to clone (shared state).
+#[derive(Clone)]
+pub struct KeyAuthenticator {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for KeyAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyAuthenticator")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyAuthenticator {
+    pub fn new(
+        keys: Arc<dyn KeyStore>,
+        tenants: Arc<dyn TenantStore>,
+        hasher: ApiKeys,
+        settings: KeyCacheSettings,
+    ) -> Self {
+        let tenants = TenantGate::new(tenants, settings.ttl, settings.capacity.min(100_000));
+        let cache = TtlCache::new(settings.capacity);
+        KeyAuthenticator {
+            inner: Arc::new(Inner {
+                keys,
+                tenants,
+                hasher,
+                cache,
+                settings,
+            }),
+        }
+    }
+
+    /// From the `[auth]` section: pepper and cache settings.
+    pub fn from_config(
+        config: &AuthConfig,
+        keys: Arc<dyn KeyStore>,
+        tenants: Arc<dyn TenantStore>,
+    ) -> Self {
+        Self::new(
+            keys,
+            tenants,
+            ApiKeys::new(config.pepper.as_ref()),
+            KeyCacheSettings::from_config(config),
+        )
+    }
+
+    /// The hasher this authenticator checks keys with (to issue keys it will accept).
+    pub fn hasher(&self) -> &ApiKeys {
+        &self.inner.hasher
+    }
+
+    /// Forgets the cached verdict for the key with this stored hash (after a local change).
+    pub async fn invalidate_hash(&self, stored_hash: &str) {
+        let mut bytes = [0u8; 32];
+        if hex::decode_to_slice(stored_hash, &mut bytes).is_ok() {
+            self.inner.cache.invalidate(&KeyHash(bytes)).await;
+        }
+    }
+
+    /// Forgets the tenant and every cached key verdict (after a local tenant change).
+    pub async fn invalidate_tenant(&self, tenant: &TenantId) {
+        self.inner.tenants.invalidate(tenant).await;
+        self.inner.cache.invalidate_all();
+    }
+
+    /// Like [`Authenticator::authenticate`], with the precise reason of a refusal (for
+    /// audit and metrics; never for the caller).
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+        if !ApiKeys::is_well_formed(token) {
+            return Err(AuthError::Malformed);
+        }
+        let hash = self.inner.hasher.hash(token);
+        let entry = self
+            .inner
+            .cache
+            .get_or_load(hash, Inner::load(self.inner.clone(), hash))
+            .await
+            .map_err(|e| (*e).clone())?;
+        let valid = match &entry.value {
+            Entry::Valid(v) => v.clone(),
+            Entry::Refused(reason) => return Err(reason.clone()),
+        };
+        let now = SystemTime::now();
+        if valid.expires_at.is_some_and(|exp| now >= exp) {
+            return Err(AuthError::KeyNotUsable);
+        }
+        if entry.age() >= entry.ttl / 2 {
+            self.refresh_in_background(hash, &valid);
+        }
+        self.touch_if_due(&valid, now);
+        Ok(valid.principal.clone())
+    }
+
+    fn refresh_in_background(&self, hash: KeyHash, valid: &Arc<ValidKey>) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if valid.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let inner = self.inner.clone();
+        let valid = valid.clone();
+        runtime.spawn(async move {
+            let loaded_at = tokio::time::Instant::now();
+            match Inner::load(inner.clone(), hash).await {
+                Ok((value, ttl)) => {
+                    inner
+                        .cache
+                        .insert(
+                            hash,
+                            Stamped {
+                                value,
+                                loaded_at,
+                                ttl,
+                            },
+                        )
+                        .await
+                }
+                // Keep serving the entry until it expires; the next request retries.
+                Err(_) => valid.refreshing.store(false, Ordering::Release),
+            }
+        });
+    }
+
+    /// Writes `last_used_at` off the request path, at most once per interval per key.
+    fn touch_if_due(&self, valid: &Arc<ValidKey>, now: SystemTime) {
+        let now_ms = unix_millis(now);
+        let interval_ms =
+            i64::try_from(self.inner.settings.last_used_interval.as_millis()).unwrap_or(i64::MAX);
+        let last = valid.last_touch_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(last) < interval_ms {
+            return;
+        }
+        if valid
+            .last_touch_ms
+            .compare_exchange(last, now_ms, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let keys = self.inner.keys.clone();
+        let key_id = valid.key_id.clone();
+        runtime.spawn(async move {
+            if let Err(e) = keys.touch_key_last_used(&key_id, now).await {
+                tracing::debug!(key_id, error = %e, "could not record key use");
+            }
+        });
+    }
+}
+
+impl Inner {
+    /// The verdict for one key hash, and how long to trust it.
+    async fn load(inner: Arc<Inner>, hash: KeyHash) -> Result<(Entry, Duration), AuthError> {
+        let refused = |reason| Ok((Entry::Refused(reason), inner.settings.negative_ttl));
+        let record = inner
+            .keys
+            .get_key_by_hash(&hash.to_hex())
+            .await
+            .map_err(AuthError::Store)?;
+        let Some(record) = record else {
+            return refused(AuthError::UnknownKey);
+        };
+        // The store matched by index; confirm in constant time before trusting the row.
+        if !hash.matches_hex(&record.hash) {
+            return refused(AuthError::UnknownKey);
+        }
+        if !record.is_usable_at(SystemTime::now()) {
+            return refused(AuthError::KeyNotUsable);
+        }
+        let tenant = match inner.tenants.admit(&record.tenant).await {
+            Ok(t) => t,
+            Err(e @ AuthError::Store(_)) => return Err(e),
+            Err(reason) => return refused(reason),
+        };
+        let principal = Principal {
+            tenant: record.tenant.clone(),
+            subject: Arc::from(record.id.as_str()),
+            roles: Arc::from(record.roles.as_slice()),
+            allowed_models: narrow(
+                tenant.allowed_models.as_deref(),
+                record.allowed_models.as_deref(),
+            )
+            .map(Arc::from),
+            allowed_regions: tenant.allowed_regions.as_deref().map(Arc::from),
+            method: AuthMethod::ApiKey,
+        };
+        let valid = ValidKey {
+            key_id: record.id,
+            expires_at: record.expires_at,
+            principal,
+            last_touch_ms: AtomicI64::new(record.last_used_at.map_or(i64::MIN, unix_millis)),
+            refreshing: AtomicBool::new(false),
+        };
+        Ok((Entry::Valid(Arc::new(valid)), inner.settings.ttl))
+    }
+}
+
+#[async_trait]
+impl Authenticator for KeyAuthenticator {
+    async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
+        self.verify(token).await.map_err(refuse)
+    }
+}

@@ -1,0 +1,78 @@
+//! [`AuthStack`]: everything the `[auth]` section configures, assembled in one call.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gateway_core::phases::auth::Authenticator;
+use gateway_core::store::{KeyStore, Store, TenantStore};
+
+use crate::composite::CompositeAuthenticator;
+use crate::config::AuthConfig;
+use crate::error::AuthError;
+use crate::jwt::{HttpJwksFetcher, JwksFetcher, JwtAuthenticator};
+use crate::key_auth::KeyAuthenticator;
+use crate::key_manager::KeyManager;
+
+/// The assembled authentication phase.
+#[derive(Debug, Clone)]
+pub struct AuthStack {
+    /// Give this to the pipeline (`Gateway::builder`).
+    pub authenticator: Arc<CompositeAuthenticator>,
+    /// API keys, when a store is configured.
+    pub api_keys: Option<KeyAuthenticator>,
+    /// Key administration (admin API, CLI), when a store is configured.
+    pub key_manager: Option<KeyManager>,
+    /// JWT verification, when issuers are configured.
+    pub jwt: Option<Arc<JwtAuthenticator>>,
+}
+
+impl AuthStack {
+    /// API keys need `store`; JWT issuers need none (with a store, tokens' tenants are checked
+    /// against it). JWKS documents are fetched with [`HttpJwksFetcher`].
+    pub fn build(config: &AuthConfig, store: Option<Arc<dyn Store>>) -> Result<Self, AuthError> {
+        let fetcher: Arc<dyn JwksFetcher> = Arc::new(HttpJwksFetcher::new(Duration::from_secs(5))?);
+        Self::build_with_fetcher(config, store, fetcher)
+    }
+
+    pub fn build_with_fetcher(
+        config: &AuthConfig,
+        store: Option<Arc<dyn Store>>,
+        fetcher: Arc<dyn JwksFetcher>,
+    ) -> Result<Self, AuthError> {
+        if let Some(problem) = config.problems("auth").into_iter().next() {
+            return Err(AuthError::Config(problem.to_string()));
+        }
+        let stores = store.map(|s| (s.clone() as Arc<dyn KeyStore>, s as Arc<dyn TenantStore>));
+        let api_keys = stores
+            .as_ref()
+            .map(|(k, t)| KeyAuthenticator::from_config(config, k.clone(), t.clone()));
+        let key_manager = match (&stores, &api_keys) {
+            (Some((k, _)), Some(a)) => Some(KeyManager::new(k.clone(), a.clone())),
+            _ => None,
+        };
+        let jwt = if config.jwt_issuers.is_empty() {
+            None
+        } else {
+            let mut jwt = JwtAuthenticator::new(&config.jwt_issuers, fetcher)?;
+            if let Some((_, tenants)) = &stores {
+                jwt = jwt.with_tenant_store(
+                    tenants.clone(),
+                    Duration::from_secs(config.key_cache_ttl_secs.max(1)),
+                );
+            }
+            Some(Arc::new(jwt))
+        };
+        let authenticator = Arc::new(CompositeAuthenticator::new(
+            api_keys
+                .clone()
+                .map(|a| Arc::new(a) as Arc<dyn Authenticator>),
+            jwt.clone().map(|j| j as Arc<dyn Authenticator>),
+        ));
+        Ok(AuthStack {
+            authenticator,
+            api_keys,
+            key_manager,
+            jwt,
+        })
+    }
+}

@@ -1,0 +1,64 @@
+//! Per-request context passed through every phase.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::principal::Principal;
+
+/// Which inbound API a request came through (low-cardinality, used in metrics and audit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    ChatCompletions,
+    Messages,
+    Query,
+    Embeddings,
+    Models,
+    GuardrailsCheck,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::ChatCompletions => "chat_completions",
+            Endpoint::Messages => "messages",
+            Endpoint::Query => "query",
+            Endpoint::Embeddings => "embeddings",
+            Endpoint::Models => "models",
+            Endpoint::GuardrailsCheck => "guardrails_check",
+        }
+    }
+}
+
+/// Constraints on where a request may be routed, set by policy and residency phases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RouteConstraints {
+    /// Only deployments tagged with one of these regions may serve the request.
+    pub regions: Option<Arc<[String]>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: Arc<str>,
+    pub principal: Principal,
+    pub endpoint: Endpoint,
+    pub received_at: Instant,
+    pub client_ip: Option<IpAddr>,
+    pub constraints: RouteConstraints,
+}
+
+impl RequestContext {
+    pub fn new(request_id: impl Into<Arc<str>>, principal: Principal, endpoint: Endpoint) -> Self {
+        let constraints = RouteConstraints {
+            regions: principal.allowed_regions.clone(),
+        };
+        RequestContext {
+            request_id: request_id.into(),
+            principal,
+            endpoint,
+            received_at: Instant::now(),
+            client_ip: None,
+            constraints,
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The gateway's error vocabulary. Every failure a caller can see is a [`GatewayError`]; it
+//! knows its HTTP status, its OpenAI error `type` and whether it is the caller's fault, the
+//! upstream's (and whether retrying elsewhere may help) or ours.
+
+use std::time::Duration;
+
+/// Who is to blame for an error; drives retries, logging level and metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The request cannot succeed as sent; never retried.
+    Client,
+    /// The upstream provider failed; `retryable` says whether another attempt may succeed.
+    Upstream { retryable: bool },
+    /// A defect or an unavailable dependency inside the gateway.
+    Internal,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{message}")]
+    InvalidRequest {
+        message: String,
+        param: Option<String>,
+        code: Option<&'static str>,
+    },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("The model '{0}' does not exist or you do not have access to it.")]
+    ModelNotFound(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    #[error("Request body is larger than the limit of {limit} bytes.")]
+    PayloadTooLarge { limit: usize },
+    #[error("Request blocked by guardrail '{guardrail}' (rule '{rule}').")]
+    PolicyBlocked { guardrail: String, rule: String },
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("{message}")]
+    Upstream {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+        retryable: bool,
+    },
+    #[error("The upstream provider '{provider}' did not answer in time.")]
+    UpstreamTimeout { provider: String },
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl GatewayError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        GatewayError::InvalidRequest {
+            message: message.into(),
+            param: None,
+            code: None,
+        }
+    }
+
+    pub fn invalid_param(param: &str, message: impl Into<String>) -> Self {
+        GatewayError::InvalidRequest {
+            message: message.into(),
+            param: Some(param.to_owned()),
+            code: None,
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> u16 {
+        match self {
+            GatewayError::InvalidRequest { .. } => 400,
+            GatewayError::Unauthenticated(_) => 401,
+            GatewayError::Forbidden(_) => 403,
+            GatewayError::ModelNotFound(_) | GatewayError::NotFound(_) => 404,
+            GatewayError::MethodNotAllowed(_) => 405,
+            GatewayError::PayloadTooLarge { .. } => 413,
+            GatewayError::PolicyBlocked { .. } => 422,
+            GatewayError::RateLimited { .. } => 429,
+            GatewayError::Upstream { status, .. } => *status,
+            GatewayError::UpstreamTimeout { .. } => 504,
+            GatewayError::Unavailable(_) => 503,
+            GatewayError::Internal(_) => 500,
+        }
+    }
+
+    /// OpenAI's error `type` string.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            GatewayError::InvalidRequest { .. }
+            | GatewayError::ModelNotFound(_)
+            | GatewayError::NotFound(_)
+            | GatewayError::MethodNotAllowed(_)
+            | GatewayError::PayloadTooLarge { .. } => "invalid_request_error",
+            GatewayError::Unauthenticated(_) => "authentication_error",
+            GatewayError::Forbidden(_) => "permission_error",
+            GatewayError::PolicyBlocked { .. } => "policy_violation",
+            GatewayError::RateLimited { .. } => "rate_limit_error",
+            GatewayError::Upstream {
+                status: 400..=499, ..
+            } => "invalid_request_error",
+            GatewayError::Upstream { .. } => "upstream_error",
+            GatewayError::UpstreamTimeout { .. } => "timeout_error",
+            GatewayError::Unavailable(_) => "service_unavailable",
+            GatewayError::Internal(_) => "internal_error",
+        }
+    }
+
+    /// A stable machine-readable code, when there is one.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            GatewayError::InvalidRequest { code, .. } => *code,
+            GatewayError::Unauthenticated(_) => Some("invalid_api_key"),
+            GatewayError::ModelNotFound(_) => Some("model_not_found"),
+            GatewayError::PayloadTooLarge { .. } => Some("request_too_large"),
+            GatewayError::PolicyBlocked { .. } => Some("content_policy_violation"),
+            GatewayError::RateLimited { .. } => Some("rate_limit_exceeded"),
+            GatewayError::Upstream { .. } => Some("upstream_error"),
+            GatewayError::UpstreamTimeout { .. } => Some("upstream_timeout"),
+            _ => None,
+        }
+    }
+
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            GatewayError::InvalidRequest { param, .. } => param.as_deref(),
+            GatewayError::ModelNotFound(_) => Some("model"),
+            _ => None,
+        }
+    }
+
+    /// How long the caller should wait before retrying, when known.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            GatewayError::RateLimited { retry_after, .. }
+            | GatewayError::Upstream { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            GatewayError::Upstream { retryable, .. } => ErrorClass::Upstream {
+                retryable: *retryable,
+            },
+            GatewayError::UpstreamTimeout { .. } => ErrorClass::Upstream { retryable: true },
+            GatewayError::Unavailable(_) | GatewayError::Internal(_) => ErrorClass::Internal,
+            _ => ErrorClass::Client,
+        }
+    }
+}
+
+/// Where an upstream call ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutPhase {
+    Connect,
+    FirstByte,
+    Total,
+}
+
+/// A failure of one upstream call, as a [`crate::Provider`] reports it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    #[error("could not connect to the upstream: {0}")]
+    Connect(String),
+    #[error("upstream timed out ({0:?})")]
+    Timeout(TimeoutPhase),
+    /// The upstream answered with an error status. `message` is already sanitised: it is the
+    /// upstream's own error message with anything secret-looking masked, never its raw body.
+    #[error("upstream returned {status}: {message}")]
+    Status {
+        status: u16,
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("upstream sent an invalid response: {0}")]
+    InvalidResponse(String),
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl ProviderError {
+    /// Whether another attempt (same or other deployment) may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProviderError::Connect(_) | ProviderError::Timeout(_) => true,
+            ProviderError::Status { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
+            ProviderError::InvalidResponse(_) | ProviderError::Unsupported(_) => false,
+        }
+    }
+
+    /// Convert to what the caller sees. `provider` names the deployment for the message.
+    pub fn into_gateway_error(self, provider: &str) -> GatewayError {
+        let retryable = self.is_retryable();
+        match self {
+            ProviderError::Connect(_) => GatewayError::Upstream {
+                status: 502,
+                message: format!("Could not reach the upstream provider '{provider}'."),
+                retry_after: None,
+                retryable,
+            },
+            ProviderError::Timeout(_) => GatewayError::UpstreamTimeout {
+                provider: provider.to_owned(),
+            },
+            ProviderError::Status {
+                status: 429,
+                retry_after,
+                ..
+            } => GatewayError::RateLimited {
+                message: format!(
+                    "The upstream provider '{provider}' is rate limiting requests; retry later."
+                ),
+                retry_after,
+            },
+            ProviderError::Status {
+                status: 401 | 403, ..
+            } => GatewayError::Upstream {
+                status: 502,
+                message: format!(
+                    "The upstream provider '{provider}' rejected the gateway's credentials."
+                ),
+                retry_after: None,
+                retryable,
+            },
+            ProviderError::Status {
+                status: status @ 400..=499,
+                message,
+                ..
+            } => GatewayError::Upstream {
+                status: if status == 404 { 404 } else { 400 },
+                message: format!(
+                    "The upstream provider '{provider}' rejected the request: {message}"
+                ),
+                retry_after: None,
+                retryable,
+            },
+            ProviderError::Status { status, .. } => GatewayError::Upstream {
+                status: 502,
+                message: format!("The upstream provider '{provider}' failed with status {status}."),
+                retry_after: None,
+                retryable,
+            },
+            ProviderError::InvalidResponse(_) => GatewayError::Upstream {
+                status: 502,
+                message: format!(
+                    "The upstream provider '{provider}' sent a response the gateway could not read."
+                ),
+                retry_after: None,
+                retryable,
+            },
+            ProviderError::Unsupported(message) => GatewayError::invalid(message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstream_statuses_map_to_caller_statuses() {
+        let cases = [
+            (429, 429),
+            (500, 502),
+            (503, 502),
+            (401, 502),
+            (400, 400),
+            (404, 404),
+        ];
+        for (upstream, expected) in cases {
+            let e = ProviderError::Status {
+                status: upstream,
+                message: "m".into(),
+                retry_after: None,
+            };
+            assert_eq!(
+                e.into_gateway_error("p").status(),
+                expected,
+                "upstream {upstream}"
+            );
+        }
+        assert_eq!(
+            ProviderError::Timeout(TimeoutPhase::Total)
+                .into_gateway_error("p")
+                .status(),
+            504
+        );
+    }
+
+    #[test]
+    fn upstream_429_keeps_retry_after() {
+        let e = ProviderError::Status {
+            status: 429,
+            message: String::new(),
+            retry_after: Some(Duration::from_secs(7)),
+        };
+        assert_eq!(
+            e.into_gateway_error("p").retry_after(),
+            Some(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn credential_rejection_does_not_echo_upstream_message() {
+        let e = ProviderError::Status {
+            status: 401,
+            message: "Incorrect API key sk-abc".into(),
+            retry_after: None,
+        };
+        let msg = e.into_gateway_error("openai").to_string();
+        assert!(!msg.contains("sk-abc"), "{msg}");
+    }
+}

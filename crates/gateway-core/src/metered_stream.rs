@@ -1,0 +1,211 @@
+//! The stream a caller receives: the upstream stream passed through output guardrails and
+//! metered for usage, time to first token and cancellation. Accounting happens exactly once,
+//! when the stream ends or is dropped (a client that disconnects drops it).
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_core::Stream;
+
+use crate::error::GatewayError;
+use crate::phases::guard::{GuardOutcome, StreamGuard};
+use crate::provider::ChatStream;
+use crate::types::{ChatChunk, ChunkChoice, Delta, StreamEvent, Usage};
+
+/// What the edge turns into server-sent events.
+pub type GatewayStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, GatewayError>> + Send>>;
+
+/// Called once with the final tally when the stream ends or is dropped.
+pub(crate) type OnStreamEnd = Box<dyn FnOnce(StreamTally) + Send>;
+
+#[derive(Debug, Default)]
+pub(crate) struct StreamTally {
+    pub usage: Option<Usage>,
+    pub first_token_at: Option<Instant>,
+    pub completed: bool,
+    pub error: Option<GatewayError>,
+    pub blocked: Option<GuardOutcome>,
+}
+
+/// Guards of one streamed choice, applied in order.
+struct ChoiceGuards {
+    index: u32,
+    guards: Vec<Box<dyn StreamGuard>>,
+}
+
+pub(crate) struct MeteredStream {
+    inner: ChatStream,
+    provider: Arc<str>,
+    client_wants_usage: bool,
+    make_guards: Box<dyn Fn() -> Vec<Box<dyn StreamGuard>> + Send>,
+    guards: Vec<ChoiceGuards>,
+    pending: VecDeque<Result<StreamEvent, GatewayError>>,
+    tally: StreamTally,
+    done: bool,
+    on_end: Option<OnStreamEnd>,
+}
+
+impl MeteredStream {
+    pub(crate) fn new(
+        inner: ChatStream,
+        provider: Arc<str>,
+        client_wants_usage: bool,
+        make_guards: Box<dyn Fn() -> Vec<Box<dyn StreamGuard>> + Send>,
+        on_end: OnStreamEnd,
+    ) -> Self {
+        MeteredStream {
+            inner,
+            provider,
+            client_wants_usage,
+            make_guards,
+            guards: Vec::new(),
+            pending: VecDeque::new(),
+            tally: StreamTally::default(),
+            done: false,
+            on_end: Some(on_end),
+        }
+    }
+
+    fn guards_for(&mut self, index: u32) -> Option<&mut Vec<Box<dyn StreamGuard>>> {
+        let pos = match self.guards.iter().position(|g| g.index == index) {
+            Some(pos) => pos,
+            None => {
+                let guards = (self.make_guards)();
+                if guards.is_empty() {
+                    return None;
+                }
+                self.guards.push(ChoiceGuards { index, guards });
+                self.guards.len() - 1
+            }
+        };
+        Some(&mut self.guards[pos].guards)
+    }
+
+    /// Run a choice's text through its guards. `Err` means the stream must stop.
+    fn guard_text(
+        &mut self,
+        index: u32,
+        text: &str,
+        finishing: bool,
+    ) -> Result<String, GuardOutcome> {
+        let Some(guards) = self.guards_for(index) else {
+            return Ok(text.to_owned());
+        };
+        let mut current = text.to_owned();
+        for guard in guards.iter_mut() {
+            let mut released = guard.push(&current)?;
+            if finishing {
+                released.push_str(&guard.finish()?);
+            }
+            current = released;
+        }
+        Ok(current)
+    }
+
+    fn process_chunk(&mut self, mut chunk: ChatChunk) {
+        if let Some(usage) = chunk.usage.take() {
+            self.tally.usage = Some(usage.clone());
+            if self.client_wants_usage {
+                chunk.usage = Some(usage);
+            }
+        }
+        let usage_only = chunk.choices.is_empty();
+        for i in 0..chunk.choices.len() {
+            let index = chunk.choices[i].index;
+            let finishing = chunk.choices[i].finish_reason.is_some();
+            let text = chunk.choices[i].delta.content.take();
+            let has_tool_calls = chunk.choices[i].delta.tool_calls.is_some();
+            if self.tally.first_token_at.is_none()
+                && (text.as_deref().is_some_and(|t| !t.is_empty()) || has_tool_calls)
+            {
+                self.tally.first_token_at = Some(Instant::now());
+            }
+            if text.is_none() && !finishing {
+                continue;
+            }
+            match self.guard_text(index, text.as_deref().unwrap_or(""), finishing) {
+                Ok(released) => {
+                    if !released.is_empty() || text.is_some() {
+                        chunk.choices[i].delta.content = Some(released);
+                    }
+                }
+                Err(outcome) => return self.block(chunk, index, outcome),
+            }
+        }
+        if usage_only && chunk.usage.is_none() {
+            return; // the usage chunk the gateway asked for on its own behalf
+        }
+        self.pending.push_back(Ok(StreamEvent::Chunk(chunk)));
+    }
+
+    /// End the stream cleanly after a guardrail block: a final `content_filter` chunk, then
+    /// an error event naming the guardrail.
+    fn block(&mut self, template: ChatChunk, index: u32, outcome: GuardOutcome) {
+        let last = ChatChunk {
+            choices: vec![ChunkChoice {
+                index,
+                delta: Delta::default(),
+                finish_reason: Some("content_filter".to_owned()),
+                logprobs: None,
+            }],
+            usage: None,
+            ..template
+        };
+        self.pending.push_back(Ok(StreamEvent::Chunk(last)));
+        if let Some(err) = outcome.block_error() {
+            self.pending.push_back(Err(err));
+        }
+        self.tally.blocked = Some(outcome);
+        self.done = true;
+    }
+
+    fn finish(&mut self) {
+        if let Some(on_end) = self.on_end.take() {
+            on_end(std::mem::take(&mut self.tally));
+        }
+    }
+}
+
+impl Stream for MeteredStream {
+    type Item = Result<StreamEvent, GatewayError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            if let Some(item) = this.pending.pop_front() {
+                return Poll::Ready(Some(item));
+            }
+            if this.done {
+                this.finish();
+                return Poll::Ready(None);
+            }
+            match this.inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => {
+                    this.tally.completed = true;
+                    this.done = true;
+                }
+                Poll::Ready(Some(Ok(StreamEvent::Chunk(chunk)))) => this.process_chunk(chunk),
+                Poll::Ready(Some(Ok(StreamEvent::KeepAlive))) => {
+                    return Poll::Ready(Some(Ok(StreamEvent::KeepAlive)));
+                }
+                Poll::Ready(Some(Err(err))) => {
+                    let err = err.into_gateway_error(&this.provider);
+                    this.tally.error = Some(err.clone());
+                    this.pending.push_back(Err(err));
+                    this.done = true;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for MeteredStream {
+    fn drop(&mut self) {
+        // Dropped before the end: the client went away. Account for what was used.
+        self.finish();
+    }
+}

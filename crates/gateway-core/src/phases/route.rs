@@ -1,0 +1,56 @@
+//! Phase 7: route and call — choose a deployment for a public model name, call it, retry and
+//! fall back. Implemented by `gateway-providers`' router.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::context::RequestContext;
+use crate::error::GatewayError;
+use crate::provider::ChatStream;
+use crate::types::{ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
+
+/// Which deployment served a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServedBy {
+    pub provider: Arc<str>,
+    pub upstream_model: Arc<str>,
+    pub region: Option<Arc<str>>,
+    /// Upstream attempts made, including retries and fallbacks (1 when the first succeeded).
+    pub attempts: u32,
+}
+
+#[derive(Debug)]
+pub struct Routed<T> {
+    pub value: T,
+    pub served_by: ServedBy,
+}
+
+#[async_trait]
+pub trait Router: Send + Sync {
+    /// Public model names with their owner.
+    fn models(&self) -> Vec<ModelInfo>;
+
+    fn knows(&self, model: &str) -> bool;
+
+    /// `req.model` is the public name; the router rewrites it per deployment.
+    async fn chat(
+        &self,
+        req: ChatRequest,
+        ctx: &RequestContext,
+    ) -> Result<Routed<ChatResponse>, GatewayError>;
+
+    /// Falls back only before the stream is handed out: once a caller holds the stream,
+    /// the deployment is fixed.
+    async fn chat_stream(
+        &self,
+        req: ChatRequest,
+        ctx: &RequestContext,
+    ) -> Result<Routed<ChatStream>, GatewayError>;
+
+    async fn embeddings(
+        &self,
+        req: EmbeddingsRequest,
+        ctx: &RequestContext,
+    ) -> Result<Routed<EmbeddingsResponse>, GatewayError>;
+}

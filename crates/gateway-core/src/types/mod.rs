@@ -1,0 +1,13 @@
+//! Canonical wire-neutral types. They follow OpenAI's shapes (the lingua franca of LLM APIs)
+//! and keep every field they do not model in `extra`, so nothing a caller sends is lost.
+
+pub mod chat;
+pub mod embeddings;
+pub mod response;
+pub mod stream;
+mod validate;
+
+pub use chat::*;
+pub use embeddings::*;
+pub use response::*;
+pub use stream::*;

@@ -1,0 +1,373 @@
+//! Prompt-injection scoring. A prompt is normalised ([`crate::guardrails::normalize`], with
+//! leetspeak folding), then weighted rules of five families fire on it: instruction
+//! override, role-play/jailbreak, system-prompt extraction, delimiter tricks and encoding
+//! tricks. Base64/hex segments are decoded and scanned too (a hit inside one adds a
+//! `hidden_instructions` signal), and when the prompt mentions ROT13 or reading backwards the
+//! transformed text is scanned as well. Each rule counts once; the score is the noisy-OR of
+//! the weights of the rules that fired, `1 - Π(1 - wᵢ)`, compared with a threshold.
+//!
+//! Offsets: word rules report the span of original text from their first to their last word;
+//! regex rules their match; rules that fired inside a decoded segment report the segment's
+//! span; rules that fired on a ROT13/reversed transform report the whole text.
+//!
+//! All patterns are compiled once per process (on first use); a check allocates only for
+//! what it finds.
+
+mod lexicon;
+mod rules;
+
+use std::sync::LazyLock;
+
+use regex::{Regex, RegexSet, RegexSetBuilder};
+
+use self::lexicon::{Lexicon, Mask, REVERSE_HINT, ROT13_HINT};
+use self::rules::{HIDDEN_PAYLOAD_RULE, HIDDEN_PAYLOAD_WEIGHT, REGEX_RULES, Step, TOKEN_RULES};
+use crate::error::Error;
+use crate::guardrails::encoded::{self, Segment};
+use crate::guardrails::finding::{Action, Finding};
+use crate::guardrails::normalize::{Fold, Normalized, fold_keyword, with_normalized};
+
+/// Default decision threshold, chosen by measurement on the labelled corpus
+/// (`corpus/injection.jsonl`; see `docs/guardrails.md`).
+pub const DEFAULT_THRESHOLD: f32 = 0.5;
+
+/// The attack family a rule belongs to; it is the `category` of injection findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    InstructionOverride,
+    RolePlay,
+    PromptExtraction,
+    Delimiter,
+    Encoding,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::InstructionOverride => "instruction_override",
+            Family::RolePlay => "roleplay",
+            Family::PromptExtraction => "prompt_extraction",
+            Family::Delimiter => "delimiter",
+            Family::Encoding => "encoding",
+        }
+    }
+}
+
+/// One rule that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signal {
+    pub family: Family,
+    pub rule: &'static str,
+    pub weight: f32,
+    /// Byte span in the original text (see the module docs for what it covers).
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The injection score of a text and the signals behind it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InjectionReport {
+    /// `0..=1`; compare with the configured threshold.
+    pub score: f32,
+    pub signals: Vec<Signal>,
+}
+
+impl InjectionReport {
+    /// One finding per family that contributed, naming that family's strongest rule and
+    /// carrying the message's combined score.
+    pub fn findings(&self, action: Action) -> Vec<Finding> {
+        let mut best: Vec<&Signal> = Vec::new();
+        for s in &self.signals {
+            match best.iter_mut().find(|b| b.family == s.family) {
+                Some(b) if s.weight > b.weight => *b = s,
+                Some(_) => {}
+                None => best.push(s),
+            }
+        }
+        best.sort_by_key(|s| s.family);
+        best.into_iter()
+            .map(|s| Finding {
+                guardrail: "injection",
+                category: s.family.as_str().to_owned(),
+                rule: s.rule.to_owned(),
+                score: self.score,
+                start: s.start,
+                end: s.end,
+                action,
+            })
+            .collect()
+    }
+}
+
+struct Compiled {
+    lexicon: Lexicon,
+    regex_set: RegexSet,
+    regexes: Vec<Regex>,
+    squashed: Vec<(Regex, usize)>,
+    segments: &'static Regex,
+}
+
+const RULE_COUNT: usize = TOKEN_RULES.len() + REGEX_RULES.len() + 1;
+const HIDDEN_INDEX: usize = RULE_COUNT - 1;
+const _: () = assert!(RULE_COUNT <= 128, "fired rules are tracked in a u128");
+
+static COMPILED: LazyLock<Result<Compiled, Error>> = LazyLock::new(compile);
+
+fn compile() -> Result<Compiled, Error> {
+    let err = |e: regex::Error| Error::Pattern {
+        name: "injection",
+        message: e.to_string(),
+    };
+    let patterns: Vec<&str> = REGEX_RULES.iter().map(|(_, _, p)| *p).collect();
+    let regex_set = RegexSetBuilder::new(&patterns)
+        .case_insensitive(true)
+        .build()
+        .map_err(err)?;
+    let regexes = patterns
+        .iter()
+        .map(|p| regex::RegexBuilder::new(p).case_insensitive(true).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(err)?;
+    let mut squashed = Vec::new();
+    for (rule, alternatives) in squashed_groups() {
+        let pattern = alternatives.join("|");
+        let index = rules::token_rule(rule)
+            .map(|(i, _)| i)
+            .ok_or(Error::Pattern {
+                name: "injection",
+                message: format!("squashed phrase refers to unknown rule {rule}"),
+            })?;
+        squashed.push((Regex::new(&pattern).map_err(err)?, index));
+    }
+    Ok(Compiled {
+        lexicon: lexicon::build(),
+        regex_set,
+        regexes,
+        squashed,
+        segments: encoded::candidate_regex()?,
+    })
+}
+
+/// Groups the squashed phrases by rule into one alternation each (folded like text).
+fn squashed_groups() -> Vec<(&'static str, Vec<String>)> {
+    let mut groups: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for (phrase, rule) in rules::squashed_phrases() {
+        let folded = regex::escape(&fold_keyword(&phrase, Fold::Leet));
+        match groups.iter_mut().find(|(r, _)| *r == rule) {
+            Some((_, v)) => v.push(folded),
+            None => groups.push((rule, vec![folded])),
+        }
+    }
+    groups
+}
+
+/// The prompt-injection detector. Cheap to create and to clone: the compiled rules are
+/// shared process-wide.
+#[derive(Clone, Copy)]
+pub struct InjectionDetector {
+    c: &'static Compiled,
+}
+
+impl std::fmt::Debug for InjectionDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InjectionDetector")
+            .field("rules", &RULE_COUNT)
+            .finish()
+    }
+}
+
+struct Acc {
+    fired: u128,
+    signals: Vec<Signal>,
+}
+
+impl Acc {
+    fn fire(
+        &mut self,
+        index: usize,
+        family: Family,
+        rule: &'static str,
+        weight: f32,
+        span: (usize, usize),
+    ) {
+        if self.fired & (1 << index) == 0 {
+            self.fired |= 1 << index;
+            self.signals.push(Signal {
+                family,
+                rule,
+                weight,
+                start: span.0,
+                end: span.1,
+            });
+        }
+    }
+}
+
+impl InjectionDetector {
+    pub fn new() -> Result<Self, Error> {
+        match &*COMPILED {
+            Ok(c) => Ok(InjectionDetector { c }),
+            Err(e) => Err(Error::Pattern {
+                name: "injection",
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Scores `text`.
+    pub fn score(&self, text: &str) -> InjectionReport {
+        let mut acc = Acc {
+            fired: 0,
+            signals: Vec::new(),
+        };
+        let hints = with_normalized(text, Fold::Leet, |n| self.scan_words(n, None, &mut acc));
+        self.scan_regexes(text, None, &mut acc);
+
+        let mut segments: Vec<Segment> = Vec::new();
+        encoded::decode_segments(self.c.segments, text, &mut segments);
+        for seg in &segments {
+            let span = Some((seg.start, seg.end));
+            let mut local = Acc {
+                fired: 0,
+                signals: Vec::new(),
+            };
+            with_normalized(&seg.decoded, Fold::Leet, |n| {
+                self.scan_words(n, span, &mut local)
+            });
+            self.scan_regexes(&seg.decoded, span, &mut local);
+            if local.signals.iter().any(|s| s.family != Family::Encoding) {
+                acc.fire(
+                    HIDDEN_INDEX,
+                    Family::Encoding,
+                    HIDDEN_PAYLOAD_RULE,
+                    HIDDEN_PAYLOAD_WEIGHT,
+                    (seg.start, seg.end),
+                );
+            }
+            for s in local.signals {
+                let index = rule_index(s.rule);
+                acc.fire(index, s.family, s.rule, s.weight, (s.start, s.end));
+            }
+        }
+        let whole = Some((0, text.len()));
+        if hints & ROT13_HINT != 0 {
+            let rotated: String = text.chars().map(rot13).collect();
+            with_normalized(&rotated, Fold::Leet, |n| {
+                self.scan_words(n, whole, &mut acc)
+            });
+        }
+        if hints & REVERSE_HINT != 0 {
+            let reversed: String = text.chars().rev().collect();
+            with_normalized(&reversed, Fold::Leet, |n| {
+                self.scan_words(n, whole, &mut acc)
+            });
+        }
+        let keep = acc.signals.iter().fold(1.0f32, |k, s| k * (1.0 - s.weight));
+        InjectionReport {
+            score: (1.0 - keep).clamp(0.0, 1.0),
+            signals: acc.signals,
+        }
+    }
+
+    /// Word rules and squashed phrases; returns the union of word classes present.
+    fn scan_words(&self, n: &mut Normalized, span: Option<(usize, usize)>, acc: &mut Acc) -> Mask {
+        let mut masks = std::mem::take(&mut n.masks);
+        masks.clear();
+        let mut present: Mask = 0;
+        for t in n.tokens() {
+            let m = self.c.lexicon.get(n.token_text(t)).copied().unwrap_or(0);
+            present |= m;
+            masks.push(m);
+        }
+        let tokens = n.tokens();
+        let at = |first: usize, last: usize| {
+            span.or_else(|| Some((tokens.get(first)?.start, tokens.get(last)?.end)))
+                .unwrap_or((0, 0))
+        };
+        for (index, rule) in TOKEN_RULES.iter().enumerate() {
+            if acc.fired & (1 << index) != 0 {
+                continue;
+            }
+            let hit = rule
+                .alts
+                .iter()
+                .filter(|alt| alt.iter().all(|s| s.classes & present != 0))
+                .find_map(|alt| match_sequence(&masks, alt));
+            if let Some((first, last)) = hit {
+                acc.fire(index, rule.family, rule.id, rule.weight, at(first, last));
+            }
+        }
+        for (re, index) in &self.c.squashed {
+            let Some(rule) = TOKEN_RULES.get(*index) else {
+                continue;
+            };
+            if acc.fired & (1 << index) != 0 {
+                continue;
+            }
+            if let Some(m) = re.find(n.squashed()) {
+                let first = n.token_index_at(m.start()).unwrap_or(0);
+                let last = n.token_index_at(m.end().saturating_sub(1)).unwrap_or(first);
+                acc.fire(*index, rule.family, rule.id, rule.weight, at(first, last));
+            }
+        }
+        n.masks = masks;
+        present
+    }
+
+    fn scan_regexes(&self, text: &str, span: Option<(usize, usize)>, acc: &mut Acc) {
+        for i in self.c.regex_set.matches(text).iter() {
+            let (Some((id, weight, _)), Some(re)) = (REGEX_RULES.get(i), self.c.regexes.get(i))
+            else {
+                continue;
+            };
+            if let Some(m) = re.find(text) {
+                let at = span.unwrap_or((m.start(), m.end()));
+                acc.fire(TOKEN_RULES.len() + i, Family::Delimiter, id, *weight, at);
+            }
+        }
+    }
+}
+
+fn rule_index(id: &str) -> usize {
+    if id == HIDDEN_PAYLOAD_RULE {
+        return HIDDEN_INDEX;
+    }
+    rules::token_rule(id).map(|(i, _)| i).unwrap_or_else(|| {
+        REGEX_RULES
+            .iter()
+            .position(|(r, _, _)| *r == id)
+            .map_or(HIDDEN_INDEX, |i| TOKEN_RULES.len() + i)
+    })
+}
+
+/// First match of a word-class sequence: `(first word, last word)`.
+fn match_sequence(masks: &[Mask], steps: &[Step]) -> Option<(usize, usize)> {
+    let (first, rest) = steps.split_first()?;
+    masks.iter().enumerate().find_map(|(i, m)| {
+        if m & first.classes == 0 {
+            return None;
+        }
+        match_rest(masks, rest, i).map(|end| (i, end))
+    })
+}
+
+fn match_rest(masks: &[Mask], steps: &[Step], prev: usize) -> Option<usize> {
+    let Some((step, rest)) = steps.split_first() else {
+        return Some(prev);
+    };
+    let end = (prev + 2 + usize::from(step.gap)).min(masks.len());
+    (prev + 1..end)
+        .filter(|&j| masks.get(j).is_some_and(|m| m & step.classes != 0))
+        .find_map(|j| match_rest(masks, rest, j))
+}
+
+fn rot13(c: char) -> char {
+    match c {
+        'a'..='z' => (((c as u8 - b'a') + 13) % 26 + b'a') as char,
+        'A'..='Z' => (((c as u8 - b'A') + 13) % 26 + b'A') as char,
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests;

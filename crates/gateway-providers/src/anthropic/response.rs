@@ -1,0 +1,211 @@
+//! Anthropic message object -> canonical [`ChatResponse`]: text blocks joined into `content`,
+//! `tool_use` blocks as tool calls, thinking blocks kept in `reasoning_content` and
+//! `thinking_blocks`, stop reasons mapped to OpenAI finish reasons and usage normalised
+//! (OpenAI's `prompt_tokens` includes cached tokens; Anthropic's `input_tokens` does not).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use gateway_core::types::{
+    Choice, Content, Extra, FunctionCall, PromptTokensDetails, Role, ToolCall,
+};
+use gateway_core::{ChatResponse, Message, ProviderError, Usage};
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WireMessage {
+    pub id: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub content: Vec<Value>,
+    #[serde(default)]
+    pub stop_reason: Option<String>,
+    #[serde(default)]
+    pub usage: WireUsage,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_read_input_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Later (cumulative) counts replace earlier ones field by field.
+    pub fn merge(&mut self, later: &WireUsage) {
+        let pick = |a: &mut Option<u64>, b: Option<u64>| {
+            if b.is_some() {
+                *a = b;
+            }
+        };
+        pick(&mut self.input_tokens, later.input_tokens);
+        pick(&mut self.output_tokens, later.output_tokens);
+        pick(
+            &mut self.cache_creation_input_tokens,
+            later.cache_creation_input_tokens,
+        );
+        pick(
+            &mut self.cache_read_input_tokens,
+            later.cache_read_input_tokens,
+        );
+    }
+
+    pub fn to_usage(&self) -> Usage {
+        let read = self.cache_read_input_tokens.unwrap_or(0);
+        let write = self.cache_creation_input_tokens.unwrap_or(0);
+        let mut usage = Usage::new(
+            self.input_tokens.unwrap_or(0) + read + write,
+            self.output_tokens.unwrap_or(0),
+        );
+        if self.cache_read_input_tokens.is_some() || self.cache_creation_input_tokens.is_some() {
+            usage.prompt_tokens_details = Some(PromptTokensDetails {
+                cached_tokens: Some(read),
+                cache_write_tokens: Some(write),
+                extra: Extra::new(),
+            });
+        }
+        usage
+    }
+}
+
+/// Anthropic `stop_reason` -> OpenAI `finish_reason`.
+pub fn finish_reason(stop_reason: &str) -> &str {
+    match stop_reason {
+        "end_turn" | "stop_sequence" | "pause_turn" => "stop",
+        "max_tokens" | "model_context_window_exceeded" => "length",
+        "tool_use" => "tool_calls",
+        "refusal" => "content_filter",
+        other => other,
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Decode a non-streamed Messages API answer.
+pub fn decode(bytes: &[u8]) -> Result<ChatResponse, ProviderError> {
+    let msg: WireMessage = serde_json::from_slice(bytes)
+        .map_err(|e| ProviderError::InvalidResponse(format!("anthropic message: {e}")))?;
+    Ok(to_chat_response(msg, unix_now()))
+}
+
+pub(crate) fn to_chat_response(msg: WireMessage, created: u64) -> ChatResponse {
+    let mut text = String::new();
+    let mut reasoning = String::new();
+    let mut thinking_blocks = Vec::new();
+    let mut tool_calls = Vec::new();
+    for block in msg.content {
+        match block["type"].as_str().unwrap_or_default() {
+            "text" => text.push_str(block["text"].as_str().unwrap_or_default()),
+            "tool_use" => tool_calls.push(ToolCall {
+                id: block["id"].as_str().unwrap_or_default().to_owned(),
+                kind: "function".to_owned(),
+                function: FunctionCall {
+                    name: block["name"].as_str().unwrap_or_default().to_owned(),
+                    arguments: serde_json::to_string(&block["input"])
+                        .unwrap_or_else(|_| "{}".to_owned()),
+                },
+            }),
+            "thinking" => {
+                reasoning.push_str(block["thinking"].as_str().unwrap_or_default());
+                thinking_blocks.push(block);
+            }
+            "redacted_thinking" => thinking_blocks.push(block),
+            _ => {} // server tool blocks (web search results...) have no OpenAI form
+        }
+    }
+    let mut message = Message::text(Role::Assistant, text);
+    if matches!(&message.content, Some(Content::Text(t)) if t.is_empty()) && !tool_calls.is_empty()
+    {
+        message.content = None;
+    }
+    if !tool_calls.is_empty() {
+        message.tool_calls = Some(tool_calls);
+    }
+    if !reasoning.is_empty() {
+        message
+            .extra
+            .insert("reasoning_content".into(), Value::String(reasoning));
+    }
+    if !thinking_blocks.is_empty() {
+        message
+            .extra
+            .insert("thinking_blocks".into(), Value::Array(thinking_blocks));
+    }
+    let usage = msg.usage.to_usage();
+    ChatResponse {
+        id: msg.id,
+        object: "chat.completion".to_owned(),
+        created,
+        model: msg.model,
+        choices: vec![Choice {
+            index: 0,
+            message,
+            finish_reason: msg
+                .stop_reason
+                .as_deref()
+                .map(|r| finish_reason(r).to_owned()),
+            logprobs: None,
+            extra: Extra::new(),
+        }],
+        usage: Some(usage),
+        system_fingerprint: None,
+        extra: Extra::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_tokens_fold_into_prompt_tokens() {
+        let u = WireUsage {
+            input_tokens: Some(10),
+            output_tokens: Some(5),
+            cache_creation_input_tokens: Some(100),
+            cache_read_input_tokens: Some(1000),
+        }
+        .to_usage();
+        assert_eq!(
+            (u.prompt_tokens, u.completion_tokens, u.total_tokens),
+            (1110, 5, 1115)
+        );
+        assert_eq!(u.cached_tokens(), 1000);
+        assert_eq!(
+            u.prompt_tokens_details.unwrap().cache_write_tokens,
+            Some(100)
+        );
+    }
+
+    #[test]
+    fn stop_reasons() {
+        let cases = [
+            ("end_turn", "stop"),
+            ("stop_sequence", "stop"),
+            ("max_tokens", "length"),
+            ("tool_use", "tool_calls"),
+            ("refusal", "content_filter"),
+        ];
+        for (a, o) in cases {
+            assert_eq!(finish_reason(a), o);
+        }
+    }
+
+    #[test]
+    fn not_a_message_is_invalid() {
+        assert!(matches!(
+            decode(b"{\"type\":\"message\"}"),
+            Err(ProviderError::InvalidResponse(_))
+        ));
+    }
+}

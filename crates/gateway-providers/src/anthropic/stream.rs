@@ -1,0 +1,287 @@
+//! Anthropic streaming events -> OpenAI-shaped chunks.
+//!
+//! `message_start` opens the message (a role chunk), `content_block_start` of a `tool_use`
+//! block opens a tool call at the next tool-call index (text and thinking blocks do not count:
+//! OpenAI numbers tool calls, Anthropic numbers all blocks), `content_block_delta` carries text,
+//! thinking or tool-input JSON, `message_delta` the stop reason and output usage,
+//! `message_stop` ends the stream (after a usage chunk when the caller asked for one), `ping` is
+//! a keep-alive and `error` fails the stream with the vendor's status.
+
+use std::collections::VecDeque;
+
+use serde_json::Value;
+
+use gateway_core::types::{ChunkChoice, Delta, Extra, FunctionCallDelta, ToolCallDelta};
+use gateway_core::{ChatChunk, ProviderError, Role, StreamEvent};
+
+use super::error::stream_error;
+use super::response::{WireUsage, finish_reason};
+use crate::sse::SseEvent;
+use crate::vendor_stream::SseDecoder;
+
+/// The state of one Anthropic stream.
+#[derive(Debug)]
+pub struct StreamDecoder {
+    include_usage: bool,
+    created: u64,
+    id: String,
+    model: String,
+    usage: WireUsage,
+    /// (content block index, tool call index) of the tool_use blocks seen so far.
+    tool_blocks: Vec<(u64, u32)>,
+    started: bool,
+}
+
+impl StreamDecoder {
+    /// `include_usage`: end with a usage-only chunk (OpenAI's `stream_options.include_usage`).
+    pub fn new(include_usage: bool, created: u64) -> Self {
+        StreamDecoder {
+            include_usage,
+            created,
+            id: String::new(),
+            model: String::new(),
+            usage: WireUsage::default(),
+            tool_blocks: Vec::new(),
+            started: false,
+        }
+    }
+
+    fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> StreamEvent {
+        StreamEvent::Chunk(ChatChunk {
+            id: self.id.clone(),
+            object: "chat.completion.chunk".to_owned(),
+            created: self.created,
+            model: self.model.clone(),
+            choices: vec![ChunkChoice {
+                index: 0,
+                delta,
+                finish_reason,
+                logprobs: None,
+            }],
+            usage: None,
+            system_fingerprint: None,
+            extra: Extra::new(),
+        })
+    }
+
+    fn tool_delta(
+        index: u32,
+        id: Option<String>,
+        name: Option<String>,
+        arguments: String,
+    ) -> Delta {
+        Delta {
+            tool_calls: Some(vec![ToolCallDelta {
+                index,
+                kind: id.as_ref().map(|_| "function".to_owned()),
+                id,
+                function: Some(FunctionCallDelta {
+                    name,
+                    arguments: Some(arguments),
+                }),
+            }]),
+            ..Delta::default()
+        }
+    }
+
+    fn on_data(
+        &mut self,
+        data: &Value,
+        out: &mut VecDeque<StreamEvent>,
+    ) -> Result<bool, ProviderError> {
+        let str_of = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+        match data["type"].as_str().unwrap_or_default() {
+            "message_start" => {
+                let msg = &data["message"];
+                self.id = str_of(&msg["id"]);
+                self.model = str_of(&msg["model"]);
+                if let Ok(u) = serde_json::from_value::<WireUsage>(msg["usage"].clone()) {
+                    self.usage.merge(&u);
+                }
+                self.started = true;
+                let delta = Delta {
+                    role: Some(Role::Assistant),
+                    content: Some(String::new()),
+                    ..Delta::default()
+                };
+                out.push_back(self.chunk(delta, None));
+            }
+            "content_block_start" => {
+                let block = &data["content_block"];
+                let index = data["index"].as_u64().unwrap_or_default();
+                match block["type"].as_str().unwrap_or_default() {
+                    "tool_use" => {
+                        let tool_index = u32::try_from(self.tool_blocks.len()).unwrap_or(u32::MAX);
+                        self.tool_blocks.push((index, tool_index));
+                        let delta = Self::tool_delta(
+                            tool_index,
+                            Some(str_of(&block["id"])),
+                            Some(str_of(&block["name"])),
+                            String::new(),
+                        );
+                        out.push_back(self.chunk(delta, None));
+                    }
+                    "text" => {
+                        if let Some(text) = block["text"].as_str().filter(|t| !t.is_empty()) {
+                            out.push_back(self.chunk(
+                                Delta {
+                                    content: Some(text.to_owned()),
+                                    ..Delta::default()
+                                },
+                                None,
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            "content_block_delta" => {
+                let delta = &data["delta"];
+                let index = data["index"].as_u64().unwrap_or_default();
+                match delta["type"].as_str().unwrap_or_default() {
+                    "text_delta" => {
+                        let text = str_of(&delta["text"]);
+                        out.push_back(self.chunk(
+                            Delta {
+                                content: Some(text),
+                                ..Delta::default()
+                            },
+                            None,
+                        ));
+                    }
+                    "input_json_delta" => {
+                        let Some(&(_, tool)) = self.tool_blocks.iter().find(|(b, _)| *b == index)
+                        else {
+                            return Err(ProviderError::InvalidResponse(format!(
+                                "input_json_delta for block {index}, which is not a tool_use block"
+                            )));
+                        };
+                        let delta =
+                            Self::tool_delta(tool, None, None, str_of(&delta["partial_json"]));
+                        out.push_back(self.chunk(delta, None));
+                    }
+                    "thinking_delta" => {
+                        let mut d = Delta::default();
+                        d.extra
+                            .insert("reasoning_content".into(), delta["thinking"].clone());
+                        out.push_back(self.chunk(d, None));
+                    }
+                    _ => {} // signature_delta, citations_delta
+                }
+            }
+            "message_delta" => {
+                if let Ok(u) = serde_json::from_value::<WireUsage>(data["usage"].clone()) {
+                    self.usage.merge(&u);
+                }
+                if let Some(reason) = data["delta"]["stop_reason"].as_str() {
+                    out.push_back(
+                        self.chunk(Delta::default(), Some(finish_reason(reason).to_owned())),
+                    );
+                }
+            }
+            "message_stop" => {
+                if self.include_usage {
+                    out.push_back(StreamEvent::Chunk(ChatChunk {
+                        id: self.id.clone(),
+                        object: "chat.completion.chunk".to_owned(),
+                        created: self.created,
+                        model: self.model.clone(),
+                        choices: Vec::new(),
+                        usage: Some(self.usage.to_usage()),
+                        system_fingerprint: None,
+                        extra: Extra::new(),
+                    }));
+                }
+                return Ok(true);
+            }
+            "ping" => out.push_back(StreamEvent::KeepAlive),
+            "error" => return Err(stream_error(&data["error"])),
+            _ => {} // content_block_stop and future event types
+        }
+        Ok(false)
+    }
+}
+
+impl SseDecoder for StreamDecoder {
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut VecDeque<StreamEvent>,
+    ) -> Result<bool, ProviderError> {
+        if event.data.trim().is_empty() {
+            return Ok(false);
+        }
+        let data: Value = serde_json::from_str(&event.data).map_err(|e| {
+            ProviderError::InvalidResponse(format!("bad anthropic stream event: {e}"))
+        })?;
+        self.on_data(&data, out)
+    }
+
+    fn on_eof(&mut self, _out: &mut VecDeque<StreamEvent>) -> Result<(), ProviderError> {
+        let what = if self.started {
+            "before message_stop"
+        } else {
+            "before message_start"
+        };
+        Err(ProviderError::InvalidResponse(format!(
+            "anthropic stream ended {what}"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vendor_stream::decode_text;
+
+    fn chunks(events: &[StreamEvent]) -> Vec<&ChatChunk> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                StreamEvent::Chunk(c) => Some(c),
+                StreamEvent::KeepAlive => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn tool_indices_skip_text_blocks() {
+        let text = concat!(
+            "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"model\":\"c\",\"usage\":{\"input_tokens\":3,\"output_tokens\":1}}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"f\",\"input\":{}}}\n\n",
+            "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{}\"}}\n\n",
+            "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t2\",\"name\":\"g\",\"input\":{}}}\n\n",
+            "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":9}}\n\n",
+            "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+        );
+        let events = decode_text(&mut StreamDecoder::new(true, 0), text).unwrap();
+        let c = chunks(&events);
+        let tool = |i: usize| c[i].choices[0].delta.tool_calls.as_ref().unwrap()[0].index;
+        assert_eq!((tool(1), tool(2), tool(3)), (0, 0, 1));
+        assert_eq!(c[4].choices[0].finish_reason.as_deref(), Some("tool_calls"));
+        assert_eq!(
+            c[5].usage
+                .as_ref()
+                .map(|u| (u.prompt_tokens, u.completion_tokens)),
+            Some((3, 9))
+        );
+    }
+
+    #[test]
+    fn cut_stream_and_error_event_fail() {
+        let start = "data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{}}}\n\n";
+        assert!(decode_text(&mut StreamDecoder::new(false, 0), start).is_err());
+        let err = format!(
+            "{start}event: error\ndata: {{\"type\":\"error\",\"error\":{{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}}}\n\n"
+        );
+        match decode_text(&mut StreamDecoder::new(false, 0), &err) {
+            Err(ProviderError::Status {
+                status: 529,
+                message,
+                ..
+            }) => assert_eq!(message, "Overloaded"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The pooled upstream HTTP client shared by every provider: hyper-util's client over
+//! hyper-rustls (webpki roots, aws-lc-rs), HTTP/2 where the server offers it via ALPN,
+//! `TCP_NODELAY`, and the three timeouts (connect, first byte, total).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use gateway_core::{ProviderError, TimeoutPhase};
+
+/// Upstream timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// Until the response status and headers arrive.
+    pub first_byte: Duration,
+    /// The whole non-streamed exchange; for streams, the longest silence between two events.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            first_byte: Duration::from_secs(60),
+            total: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Upper bound on a non-streamed upstream body we are willing to buffer.
+const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
+
+/// A cheap-to-clone pooled client.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    inner: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl HttpClient {
+    pub fn new(connect_timeout: Duration) -> Result<Self, ProviderError> {
+        let mut http = HttpConnector::new();
+        http.set_nodelay(true);
+        http.enforce_http(false);
+        http.set_connect_timeout(Some(connect_timeout));
+        http.set_keepalive(Some(Duration::from_secs(60)));
+        let https = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| ProviderError::Connect(format!("TLS setup failed: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let inner = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .pool_max_idle_per_host(256)
+            .build(https);
+        Ok(HttpClient { inner })
+    }
+
+    /// Send a request and wait for the response head, bounded by `first_byte`.
+    pub async fn send(
+        &self,
+        req: Request<Full<Bytes>>,
+        timeouts: &Timeouts,
+    ) -> Result<Response<Incoming>, ProviderError> {
+        match tokio::time::timeout(timeouts.first_byte, self.inner.request(req)).await {
+            Err(_) => Err(ProviderError::Timeout(TimeoutPhase::FirstByte)),
+            Ok(Err(e)) if e.is_connect() => Err(connect_error(&e)),
+            Ok(Err(e)) => Err(ProviderError::Connect(format!(
+                "upstream request failed: {}",
+                error_chain(&e)
+            ))),
+            Ok(Ok(resp)) => Ok(resp),
+        }
+    }
+}
+
+fn connect_error(e: &hyper_util::client::legacy::Error) -> ProviderError {
+    let chain = error_chain(e);
+    if chain.contains("timed out") || chain.contains("timeout") {
+        ProviderError::Timeout(TimeoutPhase::Connect)
+    } else {
+        ProviderError::Connect(chain)
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Read a whole (non-streamed) body, bounded in size and by the remaining time.
+pub async fn read_body(body: Incoming, deadline: Duration) -> Result<Bytes, ProviderError> {
+    let limited = Limited::new(body, MAX_UPSTREAM_BODY);
+    match tokio::time::timeout(deadline, limited.collect()).await {
+        Err(_) => Err(ProviderError::Timeout(TimeoutPhase::Total)),
+        Ok(Err(e)) => Err(ProviderError::InvalidResponse(format!(
+            "reading the body failed: {e}"
+        ))),
+        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+    }
+}
+
+/// `retry-after-ms`, then `retry-after` (seconds or HTTP date).
+pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
+    if let Some(ms) = headers
+        .get("retry-after-ms")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        return (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
+    }
+    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
+    if let Ok(secs) = value.trim().parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate_parse(value)?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
+    httpdate::parse_http_date(value).ok()
+}
+
+/// Whether a status means success.
+pub fn is_success(status: StatusCode) -> bool {
+    status.is_success()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = http::HeaderMap::new();
+        h.insert("retry-after", "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert("retry-after-ms", "250".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
+        let mut h = http::HeaderMap::new();
+        h.insert("retry-after", "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! One upstream URL with its fixed headers, and the request/response plumbing every vendor
+//! adapter shares: send, map error statuses, read bounded bodies.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use gateway_core::ProviderError;
+
+use crate::client::{HttpClient, Timeouts, read_body};
+
+/// Turns a non-2xx answer into an error (vendor-specific body formats).
+pub type ErrorMapper = fn(StatusCode, &HeaderMap, &Bytes) -> ProviderError;
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub uri: Uri,
+    headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Endpoint {
+    pub fn new(url: &str, headers: Vec<(HeaderName, HeaderValue)>) -> Result<Self, ProviderError> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| ProviderError::Unsupported(format!("invalid upstream URL '{url}'")))?;
+        match uri.scheme_str() {
+            Some("http" | "https") if uri.host().is_some() => Ok(Endpoint { uri, headers }),
+            _ => Err(ProviderError::Unsupported(format!(
+                "upstream URL '{url}' must be http(s)://host/..."
+            ))),
+        }
+    }
+
+    /// The same endpoint at another path-and-query (e.g. Gemini's per-model URLs).
+    pub fn with_path(&self, path_and_query: &str) -> Result<Self, ProviderError> {
+        let mut parts = self.uri.clone().into_parts();
+        parts.path_and_query = Some(path_and_query.parse().map_err(|_| {
+            ProviderError::Unsupported(format!("invalid upstream path '{path_and_query}'"))
+        })?);
+        let uri = Uri::from_parts(parts)
+            .map_err(|_| ProviderError::Unsupported("invalid upstream URL".to_owned()))?;
+        Ok(Endpoint {
+            uri,
+            headers: self.headers.clone(),
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    fn request(
+        &self,
+        method: Method,
+        body: Bytes,
+        accept: &'static str,
+    ) -> Result<Request<Full<Bytes>>, ProviderError> {
+        let mut builder = Request::builder().method(method).uri(self.uri.clone());
+        if let Some(h) = builder.headers_mut() {
+            h.reserve(self.headers.len() + 2);
+            for (name, value) in &self.headers {
+                h.insert(name.clone(), value.clone());
+            }
+            h.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
+            if !body.is_empty() {
+                h.insert(
+                    http::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+            }
+        }
+        builder
+            .body(Full::new(body))
+            .map_err(|e| ProviderError::Unsupported(format!("cannot build request: {e}")))
+    }
+
+    async fn send(
+        &self,
+        client: &HttpClient,
+        req: Request<Full<Bytes>>,
+        timeouts: &Timeouts,
+        on_error: ErrorMapper,
+    ) -> Result<Response<Incoming>, ProviderError> {
+        let resp = client.send(req, timeouts).await?;
+        if resp.status().is_success() {
+            return Ok(resp);
+        }
+        let (parts, body) = resp.into_parts();
+        // Error bodies are small; read a bounded amount quickly for the message.
+        let bytes = read_body(body, timeouts.first_byte)
+            .await
+            .unwrap_or_default();
+        Err(on_error(parts.status, &parts.headers, &bytes))
+    }
+
+    /// POST a JSON body, read the whole JSON answer.
+    pub async fn post_json(
+        &self,
+        client: &HttpClient,
+        body: Bytes,
+        timeouts: &Timeouts,
+        on_error: ErrorMapper,
+    ) -> Result<Bytes, ProviderError> {
+        let started = tokio::time::Instant::now();
+        let req = self.request(Method::POST, body, "application/json")?;
+        let resp = self.send(client, req, timeouts, on_error).await?;
+        let left = timeouts.total.saturating_sub(started.elapsed());
+        read_body(resp.into_body(), left).await
+    }
+
+    /// POST a JSON body and hand back the streaming response once its head arrived.
+    pub async fn post_stream(
+        &self,
+        client: &HttpClient,
+        body: Bytes,
+        timeouts: &Timeouts,
+        on_error: ErrorMapper,
+    ) -> Result<Response<Incoming>, ProviderError> {
+        let req = self.request(Method::POST, body, "text/event-stream")?;
+        self.send(client, req, timeouts, on_error).await
+    }
+
+    pub async fn get(
+        &self,
+        client: &HttpClient,
+        timeouts: &Timeouts,
+        on_error: ErrorMapper,
+    ) -> Result<Bytes, ProviderError> {
+        let req = self.request(Method::GET, Bytes::new(), "application/json")?;
+        let resp = self.send(client, req, timeouts, on_error).await?;
+        read_body(resp.into_body(), timeouts.total).await
+    }
+}

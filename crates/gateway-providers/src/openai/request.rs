@@ -1,0 +1,29 @@
+//! Canonical request -> OpenAI wire body. The canonical type is OpenAI's shape, so this is a
+//! straight serialisation (unknown fields included).
+
+use bytes::Bytes;
+
+use gateway_core::{ChatRequest, ProviderError};
+
+pub(crate) fn encode(req: &ChatRequest) -> Result<Bytes, ProviderError> {
+    serde_json::to_vec(req)
+        .map(Bytes::from)
+        .map_err(|e| ProviderError::Unsupported(format!("cannot encode request: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_pass_through() {
+        let req: ChatRequest = serde_json::from_str(
+            r#"{"model":"m","messages":[{"role":"user","content":"hi","x_msg":1}],"reasoning_effort":"low","stream":true}"#,
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&encode(&req).unwrap()).unwrap();
+        assert_eq!(v["reasoning_effort"], "low");
+        assert_eq!(v["messages"][0]["x_msg"], 1);
+        assert_eq!(v["stream"], true);
+    }
+}

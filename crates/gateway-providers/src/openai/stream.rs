@@ -1,0 +1,87 @@
+//! OpenAI `chat.completion.chunk` event streams -> [`StreamEvent`]s.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hyper::body::Incoming;
+
+use gateway_core::{ChatChunk, ChatStream, ProviderError, StreamEvent};
+
+use crate::sse::{SseEvent, sse_events};
+
+pub(crate) fn decode(body: Incoming, idle: Duration) -> ChatStream {
+    let events = Box::pin(sse_events(body, idle));
+    Box::pin(futures_util::stream::unfold(
+        (events, false),
+        |(mut events, ended)| async move {
+            if ended {
+                return None;
+            }
+            match events.next().await {
+                None => {
+                    let cut = ProviderError::InvalidResponse(
+                        "upstream stream ended before [DONE]".to_owned(),
+                    );
+                    Some((Err(cut), (events, true)))
+                }
+                Some(Err(e)) => Some((Err(e), (events, true))),
+                Some(Ok(ev)) => match decode_event(&ev) {
+                    Ok(None) => None,
+                    Ok(Some(event)) => Some((Ok(event), (events, false))),
+                    Err(e) => Some((Err(e), (events, true))),
+                },
+            }
+        },
+    ))
+}
+
+/// One SSE event -> `Ok(None)` for `[DONE]`.
+fn decode_event(ev: &SseEvent) -> Result<Option<StreamEvent>, ProviderError> {
+    let data = ev.data.trim();
+    if data == "[DONE]" {
+        return Ok(None);
+    }
+    if data.starts_with("{\"error\"") {
+        let e: serde_json::Value = serde_json::from_str(data).unwrap_or_default();
+        let message = e["error"]["message"]
+            .as_str()
+            .unwrap_or("upstream stream error");
+        return Err(ProviderError::Status {
+            status: 502,
+            message: crate::sanitize::sanitize_upstream_message(message),
+            retry_after: None,
+        });
+    }
+    serde_json::from_str::<ChatChunk>(data)
+        .map(|c| Some(StreamEvent::Chunk(c)))
+        .map_err(|e| ProviderError::InvalidResponse(format!("bad stream chunk: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn done_and_chunks_and_errors() {
+        let done = SseEvent {
+            event: None,
+            data: "[DONE]".into(),
+        };
+        assert!(matches!(decode_event(&done), Ok(None)));
+        let chunk = SseEvent {
+            event: None,
+            data: r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"#.into(),
+        };
+        match decode_event(&chunk) {
+            Ok(Some(StreamEvent::Chunk(c))) => {
+                assert_eq!(c.choices[0].delta.content.as_deref(), Some("Hi"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = SseEvent {
+            event: None,
+            data: r#"{"error":{"message":"overloaded"}}"#.into(),
+        };
+        assert!(decode_event(&err).is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! Drives a vendor's stateful event decoder over an upstream event-stream body: each SSE event
+//! may yield any number of canonical [`StreamEvent`]s; the decoder says when the stream is
+//! complete and what an early end of the body means.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use hyper::body::Incoming;
+
+use gateway_core::{ChatStream, ProviderError, StreamEvent};
+
+use crate::sse::{SseEvent, SseParser, sse_events};
+
+/// A vendor's translation of its event stream into canonical events.
+pub trait SseDecoder: Send + 'static {
+    /// Handle one event, pushing what it means onto `out`. `Ok(true)` ends the stream (the
+    /// vendor's own end marker was seen).
+    fn on_event(
+        &mut self,
+        event: &SseEvent,
+        out: &mut VecDeque<StreamEvent>,
+    ) -> Result<bool, ProviderError>;
+
+    /// The body ended without an end marker: push final events, or fail if the stream was cut.
+    fn on_eof(&mut self, out: &mut VecDeque<StreamEvent>) -> Result<(), ProviderError>;
+}
+
+/// Canonical events of a whole event-stream text (fixtures and tests); stops at the first error.
+pub fn decode_text<D: SseDecoder>(
+    decoder: &mut D,
+    text: &str,
+) -> Result<Vec<StreamEvent>, ProviderError> {
+    let mut parser = SseParser::new();
+    let mut events = Vec::new();
+    parser.push(text.as_bytes(), &mut events)?;
+    parser.finish(&mut events)?;
+    let mut out = VecDeque::new();
+    for event in &events {
+        if decoder.on_event(event, &mut out)? {
+            return Ok(out.into());
+        }
+    }
+    decoder.on_eof(&mut out)?;
+    Ok(out.into())
+}
+
+/// The canonical stream of an upstream body, each event bounded by `idle`.
+pub fn decode_body<D: SseDecoder>(body: Incoming, idle: Duration, decoder: D) -> ChatStream {
+    struct State<D> {
+        events: std::pin::Pin<
+            Box<dyn futures_core::Stream<Item = Result<SseEvent, ProviderError>> + Send>,
+        >,
+        decoder: D,
+        ready: VecDeque<StreamEvent>,
+        ended: bool,
+    }
+    let state = State {
+        events: Box::pin(sse_events(body, idle)),
+        decoder,
+        ready: VecDeque::new(),
+        ended: false,
+    };
+    Box::pin(futures_util::stream::unfold(state, |mut st| async move {
+        loop {
+            if let Some(event) = st.ready.pop_front() {
+                return Some((Ok(event), st));
+            }
+            if st.ended {
+                return None;
+            }
+            let step = match st.events.next().await {
+                None => st.decoder.on_eof(&mut st.ready).map(|()| true),
+                Some(Err(e)) => Err(e),
+                Some(Ok(event)) => st.decoder.on_event(&event, &mut st.ready),
+            };
+            match step {
+                Ok(done) => st.ended = done,
+                Err(e) => {
+                    // Everything decoded before this step was delivered; the failed step's events are not.
+                    st.ended = true;
+                    st.ready.clear();
+                    return Some((Err(e), st));
+                }
+            }
+        }
+    }))
+}

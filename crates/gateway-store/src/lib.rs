@@ -1,0 +1,30 @@
+//! `gateway-store`: persistence for LLM Secure Gateway — tenants, API keys (hashed), usage
+//! records and the hash-chained audit log — over SQLite (the embedded default: one file under
+//! the data directory, WAL mode) or PostgreSQL (for several gateway instances).
+//!
+//! It implements the traits of `gateway_core::store` ([`Store`] and its parts) and owns the
+//! schema and its migrations (`migrations/{sqlite,postgres}`). It depends on `gateway-core`
+//! only among the gateway crates: no HTTP, no authentication logic, no knowledge of the
+//! pipeline. Secrets never reach it; keys arrive already hashed.
+//!
+//! Entry points: [`SqlStore::connect`] (a `sqlite://...` or `postgres://...` URL) or
+//! [`SqlStore::from_config`] with the `[store]` section ([`StoreConfig`]); then use it as an
+//! `Arc<dyn Store>`.
+//!
+//! [`Store`]: gateway_core::store::Store
+
+mod audit;
+mod chain;
+mod config;
+mod connect;
+pub mod error;
+mod keys;
+mod pool;
+mod rows;
+mod tenants;
+mod usage;
+
+pub use chain::{ChainFields, GENESIS_HASH, chain_hash};
+pub use config::{StoreConfig, StoreOptions};
+pub use connect::SqlStore;
+pub use error::StoreError;

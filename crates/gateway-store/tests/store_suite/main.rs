@@ -1,0 +1,62 @@
+//! One suite, two backends: every case runs against SQLite (a temporary file) and against
+//! PostgreSQL (`GATEWAY_TEST_DATABASE_URL`, in a schema of its own that is dropped afterwards).
+//! Without that variable the PostgreSQL cases print a skip line and pass, unless
+//! `GATEWAY_REQUIRE_SERVICES=1`.
+
+mod audit;
+mod harness;
+mod keys;
+mod tenants;
+mod usage;
+
+/// Declares each case once per backend: `sqlite::<case>` and `postgres::<case>`.
+macro_rules! suite {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let h = crate::harness::Harness::sqlite().await;
+                    crate::$module::$case(&h).await;
+                    h.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(h) = crate::harness::Harness::postgres().await else { return };
+                    crate::$module::$case(&h).await;
+                    h.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    tenants::tenant_crud,
+    tenants::duplicate_tenant_is_a_conflict,
+    tenants::deleting_a_tenant_deletes_its_keys,
+    tenants::ping_and_reconnect_keep_data,
+    keys::key_round_trip_and_lookup_by_hash,
+    keys::key_conflicts_and_missing_tenant,
+    keys::list_keys_by_tenant,
+    keys::update_and_revoke,
+    keys::touch_only_moves_forward,
+    usage::usage_totals_and_groups,
+    usage::usage_filters,
+    usage::empty_usage,
+    audit::audit_chain_appends_and_lists,
+    audit::audit_tampering_is_detected,
+    audit::concurrent_appends_from_two_instances_keep_one_chain,
+);
+
+#[tokio::test]
+async fn sqlite_file_uses_wal() {
+    let h = harness::Harness::sqlite().await;
+    let mode = h.raw_scalar_text("PRAGMA journal_mode").await;
+    assert_eq!(mode.to_lowercase(), "wal");
+    h.finish().await;
+}

@@ -1,0 +1,220 @@
+//! Usage: batched inserts and aggregates by tenant, subject, model and day.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use gateway_core::phases::account::UsageRecord;
+use gateway_core::store::{UsageAggregate, UsageDimension, UsageQuery, UsageStore};
+use gateway_core::{TenantId, Usage};
+
+use crate::harness::Harness;
+
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// 2026-01-10T00:00:00Z
+fn day0() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_768_003_200)
+}
+
+fn rec(
+    tenant: &str,
+    subject: &str,
+    model: &str,
+    at: SystemTime,
+    tokens: (u64, u64),
+    cost: Option<f64>,
+) -> UsageRecord {
+    UsageRecord {
+        request_id: Arc::from("req"),
+        at,
+        tenant: TenantId::new(tenant),
+        subject: Arc::from(subject),
+        endpoint: "chat.completions",
+        model: model.to_owned(),
+        provider: Some(Arc::from("openai")),
+        upstream_model: Some(Arc::from("gpt-4o-2024-08-06")),
+        usage: Some(Usage::new(tokens.0, tokens.1)),
+        cost_usd: cost,
+        status: 200,
+        latency: Duration::from_millis(120),
+        time_to_first_token: Some(Duration::from_millis(40)),
+        stream: false,
+        cache_hit: false,
+        cancelled: false,
+    }
+}
+
+async fn seed(h: &Harness) {
+    let t0 = day0() + Duration::from_secs(3600);
+    let mut failed = rec("acme", "key_1", "gpt-4o", t0, (0, 0), None);
+    failed.status = 502;
+    failed.usage = None;
+    let mut cached = rec("acme", "key_2", "claude", t0 + DAY, (10, 5), Some(0.0));
+    cached.cache_hit = true;
+    let batch = vec![
+        rec("acme", "key_1", "gpt-4o", t0, (100, 50), Some(0.01)),
+        rec(
+            "acme",
+            "key_1",
+            "gpt-4o",
+            t0 + Duration::from_secs(60),
+            (200, 100),
+            Some(0.02),
+        ),
+        failed,
+        cached,
+        rec("beta", "key_9", "gpt-4o", t0 + DAY, (1000, 0), None),
+    ];
+    h.store.insert_usage(&batch).await.unwrap();
+}
+
+fn totals(requests: u64, prompt: u64, completion: u64, cost: f64) -> UsageAggregate {
+    UsageAggregate {
+        requests,
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: prompt + completion,
+        cost_usd: cost,
+        ..UsageAggregate::default()
+    }
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+pub async fn usage_totals_and_groups(h: &Harness) {
+    seed(h).await;
+    let all = h.store.query_usage(&UsageQuery::default()).await.unwrap();
+    assert_eq!(all.len(), 1);
+    let a = &all[0];
+    assert_eq!(
+        (a.requests, a.errors, a.cache_hits, a.unpriced_requests),
+        (5, 1, 1, 2)
+    );
+    assert_eq!(
+        (a.prompt_tokens, a.completion_tokens, a.total_tokens),
+        (1310, 155, 1465)
+    );
+    assert!(close(a.cost_usd, 0.03), "{}", a.cost_usd);
+
+    let by_tenant = h
+        .store
+        .query_usage(&UsageQuery {
+            group_by: vec![UsageDimension::Tenant],
+            ..UsageQuery::default()
+        })
+        .await
+        .unwrap();
+    let tenants: Vec<_> = by_tenant
+        .iter()
+        .map(|g| (g.tenant.clone().unwrap().to_string(), g.requests))
+        .collect();
+    assert_eq!(tenants, [("acme".to_owned(), 4), ("beta".to_owned(), 1)]);
+    assert!(
+        by_tenant
+            .iter()
+            .all(|g| g.model.is_none() && g.day.is_none() && g.subject.is_none())
+    );
+
+    let q = UsageQuery {
+        group_by: vec![
+            UsageDimension::Day,
+            UsageDimension::Model,
+            UsageDimension::Subject,
+        ],
+        ..UsageQuery::default()
+    };
+    let groups = h.store.query_usage(&q).await.unwrap();
+    let keys: Vec<_> = groups
+        .iter()
+        .map(|g| {
+            (
+                g.day.unwrap(),
+                g.model.clone().unwrap(),
+                g.subject.clone().unwrap(),
+                g.requests,
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            (day0(), "gpt-4o".to_owned(), "key_1".to_owned(), 3),
+            (day0() + DAY, "claude".to_owned(), "key_2".to_owned(), 1),
+            (day0() + DAY, "gpt-4o".to_owned(), "key_9".to_owned(), 1),
+        ]
+    );
+    let first = &groups[0];
+    assert_eq!(
+        UsageAggregate {
+            day: None,
+            model: None,
+            subject: None,
+            errors: 0,
+            unpriced_requests: 0,
+            ..first.clone()
+        },
+        totals(3, 300, 150, first.cost_usd)
+    );
+    assert_eq!((first.errors, first.unpriced_requests), (1, 1));
+}
+
+pub async fn usage_filters(h: &Harness) {
+    seed(h).await;
+    let q = |q: UsageQuery| async move { h.store.query_usage(&q).await.unwrap().remove(0) };
+    let acme = q(UsageQuery {
+        tenant: Some(TenantId::new("acme")),
+        ..UsageQuery::default()
+    })
+    .await;
+    assert_eq!(acme.requests, 4);
+    let key1 = q(UsageQuery {
+        subject: Some("key_1".into()),
+        ..UsageQuery::default()
+    })
+    .await;
+    assert_eq!(key1.requests, 3);
+    let gpt = q(UsageQuery {
+        model: Some("gpt-4o".into()),
+        ..UsageQuery::default()
+    })
+    .await;
+    assert_eq!(gpt.requests, 4);
+    // `from` inclusive, `until` exclusive.
+    let day_one = q(UsageQuery {
+        from: Some(day0()),
+        until: Some(day0() + DAY),
+        ..UsageQuery::default()
+    })
+    .await;
+    assert_eq!(day_one.requests, 3);
+    let day_two = q(UsageQuery {
+        from: Some(day0() + DAY),
+        ..UsageQuery::default()
+    })
+    .await;
+    assert_eq!(day_two.requests, 2);
+    let none = q(UsageQuery {
+        tenant: Some(TenantId::new("ghost")),
+        ..UsageQuery::default()
+    })
+    .await;
+    assert_eq!(none, UsageAggregate::default());
+    let grouped_none = h
+        .store
+        .query_usage(&UsageQuery {
+            tenant: Some(TenantId::new("ghost")),
+            group_by: vec![UsageDimension::Model],
+            ..UsageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(grouped_none.is_empty());
+}
+
+pub async fn empty_usage(h: &Harness) {
+    h.store.insert_usage(&[]).await.unwrap();
+    let all = h.store.query_usage(&UsageQuery::default()).await.unwrap();
+    assert_eq!(all, [UsageAggregate::default()]);
+}

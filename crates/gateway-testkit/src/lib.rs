@@ -1,0 +1,23 @@
+//! In-process mock of the OpenAI HTTP wire format (JSON and SSE) for the gateway's
+//! integration tests, the `llm-gateway --demo` provider and load tests (`mock-upstream`).
+//! It owns nothing of the gateway and depends on no gateway crate: it speaks the vendor's
+//! wire format with its own types. Entry points: [`MockServer::start`] /
+//! [`MockServer::start_on`] (a hyper HTTP/1.1 + h2c server on `127.0.0.1:0`), whose
+//! behaviour is scripted by the request's model name — see [`Script`] — and
+//! [`MockServer::requests`] to inspect what the gateway sent upstream.
+//!
+//! Endpoints: `POST /v1/chat/completions` (streaming or not, tool calls, `n` choices),
+//! `POST /v1/embeddings` (float or base64), `GET /v1/models`, `GET /v1/models/{id}`;
+//! anything else is a 404 with an OpenAI error body.
+
+mod body;
+mod chat;
+mod embeddings;
+mod respond;
+mod script;
+mod server;
+mod stream;
+
+pub use embeddings::DIMENSIONS as EMBEDDING_DIMENSIONS;
+pub use script::Script;
+pub use server::{MockOptions, MockServer, RecordedRequest};

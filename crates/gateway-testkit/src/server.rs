@@ -1,0 +1,260 @@
+//! The listener, the per-connection hyper server, request recording and routing.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::body::MockBody;
+use crate::{chat, embeddings, respond};
+
+/// How the mock behaves for every request.
+#[derive(Clone, Debug)]
+pub struct MockOptions {
+    /// Added to every response, before its headers are sent.
+    pub latency: Duration,
+    /// Keep every request for [`MockServer::requests`]; load tests turn it off.
+    pub record: bool,
+}
+
+impl Default for MockOptions {
+    /// No latency, recording on.
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MockOptions {
+    /// No latency, recording on.
+    pub fn new() -> Self {
+        Self {
+            latency: Duration::ZERO,
+            record: true,
+        }
+    }
+
+    /// The same options with `latency` added to every response.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// The same options with recording switched on or off.
+    pub fn with_record(mut self, record: bool) -> Self {
+        self.record = record;
+        self
+    }
+}
+
+/// One request as the mock received it.
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The URI path, without the query.
+    pub path: String,
+    /// Header names are lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl RecordedRequest {
+    /// The body parsed as JSON; `Value::Null` when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// The first value of a header, matched case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// State shared by every connection of one server.
+pub struct State {
+    options: MockOptions,
+    requests: Mutex<Vec<RecordedRequest>>,
+    model_counts: Mutex<HashMap<String, u64>>,
+    completions: AtomicU64,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    /// `chatcmpl-mock-N`, N counting from 1 per server.
+    pub fn next_completion_id(&self) -> String {
+        let n = self.completions.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("chatcmpl-mock-{n}")
+    }
+
+    /// Unix time in seconds.
+    pub fn now(&self) -> u64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    }
+
+    /// Counts one more request for `model` and returns the count, starting at 1.
+    pub fn count_model_request(&self, model: &str) -> u64 {
+        let mut counts = lock(&self.model_counts);
+        let count = counts.entry(model.to_owned()).or_insert(0);
+        *count += 1;
+        *count
+    }
+
+    fn record(&self, parts: &http::request::Parts, body: &Bytes) {
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        let request = RecordedRequest {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            headers,
+            body: body.clone(),
+        };
+        lock(&self.requests).push(request);
+    }
+}
+
+/// A running mock of the OpenAI HTTP API; it stops (listener and connections) when dropped.
+pub struct MockServer {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer")
+            .field("addr", &self.addr)
+            .field("options", &self.state.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a recording mock without latency on `127.0.0.1:0`.
+    pub async fn start() -> std::io::Result<MockServer> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), MockOptions::new()).await
+    }
+
+    /// Starts a mock on `addr` (port 0 picks a free port) with `opts`.
+    pub async fn start_on(addr: SocketAddr, opts: MockOptions) -> std::io::Result<MockServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State {
+            options: opts,
+            requests: Mutex::new(Vec::new()),
+            model_counts: Mutex::new(HashMap::new()),
+            completions: AtomicU64::new(0),
+        });
+        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state)));
+        Ok(MockServer { addr, state, task })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT/v1`, what an OpenAI client takes as its base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Every request received so far (when recording), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.state.requests).clone()
+    }
+
+    /// Forgets the recorded requests.
+    pub fn clear_requests(&self) {
+        lock(&self.state.requests).clear();
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Accepts until aborted; the connections live in a `JoinSet` so aborting this task
+/// (dropping the set) closes them too.
+async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve_connection(stream, Arc::clone(&state)));
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn serve_connection(stream: TcpStream, state: Arc<State>) {
+    // Without Nagle every SSE event leaves as soon as it is written; failure only costs latency.
+    let _ = stream.set_nodelay(true);
+    let service = service_fn(move |request| {
+        let state = Arc::clone(&state);
+        async move { Ok::<_, Infallible>(handle(&state, request).await) }
+    });
+    let builder = auto::Builder::new(TokioExecutor::new());
+    // Connection errors (resets, aborted streams) end this connection only.
+    let _ = builder
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
+async fn handle(state: &State, request: Request<Incoming>) -> Response<MockBody> {
+    let (parts, body) = request.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => Bytes::new(),
+    };
+    if state.options.record {
+        state.record(&parts, &body);
+    }
+    if !state.options.latency.is_zero() {
+        tokio::time::sleep(state.options.latency).await;
+    }
+    let path = parts.uri.path();
+    match (&parts.method, path) {
+        (&Method::POST, "/v1/chat/completions") => chat::handle(state, &body).await,
+        (&Method::POST, "/v1/embeddings") => embeddings::handle(state, &body).await,
+        (&Method::GET, "/v1/models") => respond::models(),
+        (&Method::GET, _) => match path.strip_prefix("/v1/models/") {
+            Some(id) if !id.is_empty() && !id.contains('/') => respond::model(id),
+            _ => respond::not_found(parts.method.as_str(), path),
+        },
+        _ => respond::not_found(parts.method.as_str(), path),
+    }
+}

@@ -1,0 +1,1 @@
+//! Examples of embedding and extending the gateway; see the `[[example]]` targets.

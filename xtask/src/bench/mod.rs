@@ -1,0 +1,254 @@
+//! `cargo xtask bench`: measures mock-upstream direct, nginx and the release gateway
+//! under the same load in one run, prints tables, writes docs/benchmarks.md and,
+//! with `--json FILE`, JSON. Every started process is stopped at the end, even on error.
+
+mod measure;
+mod nginx;
+mod oha;
+mod procs;
+mod report;
+mod stream;
+mod streaming;
+mod sysinfo;
+mod targets;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use clap::{Args, ValueEnum};
+
+use crate::Result;
+use crate::util::{banner, cargo, run_status, target_dir};
+use measure::Settings;
+use report::{Report, TargetReport};
+
+/// Options of `cargo xtask bench`.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Seconds per load point (default 10; 2 with --quick).
+    #[arg(long)]
+    pub duration: Option<u64>,
+    /// Smoke run: short points, fewer streams, docs/benchmarks.md left alone unless --out is given.
+    #[arg(long)]
+    pub quick: bool,
+    /// Also write the results as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Markdown report path (default docs/benchmarks.md, except with --quick).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Which systems to measure.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "direct,nginx,gateway"
+    )]
+    pub targets: Vec<TargetName>,
+    /// apt-get install nginx when it is missing.
+    #[arg(long)]
+    pub install_nginx: bool,
+    /// Use the binaries already in target/release instead of building them.
+    #[arg(long)]
+    pub no_build: bool,
+}
+
+/// A system under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetName {
+    Direct,
+    Nginx,
+    Gateway,
+}
+
+impl TargetName {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Direct => "direct",
+            Self::Nginx => "nginx",
+            Self::Gateway => "gateway",
+        }
+    }
+}
+
+fn settings(args: &BenchArgs) -> Settings {
+    let quick = args.quick;
+    Settings {
+        duration_secs: args.duration.unwrap_or(if quick { 2 } else { 10 }).max(1),
+        warmup_secs: if quick { 1 } else { 2 },
+        ttft_requests: if quick { 40 } else { 300 },
+        ttft_concurrency: 4,
+        concurrent_streams: if quick { 64 } else { 512 },
+        stall_timeout_secs: 10,
+        quick,
+    }
+}
+
+/// Runs the benchmark.
+pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let settings = settings(args);
+    let points = measure::plan().len() as u64;
+    let per_target =
+        settings.warmup_secs + points * settings.duration_secs + settings.duration_secs + 5;
+    println!(
+        "bench: {} target(s), {} s per point; expect about {} s of measuring",
+        args.targets.len(),
+        settings.duration_secs,
+        per_target * args.targets.len() as u64
+    );
+    let release = target_dir(root).join("release");
+    let wants_gateway = args.targets.contains(&TargetName::Gateway);
+    if !args.no_build {
+        banner("build (release)");
+        let mut cmd = Command::new(cargo());
+        cmd.current_dir(root)
+            .args(["build", "--release", "-p", "gateway-testkit"]);
+        if wants_gateway {
+            cmd.args(["-p", "llm-gateway"]);
+        }
+        run_status(&mut cmd)?;
+    }
+    banner("load generator");
+    let oha = oha::Oha::ensure()?;
+    let scratch = target_dir(root).join("xtask-bench");
+
+    banner("mock-upstream");
+    let mocks = targets::start_mocks(&release.join("mock-upstream"))?;
+    println!(
+        "mock-upstream on {} and {} (+{} ms)",
+        mocks.fast_addr,
+        mocks.slow_addr,
+        targets::SLOW_MS
+    );
+
+    let mut reports = Vec::new();
+    for name in [TargetName::Direct, TargetName::Nginx, TargetName::Gateway] {
+        if !args.targets.contains(&name) {
+            continue;
+        }
+        banner(&format!("measuring {}", name.as_str()));
+        reports.push(measure_one(
+            name, &mocks, &oha, &settings, &release, &scratch, args,
+        ));
+    }
+    drop(mocks);
+
+    let machine = sysinfo::Machine::describe(root);
+    let mut report = Report {
+        machine,
+        settings,
+        added_latency: report::added_latency(&reports),
+        targets: reports,
+        wall_time_secs: 0.0,
+    };
+    report.wall_time_secs = started.elapsed().as_secs_f64();
+    println!();
+    for table in report::tables(&report) {
+        println!("{}\n", table.to_terminal());
+    }
+    let out = args
+        .out
+        .clone()
+        .or_else(|| (!args.quick).then(|| root.join("docs/benchmarks.md")));
+    if let Some(out) = out {
+        std::fs::write(&out, report::markdown(&report))?;
+        println!("wrote {}", out.display());
+    }
+    if let Some(json) = &args.json {
+        std::fs::write(json, serde_json::to_string_pretty(&report)?)?;
+        println!("wrote {}", json.display());
+    }
+    println!("bench: total wall time {:.0} s", report.wall_time_secs);
+    let failed: Vec<&str> = report
+        .targets
+        .iter()
+        .filter(|t| t.status.starts_with("error"))
+        .map(|t| t.name.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("bench: could not measure {}", failed.join(", "));
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Starts the target's process (if any), measures it, stops it.
+fn measure_one(
+    name: TargetName,
+    mocks: &targets::Mocks,
+    oha: &oha::Oha,
+    settings: &Settings,
+    release: &Path,
+    scratch: &Path,
+    args: &BenchArgs,
+) -> TargetReport {
+    let label = name.as_str();
+    let report = |status: String, measurements| TargetReport {
+        name: label.into(),
+        status,
+        measurements,
+    };
+    match name {
+        TargetName::Direct => {
+            let target = targets::direct(mocks);
+            report(
+                "ok".into(),
+                Some(measure::run(label, &target, oha, settings)),
+            )
+        }
+        TargetName::Nginx => {
+            let Some(bin) = nginx::locate(args.install_nginx) else {
+                println!("  nginx: not installed (pass --install-nginx to apt-get install it)");
+                return report("not installed".into(), None);
+            };
+            match nginx::start(
+                &bin,
+                &scratch.join("nginx"),
+                &[mocks.fast_addr, mocks.slow_addr],
+            ) {
+                Ok(server) => {
+                    let target = targets::upstream_style(server.addrs[0], server.addrs[1]);
+                    let measured = measure::run(label, &target, oha, settings);
+                    let tail = server.service.tail_text();
+                    drop(server);
+                    if !tail.is_empty() {
+                        println!("  nginx output (tail):\n{tail}");
+                    }
+                    report("ok".into(), Some(measured))
+                }
+                Err(err) => {
+                    println!("  nginx: {err}");
+                    report(format!("error: {err}"), None)
+                }
+            }
+        }
+        TargetName::Gateway => {
+            match targets::start_gateway(
+                &release.join("llm-gateway"),
+                &scratch.join("gateway"),
+                mocks,
+            ) {
+                Ok((service, target)) => {
+                    let measured = measure::run(label, &target, oha, settings);
+                    let tail = service.tail_text();
+                    drop(service);
+                    if !tail.is_empty() {
+                        println!("  gateway output (tail):\n{tail}");
+                    }
+                    report("ok".into(), Some(measured))
+                }
+                Err(err) => {
+                    println!("  gateway: {err}");
+                    report(format!("error: {}", first_line(&err.to_string())), None)
+                }
+            }
+        }
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}

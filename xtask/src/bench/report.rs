@@ -1,0 +1,376 @@
+//! The benchmark report: derived comparisons (added latency), the terminal tables,
+//! docs/benchmarks.md and the `--json` output.
+
+use serde::Serialize;
+
+use super::measure::{LIGHT, Measurements, SATURATED, Settings};
+use super::sysinfo::Machine;
+
+/// One target's outcome: measured, not installed, or failed to start.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub name: String,
+    /// `ok`, `not installed` or `error: ...`.
+    pub status: String,
+    pub measurements: Option<Measurements>,
+}
+
+/// A proxy's latency minus direct's, for one point, in milliseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddedLatency {
+    pub target: String,
+    pub point: String,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub settings: Settings,
+    pub targets: Vec<TargetReport>,
+    pub added_latency: Vec<AddedLatency>,
+    pub wall_time_secs: f64,
+}
+
+/// A table rendered both for the terminal and as Markdown.
+pub struct Table {
+    pub title: &'static str,
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn to_terminal(&self) -> String {
+        let mut table = comfy_table::Table::new();
+        table.set_header(self.headers.clone());
+        for row in &self.rows {
+            table.add_row(row.clone());
+        }
+        format!("{}\n{table}", self.title)
+    }
+
+    pub fn to_markdown(&self) -> String {
+        let mut out = format!("## {}\n\n| {} |\n|", self.title, self.headers.join(" | "));
+        out.push_str(&"---|".repeat(self.headers.len()));
+        out.push('\n');
+        for row in &self.rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        out
+    }
+}
+
+/// Gateway and nginx minus direct at the light rate, at saturation and with the slow upstream.
+pub fn added_latency(targets: &[TargetReport]) -> Vec<AddedLatency> {
+    let find = |name: &str| {
+        targets
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.measurements.as_ref())
+    };
+    let Some(direct) = find("direct") else {
+        return Vec::new();
+    };
+    let mut rows = Vec::new();
+    for name in ["nginx", "gateway"] {
+        let Some(proxy) = find(name) else { continue };
+        for label in [LIGHT, SATURATED, "c=64, upstream +20 ms"] {
+            let load = |m: &Measurements| {
+                m.points
+                    .iter()
+                    .find(|p| p.label == label)
+                    .and_then(|p| p.load.clone())
+            };
+            if let (Some(base), Some(other)) = (load(direct), load(proxy)) {
+                rows.push(AddedLatency {
+                    target: name.into(),
+                    point: label.into(),
+                    p50_ms: other.p50_ms - base.p50_ms,
+                    p99_ms: other.p99_ms - base.p99_ms,
+                });
+            }
+        }
+        if let (Some(base), Some(other)) = (&direct.ttft, &proxy.ttft)
+            && let (Some(b50), Some(o50), Some(b99), Some(o99)) =
+                (base.p50_ms, other.p50_ms, base.p99_ms, other.p99_ms)
+        {
+            rows.push(AddedLatency {
+                target: name.into(),
+                point: "streaming TTFT".into(),
+                p50_ms: o50 - b50,
+                p99_ms: o99 - b99,
+            });
+        }
+    }
+    rows
+}
+
+fn ms(value: f64) -> String {
+    if value.is_finite() {
+        format!("{value:.3}")
+    } else {
+        "-".into()
+    }
+}
+
+fn opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
+}
+
+/// All tables of the report, in print order.
+pub fn tables(report: &Report) -> Vec<Table> {
+    let mut load = Table {
+        title: "Throughput and latency (non-streaming chat completions)",
+        headers: vec![
+            "target",
+            "point",
+            "req/s",
+            "p50 ms",
+            "p99 ms",
+            "p99.9 ms",
+            "ok",
+            "non-2xx",
+            "errors",
+            "CPU µs/req",
+        ],
+        rows: Vec::new(),
+    };
+    let mut streams = Table {
+        title: "Streaming (upstream +20 ms)",
+        headers: vec![
+            "target",
+            "TTFT p50 ms",
+            "TTFT p99 ms",
+            "streams",
+            "concurrent",
+            "completed",
+            "stalled",
+            "failed",
+            "slowest ms",
+            "all complete",
+        ],
+        rows: Vec::new(),
+    };
+    let mut process = Table {
+        title: "Gateway process",
+        headers: vec![
+            "idle RSS MiB",
+            "peak RSS MiB",
+            "CPU µs per request (all points)",
+        ],
+        rows: Vec::new(),
+    };
+    for target in &report.targets {
+        let Some(m) = &target.measurements else {
+            let mut row = vec![target.name.clone(), target.status.clone()];
+            row.resize(load.headers.len(), String::new());
+            load.rows.push(row);
+            let mut row = vec![target.name.clone(), target.status.clone()];
+            row.resize(streams.headers.len(), String::new());
+            streams.rows.push(row);
+            continue;
+        };
+        for point in &m.points {
+            let mut row = vec![target.name.clone(), point.label.clone()];
+            match (&point.load, &point.error) {
+                (Some(l), _) => row.extend([
+                    format!("{:.0}", l.rps),
+                    ms(l.p50_ms),
+                    ms(l.p99_ms),
+                    ms(l.p999_ms),
+                    l.ok.to_string(),
+                    l.non_2xx.to_string(),
+                    l.errors.to_string(),
+                    opt(point.cpu_us_per_request, 1),
+                ]),
+                (None, error) => row.push(format!("error: {}", error.as_deref().unwrap_or("?"))),
+            }
+            row.resize(load.headers.len(), String::new());
+            load.rows.push(row);
+        }
+        let mut row = vec![target.name.clone()];
+        match &m.ttft {
+            Some(t) => row.extend([opt(t.p50_ms, 2), opt(t.p99_ms, 2), t.requests.to_string()]),
+            None => row.extend(["-".into(), "-".into(), "-".into()]),
+        }
+        match &m.concurrent_streams {
+            Some(c) => row.extend([
+                c.streams.to_string(),
+                c.completed.to_string(),
+                c.stalled.to_string(),
+                c.failed.to_string(),
+                opt(c.slowest_ms, 0),
+                if c.all_completed() { "yes" } else { "NO" }.into(),
+            ]),
+            None => row.resize(streams.headers.len(), "-".into()),
+        }
+        streams.rows.push(row);
+        if let Some(p) = &m.process {
+            process.rows.push(vec![
+                opt(p.idle.map(|m| m.rss_kib as f64 / 1024.0), 1),
+                opt(p.peak_rss_kib.map(|k| k as f64 / 1024.0), 1),
+                opt(p.cpu_us_per_request, 1),
+            ]);
+        }
+    }
+    let added = Table {
+        title: "Added latency (proxy minus direct, same run)",
+        headers: vec!["target", "point", "p50 ms", "p99 ms"],
+        rows: report
+            .added_latency
+            .iter()
+            .map(|a| {
+                vec![
+                    a.target.clone(),
+                    a.point.clone(),
+                    format!("{:+.3}", a.p50_ms),
+                    format!("{:+.3}", a.p99_ms),
+                ]
+            })
+            .collect(),
+    };
+    [load, added, streams, process]
+        .into_iter()
+        .filter(|table| !table.rows.is_empty())
+        .collect()
+}
+
+/// docs/benchmarks.md.
+pub fn markdown(report: &Report) -> String {
+    let m = &report.machine;
+    let s = &report.settings;
+    let mut out = format!(
+        "# Benchmarks\n\n\
+         Generated by `cargo xtask bench`; do not edit by hand (re-run it instead).\n\n\
+         | | |\n|---|---|\n| CPU | {} |\n| cores | {} |\n| date | {} |\n| commit | {} |\n\
+         | command | `{}` |\n| duration per point | {} s (warm-up {} s) |\n| total wall time | {:.0} s |\n\n\
+         Method: `mock-upstream` (no added latency, and a {} ms variant) is called directly, \
+         through nginx (one worker, keep-alive upstream, buffering off) and through the release \
+         gateway, all on 127.0.0.1, by `oha` (non-streaming) and xtask's own HTTP/1.1 client \
+         (streaming: time to first `data:` line, then read to `data: [DONE]`). The load \
+         generator, the proxies and the mock share this machine's cores, so compare rows of one \
+         run rather than absolute numbers across machines. CPU µs/req is the gateway process's \
+         user+system time (/proc/PID/stat) divided by its 2xx responses; RSS is VmRSS at idle \
+         and VmHWM at the end.\n\n",
+        m.cpu_model,
+        m.cores,
+        m.date,
+        m.commit,
+        m.command,
+        s.duration_secs,
+        s.warmup_secs,
+        report.wall_time_secs,
+        super::targets::SLOW_MS,
+    );
+    for table in tables(report) {
+        out.push_str(&table.to_markdown());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::measure::PointResult;
+    use super::super::oha::LoadResult;
+    use super::*;
+
+    fn measured(p50: f64) -> Option<Measurements> {
+        let point = |label: &str| PointResult {
+            label: label.into(),
+            upstream_latency_ms: 0,
+            concurrency: 64,
+            rate: None,
+            load: Some(LoadResult {
+                rps: 1000.0,
+                p50_ms: p50,
+                p99_ms: p50 * 2.0,
+                p999_ms: p50 * 3.0,
+                ok: 10,
+                ..LoadResult::default()
+            }),
+            error: None,
+            cpu_us_per_request: Some(12.5),
+        };
+        Some(Measurements {
+            points: vec![point(LIGHT), point(SATURATED)],
+            ..Measurements::default()
+        })
+    }
+
+    fn report() -> Report {
+        let targets = vec![
+            TargetReport {
+                name: "direct".into(),
+                status: "ok".into(),
+                measurements: measured(1.0),
+            },
+            TargetReport {
+                name: "nginx".into(),
+                status: "not installed".into(),
+                measurements: None,
+            },
+            TargetReport {
+                name: "gateway".into(),
+                status: "ok".into(),
+                measurements: measured(1.25),
+            },
+        ];
+        Report {
+            machine: Machine {
+                cpu_model: "Test CPU".into(),
+                cores: 2,
+                date: "2026-01-01 00:00:00 UTC".into(),
+                commit: "abc123".into(),
+                command: "cargo xtask bench".into(),
+            },
+            settings: Settings {
+                duration_secs: 10,
+                warmup_secs: 2,
+                ttft_requests: 300,
+                ttft_concurrency: 4,
+                concurrent_streams: 512,
+                stall_timeout_secs: 10,
+                quick: false,
+            },
+            added_latency: added_latency(&targets),
+            targets,
+            wall_time_secs: 200.0,
+        }
+    }
+
+    #[test]
+    fn added_latency_is_gateway_minus_direct() {
+        let report = report();
+        assert_eq!(report.added_latency.len(), 2, "{:?}", report.added_latency);
+        let light = &report.added_latency[0];
+        assert_eq!(
+            (light.target.as_str(), light.point.as_str()),
+            ("gateway", LIGHT)
+        );
+        assert!((light.p50_ms - 0.25).abs() < 1e-9 && (light.p99_ms - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn markdown_has_machine_and_every_target() {
+        let md = markdown(&report());
+        assert!(md.starts_with("# Benchmarks\n"));
+        assert!(md.contains("| CPU | Test CPU |") && md.contains("| commit | abc123 |"));
+        assert!(
+            md.contains("| gateway | c=64 | 1000 | 1.250 | 2.500 | 3.750 | 10 | 0 | 0 | 12.5 |"),
+            "{md}"
+        );
+        assert!(md.contains("| nginx | not installed |"));
+        assert!(md.contains("| gateway | 50 req/s | +0.250 | +0.500 |"));
+        for table in tables(&report()) {
+            let columns = table.headers.len();
+            assert!(
+                table.rows.iter().all(|row| row.len() == columns),
+                "{}",
+                table.title
+            );
+        }
+    }
+}

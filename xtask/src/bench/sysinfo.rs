@@ -1,0 +1,171 @@
+//! Reading `/proc`: a process's CPU time and memory, and the machine description
+//! printed at the top of the benchmark report.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::Serialize;
+
+/// CPU time (user + system) of a process, in clock ticks, from `/proc/PID/stat`.
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_stat_cpu_ticks(&stat)
+}
+
+/// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line. The command name
+/// (field 2) may contain spaces and parentheses, so fields are counted after the last `)`.
+pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_comm.split_whitespace();
+    // after the comm come field 3 (state) .. ; utime is field 14 => index 11 here.
+    let utime: u64 = fields.nth(11)?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+/// Clock ticks per second (`getconf CLK_TCK`, 100 on Linux when that fails).
+pub fn clock_ticks_per_sec() -> u64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|out| String::from_utf8(out.stdout).ok())
+        .and_then(|text| text.trim().parse().ok())
+        .filter(|&ticks| ticks > 0)
+        .unwrap_or(100)
+}
+
+/// Resident and peak resident memory of a process, in KiB (`VmRSS`, `VmHWM`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Memory {
+    pub rss_kib: u64,
+    pub peak_kib: u64,
+}
+
+/// Reads `/proc/PID/status`.
+pub fn memory(pid: u32) -> Option<Memory> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    parse_status_memory(&status)
+}
+
+/// Extracts `VmRSS` and `VmHWM` from a `/proc/PID/status` text.
+pub fn parse_status_memory(status: &str) -> Option<Memory> {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+    };
+    Some(Memory {
+        rss_kib: field("VmRSS:")?,
+        peak_kib: field("VmHWM:")?,
+    })
+}
+
+/// Where and when the benchmark ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cpu_model: String,
+    pub cores: usize,
+    pub date: String,
+    pub commit: String,
+    pub command: String,
+}
+
+impl Machine {
+    /// Describes this machine and the repository at `root`.
+    pub fn describe(root: &Path) -> Self {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let format =
+            time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+        let date = time::OffsetDateTime::now_utc()
+            .format(&format)
+            .unwrap_or_else(|_| "unknown".into());
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        Self {
+            cpu_model: parse_cpu_model(&cpuinfo).unwrap_or_else(|| "unknown".into()),
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            date,
+            commit: git_commit(root),
+            command: format!("cargo xtask {}", args.join(" "))
+                .trim_end()
+                .to_owned(),
+        }
+    }
+}
+
+/// The first `model name` of `/proc/cpuinfo`.
+pub fn parse_cpu_model(cpuinfo: &str) -> Option<String> {
+    cpuinfo
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, model)| model.trim().to_owned())
+}
+
+fn git_commit(root: &Path) -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|out| out.status.success())
+            .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    };
+    let Some(commit) = git(&["rev-parse", "--short=12", "HEAD"]) else {
+        return "no commit yet".into();
+    };
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{commit}-dirty")
+    } else {
+        commit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_cpu_ticks_skip_tricky_comm() {
+        let stat = "4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 9 0 100 1000000 500 18446744073709551615";
+        assert_eq!(parse_stat_cpu_ticks(stat), Some(325));
+        assert_eq!(parse_stat_cpu_ticks("garbage"), None);
+    }
+
+    #[test]
+    fn own_process_has_cpu_and_memory() {
+        let pid = std::process::id();
+        assert!(cpu_ticks(pid).is_some());
+        let mem = memory(pid).unwrap();
+        assert!(mem.rss_kib > 0 && mem.peak_kib >= mem.rss_kib);
+    }
+
+    #[test]
+    fn status_memory_fields() {
+        let status = "Name:\tx\nVmHWM:\t   20480 kB\nVmRSS:\t   10240 kB\nThreads:\t3\n";
+        assert_eq!(
+            parse_status_memory(status),
+            Some(Memory {
+                rss_kib: 10240,
+                peak_kib: 20480
+            })
+        );
+        assert_eq!(parse_status_memory("Name: x\n"), None);
+    }
+
+    #[test]
+    fn cpu_model_line() {
+        let info = "processor\t: 0\nmodel name\t: AMD EPYC 7B13\nflags\t: fpu\n";
+        assert_eq!(parse_cpu_model(info).as_deref(), Some("AMD EPYC 7B13"));
+    }
+}

@@ -1,0 +1,18 @@
+//! Repository automation for the LLM Secure Gateway workspace: the code behind
+//! `cargo xtask tidy | test | bench`.
+//!
+//! It owns the workspace's structural rules ([`tidy`]), the one test command of the
+//! README ([`testcmd`]) and the load benchmark ([`bench`]). It depends on no gateway
+//! crate: it drives the built binaries as a user would. Entry points are the `run`
+//! functions of each module; `main.rs` only parses the command line.
+
+pub mod bench;
+pub mod testcmd;
+pub mod tidy;
+pub mod util;
+
+/// The error type of every xtask command: a message meant for the developer.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// Result alias used throughout xtask.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,45 @@
+//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench).
+//!
+//! Only parses the command line; the work is in the `xtask` library.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use xtask::{bench, testcmd, tidy, util};
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Repository automation for the LLM Secure Gateway"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the workspace's structural rules (dependency direction, docs, file sizes, manifests).
+    Tidy,
+    /// Run every test: cargo tests (nextest when installed), doc tests, Python end-to-end tests.
+    Test(testcmd::TestArgs),
+    /// Load-test mock-upstream, nginx and the release gateway; write docs/benchmarks.md.
+    Bench(bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let root = util::repo_root();
+    let outcome = match cli.command {
+        Command::Tidy => tidy::run_cli(&root),
+        Command::Test(args) => testcmd::run(&root, &args),
+        Command::Bench(args) => bench::run(&root, &args),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("xtask: error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! `cargo xtask test`: the one test command of the README. Runs the Rust tests
+//! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), then
+//! the Python end-to-end tests in `tests/e2e/` against the real binaries.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use clap::Args;
+
+use crate::Result;
+use crate::util::{banner, cargo, probe, run_status, target_dir};
+
+/// Python packages the e2e tests need (installed into the venv when missing).
+const E2E_PACKAGES: &[&str] = &["openai>=1.50", "anthropic>=0.40"];
+
+/// Options of `cargo xtask test`.
+#[derive(Args, Debug, Default)]
+pub struct TestArgs {
+    /// Skip the Python end-to-end tests.
+    #[arg(long, conflicts_with = "e2e_only")]
+    pub no_e2e: bool,
+    /// Run only the Python end-to-end tests.
+    #[arg(long)]
+    pub e2e_only: bool,
+}
+
+/// One step of the run: a name and what it does.
+struct Step {
+    name: String,
+    action: Box<dyn Fn() -> Result<()>>,
+}
+
+/// Runs the selected steps in order; stops at the first failure.
+pub fn run(root: &Path, args: &TestArgs) -> Result<ExitCode> {
+    let steps = plan(root, args);
+    let started = Instant::now();
+    let total = steps.len();
+    for (index, step) in steps.iter().enumerate() {
+        banner(&format!("[{}/{total}] {}", index + 1, step.name));
+        if let Err(err) = (step.action)() {
+            println!(
+                "\nxtask test: FAILED at step {}/{total} ({}) after {:.0?}: {err}",
+                index + 1,
+                step.name,
+                started.elapsed()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    println!(
+        "\nxtask test: all {total} steps passed in {:.0?}",
+        started.elapsed()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
+    let mut steps = Vec::new();
+    if !args.e2e_only {
+        let nextest = probe(&cargo(), &["nextest", "--version"]);
+        let dir = root.to_path_buf();
+        if nextest {
+            steps.push(Step {
+                name: "Rust tests (cargo nextest run --workspace --all-targets)".into(),
+                action: Box::new(move || {
+                    run_status(Command::new(cargo()).current_dir(&dir).args([
+                        "nextest",
+                        "run",
+                        "--workspace",
+                        "--all-targets",
+                        "--no-tests=warn",
+                    ]))
+                }),
+            });
+        } else {
+            steps.push(Step {
+                name:
+                    "Rust tests (cargo test --workspace --all-targets; cargo-nextest not installed)"
+                        .into(),
+                action: Box::new(move || {
+                    run_status(Command::new(cargo()).current_dir(&dir).args([
+                        "test",
+                        "--workspace",
+                        "--all-targets",
+                    ]))
+                }),
+            });
+        }
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "doc tests (cargo test --workspace --doc)".into(),
+            action: Box::new(move || {
+                run_status(Command::new(cargo()).current_dir(&dir).args([
+                    "test",
+                    "--workspace",
+                    "--doc",
+                ]))
+            }),
+        });
+    }
+    if !args.no_e2e {
+        let venv = venv_dir(root);
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: format!("Python venv for e2e ({})", venv.display()),
+            action: Box::new(move || ensure_venv(&venv)),
+        });
+        steps.push(Step {
+            name: "build binaries (cargo build -p llm-gateway -p gateway-testkit --bins)".into(),
+            action: Box::new(move || {
+                run_status(Command::new(cargo()).current_dir(&dir).args([
+                    "build",
+                    "-p",
+                    "llm-gateway",
+                    "-p",
+                    "gateway-testkit",
+                    "--bins",
+                ]))
+            }),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "Python end-to-end tests (tests/e2e/run_e2e.py)".into(),
+            action: Box::new(move || run_e2e(&dir)),
+        });
+    }
+    steps
+}
+
+/// The e2e virtualenv: `$GATEWAY_VENV`, or `<repo>/.venv`.
+pub fn venv_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("GATEWAY_VENV") {
+        Some(dir) if !dir.is_empty() => {
+            let dir = PathBuf::from(dir);
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        }
+        _ => root.join(".venv"),
+    }
+}
+
+fn venv_python(venv: &Path) -> PathBuf {
+    venv.join("bin").join("python")
+}
+
+/// Creates the venv if missing and installs the SDKs unless they already import.
+fn ensure_venv(venv: &Path) -> Result<()> {
+    let python = venv_python(venv);
+    if !python.is_file() {
+        if let Some(parent) = venv.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        run_status(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
+    }
+    let check = "import openai, anthropic; print('openai', openai.__version__, '/ anthropic', anthropic.__version__)";
+    let python_str = python.to_string_lossy().into_owned();
+    if probe(&python_str, &["-c", check]) {
+        let out = Command::new(&python).args(["-c", check]).output()?;
+        print!(
+            "SDKs already installed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        return Ok(());
+    }
+    run_status(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(E2E_PACKAGES),
+    )
+}
+
+fn run_e2e(root: &Path) -> Result<()> {
+    let bin_dir = target_dir(root).join("debug");
+    let gateway = bin_dir.join("llm-gateway");
+    let mock = bin_dir.join("mock-upstream");
+    for bin in [&gateway, &mock] {
+        if !bin.is_file() {
+            return Err(format!("{} was not built", bin.display()).into());
+        }
+    }
+    let python = venv_python(&venv_dir(root));
+    run_status(
+        Command::new(python)
+            .current_dir(root)
+            .arg(root.join("tests/e2e/run_e2e.py"))
+            .env("LLM_GATEWAY_BIN", &gateway)
+            .env("MOCK_UPSTREAM_BIN", &mock)
+            .env("PYTHONUNBUFFERED", "1"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(args: &TestArgs) -> Vec<String> {
+        plan(Path::new("/repo"), args)
+            .into_iter()
+            .map(|s| s.name)
+            .collect()
+    }
+
+    #[test]
+    fn default_plan_runs_rust_then_e2e() {
+        let steps = names(&TestArgs::default());
+        assert_eq!(steps.len(), 5, "{steps:?}");
+        assert!(steps[0].starts_with("Rust tests"));
+        assert!(steps[1].starts_with("doc tests"));
+        assert!(steps[4].starts_with("Python end-to-end"));
+    }
+
+    #[test]
+    fn options_select_steps() {
+        let only = names(&TestArgs {
+            e2e_only: true,
+            ..TestArgs::default()
+        });
+        assert_eq!(only.len(), 3);
+        assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
+        let none = names(&TestArgs {
+            no_e2e: true,
+            ..TestArgs::default()
+        });
+        assert_eq!(none.len(), 2);
+    }
+
+    #[test]
+    fn venv_defaults_to_repo_dot_venv() {
+        if std::env::var_os("GATEWAY_VENV").is_none() {
+            assert_eq!(venv_dir(Path::new("/repo")), PathBuf::from("/repo/.venv"));
+        }
+    }
+}
