@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-DEMO_KEY = "sk-gw-demo-e2e-key-0123456789abcdef"
+DEMO_KEY = "sk-gw-DemoKeyForEndToEndTests0123456789abcdefghij"
 LISTEN_RE = re.compile(r"listening on (http://[0-9.:]+)")
 STARTUP_TIMEOUT_S = 60.0
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -113,11 +113,17 @@ class Context:
     base_url: str
     api_key: str
     mock_upstream_bin: str | None
+    gateway_bin: str
 
-    def openai(self):
+    def openai(self, base_url: str | None = None):
         import openai
 
-        return openai.OpenAI(base_url=f"{self.base_url}/v1", api_key=self.api_key, max_retries=0, timeout=30.0)
+        return openai.OpenAI(base_url=f"{base_url or self.base_url}/v1", api_key=self.api_key, max_retries=0, timeout=30.0)
+
+    def anthropic(self):
+        import anthropic
+
+        return anthropic.Anthropic(base_url=self.base_url, api_key=self.api_key, max_retries=0, timeout=30.0)
 
 
 def check(condition: bool, message: str) -> None:
@@ -182,11 +188,98 @@ def test_openai_empty_messages_is_400(ctx: Context) -> None:
     check(getattr(err, "status_code", None) == 400, f"status {getattr(err, 'status_code', None)}")
 
 
+def test_anthropic_sdk_through_openai_upstream(ctx: Context) -> None:
+    client = ctx.anthropic()
+    msg = client.messages.create(model="demo", max_tokens=100, messages=[{"role": "user", "content": "Hello Claude"}])
+    text = "".join(block.text for block in msg.content if block.type == "text")
+    check("Hello Claude" in text, f"unexpected answer: {msg!r}")
+    check(msg.stop_reason == "end_turn", f"stop_reason {msg.stop_reason!r}")
+    check(msg.usage.output_tokens > 0, f"usage {msg.usage!r}")
+    with client.messages.stream(
+        model="demo", max_tokens=100, messages=[{"role": "user", "content": "Hello Claude"}]
+    ) as stream:
+        streamed = "".join(stream.text_stream)
+        final = stream.get_final_message()
+    check(streamed == text, f"streamed {streamed!r} != {text!r}")
+    check(final.stop_reason == "end_turn", f"final stop_reason {final.stop_reason!r}")
+
+
+def test_anthropic_sdk_error_shape(ctx: Context) -> None:
+    import anthropic
+
+    err = expect_error(
+        anthropic.NotFoundError,
+        lambda: ctx.anthropic().messages.create(model="nope", max_tokens=10, messages=HELLO),
+    )
+    check("nope" in str(err), f"message does not name the model: {err}")
+
+
+def test_query_api(ctx: Context) -> None:
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"{ctx.base_url}/query",
+        data=json.dumps({"prompt": "Hello query"}).encode(),
+        headers={"content-type": "application/json", "authorization": f"Bearer {ctx.api_key}"},
+    )
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        body = json.load(resp)
+    check("Hello query" in body["response"], f"{body!r}")
+    check(body["provider"] == "demo" and body["cascade_path"] == ["demo"], f"{body!r}")
+    check(body["usage"]["total_tokens"] > 0 and body["latency_ms"] >= 0, f"{body!r}")
+
+
+def test_openai_sdk_through_anthropic_upstream(ctx: Context) -> None:
+    """A second gateway whose model is served by an Anthropic-format mock."""
+    import tempfile
+
+    check(ctx.mock_upstream_bin is not None, "MOCK_UPSTREAM_BIN is not set")
+    mock = subprocess.Popen(
+        [ctx.mock_upstream_bin, "--vendor", "anthropic"], stdout=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL
+    )
+    gateway = None
+    try:
+        assert mock.stdout is not None
+        match = LISTEN_RE.search(mock.stdout.readline())
+        check(match is not None, "mock-upstream printed no address")
+        with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False) as cfg:
+            cfg.write(
+                f'[providers.claude]\nkind = "anthropic"\nbase_url = "{match.group(1)}"\napi_key = "sk-ant-mock"\n'
+                '[models.claude-test]\nprovider = "claude"\nupstream_model = "claude-sonnet-4-5"\n'
+            )
+        gateway = Gateway(
+            ctx.gateway_bin, ["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY}
+        )
+        url = gateway.start()
+        client = ctx.openai(url)
+        resp = client.chat.completions.create(model="claude-test", messages=[{"role": "user", "content": "Hi there"}])
+        check("Hi there" in (resp.choices[0].message.content or ""), f"{resp!r}")
+        check(resp.choices[0].finish_reason == "stop", f"{resp.choices[0].finish_reason!r}")
+        pieces = [
+            c.choices[0].delta.content or ""
+            for c in client.chat.completions.create(
+                model="claude-test", stream=True, messages=[{"role": "user", "content": "Hi there"}]
+            )
+            if c.choices
+        ]
+        check("".join(pieces) == resp.choices[0].message.content, f"streamed {pieces!r}")
+    finally:
+        if gateway is not None:
+            gateway.stop()
+        mock.terminate()
+        mock.wait(timeout=10)
+
+
 TESTS: list[Callable[[Context], None]] = [
     test_openai_chat_non_streaming,
     test_openai_chat_streaming_matches_non_streaming,
     test_openai_unknown_model_is_404,
     test_openai_empty_messages_is_400,
+    test_anthropic_sdk_through_openai_upstream,
+    test_anthropic_sdk_error_shape,
+    test_query_api,
+    test_openai_sdk_through_anthropic_upstream,
 ]
 
 
@@ -211,7 +304,12 @@ def main() -> int:
     passed, failed = 0, []
     try:
         base_url = gateway.start()
-        ctx = Context(base_url=base_url, api_key=DEMO_KEY, mock_upstream_bin=os.environ.get("MOCK_UPSTREAM_BIN"))
+        ctx = Context(
+            base_url=base_url,
+            api_key=DEMO_KEY,
+            mock_upstream_bin=os.environ.get("MOCK_UPSTREAM_BIN"),
+            gateway_bin=binary,
+        )
         for test in tests:
             started = time.monotonic()
             try:

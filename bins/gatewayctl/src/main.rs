@@ -1,1 +1,75 @@
-fn main() {}
+//! `gatewayctl`: the admin CLI of LLM Secure Gateway. It manages tenants and API keys and reads
+//! usage and the audit log through the gateway's admin API (`/admin/v1/`), printing tables for
+//! people and `--json` for scripts; `config validate` delegates to `llm-gateway --check-config`.
+//!
+//! It talks HTTP only and depends on no gateway crate, so it can run anywhere the admin API is
+//! reachable. Entry points: [`cli::Cli`] (flags and subcommands), [`client::Client`] (the HTTP
+//! client and the operator-facing errors with their exit codes).
+
+mod cli;
+mod client;
+mod commands;
+mod output;
+mod validate;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use cli::{Cli, Command, ConfigCmd};
+use client::{Client, CtlError};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Config(ConfigCmd::Validate { file }) = &cli.command {
+        return match validate::validate(file) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => fail(&e),
+        };
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return fail(&CtlError::Other(format!(
+                "cannot start the async runtime: {e}"
+            )));
+        }
+    };
+    match runtime.block_on(run(&cli)) {
+        Ok(outcome) => {
+            println!("{}", outcome.text);
+            if outcome.failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &CtlError) -> ExitCode {
+    eprintln!("gatewayctl: {e}");
+    ExitCode::from(e.exit_code())
+}
+
+async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
+    let client = Client::new(
+        &cli.url,
+        cli.token.as_deref(),
+        Duration::from_secs(cli.timeout.max(1)),
+    )?;
+    match &cli.command {
+        Command::Tenants(cmd) => commands::tenants(&client, cli.json, cmd).await,
+        Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
+        Command::Usage(args) => commands::usage(&client, cli.json, args).await,
+        Command::Audit(args) => commands::audit(&client, cli.json, args).await,
+        Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(
+            "config validate runs without the gateway".to_owned(),
+        )),
+    }
+}

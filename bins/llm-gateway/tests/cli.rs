@@ -57,6 +57,9 @@ fn check_config_reports_every_problem() {
     );
 }
 
+/// A gateway key shape: `sk-gw-` and 43 letters or digits.
+const DEMO_KEY: &str = "sk-gw-CliTestKey0123456789abcdefghijklmnopqrstuvw";
+
 struct Running(Child);
 impl Drop for Running {
     fn drop(&mut self) {
@@ -67,18 +70,25 @@ impl Drop for Running {
 fn start_demo() -> (Running, String) {
     let mut child = bin()
         .args(["--demo", "--listen", "127.0.0.1:0"])
+        .env("GATEWAY_DEMO_KEY", DEMO_KEY)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("{line}"))
-        .to_owned();
+    // The demo key line comes first; the address line follows. The reader keeps draining
+    // stdout in the background so the gateway never blocks on a full pipe.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.trim().strip_prefix("listening on http://") {
+                let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("no 'listening on' line");
     (Running(child), addr)
 }
 
@@ -98,7 +108,7 @@ fn demo_answers_and_sigterm_exits_zero() {
     let reply = http(
         &addr,
         &format!(
-            "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {DEMO_KEY}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
             body.len()
         ),
     );

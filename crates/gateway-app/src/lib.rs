@@ -8,6 +8,7 @@
 //! that depends on all the phase crates; binaries depend on it.
 
 pub mod config;
+pub mod dialects;
 pub mod error;
 pub mod http;
 pub mod server;
@@ -15,5 +16,6 @@ pub mod state;
 
 pub use config::Config;
 pub use error::AppError;
+pub use gateway_telemetry::logging;
 pub use server::{Server, shutdown_signal};
 pub use state::AppState;

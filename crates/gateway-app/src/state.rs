@@ -4,10 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gateway_core::Gateway;
+use gateway_auth::{AuthStack, NewApiKey};
+use gateway_core::store::{Store, Tenant};
+use gateway_core::{Gateway, Secret, TenantId};
 use gateway_providers::{
-    Deployment, HttpClient, ModelGroup, ModelRouter, OpenAiConfig, OpenAiProvider, Timeouts,
+    AnthropicConfig, AnthropicProvider, AzureConfig, AzureProvider, Deployment, GeminiConfig,
+    GeminiProvider, HttpClient, ModelGroup, ModelRouter, OpenAiConfig, OpenAiProvider, Timeouts,
 };
+use gateway_store::SqlStore;
 
 use crate::config::{Config, ProviderConfig, ProviderKind};
 use crate::error::AppError;
@@ -16,38 +20,282 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     pub router: Arc<ModelRouter>,
     pub providers: Vec<String>,
+    pub store: Arc<dyn Store>,
+    /// The concrete store, kept to close it cleanly on shutdown.
+    sql: Arc<SqlStore>,
+    pub auth: AuthStack,
+    pub admin_token: Option<Secret<String>>,
+    /// The response cache, when enabled (the admin API invalidates through it).
+    pub cache: Option<Arc<gateway_cache::Cache>>,
+    /// The limits phase (its `stats()` feed metrics).
+    pub limiter: gateway_policy::Limiter,
+    /// The guardrails of every tenant (`POST /v1/guardrails/check` runs them).
+    pub guardrails: gateway_policy::GuardrailSet,
+    /// The custom Rego policy of `[policies]`, if any (the edge captures its headers).
+    pub policy: Option<Arc<gateway_policy::CustomPolicy>>,
+    /// Metrics, usage and audit writers, prices: flush it on shutdown before `close`.
+    pub telemetry: Arc<gateway_telemetry::Telemetry>,
+    /// The public model `POST /query` calls.
+    pub query_model: Option<String>,
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
     pub request_timeout: Duration,
 }
 
 impl AppState {
-    /// Build the pipeline from a validated configuration.
-    pub fn build(config: &Config) -> Result<Arc<AppState>, AppError> {
+    /// Connect the configured store (creating the data directory for SQLite) and build.
+    pub async fn build(config: &Config) -> Result<Arc<AppState>, AppError> {
+        if config.store.database_url.is_none() {
+            std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
+                AppError::Startup(format!(
+                    "cannot create data_dir {}: {e}",
+                    config.server.data_dir.display()
+                ))
+            })?;
+        }
+        let store = SqlStore::from_config(&config.store, &config.server.data_dir)
+            .await
+            .map_err(|e| AppError::Startup(format!("store: {e}")))?;
+        AppState::build_with_store(config, store).await
+    }
+
+    /// Build over an in-memory store that keeps nothing on disk (`--demo`, tests).
+    pub async fn build_in_memory(config: &Config) -> Result<Arc<AppState>, AppError> {
+        let store = SqlStore::connect("sqlite::memory:")
+            .await
+            .map_err(|e| AppError::Startup(format!("store: {e}")))?;
+        AppState::build_with_store(config, store).await
+    }
+
+    /// Build the pipeline from a validated configuration over an already connected store.
+    pub async fn build_with_store(
+        config: &Config,
+        sql: SqlStore,
+    ) -> Result<Arc<AppState>, AppError> {
         let client = HttpClient::new(Duration::from_secs(5))
             .map_err(|e| AppError::Startup(e.to_string()))?;
         let mut providers = std::collections::BTreeMap::new();
         for (name, p) in &config.providers {
             providers.insert(name.clone(), build_provider(name, p, &client)?);
         }
-        let groups = config.models.iter().filter_map(|(name, m)| {
-            let provider = providers.get(&m.provider)?.clone();
-            Some(ModelGroup::new(
-                name.clone(),
-                vec![Deployment::new(provider, &m.upstream_model)],
-            ))
+        let groups = config.models.iter().map(|(name, m)| {
+            let deployments = m
+                .all_deployments()
+                .into_iter()
+                .filter_map(|d| {
+                    let provider = providers.get(&d.provider)?.clone();
+                    let deployment = Deployment::new(provider, &d.upstream_model)
+                        .with_weight(d.weight)
+                        .with_priority(d.priority);
+                    Some(match &d.region {
+                        Some(region) => deployment.with_region(region),
+                        None => deployment,
+                    })
+                })
+                .collect();
+            ModelGroup::new(name.clone(), deployments).with_routing(m.routing.clone())
         });
         let router = Arc::new(ModelRouter::new(groups));
-        let gateway = Gateway::builder(router.clone()).build();
+        let guardrails = gateway_policy::PolicyGuardrail::from_config(&config.guardrails)
+            .map_err(|e| AppError::Startup(format!("guardrails: {e}")))?;
+        let guardrail_set = guardrails.set().clone();
+        let policy = build_policy(config, &guardrail_set)?;
+        let sql = Arc::new(sql);
+        let store: Arc<dyn Store> = sql.clone();
+        let auth = AuthStack::build(&config.auth, Some(store.clone()))
+            .map_err(|e| AppError::Startup(format!("auth: {e}")))?;
+        let cache = gateway_cache::Cache::from_config(&config.cache)
+            .await
+            .map_err(|e| AppError::Startup(format!("cache: {e}")))?;
+        let telemetry = gateway_telemetry::Telemetry::start(
+            &config.telemetry,
+            store.clone(),
+            Some(store.clone()),
+        )
+        .map_err(|e| AppError::Startup(format!("telemetry: {e}")))?;
+        let limiter = build_limiter(config, telemetry.cost_model())?;
+        let mut builder = Gateway::builder(router.clone())
+            .authenticator(auth.authenticator.clone())
+            .admission(Arc::new(limiter.clone()))
+            .guardrail(Arc::new(guardrails))
+            .usage_sink(telemetry.clone())
+            .cost_model(telemetry.cost_model());
+        if let Some(cache) = &cache {
+            builder = builder.cache(cache.clone());
+        }
+        if let Some(policy) = &policy {
+            builder = builder.policy(policy.clone());
+        }
+        if let Some(api) = &config.guardrails.moderation_api {
+            let transport = Arc::new(ModerationHttp {
+                client: client.clone(),
+            });
+            let external = gateway_policy::guardrails::external::ExternalModeration::new(
+                api.clone(),
+                transport,
+            );
+            builder = builder.async_guardrail(Arc::new(external));
+        }
+        let gateway = builder.build();
         Ok(Arc::new(AppState {
             gateway: Arc::new(gateway),
             router,
             providers: providers.keys().cloned().collect(),
+            store,
+            sql,
+            auth,
+            admin_token: config.admin.token.clone(),
+            cache,
+            limiter,
+            guardrails: guardrail_set,
+            policy,
+            telemetry,
+            query_model: config.query_model(),
             max_body_bytes: config.server.max_body_bytes,
             body_timeout: Duration::from_secs(config.server.body_timeout_secs),
             request_timeout: Duration::from_secs(config.server.request_timeout_secs),
         }))
     }
+
+    /// `--demo`: a `demo` tenant and one developer key, `secret` if given (it must look like a
+    /// gateway key), else generated. Returns the generated secret, to be shown once.
+    pub async fn ensure_demo_key(
+        &self,
+        secret: Option<&str>,
+    ) -> Result<Option<Secret<String>>, AppError> {
+        let tenant = TenantId::new("demo");
+        if self
+            .store
+            .get_tenant(&tenant)
+            .await
+            .map_err(startup)?
+            .is_none()
+        {
+            self.store
+                .create_tenant(&Tenant::new(tenant.clone(), "Demo"))
+                .await
+                .map_err(startup)?;
+        }
+        let manager = self
+            .auth
+            .key_manager
+            .as_ref()
+            .ok_or_else(|| AppError::Startup("no key store".to_owned()))?;
+        let new = NewApiKey::new(tenant, "demo");
+        match secret {
+            Some(secret) => match manager.import(new, secret).await {
+                Ok(_) => Ok(None),
+                // Already registered (a persistent store and a restart): keep it.
+                Err(gateway_core::GatewayError::InvalidRequest {
+                    code: Some(code), ..
+                }) if code == gateway_core::store::CONFLICT_CODE => Ok(None),
+                Err(e) => Err(startup(e)),
+            },
+            None => Ok(Some(manager.create(new).await.map_err(startup)?.secret)),
+        }
+    }
+
+    /// Flush and close the store (after the server drained).
+    pub async fn close(&self) {
+        self.sql.close().await;
+    }
+}
+
+/// The limits phase over `[limits]`, pricing spend with the model price table when one is
+/// wired, and knowing each public model's deployments (price and tokenizer). Redis connects
+/// lazily: an unreachable Redis is the configured fail mode, not a startup error.
+fn build_limiter(
+    config: &Config,
+    cost_model: Arc<dyn gateway_core::phases::account::CostModel>,
+) -> Result<gateway_policy::Limiter, AppError> {
+    let mut builder = gateway_policy::Limiter::builder(&config.limits).cost_model(Some(cost_model));
+    for (name, m) in &config.models {
+        for d in m.all_deployments() {
+            builder = builder.target(name, &d.provider, &d.upstream_model);
+        }
+    }
+    let limiter = builder
+        .build()
+        .map_err(|e| AppError::Startup(format!("limits: {e}")))?;
+    if config.limits.has_config_limits() {
+        let warm = limiter.clone();
+        tokio::task::spawn_blocking(move || warm.warm_up());
+    }
+    Ok(limiter)
+}
+
+/// The external moderation service of `[guardrails.moderation_api]`, over the upstream client.
+struct ModerationHttp {
+    client: HttpClient,
+}
+
+impl gateway_policy::guardrails::external::ModerationTransport for ModerationHttp {
+    fn post<'a>(
+        &'a self,
+        config: &'a gateway_policy::guardrails::external::ModerationApiConfig,
+        body: Vec<u8>,
+    ) -> gateway_policy::guardrails::external::TransportFuture<'a> {
+        Box::pin(async move {
+            let mut req = http::Request::post(&config.url)
+                .header(http::header::CONTENT_TYPE, "application/json");
+            if let Some(key) = &config.api_key {
+                req = req.header(
+                    http::header::AUTHORIZATION,
+                    format!("Bearer {}", key.expose()),
+                );
+            }
+            let req = req
+                .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                .map_err(|e| e.to_string())?;
+            let limit = Duration::from_millis(config.timeout_ms);
+            let timeouts = Timeouts {
+                connect: limit,
+                first_byte: limit,
+                total: limit,
+            };
+            let resp = self
+                .client
+                .send(req, &timeouts)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = resp.status().as_u16();
+            let body = gateway_providers::client::read_body(resp.into_body(), limit)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((status, body.to_vec()))
+        })
+    }
+}
+
+/// The custom policy of `[policies]`, told each model's deployments and the guardrails.
+fn build_policy(
+    config: &Config,
+    guardrails: &gateway_policy::GuardrailSet,
+) -> Result<Option<Arc<gateway_policy::CustomPolicy>>, AppError> {
+    let policy = gateway_policy::CustomPolicy::new(&config.policies)
+        .map_err(|e| AppError::Startup(format!("policies: {e}")))?;
+    let Some(policy) = policy else {
+        return Ok(None);
+    };
+    let deployments = config.models.iter().map(|(name, m)| {
+        let list =
+            m.all_deployments()
+                .into_iter()
+                .map(|d| gateway_policy::custom::DeploymentInfo {
+                    provider: d.provider,
+                    region: d.region,
+                });
+        (name.clone(), list.collect())
+    });
+    Ok(Some(Arc::new(
+        policy
+            .with_deployments(deployments.collect())
+            .with_guardrails(guardrails.clone()),
+    )))
+}
+
+fn startup(e: gateway_core::GatewayError) -> AppError {
+    AppError::Startup(e.to_string())
 }
 
 fn build_provider(
@@ -60,22 +308,57 @@ fn build_provider(
         first_byte: Duration::from_secs(p.first_byte_timeout_secs),
         total: Duration::from_secs(p.total_timeout_secs),
     };
-    let provider = match p.kind {
+    let base_url = p
+        .base_url
+        .clone()
+        .or_else(|| p.kind.default_base_url().map(str::to_owned))
+        .unwrap_or_default();
+    let headers: Vec<(String, String)> = p
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let name = name.to_owned();
+    let api_key = p.api_key.clone();
+    let client = client.clone();
+    let provider: Result<Arc<dyn gateway_core::Provider>, _> = match p.kind {
         ProviderKind::Openai => OpenAiProvider::new(
             OpenAiConfig {
-                name: name.to_owned(),
-                base_url: p.base_url.clone(),
-                api_key: p.api_key.clone(),
+                name: name.clone(),
+                base_url,
+                api_key,
                 timeouts,
-                headers: p
-                    .headers
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                headers,
             },
-            client.clone(),
-        ),
-    }
-    .map_err(|e| AppError::Startup(format!("provider '{name}': {e}")))?;
-    Ok(Arc::new(provider))
+            client,
+        )
+        .map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>),
+        ProviderKind::Anthropic => {
+            let mut c = AnthropicConfig::new(name.clone(), api_key);
+            c.base_url = base_url;
+            c.timeouts = timeouts;
+            c.headers = headers;
+            if let Some(v) = &p.api_version {
+                c.version = v.clone();
+            }
+            AnthropicProvider::new(c, client)
+                .map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
+        }
+        ProviderKind::Gemini => {
+            let mut c = GeminiConfig::new(name.clone(), api_key);
+            c.base_url = base_url;
+            c.timeouts = timeouts;
+            GeminiProvider::new(c, client).map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
+        }
+        ProviderKind::Azure => {
+            let mut c = AzureConfig::new(name.clone(), base_url, api_key);
+            c.timeouts = timeouts;
+            if let Some(v) = &p.api_version {
+                c.api_version = v.clone();
+            }
+            AzureProvider::new(c, client).map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
+        }
+    };
+    let provider = provider.map_err(|e| AppError::Startup(format!("provider '{name}': {e}")))?;
+    Ok(provider)
 }

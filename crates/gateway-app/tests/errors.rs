@@ -162,14 +162,13 @@ async fn error_table() {
             message_contains: "GET",
         },
     ];
+    let auth = gw.bearer();
     for c in cases {
-        let reply = send(
-            c.method,
-            &gw.url(c.path),
-            c.body,
-            &[("content-type", "application/json")],
-        )
-        .await;
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", auth.as_str()),
+        ];
+        let reply = send(c.method, &gw.url(c.path), c.body, &headers).await;
         assert_eq!(
             reply.status.as_u16(),
             c.status,
@@ -211,4 +210,80 @@ async fn oversized_headers_are_rejected() {
     )
     .await;
     assert_eq!(reply.status.as_u16(), 431);
+}
+
+#[tokio::test]
+async fn credentials_are_required_and_failures_look_alike() {
+    let gw = TestGateway::start().await;
+    let url = gw.url("/v1/chat/completions");
+    let body = chat_body("gpt-test", false);
+    let unknown = format!("sk-gw-{}", "A".repeat(43));
+    let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("missing", vec![]),
+        (
+            "malformed",
+            vec![("authorization", "Bearer not-a-key".to_owned())],
+        ),
+        (
+            "unknown",
+            vec![("authorization", format!("Bearer {unknown}"))],
+        ),
+        (
+            "unknown via x-api-key",
+            vec![("x-api-key", unknown.clone())],
+        ),
+    ];
+    let mut messages = Vec::new();
+    for (name, headers) in cases {
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let reply = send(Method::POST, &url, body.clone(), &headers).await;
+        assert_eq!(reply.status, 401, "{name}");
+        assert_eq!(
+            reply.json()["error"]["type"],
+            "authentication_error",
+            "{name}"
+        );
+        if name != "missing" {
+            messages.push(
+                reply.json()["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    messages.dedup();
+    assert_eq!(
+        messages.len(),
+        1,
+        "a bad key never reveals why: {messages:?}"
+    );
+    assert!(gw.mock.requests().is_empty());
+    // The same key works from every accepted header.
+    for header in ["x-api-key", "api-key"] {
+        let reply = send(
+            Method::POST,
+            &url,
+            body.clone(),
+            &[(header, gw.key.as_str())],
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{header}");
+    }
+}
+
+#[tokio::test]
+async fn revoked_key_stops_the_next_call() {
+    let gw = TestGateway::start().await;
+    let ok = gw
+        .post("/v1/chat/completions", &chat_body("gpt-test", false))
+        .await;
+    assert_eq!(ok.status, 200);
+    let manager = gw.state.auth.key_manager.as_ref().unwrap();
+    let keys = manager.list(None).await.unwrap();
+    manager.revoke(&keys[0].id).await.unwrap();
+    let denied = gw
+        .post("/v1/chat/completions", &chat_body("gpt-test", false))
+        .await;
+    assert_eq!(denied.status, 401);
 }

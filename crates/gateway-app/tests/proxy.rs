@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 async fn non_streaming_completion_is_proxied() {
     let gw = TestGateway::start().await;
     let body = r#"{"model":"gpt-test","messages":[{"role":"user","content":"Hello there gateway"}],"seed":7,"reasoning_effort":"low"}"#;
-    let reply = post_json(&gw.url("/v1/chat/completions"), body).await;
+    let reply = gw.post("/v1/chat/completions", body).await;
     assert_eq!(reply.status, 200, "{:?}", reply.body);
     let json = reply.json();
     assert_eq!(
@@ -56,11 +56,9 @@ async fn non_streaming_completion_is_proxied() {
 #[tokio::test]
 async fn streaming_completion_is_proxied_as_sse() {
     let gw = TestGateway::start().await;
-    let reply = post_json(
-        &gw.url("/v1/chat/completions"),
-        &chat_body("gpt-test", true),
-    )
-    .await;
+    let reply = gw
+        .post("/v1/chat/completions", &chat_body("gpt-test", true))
+        .await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.headers["content-type"], "text/event-stream");
     let events = sse_data(&reply.body);
@@ -92,7 +90,7 @@ async fn streaming_completion_is_proxied_as_sse() {
 async fn streaming_usage_is_shown_when_asked() {
     let gw = TestGateway::start().await;
     let body = r#"{"model":"gpt-test","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}"#;
-    let reply = post_json(&gw.url("/v1/chat/completions"), body).await;
+    let reply = gw.post("/v1/chat/completions", body).await;
     let events = sse_data(&reply.body);
     let usage_chunk: serde_json::Value = serde_json::from_str(&events[events.len() - 2]).unwrap();
     assert!(
@@ -103,17 +101,32 @@ async fn streaming_usage_is_shown_when_asked() {
 
 #[tokio::test]
 async fn stream_events_arrive_before_the_upstream_finishes() {
-    let gw = TestGateway::start().await;
+    // Output guardrails hold back a window of text; keep it small so the test sees release.
+    let gw = TestGateway::start_with_sections("", "[guardrails.stream]\nwindow_bytes = 16").await;
     // 'stream-gap' waits 300 ms between events: if the gateway buffered, the first frame
     // could only arrive with the last one, after [DONE].
     let req = Request::post(gw.url("/v1/chat/completions"))
         .header("content-type", "application/json")
+        .header("authorization", gw.bearer())
         .body(Full::new(bytes::Bytes::from(chat_body("stream-gap", true))))
         .unwrap();
     let resp = client().request(req).await.unwrap();
+    assert_eq!(resp.status(), 200);
     let mut body = resp.into_body();
     let mut seen = String::new();
-    while !seen.contains("\"content\":\"Hello") {
+    let has_text = |seen: &str| {
+        sse_data(seen.as_bytes()).iter().any(|d| {
+            serde_json::from_str::<serde_json::Value>(d)
+                .ok()
+                .and_then(|c| {
+                    c["choices"][0]["delta"]["content"]
+                        .as_str()
+                        .map(|t| !t.is_empty())
+                })
+                .unwrap_or(false)
+        })
+    };
+    while !has_text(&seen) {
         let frame = body.frame().await.expect("stream open").expect("frame");
         seen.push_str(&String::from_utf8_lossy(frame.data_ref().unwrap()));
     }
@@ -136,7 +149,7 @@ async fn hanging_upstream() -> (std::net::SocketAddr, tokio::sync::oneshot::Rece
             let n = sock.read(&mut buf).await.unwrap();
             head.extend_from_slice(&buf[..n]);
         }
-        let chunk = r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"partial"},"finish_reason":null}]}"#;
+        let chunk = r#"{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"partial answer, longer than the sixteen-byte guardrail window"},"finish_reason":null}]}"#;
         let event = format!("data: {chunk}\n\n");
         let resp = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{event}\r\n",
@@ -160,10 +173,13 @@ async fn client_disconnect_cancels_the_upstream_call() {
     let (upstream, closed) = hanging_upstream().await;
     let mock = gateway_testkit::MockServer::start().await.unwrap();
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:0\"\n[providers.hang]\nkind = \"openai\"\nbase_url = \"http://{upstream}/v1\"\n[models.m]\nprovider = \"hang\"\nupstream_model = \"m\"\n"
+        "[server]\nlisten = \"127.0.0.1:0\"\n[providers.hang]\nkind = \"openai\"\nbase_url = \"http://{upstream}/v1\"\n[models.m]\nprovider = \"hang\"\nupstream_model = \"m\"\n[guardrails.stream]\nwindow_bytes = 16\n"
     );
     let config = gateway_app::Config::from_toml_str(&text, &|_| None, std::iter::empty()).unwrap();
-    let state = gateway_app::AppState::build(&config).unwrap();
+    let state = gateway_app::AppState::build_in_memory(&config)
+        .await
+        .unwrap();
+    let key = issue_key(&state, "acme").await;
     let server = gateway_app::Server::bind(&config.server).await.unwrap();
     let addr = server.local_addr().unwrap();
     tokio::spawn(server.run(state, std::future::pending()));
@@ -171,12 +187,14 @@ async fn client_disconnect_cancels_the_upstream_call() {
 
     let req = Request::post(format!("http://{addr}/v1/chat/completions"))
         .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {key}"))
         .body(Full::new(bytes::Bytes::from(chat_body("m", true))))
         .unwrap();
     let resp = client().request(req).await.unwrap();
     let mut body = resp.into_body();
     let first = body.frame().await.unwrap().unwrap();
-    assert!(String::from_utf8_lossy(first.data_ref().unwrap()).contains("partial"));
+    let first = String::from_utf8_lossy(first.data_ref().unwrap()).into_owned();
+    assert!(first.contains("partial"), "{first}");
     drop(body); // the client goes away mid-stream
 
     tokio::time::timeout(Duration::from_secs(10), closed)
@@ -188,9 +206,7 @@ async fn client_disconnect_cancels_the_upstream_call() {
 #[tokio::test]
 async fn models_health_and_ready() {
     let gw = TestGateway::start().await;
-    let models = send(Method::GET, &gw.url("/v1/models"), "", &[])
-        .await
-        .json();
+    let models = gw.get("/v1/models").await.json();
     let ids: Vec<&str> = models["data"]
         .as_array()
         .unwrap()
@@ -203,12 +219,12 @@ async fn models_health_and_ready() {
     );
     assert_eq!(models["object"], "list");
 
-    let health = send(Method::GET, &gw.url("/health"), "", &[]).await;
+    let health = gw.get("/health").await;
     assert_eq!(
         (health.status.as_u16(), health.json()["status"].as_str()),
         (200, Some("ok"))
     );
-    let ready = send(Method::GET, &gw.url("/ready"), "", &[]).await;
+    let ready = gw.get("/ready").await;
     assert_eq!(ready.status, 200);
     assert_eq!(ready.json()["checks"]["providers"]["names"][0], "mock");
 }
@@ -238,8 +254,14 @@ async fn caller_request_id_is_echoed_and_bad_ones_replaced() {
 async fn shutdown_lets_in_flight_streams_finish() {
     let gw = TestGateway::start().await;
     let url = gw.url("/v1/chat/completions");
-    let in_flight =
-        tokio::spawn(async move { post_json(&url, &chat_body("stream-gap", true)).await });
+    let auth = gw.bearer();
+    let in_flight = tokio::spawn(async move {
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", auth.as_str()),
+        ];
+        send(Method::POST, &url, chat_body("stream-gap", true), &headers).await
+    });
     // Wait until the upstream has the request, so the stream is in flight.
     while gw.mock.requests().is_empty() {
         tokio::time::sleep(Duration::from_millis(10)).await;

@@ -8,7 +8,7 @@
 //! their TTL an entry is refreshed in the background while it keeps serving.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -71,6 +71,9 @@ struct Inner {
     hasher: ApiKeys,
     cache: TtlCache<KeyHash, Entry>,
     settings: KeyCacheSettings,
+    /// Bumped by every local invalidation: a load that overlaps one is not trusted beyond
+    /// the request that made it (it may have read the store before the change).
+    generation: AtomicU64,
 }
 
 /// Authenticates gateway-issued API keys. Cheap to clone (shared state).
@@ -103,6 +106,7 @@ impl KeyAuthenticator {
                 hasher,
                 cache,
                 settings,
+                generation: AtomicU64::new(0),
             }),
         }
     }
@@ -129,6 +133,7 @@ impl KeyAuthenticator {
     /// Forgets the cached verdict for the key with this stored hash (after a local change).
     pub async fn invalidate_hash(&self, stored_hash: &str) {
         let mut bytes = [0u8; 32];
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         if hex::decode_to_slice(stored_hash, &mut bytes).is_ok() {
             self.inner.cache.invalidate(&KeyHash(bytes)).await;
         }
@@ -136,6 +141,7 @@ impl KeyAuthenticator {
 
     /// Forgets the tenant and every cached key verdict (after a local tenant change).
     pub async fn invalidate_tenant(&self, tenant: &TenantId) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
         self.inner.tenants.invalidate(tenant).await;
         self.inner.cache.invalidate_all();
     }
@@ -231,6 +237,16 @@ impl KeyAuthenticator {
 impl Inner {
     /// The verdict for one key hash, and how long to trust it.
     async fn load(inner: Arc<Inner>, hash: KeyHash) -> Result<(Entry, Duration), AuthError> {
+        let generation = inner.generation.load(Ordering::Acquire);
+        let (entry, ttl) = Self::read(&inner, hash).await?;
+        if inner.generation.load(Ordering::Acquire) != generation {
+            // A local change raced with this read: answer this request, cache nothing.
+            return Ok((entry, Duration::ZERO));
+        }
+        Ok((entry, ttl))
+    }
+
+    async fn read(inner: &Inner, hash: KeyHash) -> Result<(Entry, Duration), AuthError> {
         let refused = |reason| Ok((Entry::Refused(reason), inner.settings.negative_ttl));
         let record = inner
             .keys
@@ -261,8 +277,14 @@ impl Inner {
                 record.allowed_models.as_deref(),
             )
             .map(Arc::from),
-            allowed_regions: tenant.allowed_regions.as_deref().map(Arc::from),
+            allowed_regions: narrow(
+                tenant.allowed_regions.as_deref(),
+                key_regions(&record.metadata).as_deref(),
+            )
+            .map(Arc::from),
             method: AuthMethod::ApiKey,
+            key_limits: Some(Arc::new(record.limits.clone())),
+            tenant_limits: Some(Arc::new(tenant.limits.clone())),
         };
         let valid = ValidKey {
             key_id: record.id,
@@ -279,5 +301,45 @@ impl Inner {
 impl Authenticator for KeyAuthenticator {
     async fn authenticate(&self, token: &str) -> Result<Principal, GatewayError> {
         self.verify(token).await.map_err(refuse)
+    }
+}
+
+/// Data residency per key: `metadata.allowed_regions`, an array of region tags, narrows the
+/// tenant's regions. Anything but an array of strings pins the key to no region at all, so a
+/// malformed value fails closed rather than lifting the restriction.
+fn key_regions(metadata: &serde_json::Value) -> Option<Vec<String>> {
+    let value = metadata.get("allowed_regions")?;
+    let regions = value.as_array().and_then(|list| {
+        list.iter()
+            .map(|r| r.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+    });
+    Some(regions.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod region_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_regions_come_from_metadata_and_fail_closed() {
+        assert_eq!(key_regions(&json!({})), None);
+        assert_eq!(
+            key_regions(&json!({"allowed_regions": ["eu"]})),
+            Some(vec!["eu".to_owned()])
+        );
+        assert_eq!(key_regions(&json!({"allowed_regions": "eu"})), Some(vec![]));
+        assert_eq!(
+            key_regions(&json!({"allowed_regions": ["eu", 3]})),
+            Some(vec![])
+        );
+        assert_eq!(
+            narrow(
+                Some(&["eu".to_owned(), "us".to_owned()]),
+                Some(&["us".to_owned()])
+            ),
+            Some(vec!["us".to_owned()])
+        );
     }
 }

@@ -9,7 +9,7 @@ use gateway_core::store::{ApiKeyRecord, KeyStore, Limits, from_unix_millis, unix
 use gateway_core::{GatewayError, GatewayRole, Secret, TenantId};
 use serde_json::Value;
 
-use crate::apikey::ApiKeys;
+use crate::apikey::{ApiKeys, KEY_PREFIX};
 use crate::key_auth::KeyAuthenticator;
 
 /// What to issue. `roles` empty means `[developer]`.
@@ -83,24 +83,59 @@ impl KeyManager {
     }
 
     pub async fn create(&self, new: NewApiKey) -> Result<CreatedKey, GatewayError> {
+        let generated = self.hasher.generate();
+        let id = format!("key_{}", uuid::Uuid::now_v7().simple());
+        let record = self
+            .store_new(new, id, generated.display_prefix, generated.hash)
+            .await?;
+        Ok(CreatedKey {
+            record,
+            secret: generated.secret,
+        })
+    }
+
+    /// Register a secret chosen by the operator (e.g. `GATEWAY_DEMO_KEY`) instead of a
+    /// generated one. It must have the shape of a gateway key: `sk-gw-` and 43 letters/digits.
+    pub async fn import(&self, new: NewApiKey, secret: &str) -> Result<ApiKeyRecord, GatewayError> {
+        if !ApiKeys::is_well_formed(secret) {
+            return Err(GatewayError::invalid(
+                "A gateway key is 'sk-gw-' followed by 43 letters and digits.",
+            ));
+        }
+        let display_prefix = secret[..KEY_PREFIX.len() + 4].to_owned();
+        let hash = self.hasher.hash(secret);
+        // The id derives from the hash, so that every instance importing the same secret (e.g.
+        // `--demo` processes with one GATEWAY_DEMO_KEY, each with its own in-memory store)
+        // names the key alike: per-key limits shared through Redis are keyed by this id.
+        // 64 bits of a hash of a 256-bit secret reveal nothing usable about the secret.
+        let id = format!("key_{}", &hash.to_hex()[..16]);
+        self.store_new(new, id, display_prefix, hash).await
+    }
+
+    async fn store_new(
+        &self,
+        new: NewApiKey,
+        id: String,
+        display_prefix: String,
+        hash: crate::apikey::KeyHash,
+    ) -> Result<ApiKeyRecord, GatewayError> {
         if new.name.trim().is_empty() {
             return Err(GatewayError::invalid_param(
                 "name",
                 "A key needs a non-empty name.",
             ));
         }
-        let generated = self.hasher.generate();
         let roles = if new.roles.is_empty() {
             vec![GatewayRole::Developer]
         } else {
             new.roles
         };
         let record = ApiKeyRecord {
-            id: format!("key_{}", uuid::Uuid::now_v7().simple()),
+            id,
             tenant: new.tenant,
             name: new.name,
-            prefix: generated.display_prefix,
-            hash: generated.hash.to_hex(),
+            prefix: display_prefix,
+            hash: hash.to_hex(),
             roles,
             allowed_models: new.allowed_models,
             limits: new.limits,
@@ -112,10 +147,9 @@ impl KeyManager {
             revoked_at: None,
         };
         self.store.create_key(&record).await?;
-        Ok(CreatedKey {
-            record,
-            secret: generated.secret,
-        })
+        // A refusal of this very secret may be cached (negative entry): forget it.
+        self.forget(&record.hash).await;
+        Ok(record)
     }
 
     /// Replaces the mutable fields (see [`KeyStore::update_key`]).

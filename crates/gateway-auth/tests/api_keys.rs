@@ -1,6 +1,8 @@
 //! API keys end to end over an in-memory store: issuing, every refusal, caching, the
 //! revocation bound across instances, last-used throttling.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;
@@ -181,6 +183,24 @@ async fn revocation_reaches_another_instance_within_the_cache_ttl() {
     }
     assert!(start.elapsed() <= TTL);
     assert_refused(b.authenticate(&secret).await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_in_flight_cannot_undo_a_local_revocation() {
+    let store = Arc::new(MemStore::with_tenants(&["acme"]));
+    let auth = instance(&store);
+    let manager = KeyManager::new(store.clone(), auth.clone());
+    let (id, secret) = issue(&manager, "acme").await;
+    *store.delay.lock().unwrap() = Duration::from_secs(1);
+    auth.authenticate(&secret).await.unwrap(); // cached; the load took 2 s (key + tenant)
+    tokio::time::advance(Duration::from_secs(1)).await;
+    auth.authenticate(&secret).await.unwrap(); // past TTL/2: a background refresh reads the key
+    tokio::time::sleep(Duration::from_millis(100)).await; // ...and its answer is in flight
+    assert_eq!(store.key_lookups.load(Ordering::SeqCst), 2);
+    *store.delay.lock().unwrap() = Duration::ZERO;
+    manager.revoke(&id).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await; // the stale answer lands
+    assert_refused(auth.authenticate(&secret).await);
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,6 +1,8 @@
 //! The `[auth]` TOML shape, its validation, and the assembled stack dispatching API keys and
 //! JWTs by shape.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::sync::Arc;
@@ -140,10 +142,12 @@ public_key_pem = "not a pem"
 
 #[tokio::test]
 async fn stack_dispatches_keys_and_tokens_by_shape() {
-    let mut cfg = AuthConfig::default();
     let mut hs = issuer(&[Algorithm::HS256]);
     hs.require_registered_tenant = true;
-    cfg.jwt_issuers = vec![hs];
+    let cfg = AuthConfig {
+        jwt_issuers: vec![hs],
+        ..AuthConfig::default()
+    };
     let store = Arc::new(MemStore::with_tenants(&["acme"]));
     let stack = AuthStack::build_with_fetcher(
         &cfg,
@@ -187,8 +191,10 @@ async fn stack_dispatches_keys_and_tokens_by_shape() {
 
 #[tokio::test]
 async fn without_a_store_only_tokens_work() {
-    let mut cfg = AuthConfig::default();
-    cfg.jwt_issuers = vec![issuer(&[Algorithm::HS256])];
+    let cfg = AuthConfig {
+        jwt_issuers: vec![issuer(&[Algorithm::HS256])],
+        ..AuthConfig::default()
+    };
     let stack = AuthStack::build_with_fetcher(&cfg, None, Arc::new(NoFetch)).unwrap();
     assert!(stack.key_manager.is_none() && stack.api_keys.is_none());
     assert!(

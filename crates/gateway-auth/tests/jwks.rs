@@ -1,5 +1,7 @@
 //! JWKS over real HTTP: a local hyper server on 127.0.0.1:0 serves a key set the test rotates.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 
 use std::convert::Infallible;
@@ -205,4 +207,28 @@ async fn unreachable_jwks_is_a_503_not_a_401() {
     let err = jwt.authenticate(&token).await.unwrap_err();
     assert_eq!(err.status(), 503, "{err:?}");
     assert!(matches!(jwt.verify(&token).await, Err(AuthError::Jwks(_))));
+}
+
+#[tokio::test]
+async fn a_stale_key_set_is_refreshed_in_the_background() {
+    let (k1, k2) = (rsa(RSA1_PRIVATE), rsa(RSA2_PRIVATE));
+    let (server, addr) = JwksServer::start(jwks(&[("k1", &k1)])).await;
+    let mut cfg = jwks_issuer(addr, 0);
+    cfg.jwks_refresh_secs = 0; // always stale: every use schedules a refresh
+    let jwt = verifier(cfg);
+    let t1 = sign_with(Algorithm::RS256, Some("k1"), &k1, &claims());
+    assert!(jwt.authenticate(&t1).await.is_ok());
+    server.set(jwks(&[("k2", &k2)]));
+    // Served from the known set while the refresh runs...
+    assert!(jwt.authenticate(&t1).await.is_ok());
+    for _ in 0..200 {
+        if server.hits() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(server.hits() >= 2, "a background refresh was made");
+    // ...and the refreshed set applies afterwards.
+    let t2 = sign_with(Algorithm::RS256, Some("k2"), &k2, &claims());
+    assert!(jwt.authenticate(&t2).await.is_ok());
 }

@@ -45,6 +45,8 @@ pub struct RequestContext {
     pub received_at: Instant,
     pub client_ip: Option<IpAddr>,
     pub constraints: RouteConstraints,
+    /// What the caller asked of the response cache.
+    pub cache: crate::phases::cache::CacheDirectives,
 }
 
 impl RequestContext {
@@ -59,6 +61,7 @@ impl RequestContext {
             received_at: Instant::now(),
             client_ip: None,
             constraints,
+            cache: Default::default(),
         }
     }
 }

@@ -5,15 +5,18 @@
 //! embedding service calls them directly.
 
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
 
+use tracing::Instrument;
+
+use crate::accounting::{CallEnd, CallRecord, complete_admission};
 use crate::context::RequestContext;
 use crate::error::GatewayError;
-use crate::metered_stream::{GatewayStream, MeteredStream, StreamTally};
-use crate::phases::account::{CostModel, UsageRecord, UsageSink};
-use crate::phases::admission::{Admission, Admitted, LimitSnapshot, Permit, UsageEstimate};
+use crate::metered_stream::{GatewayStream, MeteredStream};
+use crate::phases::account::{CostModel, UsageSink, call_span, in_span};
+use crate::phases::admission::{Admission, Admitted, LimitSnapshot, UsageEstimate};
 use crate::phases::auth::Authenticator;
-use crate::phases::guard::{GuardOutcome, Guardrail, StreamGuard};
+use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer, ResponseCache};
+use crate::phases::guard::{AsyncGuardrail, GuardOutcome, Guardrail, RequestPolicy, StreamGuard};
 use crate::phases::route::{Router, ServedBy};
 use crate::principal::Principal;
 use crate::types::{
@@ -27,6 +30,10 @@ pub struct ChatOutcome {
     pub response: ChatResponse,
     pub served_by: ServedBy,
     pub limits: LimitSnapshot,
+    /// Provider cost of the call, when the price is known (zero for a cache hit).
+    pub cost_usd: Option<f64>,
+    /// What the response cache did (`None` when it does not apply).
+    pub cache: Option<CacheStatus>,
 }
 
 /// A started streamed call; the stream is already guarded and metered.
@@ -34,6 +41,7 @@ pub struct StreamOutcome {
     pub stream: GatewayStream,
     pub served_by: ServedBy,
     pub limits: LimitSnapshot,
+    pub cache: Option<CacheStatus>,
 }
 
 impl std::fmt::Debug for StreamOutcome {
@@ -56,8 +64,11 @@ pub struct Gateway {
     authenticator: Option<Arc<dyn Authenticator>>,
     admission: Option<Arc<dyn Admission>>,
     guardrails: Arc<[Arc<dyn Guardrail>]>,
+    async_guardrails: Vec<Arc<dyn AsyncGuardrail>>,
+    policy: Option<Arc<dyn RequestPolicy>>,
     usage_sink: Option<Arc<dyn UsageSink>>,
     cost_model: Option<Arc<dyn CostModel>>,
+    cache: Option<Arc<dyn ResponseCache>>,
 }
 
 /// Builds a [`Gateway`] from its phases.
@@ -66,8 +77,11 @@ pub struct GatewayBuilder {
     authenticator: Option<Arc<dyn Authenticator>>,
     admission: Option<Arc<dyn Admission>>,
     guardrails: Vec<Arc<dyn Guardrail>>,
+    async_guardrails: Vec<Arc<dyn AsyncGuardrail>>,
+    policy: Option<Arc<dyn RequestPolicy>>,
     usage_sink: Option<Arc<dyn UsageSink>>,
     cost_model: Option<Arc<dyn CostModel>>,
+    cache: Option<Arc<dyn ResponseCache>>,
 }
 
 impl GatewayBuilder {
@@ -83,8 +97,22 @@ impl GatewayBuilder {
         self.guardrails.push(g);
         self
     }
+    /// An input check with I/O (external moderation), run after the guardrails.
+    pub fn async_guardrail(mut self, g: Arc<dyn AsyncGuardrail>) -> Self {
+        self.async_guardrails.push(g);
+        self
+    }
+    /// The custom request policy, run right after the model is authorised.
+    pub fn policy(mut self, p: Arc<dyn RequestPolicy>) -> Self {
+        self.policy = Some(p);
+        self
+    }
     pub fn usage_sink(mut self, s: Arc<dyn UsageSink>) -> Self {
         self.usage_sink = Some(s);
+        self
+    }
+    pub fn cache(mut self, c: Arc<dyn ResponseCache>) -> Self {
+        self.cache = Some(c);
         self
     }
     pub fn cost_model(mut self, c: Arc<dyn CostModel>) -> Self {
@@ -97,17 +125,13 @@ impl GatewayBuilder {
             authenticator: self.authenticator,
             admission: self.admission,
             guardrails: self.guardrails.into(),
+            async_guardrails: self.async_guardrails,
+            policy: self.policy,
             usage_sink: self.usage_sink,
             cost_model: self.cost_model,
+            cache: self.cache,
         }
     }
-}
-
-/// The parts of a call known before routing, carried into accounting.
-struct CallRecord<'a> {
-    ctx: &'a RequestContext,
-    model: String,
-    stream: bool,
 }
 
 impl Gateway {
@@ -117,8 +141,11 @@ impl Gateway {
             authenticator: None,
             admission: None,
             guardrails: Vec::new(),
+            async_guardrails: Vec::new(),
+            policy: None,
             usage_sink: None,
             cost_model: None,
+            cache: None,
         }
     }
 
@@ -132,6 +159,7 @@ impl Gateway {
     }
 
     /// Phase 2. With no authenticator configured every caller is [`Principal::anonymous`].
+    #[tracing::instrument(name = "gateway.authenticate", skip_all)]
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, GatewayError> {
         match (&self.authenticator, token) {
             (None, _) => Ok(Principal::anonymous()),
@@ -151,6 +179,7 @@ impl Gateway {
 
     /// Phase 3: the model must exist and be allowed; unknown and forbidden look the same so
     /// that a caller cannot probe which models exist.
+    #[tracing::instrument(name = "gateway.authorize", skip_all)]
     fn authorize_model(&self, ctx: &RequestContext, model: &str) -> Result<(), GatewayError> {
         if self.router.knows(model) && ctx.principal.may_use_model(model) {
             Ok(())
@@ -159,6 +188,26 @@ impl Gateway {
         }
     }
 
+    /// Phase 3, custom policy: may deny, narrow the regions (on a copy of the context, which
+    /// the rest of the call uses) or move the request to another model, authorised again.
+    fn apply_policy(
+        &self,
+        ctx: &RequestContext,
+        req: &mut ChatRequest,
+    ) -> Result<Option<RequestContext>, GatewayError> {
+        let Some(policy) = &self.policy else {
+            return Ok(None);
+        };
+        let mut policed = ctx.clone();
+        let model = req.model.clone();
+        policy.decide(&mut policed, req)?;
+        if req.model != model {
+            self.authorize_model(&policed, &req.model)?;
+        }
+        Ok(Some(policed))
+    }
+
+    #[tracing::instrument(name = "gateway.admit", skip_all)]
     async fn admit(
         &self,
         ctx: &RequestContext,
@@ -167,15 +216,11 @@ impl Gateway {
         let Some(admission) = &self.admission else {
             return Ok(None);
         };
-        let estimate = UsageEstimate {
-            model: req.model.clone(),
-            prompt_tokens: estimate_prompt_tokens(req),
-            max_output_tokens: u64::from(req.max_output_tokens().unwrap_or(1024))
-                * u64::from(req.n.unwrap_or(1)),
-        };
+        let estimate = admission.estimate(ctx, req);
         admission.admit(ctx, &estimate).await.map(Some)
     }
 
+    #[tracing::instrument(name = "gateway.inspect_input", skip_all)]
     fn inspect_input(
         &self,
         ctx: &RequestContext,
@@ -192,8 +237,74 @@ impl Gateway {
         Ok(outcomes)
     }
 
+    /// Phase 5, checks with I/O, on the text the guardrails let through.
+    async fn inspect_input_async(
+        &self,
+        ctx: &RequestContext,
+        req: &ChatRequest,
+    ) -> Result<(), GatewayError> {
+        for guard in &self.async_guardrails {
+            if let Some(err) = guard.check_request(req, ctx).await?.block_error() {
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    fn call_record(&self, ctx: &RequestContext, req: &ChatRequest, stream: bool) -> CallRecord {
+        CallRecord::new(
+            ctx,
+            &req.model,
+            stream,
+            self.usage_sink.clone(),
+            self.cost_model.clone(),
+        )
+    }
+
+    #[tracing::instrument(name = "gateway.cache", skip_all)]
+    async fn cache_lookup(&self, ctx: &RequestContext, req: &ChatRequest) -> CacheLookup {
+        match &self.cache {
+            Some(cache) => cache.lookup(ctx, req).await,
+            None => CacheLookup::Skip,
+        }
+    }
+
+    /// Phase 8 on a whole response; a block is accounted and returned.
+    #[tracing::instrument(name = "gateway.inspect_output", skip_all)]
+    fn inspect_output(
+        &self,
+        ctx: &RequestContext,
+        call: &CallRecord,
+        response: &mut ChatResponse,
+        served_by: &ServedBy,
+    ) -> Result<(), GatewayError> {
+        for guard in self.guardrails.iter() {
+            let outcome = guard.check_response(response, ctx);
+            if let Some(err) = outcome.block_error() {
+                let usage = response.usage.clone();
+                call.finish(CallEnd {
+                    served_by: Some(served_by),
+                    usage,
+                    status: err.status(),
+                    ..CallEnd::default()
+                });
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
     /// A non-streamed chat completion through the whole pipeline.
     pub async fn chat(
+        &self,
+        ctx: &RequestContext,
+        req: ChatRequest,
+    ) -> Result<ChatOutcome, GatewayError> {
+        let span = call_span(ctx, &req.model, false);
+        self.chat_call(ctx, req).instrument(span).await
+    }
+
+    async fn chat_call(
         &self,
         ctx: &RequestContext,
         mut req: ChatRequest,
@@ -201,56 +312,90 @@ impl Gateway {
         req.validate()?;
         req.stream = false;
         self.authorize_model(ctx, &req.model)?;
-        let call = CallRecord {
-            ctx,
-            model: req.model.clone(),
-            stream: false,
-        };
+        let policed = self.apply_policy(ctx, &mut req)?;
+        let ctx = policed.as_ref().unwrap_or(ctx);
+        let call = self.call_record(ctx, &req, false);
         let admitted = self.admit(ctx, &req).await?;
         self.inspect_input(ctx, &mut req)?;
-        let routed = match self.router.chat(req, ctx).await {
-            Ok(routed) => routed,
-            Err(err) => {
-                self.account(&call, None, None, err.status(), None, false);
-                return Err(err);
+        self.inspect_input_async(ctx, &req).await?;
+        let lookup = self.cache_lookup(ctx, &req).await;
+        let cache = lookup.status();
+        let (mut response, served_by, fill) = match lookup {
+            CacheLookup::Hit(answer) => {
+                let served_by = cached_served_by(&answer);
+                (answer.response, served_by, None)
             }
+            CacheLookup::Miss(fill) => self.route_chat(ctx, &call, req, Some(fill)).await?,
+            CacheLookup::Bypass(fill) => self.route_chat(ctx, &call, req, fill).await?,
+            CacheLookup::Skip => self.route_chat(ctx, &call, req, None).await?,
         };
-        let mut response = routed.value;
-        for guard in self.guardrails.iter() {
-            let outcome = guard.check_response(&mut response, ctx);
-            if let Some(err) = outcome.block_error() {
-                self.account(
-                    &call,
-                    Some(&routed.served_by),
-                    response.usage.clone(),
-                    err.status(),
-                    None,
-                    false,
-                );
-                return Err(err);
-            }
+        let fresh = fill.map(|fill| (fill, response.clone()));
+        self.inspect_output(ctx, &call, &mut response, &served_by)?;
+        if let Some((fill, answer)) = fresh {
+            fill.store(answer, &served_by);
         }
-        let cost = self.cost(&routed.served_by, response.usage.as_ref());
-        let limits = complete_admission(admitted, response.usage.as_ref(), cost);
-        self.account(
-            &call,
-            Some(&routed.served_by),
-            response.usage.clone(),
-            200,
-            None,
-            false,
-        );
-        response.model = call.model.clone();
+        let cache_hit = cache == Some(CacheStatus::Hit);
+        let cost = call.finish(CallEnd {
+            served_by: Some(&served_by),
+            usage: response.usage.clone(),
+            status: 200,
+            cache_hit,
+            ..CallEnd::default()
+        });
+        // A cache hit consumed nothing upstream: it settles its reservation at zero.
+        let consumed = if cache_hit {
+            Some(Usage::default())
+        } else {
+            response.usage.clone()
+        };
+        let limits = complete_admission(admitted, consumed.as_ref(), cost);
+
+        response.model = call.model().to_owned();
         Ok(ChatOutcome {
             response,
-            served_by: routed.served_by,
+            served_by,
             limits,
+            cost_usd: cost,
+            cache,
         })
     }
 
+    #[tracing::instrument(name = "gateway.route", skip_all)]
+    async fn route_chat(
+        &self,
+        ctx: &RequestContext,
+        call: &CallRecord,
+        req: ChatRequest,
+        fill: Option<Box<dyn CacheFill>>,
+    ) -> Result<RoutedAnswer, GatewayError> {
+        call.upstream_started();
+        let result = self.router.chat(req, ctx).await;
+        call.upstream_ended();
+        match result {
+            Ok(routed) => Ok((routed.value, routed.served_by, fill)),
+            Err(err) => {
+                call.finish(CallEnd {
+                    status: err.status(),
+                    ..CallEnd::default()
+                });
+                Err(err)
+            }
+        }
+    }
+
     /// A streamed chat completion. Usage is always requested upstream (and removed from what
-    /// the caller sees unless it asked), so streamed calls are accounted like any other.
+    /// the caller sees unless it asked), so streamed calls are accounted like any other. A
+    /// cache hit is replayed as a stream through the same output guardrails and metering.
     pub async fn chat_stream(
+        &self,
+        ctx: &RequestContext,
+        req: ChatRequest,
+    ) -> Result<StreamOutcome, GatewayError> {
+        let span = call_span(ctx, &req.model, true);
+        self.chat_stream_call(ctx, req).instrument(span).await
+    }
+
+    async fn chat_stream_call(
         &self,
         ctx: &RequestContext,
         mut req: ChatRequest,
@@ -258,22 +403,50 @@ impl Gateway {
         req.stream = true;
         req.validate()?;
         self.authorize_model(ctx, &req.model)?;
+        let policed = self.apply_policy(ctx, &mut req)?;
+        let ctx = policed.as_ref().unwrap_or(ctx);
         let client_wants_usage = req.wants_stream_usage();
+
         req.stream_options
             .get_or_insert_with(StreamOptions::default)
             .include_usage = Some(true);
-        let call = CallRecord {
-            ctx,
-            model: req.model.clone(),
-            stream: true,
-        };
+        let call = self.call_record(ctx, &req, true);
         let admitted = self.admit(ctx, &req).await?;
         self.inspect_input(ctx, &mut req)?;
-        let routed = match self.router.chat_stream(req, ctx).await {
-            Ok(routed) => routed,
-            Err(err) => {
-                self.account(&call, None, None, err.status(), None, false);
-                return Err(err);
+        self.inspect_input_async(ctx, &req).await?;
+        let lookup = self.cache_lookup(ctx, &req).await;
+        let cache = lookup.status();
+        let (stream, served_by) = match (lookup, &self.cache) {
+            (CacheLookup::Hit(answer), Some(c)) => {
+                (c.replay(&answer.response), cached_served_by(&answer))
+            }
+            (lookup, _) => {
+                let fill = match lookup {
+                    CacheLookup::Miss(fill) => Some(fill),
+                    CacheLookup::Bypass(fill) => fill,
+                    _ => None,
+                };
+                call.upstream_started();
+                let routed = match self
+                    .router
+                    .chat_stream(req, ctx)
+                    .instrument(tracing::info_span!("gateway.route"))
+                    .await
+                {
+                    Ok(routed) => routed,
+                    Err(err) => {
+                        call.finish(CallEnd {
+                            status: err.status(),
+                            ..CallEnd::default()
+                        });
+                        return Err(err);
+                    }
+                };
+                let stream = match fill {
+                    Some(fill) => fill.wrap_stream(routed.value, &routed.served_by),
+                    None => routed.value,
+                };
+                (stream, routed.served_by)
             }
         };
         let limits = admitted
@@ -288,55 +461,23 @@ impl Gateway {
                 .filter_map(|g| g.stream_guard(&guard_ctx))
                 .collect()
         });
-        let on_end = self.stream_accounting(&call, routed.served_by.clone(), admitted);
+        let cache_hit = cache == Some(CacheStatus::Hit);
+        let on_end = in_span(
+            tracing::Span::current(),
+            call.on_stream_end(served_by.clone(), admitted, cache_hit),
+        );
         let metered = MeteredStream::new(
-            routed.value,
-            routed.served_by.provider.clone(),
+            stream,
+            served_by.provider.clone(),
             client_wants_usage,
             make_guards,
             on_end,
         );
         Ok(StreamOutcome {
             stream: Box::pin(metered),
-            served_by: routed.served_by,
+            served_by,
             limits,
-        })
-    }
-
-    fn stream_accounting(
-        &self,
-        call: &CallRecord<'_>,
-        served_by: ServedBy,
-        admitted: Option<Admitted>,
-    ) -> Box<dyn FnOnce(StreamTally) + Send> {
-        let sink = self.usage_sink.clone();
-        let cost_model = self.cost_model.clone();
-        let base = base_record(call);
-        Box::new(move |tally: StreamTally| {
-            let cost = match (&cost_model, &tally.usage) {
-                (Some(m), Some(u)) => m.cost_usd(&served_by.provider, &served_by.upstream_model, u),
-                _ => None,
-            };
-            complete_admission(admitted, tally.usage.as_ref(), cost);
-            let Some(sink) = sink else { return };
-            let status = match (&tally.error, &tally.blocked) {
-                (Some(err), _) => err.status(),
-                (None, Some(_)) => 422,
-                _ => 200,
-            };
-            sink.record(UsageRecord {
-                provider: Some(served_by.provider.clone()),
-                upstream_model: Some(served_by.upstream_model.clone()),
-                usage: tally.usage,
-                cost_usd: cost,
-                status,
-                latency: base.latency_from.elapsed(),
-                time_to_first_token: tally
-                    .first_token_at
-                    .map(|t| t.duration_since(base.latency_from)),
-                cancelled: !tally.completed && tally.error.is_none() && tally.blocked.is_none(),
-                ..base.record
-            });
+            cache,
         })
     }
 
@@ -349,86 +490,56 @@ impl Gateway {
         req.validate()?;
         self.authorize_model(ctx, &req.model)?;
         let model = req.model.clone();
+        let admitted = match &self.admission {
+            Some(admission) => {
+                let estimate = UsageEstimate {
+                    model: model.clone(),
+                    prompt_tokens: req
+                        .texts()
+                        .iter()
+                        .map(|t| (t.len() as u64).div_ceil(4))
+                        .sum(),
+                    max_output_tokens: 0,
+                };
+                Some(admission.admit(ctx, &estimate).await?)
+            }
+            None => None,
+        };
         let mut routed = self.router.embeddings(req, ctx).await?;
         routed.value.model = model;
+        if admitted.is_some() {
+            let usage = crate::types::Usage::new(routed.value.usage.prompt_tokens, 0);
+            let served = &routed.served_by;
+            let cost = self
+                .cost_model
+                .as_ref()
+                .and_then(|m| m.cost_usd(&served.provider, &served.upstream_model, &usage));
+            complete_admission(admitted, Some(&usage), cost);
+        }
         Ok(EmbeddingsOutcome {
             response: routed.value,
             served_by: routed.served_by,
         })
     }
-
-    fn cost(&self, served_by: &ServedBy, usage: Option<&Usage>) -> Option<f64> {
-        let (model, usage) = (self.cost_model.as_ref()?, usage?);
-        model.cost_usd(&served_by.provider, &served_by.upstream_model, usage)
-    }
-
-    fn account(
-        &self,
-        call: &CallRecord<'_>,
-        served_by: Option<&ServedBy>,
-        usage: Option<Usage>,
-        status: u16,
-        ttft: Option<std::time::Duration>,
-        cancelled: bool,
-    ) {
-        let Some(sink) = &self.usage_sink else { return };
-        let base = base_record(call);
-        let cost = served_by.and_then(|s| self.cost(s, usage.as_ref()));
-        sink.record(UsageRecord {
-            provider: served_by.map(|s| s.provider.clone()),
-            upstream_model: served_by.map(|s| s.upstream_model.clone()),
-            usage,
-            cost_usd: cost,
-            status,
-            latency: base.latency_from.elapsed(),
-            time_to_first_token: ttft,
-            cancelled,
-            ..base.record
-        });
-    }
 }
 
-struct BaseRecord {
-    record: UsageRecord,
-    latency_from: Instant,
-}
+/// A fresh upstream answer, who served it, and where to cache it.
+type RoutedAnswer = (ChatResponse, ServedBy, Option<Box<dyn CacheFill>>);
 
-fn base_record(call: &CallRecord<'_>) -> BaseRecord {
-    let ctx = call.ctx;
-    BaseRecord {
-        latency_from: ctx.received_at,
-        record: UsageRecord {
-            request_id: ctx.request_id.clone(),
-            at: SystemTime::now(),
-            tenant: ctx.principal.tenant.clone(),
-            subject: ctx.principal.subject.clone(),
-            endpoint: ctx.endpoint.as_str(),
-            model: call.model.clone(),
-            provider: None,
-            upstream_model: None,
-            usage: None,
-            cost_usd: None,
-            status: 0,
-            latency: std::time::Duration::ZERO,
-            time_to_first_token: None,
-            stream: call.stream,
-            cache_hit: false,
-            cancelled: false,
-        },
-    }
-}
-
-fn complete_admission(
-    admitted: Option<Admitted>,
-    usage: Option<&Usage>,
-    cost: Option<f64>,
-) -> LimitSnapshot {
-    match admitted {
-        Some(Admitted { permit, snapshot }) => {
-            Permit::complete(permit, usage, cost);
-            snapshot
-        }
-        None => LimitSnapshot::default(),
+/// A cache hit names the deployment that produced the answer; no upstream was attempted.
+fn cached_served_by(answer: &CachedAnswer) -> ServedBy {
+    ServedBy {
+        provider: answer
+            .provider
+            .clone()
+            .unwrap_or_else(|| Arc::from("cache")),
+        upstream_model: answer
+            .upstream_model
+            .clone()
+            .unwrap_or_else(|| Arc::from("")),
+        region: None,
+        attempts: 0,
+        path: Vec::new(),
     }
 }
 

@@ -9,6 +9,7 @@
 //!
 //! Entry points: [`Gateway::builder`] to assemble a pipeline, [`Provider`] to add an upstream.
 
+mod accounting;
 pub mod context;
 pub mod error;
 pub mod gateway;

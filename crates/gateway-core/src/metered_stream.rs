@@ -34,6 +34,8 @@ pub(crate) struct StreamTally {
 struct ChoiceGuards {
     index: u32,
     guards: Vec<Box<dyn StreamGuard>>,
+    /// The choice's finish chunk went through: nothing is held back any more.
+    finished: bool,
 }
 
 pub(crate) struct MeteredStream {
@@ -44,6 +46,8 @@ pub(crate) struct MeteredStream {
     guards: Vec<ChoiceGuards>,
     pending: VecDeque<Result<StreamEvent, GatewayError>>,
     tally: StreamTally,
+    /// Id, model and timestamps of the stream, for chunks the gateway adds itself.
+    template: Option<ChatChunk>,
     done: bool,
     on_end: Option<OnStreamEnd>,
 }
@@ -64,12 +68,14 @@ impl MeteredStream {
             guards: Vec::new(),
             pending: VecDeque::new(),
             tally: StreamTally::default(),
+            template: None,
             done: false,
             on_end: Some(on_end),
         }
     }
 
-    fn guards_for(&mut self, index: u32) -> Option<&mut Vec<Box<dyn StreamGuard>>> {
+    /// The guards of choice `index`, created on first use; `None` when no guard scans output.
+    fn guards_for(&mut self, index: u32) -> Option<&mut ChoiceGuards> {
         let pos = match self.guards.iter().position(|g| g.index == index) {
             Some(pos) => pos,
             None => {
@@ -77,11 +83,15 @@ impl MeteredStream {
                 if guards.is_empty() {
                     return None;
                 }
-                self.guards.push(ChoiceGuards { index, guards });
+                self.guards.push(ChoiceGuards {
+                    index,
+                    guards,
+                    finished: false,
+                });
                 self.guards.len() - 1
             }
         };
-        Some(&mut self.guards[pos].guards)
+        Some(&mut self.guards[pos])
     }
 
     /// Run a choice's text through its guards. `Err` means the stream must stop.
@@ -91,11 +101,12 @@ impl MeteredStream {
         text: &str,
         finishing: bool,
     ) -> Result<String, GuardOutcome> {
-        let Some(guards) = self.guards_for(index) else {
+        let Some(choice) = self.guards_for(index) else {
             return Ok(text.to_owned());
         };
+        choice.finished |= finishing;
         let mut current = text.to_owned();
-        for guard in guards.iter_mut() {
+        for guard in choice.guards.iter_mut() {
             let mut released = guard.push(&current)?;
             if finishing {
                 released.push_str(&guard.finish()?);
@@ -105,7 +116,49 @@ impl MeteredStream {
         Ok(current)
     }
 
+    /// The upstream ended without a finish chunk for some choice: release (or block) what its
+    /// guards still hold back, so no text is silently lost.
+    fn flush_unfinished(&mut self) {
+        let pending: Vec<u32> = self
+            .guards
+            .iter()
+            .filter(|g| !g.finished)
+            .map(|g| g.index)
+            .collect();
+        for index in pending {
+            let Some(template) = self.template.clone() else {
+                return;
+            };
+            match self.guard_text(index, "", true) {
+                Ok(text) if text.is_empty() => {}
+                Ok(text) => {
+                    let chunk = ChatChunk {
+                        choices: vec![ChunkChoice {
+                            index,
+                            delta: Delta {
+                                content: Some(text),
+                                ..Delta::default()
+                            },
+                            finish_reason: None,
+                            logprobs: None,
+                        }],
+                        ..template
+                    };
+                    self.pending.push_back(Ok(StreamEvent::Chunk(chunk)));
+                }
+                Err(outcome) => return self.block(template, index, outcome),
+            }
+        }
+    }
+
     fn process_chunk(&mut self, mut chunk: ChatChunk) {
+        if self.template.is_none() {
+            self.template = Some(ChatChunk {
+                choices: Vec::new(),
+                usage: None,
+                ..chunk.clone()
+            });
+        }
         if let Some(usage) = chunk.usage.take() {
             self.tally.usage = Some(usage.clone());
             if self.client_wants_usage {
@@ -187,6 +240,7 @@ impl Stream for MeteredStream {
                 Poll::Ready(None) => {
                     this.tally.completed = true;
                     this.done = true;
+                    this.flush_unfinished();
                 }
                 Poll::Ready(Some(Ok(StreamEvent::Chunk(chunk)))) => this.process_chunk(chunk),
                 Poll::Ready(Some(Ok(StreamEvent::KeepAlive))) => {

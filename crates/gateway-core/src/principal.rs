@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::store::Limits;
+
 /// A tenant: the unit that isolates keys, usage, limits, cache and audit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TenantId(pub Arc<str>);
@@ -81,6 +83,10 @@ pub struct Principal {
     /// Regions this caller's traffic may be served from; `None` means any.
     pub allowed_regions: Option<Arc<[String]>>,
     pub method: AuthMethod,
+    /// Limits and budgets set on the caller's key (admission enforces them).
+    pub key_limits: Option<Arc<Limits>>,
+    /// Limits and budgets set on the caller's tenant.
+    pub tenant_limits: Option<Arc<Limits>>,
 }
 
 impl Principal {
@@ -93,6 +99,8 @@ impl Principal {
             allowed_models: None,
             allowed_regions: None,
             method: AuthMethod::None,
+            key_limits: None,
+            tenant_limits: None,
         }
     }
 

@@ -30,6 +30,7 @@ fn served() -> ServedBy {
         upstream_model: Arc::from("up-model"),
         region: None,
         attempts: 1,
+        path: vec![Arc::from("fake")],
     }
 }
 
@@ -335,4 +336,85 @@ async fn dropping_the_stream_cancels_upstream_and_accounts_once() {
     let records = sink.0.lock().unwrap();
     assert_eq!(records.len(), 1, "accounted exactly once");
     assert!(records[0].cancelled);
+}
+
+/// Holds every byte back until the stream finishes.
+struct HoldAll;
+struct HoldAllStream(String);
+impl Guardrail for HoldAll {
+    fn check_request(&self, _: &mut ChatRequest, _: &RequestContext) -> GuardOutcome {
+        GuardOutcome::allow()
+    }
+    fn check_response(&self, _: &mut ChatResponse, _: &RequestContext) -> GuardOutcome {
+        GuardOutcome::allow()
+    }
+    fn stream_guard(&self, _: &RequestContext) -> Option<Box<dyn StreamGuard>> {
+        Some(Box::new(HoldAllStream(String::new())))
+    }
+}
+impl StreamGuard for HoldAllStream {
+    fn push(&mut self, delta: &str) -> Result<String, GuardOutcome> {
+        self.0.push_str(delta);
+        Ok(String::new())
+    }
+    fn finish(&mut self) -> Result<String, GuardOutcome> {
+        Ok(std::mem::take(&mut self.0))
+    }
+}
+
+#[tokio::test]
+async fn held_back_text_is_released_when_upstream_ends_without_finish() {
+    struct NoFinish;
+    #[async_trait]
+    impl Router for NoFinish {
+        fn models(&self) -> Vec<ModelInfo> {
+            vec![ModelInfo::new("m", "fake")]
+        }
+        fn knows(&self, _: &str) -> bool {
+            true
+        }
+        async fn chat(
+            &self,
+            _: ChatRequest,
+            _: &RequestContext,
+        ) -> Result<Routed<ChatResponse>, GatewayError> {
+            Err(GatewayError::invalid("unused"))
+        }
+        async fn chat_stream(
+            &self,
+            _: ChatRequest,
+            _: &RequestContext,
+        ) -> Result<Routed<ChatStream>, GatewayError> {
+            let items: Vec<Result<StreamEvent, ProviderError>> = vec![
+                Ok(StreamEvent::Chunk(chunk(Some("held "), None, None))),
+                Ok(StreamEvent::Chunk(chunk(Some("back"), None, None))),
+            ];
+            Ok(Routed {
+                value: Box::pin(futures_util::stream::iter(items)),
+                served_by: served(),
+            })
+        }
+        async fn embeddings(
+            &self,
+            _: EmbeddingsRequest,
+            _: &RequestContext,
+        ) -> Result<Routed<EmbeddingsResponse>, GatewayError> {
+            Err(GatewayError::invalid("unused"))
+        }
+    }
+    let gw = Gateway::builder(Arc::new(NoFinish))
+        .guardrail(Arc::new(HoldAll))
+        .build();
+    let out = gw.chat_stream(&ctx(), request("hi", true)).await.unwrap();
+    let text: String = out
+        .stream
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .filter_map(|i| match i {
+            Ok(StreamEvent::Chunk(c)) => c.choices.first().and_then(|ch| ch.delta.content.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(text, "held back");
 }

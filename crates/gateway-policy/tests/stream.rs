@@ -1,6 +1,8 @@
 //! Stream scanning: matches spanning chunks are caught before any of their bytes are
 //! released, and benign text comes out complete and unchanged.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
 use std::sync::Arc;
 
 use gateway_policy::{Action, GuardrailConfig, Guardrails, StreamScanner};
@@ -152,4 +154,153 @@ fn window_comes_from_the_config() {
     cfg.stream.window_bytes = 16;
     let mut s = StreamScanner::new(Arc::new(Guardrails::new(&cfg).unwrap()));
     assert_eq!(s.push(&"a".repeat(40)).release.len(), 24);
+}
+
+#[test]
+fn benign_prose_streams_word_by_word() {
+    let words = ["Hello!", " You", " said:", " Tell", " me", " a", " story."];
+    let mut s = scanner();
+    let mut released = String::new();
+    for (i, word) in words.iter().enumerate() {
+        released.push_str(&s.push(word).release);
+        let all_but_last: String = words[..i].concat();
+        assert!(
+            released.len() >= all_but_last.len(),
+            "after {word:?}: released only {released:?}"
+        );
+    }
+    released.push_str(&s.finish().release);
+    assert_eq!(released, words.concat());
+    // Chunks that end in whitespace (as most tokenizers emit them) are released whole.
+    let mut s = scanner();
+    assert_eq!(s.push("Hello! ").release, "Hello! ");
+    assert_eq!(s.push("You said: ").release, "You said: ");
+}
+
+/// Sensitive values of every entity, each blocked or redacted by the secure defaults.
+const SENSITIVE: [&str; 20] = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z_AbC-dEf",
+    "sk-ant-api03-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z_AbCdEf",
+    "ghp_1234567890abcdefghijklmnopqrstuvwxyz",
+    "xoxb-1234567890-0987654321-AbCdEfGhIjKl",
+    "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----",
+    "jane.doe@example.com",
+    "+1 (415) 555-2671",
+    "(415) 555-2671",
+    "020 7946 0958",
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "DE89 3704 0044 0532 0130 00",
+    "123-45-6789",
+    "192.168.1.20",
+    "2001:db8:85a3::8a2e:370:7334",
+];
+
+/// Streams `chunks` and checks, after every push, that what was released is a prefix of what
+/// the whole-text verdict allows out: the redacted text, or the text before the blocking
+/// match. So no character of a blocked or redacted match is released before it is decided.
+fn assert_released_safely(guards: &Arc<Guardrails>, text: &str, chunks: &[&str], label: &str) {
+    let verdict = guards.check_output(text);
+    let (allowed, blocked) = match verdict.blocking_finding() {
+        Some(f) => (text[..f.start].to_owned(), Some(f.category.clone())),
+        None => (
+            verdict.redacted.clone().unwrap_or_else(|| text.to_owned()),
+            None,
+        ),
+    };
+    let mut s = StreamScanner::new(guards.clone());
+    let mut released = String::new();
+    let mut stopped = None;
+    for chunk in chunks.iter().map(|c| Some(*c)).chain([None]) {
+        let step = match chunk {
+            Some(c) => s.push(c),
+            None => s.finish(),
+        };
+        released.push_str(&step.release);
+        assert!(
+            allowed.starts_with(&released),
+            "{label}: released {released:?}, allowed {allowed:?}"
+        );
+        if let Some(f) = step.blocked {
+            stopped = Some(f.category);
+            break;
+        }
+    }
+    assert_eq!(stopped, blocked, "{label}");
+    if blocked.is_none() {
+        assert_eq!(released, allowed, "{label}");
+    }
+}
+
+fn char_splits(text: &str) -> impl Iterator<Item = usize> + '_ {
+    (1..text.len()).filter(|&i| text.is_char_boundary(i))
+}
+
+#[test]
+fn no_sensitive_character_is_released_before_the_match_is_decided() {
+    let guards = Arc::new(Guardrails::secure_default().unwrap());
+    for value in SENSITIVE {
+        for text in [
+            format!("Sure, here: {value}. Anything else?"),
+            format!("Sure: {value}"),
+            format!("{value} is it"),
+        ] {
+            assert_ne!(guards.check_output(&text).action, Action::Allow, "{text}");
+            for i in char_splits(&text) {
+                let label = format!("{text:?} split at {i}");
+                assert_released_safely(&guards, &text, &[&text[..i], &text[i..]], &label);
+            }
+            let chars: Vec<String> = text.chars().map(String::from).collect();
+            let chars: Vec<&str> = chars.iter().map(String::as_str).collect();
+            assert_released_safely(&guards, &text, &chars, &format!("{text:?} by chars"));
+            let words: Vec<&str> = text.split_inclusive(' ').collect();
+            assert_released_safely(&guards, &text, &words, &format!("{text:?} by words"));
+        }
+    }
+}
+
+#[test]
+fn moderation_phrases_are_held_until_decided() {
+    let cfg: GuardrailConfig = toml::from_str(
+        "[moderation.categories.weapons]\nterms = [\"pipe bomb\", \"kill\"]\n\
+         [moderation.categories.mild]\nterms = [\"very bad idea\"]\naction = \"redact\"\n",
+    )
+    .unwrap();
+    let guards = Arc::new(Guardrails::new(&cfg).unwrap());
+    for text in [
+        "how to make a pipe bomb at home",
+        "how to make a Pipe\n  Bomb",
+        "then kill it",
+        "this is a very bad idea indeed",
+        "a pipe is not a bomb, and a very good idea",
+    ] {
+        for i in char_splits(text) {
+            let label = format!("{text:?} split at {i}");
+            assert_released_safely(&guards, text, &[&text[..i], &text[i..]], &label);
+        }
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        assert_released_safely(&guards, text, &words, &format!("{text:?} by words"));
+    }
+}
+
+#[test]
+fn per_push_cost_of_word_by_word_streaming() {
+    // A measurement, not an assertion: printed with `-- --nocapture`.
+    let text = filler(200);
+    let words: Vec<&str> = text.split_inclusive(' ').collect();
+    let mut s = scanner();
+    let started = std::time::Instant::now();
+    let mut out = 0;
+    for w in &words {
+        out += s.push(w).release.len();
+    }
+    out += s.finish().release.len();
+    let per_push = started.elapsed() / words.len() as u32;
+    assert_eq!(out, text.len());
+    println!("stream scan: {} pushes, {per_push:?} per push", words.len());
 }

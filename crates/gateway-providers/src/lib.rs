@@ -1,11 +1,12 @@
 //! `gateway-providers`: the upstream side of the gateway.
 //!
 //! It owns one module per vendor family ([`openai`] for the OpenAI-compatible family,
-//! [`anthropic`], [`gemini`], [`azure`]), the
-//! shared upstream HTTP client ([`client::HttpClient`]: pooled, rustls, HTTP/2, `TCP_NODELAY`),
-//! event-stream parsing ([`sse`]), and the [`router::ModelRouter`] that maps public model names
-//! to deployments and falls back between them. It depends only on `gateway-core`; it knows
-//! nothing of the HTTP server, auth, policy or storage.
+//! [`anthropic`], [`gemini`], [`azure`]), each split into request, response, stream and error
+//! translation; the shared upstream HTTP client ([`client::HttpClient`]: pooled, rustls, HTTP/2,
+//! `TCP_NODELAY`); event-stream parsing ([`sse`], [`vendor_stream`]); and the
+//! [`router::ModelRouter`] that maps public model names to deployments and retries, balances,
+//! falls back and circuit-breaks between them ([`router::RoutingPolicy`]). It depends only on
+//! `gateway-core`; it knows nothing of the HTTP server, auth, policy or storage.
 //!
 //! Extending: implement [`gateway_core::Provider`] in your own crate and put it in a
 //! [`router::Deployment`]; the shared [`client`], [`endpoint`] and [`sse`] modules are public
@@ -30,5 +31,6 @@ pub use client::{HttpClient, Timeouts};
 pub use gemini::{GeminiConfig, GeminiProvider};
 pub use openai::{OpenAiConfig, OpenAiProvider};
 pub use router::{
-    CircuitConfig, Deployment, DeploymentState, ModelGroup, ModelRouter, RoutingPolicy, Strategy,
+    CircuitConfig, CircuitStatus, Deployment, DeploymentState, ModelGroup, ModelRouter,
+    RoutingPolicy, Strategy,
 };

@@ -1,6 +1,8 @@
 //! Routing rules against scripted in-memory providers, in paused time: fallback, retries with
 //! backoff and retry-after, deadlines, non-retryable errors, circuit breaking, streams, regions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::Arc;
@@ -255,7 +257,12 @@ async fn a_stream_never_falls_back_after_its_first_byte() {
     assert!(out.value.next().await.is_none());
     drop(out);
     assert_eq!(b.calls(), 0);
-    assert_eq!(r.deployment_states()[0].in_flight, 0);
+    let state = &r.deployment_states()[0];
+    assert_eq!(
+        (state.in_flight, state.consecutive_failures),
+        (0, 1),
+        "a cut stream counts against the deployment"
+    );
 }
 
 #[tokio::test(start_paused = true)]

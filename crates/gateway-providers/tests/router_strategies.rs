@@ -1,5 +1,7 @@
 //! Load-balancing strategies, the policy's TOML shape and the reported deployment state.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::collections::HashMap;

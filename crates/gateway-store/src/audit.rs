@@ -17,7 +17,7 @@ use crate::rows::{RowExt, json_from_text};
 const COLUMNS: &str =
     "seq, at_ms, tenant, actor, action, target, outcome, ip, details, prev_hash, hash";
 /// PostgreSQL advisory lock taken (per transaction) by every appender, across instances.
-const PG_AUDIT_LOCK: i64 = 0x6777_6175_6469_74; // "gwaudit"
+const PG_AUDIT_LOCK: i64 = 0x0067_7761_7564_6974; // "gwaudit"
 const MAX_LIST: u32 = 10_000;
 const VERIFY_PAGE: i64 = 1_000;
 

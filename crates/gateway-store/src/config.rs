@@ -36,8 +36,9 @@ impl StoreConfig {
         }
     }
 
-    /// Problems as `(dotted key path, message)`; empty when valid.
-    pub fn problems(&self) -> Vec<(String, String)> {
+    /// Problems as `(dotted key path under prefix, message)` (prefix e.g. `"store"`); empty
+    /// when valid.
+    pub fn problems(&self, prefix: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
         if let Some(url) = &self.database_url
             && !(url.starts_with("sqlite:")
@@ -45,13 +46,13 @@ impl StoreConfig {
                 || url.starts_with("postgresql://"))
         {
             out.push((
-                "store.database_url".to_owned(),
+                format!("{prefix}.database_url"),
                 "must start with sqlite:, postgres:// or postgresql://".to_owned(),
             ));
         }
         if self.max_connections == Some(0) {
             out.push((
-                "store.max_connections".to_owned(),
+                format!("{prefix}.max_connections"),
                 "must be at least 1".to_owned(),
             ));
         }
@@ -103,7 +104,7 @@ mod tests {
             database_url: Some("mysql://x".into()),
             max_connections: Some(0),
         };
-        let keys: Vec<_> = cfg.problems().into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<_> = cfg.problems("store").into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["store.database_url", "store.max_connections"]);
     }
 }

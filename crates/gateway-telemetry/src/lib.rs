@@ -1,7 +1,36 @@
-//! `gateway-telemetry`: what the gateway tells operators about itself.
+//! `gateway-telemetry`: what the gateway tells operators about itself — and proves.
 //!
-//! It owns logging ([`logging::init`]: human or JSON lines through `tracing`), and is the home
-//! of metrics, traces, audit events and usage/cost accounting as they land. It depends only on
-//! `gateway-core`; it never sees secrets or prompts unless the operator enables prompt logging.
+//! It owns logging ([`logging::init`], [`logging::init_with_otlp`]: text or JSON lines through
+//! `tracing`, OpenTelemetry spans over OTLP/HTTP), Prometheus metrics ([`Metrics`]), usage and
+//! cost accounting ([`UsageWriter`] batching into the store, [`PriceTable`] with the shipped
+//! model prices), and the audit trail ([`AuditWriter`] into the store's hash chain and an
+//! optional JSON-lines file). [`Telemetry`] puts them behind the pipeline's `UsageSink`,
+//! `AuditSink` and `CostModel` traits.
+//!
+//! It depends only on `gateway-core` among the gateway crates. It never sees secrets; it
+//! never logs prompts unless the operator enabled it for a tenant. Nothing here blocks a
+//! request: sinks queue into bounded buffers, and a full buffer is counted and logged.
+//!
+//! Entry points: [`TelemetryConfig`] (the `[telemetry]` section), [`Telemetry::start`],
+//! [`logging::init_with_otlp`], [`trace::request_span`], [`Metrics::encode`].
 
+pub mod audit;
+pub mod config;
+pub mod error;
+pub mod events;
 pub mod logging;
+pub mod metrics;
+pub mod prices;
+mod telemetry;
+mod throttle;
+pub mod trace;
+pub mod usage;
+
+pub use audit::{AuditWriter, verify_file};
+pub use config::TelemetryConfig;
+pub use error::TelemetryError;
+pub use metrics::{DeploymentSnapshot, Metrics};
+pub use prices::{ModelPrice, PRICES_AS_OF, PriceTable};
+pub use telemetry::Telemetry;
+pub use trace::TracingGuard;
+pub use usage::UsageWriter;

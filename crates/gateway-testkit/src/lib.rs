@@ -17,6 +17,7 @@ mod respond;
 mod script;
 mod server;
 mod stream;
+pub mod vendors;
 
 pub use embeddings::DIMENSIONS as EMBEDDING_DIMENSIONS;
 pub use script::Script;

@@ -11,7 +11,7 @@ use super::stream::StreamRequest;
 use crate::Result;
 
 /// The key the bench presents to the gateway.
-pub const GATEWAY_KEY: &str = "sk-gw-bench-0123456789abcdef0123456789abcdef";
+pub const GATEWAY_KEY: &str = "sk-gw-BenchKey0123456789abcdefghijklmnopqrstuvwxy";
 /// The key the gateway (and the direct/nginx runs) present to the mock.
 pub const UPSTREAM_KEY: &str = "bench-upstream-key";
 /// Latency of the slow mock.
@@ -132,8 +132,11 @@ pub fn start_gateway(bin: &Path, scratch: &Path, mocks: &Mocks) -> Result<(Servi
         render_config(listen, mocks.fast_addr, mocks.slow_addr),
     )?;
     let mut cmd = Command::new(bin);
+    // `--demo` registers GATEWAY_DEMO_KEY in an in-memory store, so every call goes
+    // through real API-key authentication (hash, constant-time compare, key cache).
     cmd.arg("--config")
         .arg(&config)
+        .arg("--demo")
         .current_dir(scratch)
         .env("GATEWAY_BENCH_KEY", GATEWAY_KEY)
         .env("GATEWAY_DEMO_KEY", GATEWAY_KEY)

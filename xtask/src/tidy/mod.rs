@@ -157,3 +157,68 @@ fn relative(root: &Path, path: &Path) -> String {
         .to_string_lossy()
         .into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn walks_a_fake_workspace() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"crates/*\", \"xtask\"]\n",
+        );
+        let lints = "[lints]\nworkspace = true\n";
+        write(
+            root,
+            "crates/gateway-core/Cargo.toml",
+            &format!("[package]\nname = \"gateway-core\"\n{lints}"),
+        );
+        write(root, "crates/gateway-core/src/lib.rs", "//! Core.\n");
+        write(
+            root,
+            "crates/gateway-auth/Cargo.toml",
+            &format!(
+                "[package]\nname = \"gateway-auth\"\n{lints}[dependencies]\ngateway-core.workspace = true\n"
+            ),
+        );
+        write(root, "crates/gateway-auth/src/lib.rs", "//! Auth.\n");
+        write(
+            root,
+            "xtask/Cargo.toml",
+            "[package]\nname = \"xtask\"\n[dependencies]\ngateway-auth = { path = \"../crates/gateway-auth\" }\n",
+        );
+        write(root, "xtask/src/main.rs", "fn main() {}\n");
+        write(root, "xtask/src/big.rs", &"//\n".repeat(801));
+        write(root, "target/debug/huge.rs", &"//\n".repeat(5000));
+        write(root, ".venv/lib/x.rs", &"//\n".repeat(5000));
+
+        let report = check_workspace(root).unwrap();
+        let lines: Vec<String> = report.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(report.members, 3);
+        assert_eq!(report.rust_files, 4, "{lines:?}");
+        let expected = [
+            "xtask/Cargo.toml: missing `[lints] workspace = true`",
+            "xtask/Cargo.toml: [dependencies] `gateway-auth` is given with a path",
+            "xtask/Cargo.toml: `xtask` must not depend on `gateway-auth`",
+            "xtask/src/main.rs: crate root must start with a `//!` doc comment",
+            "xtask/src/big.rs: 801 lines",
+        ];
+        assert_eq!(lines.len(), expected.len(), "{lines:#?}");
+        for want in expected {
+            assert!(
+                lines.iter().any(|l| l.starts_with(want)),
+                "missing {want:?} in {lines:#?}"
+            );
+        }
+    }
+}

@@ -7,62 +7,89 @@ use gateway_core::Secret;
 
 use super::{Config, ModelConfig, ProviderConfig, ProviderKind};
 
-/// OpenAI-compatible providers recognised from the environment: (name, key variable, base URL, models).
-const ENV_PROVIDERS: [(&str, &str, &str, &[&str]); 3] = [
-    (
-        "openai",
-        "OPENAI_API_KEY",
-        "https://api.openai.com/v1",
-        &[
+/// A provider recognised from the environment.
+struct EnvProvider {
+    name: &'static str,
+    key_var: &'static str,
+    kind: ProviderKind,
+    base_url: Option<&'static str>,
+    models: &'static [&'static str],
+}
+
+const ENV_PROVIDERS: [EnvProvider; 5] = [
+    EnvProvider {
+        name: "openai",
+        key_var: "OPENAI_API_KEY",
+        kind: ProviderKind::Openai,
+        base_url: None,
+        models: &[
             "gpt-4o",
             "gpt-4o-mini",
             "gpt-4.1",
             "gpt-4.1-mini",
             "o4-mini",
         ],
-    ),
-    (
-        "groq",
-        "GROQ_API_KEY",
-        "https://api.groq.com/openai/v1",
-        &["llama-3.3-70b-versatile", "llama-3.1-8b-instant"],
-    ),
-    (
-        "openrouter",
-        "OPENROUTER_API_KEY",
-        "https://openrouter.ai/api/v1",
-        &["openrouter/auto"],
-    ),
+    },
+    EnvProvider {
+        name: "anthropic",
+        key_var: "ANTHROPIC_API_KEY",
+        kind: ProviderKind::Anthropic,
+        base_url: None,
+        models: &["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"],
+    },
+    EnvProvider {
+        name: "gemini",
+        key_var: "GEMINI_API_KEY",
+        kind: ProviderKind::Gemini,
+        base_url: None,
+        models: &[
+            "gemini-2.5-pro",
+            "gemini-2.5-flash",
+            "gemini-2.5-flash-lite",
+        ],
+    },
+    EnvProvider {
+        name: "groq",
+        key_var: "GROQ_API_KEY",
+        kind: ProviderKind::Openai,
+        base_url: Some("https://api.groq.com/openai/v1"),
+        models: &["llama-3.3-70b-versatile", "llama-3.1-8b-instant"],
+    },
+    EnvProvider {
+        name: "openrouter",
+        key_var: "OPENROUTER_API_KEY",
+        kind: ProviderKind::Openai,
+        base_url: Some("https://openrouter.ai/api/v1"),
+        models: &["openrouter/auto"],
+    },
 ];
 
 /// Enable each known provider whose key is set (and that the config does not define already).
 pub fn providers_from_env(config: &mut Config, lookup: &dyn Fn(&str) -> Option<String>) {
-    for (name, var, base_url, models) in ENV_PROVIDERS {
-        let Some(key) = lookup(var).filter(|k| !k.trim().is_empty()) else {
+    for p in &ENV_PROVIDERS {
+        let Some(key) = lookup(p.key_var).filter(|k| !k.trim().is_empty()) else {
             continue;
         };
-        if config.providers.contains_key(name) {
+        if config.providers.contains_key(p.name) {
             continue;
         }
         config
             .providers
-            .insert(name.to_owned(), openai_compatible(base_url, Some(key)));
-        for model in models {
+            .insert(p.name.to_owned(), provider(p.kind, p.base_url, Some(key)));
+        for model in p.models {
             config
                 .models
                 .entry((*model).to_owned())
-                .or_insert_with(|| ModelConfig {
-                    provider: name.to_owned(),
-                    upstream_model: (*model).to_owned(),
-                });
+                .or_insert_with(|| ModelConfig::single(p.name, model));
         }
     }
 }
 
-fn openai_compatible(base_url: &str, key: Option<String>) -> ProviderConfig {
+fn provider(kind: ProviderKind, base_url: Option<&str>, key: Option<String>) -> ProviderConfig {
     ProviderConfig {
-        kind: ProviderKind::Openai,
-        base_url: base_url.to_owned(),
+        kind,
+        base_url: base_url.map(str::to_owned),
+        api_version: None,
         api_key: key.map(Secret::new),
         connect_timeout_ms: 5_000,
         first_byte_timeout_secs: 60,
@@ -79,15 +106,13 @@ pub struct DemoUpstream {
 
 /// The demo provider and its public model `demo`, served by the local mock.
 pub fn add_demo_provider(config: &mut Config, upstream: &DemoUpstream) {
-    config.providers.insert(
-        "demo".to_owned(),
-        openai_compatible(&upstream.base_url, Some("demo-upstream-key".to_owned())),
+    let demo = provider(
+        ProviderKind::Openai,
+        Some(&upstream.base_url),
+        Some("demo-upstream-key".to_owned()),
     );
-    config.models.insert(
-        "demo".to_owned(),
-        ModelConfig {
-            provider: "demo".to_owned(),
-            upstream_model: "demo-model".to_owned(),
-        },
-    );
+    config.providers.insert("demo".to_owned(), demo);
+    config
+        .models
+        .insert("demo".to_owned(), ModelConfig::single("demo", "demo-model"));
 }

@@ -92,6 +92,16 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     let mut config = Config::default();
     section(&mut table, "server", &mut config.server, problems);
     section(&mut table, "logging", &mut config.logging, problems);
+    section(&mut table, "guardrails", &mut config.guardrails, problems);
+    section(&mut table, "policies", &mut config.policies, problems);
+
+    section(&mut table, "store", &mut config.store, problems);
+    section(&mut table, "auth", &mut config.auth, problems);
+    section(&mut table, "admin", &mut config.admin, problems);
+    section(&mut table, "query", &mut config.query, problems);
+    section(&mut table, "cache", &mut config.cache, problems);
+    section(&mut table, "limits", &mut config.limits, problems);
+    section(&mut table, "telemetry", &mut config.telemetry, problems);
     if let Some(toml::Value::Table(providers)) = table.remove("providers") {
         for (name, value) in providers {
             if let Some(p) = entry(value, &format!("providers.{name}"), problems) {

@@ -22,6 +22,67 @@ pub struct Config {
     /// Public model names by name.
     #[serde(default)]
     pub models: BTreeMap<String, ModelConfig>,
+    /// Guardrails on requests and responses; the default is the secure default (injection
+    /// and secrets blocked, other PII redacted).
+    #[serde(default)]
+    pub guardrails: gateway_policy::GuardrailConfig,
+    /// Custom Rego policies (see `docs/policies.md`); none by default.
+    #[serde(default)]
+    pub policies: gateway_policy::PolicyConfig,
+
+    /// Where tenants, keys, usage and audit live (default: SQLite under `server.data_dir`).
+    #[serde(default)]
+    pub store: gateway_store::StoreConfig,
+    /// API keys and JWT issuers.
+    #[serde(default)]
+    pub auth: gateway_auth::AuthConfig,
+    #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
+    pub query: QueryConfig,
+    /// The response cache (off by default).
+    #[serde(default)]
+    pub cache: gateway_cache::CacheConfig,
+    /// Rate, token, concurrency and spend limits (see `docs/limits.md`).
+    #[serde(default)]
+    pub limits: gateway_policy::limits::LimitsConfig,
+    /// Metrics, traces, usage and audit writers, model prices (see `docs/observability.md`).
+    #[serde(default)]
+    pub telemetry: gateway_telemetry::TelemetryConfig,
+}
+
+/// The simple `POST /query` API.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryConfig {
+    /// The public model `/query` uses; default: `default` if defined, else the first model by name.
+    #[serde(default)]
+    pub model: Option<String>,
+}
+
+impl Config {
+    /// The model `/query` calls, if any model is configured.
+    pub fn query_model(&self) -> Option<String> {
+        self.query
+            .model
+            .clone()
+            .or_else(|| {
+                self.models
+                    .contains_key("default")
+                    .then(|| "default".to_owned())
+            })
+            .or_else(|| self.models.keys().next().cloned())
+    }
+}
+
+/// The admin API (`/admin/v1/`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Bootstrap admin credential (use `${GATEWAY_ADMIN_TOKEN}`); keys with the `admin` role
+    /// work too once issued. Without either, the admin API refuses every call.
+    #[serde(default)]
+    pub token: Option<Secret<String>>,
 }
 
 /// Listener, limits and timeouts. Changing these needs a restart.
@@ -42,6 +103,8 @@ pub struct ServerConfig {
     /// On SIGTERM/SIGINT, how long in-flight requests and streams may run on.
     pub shutdown_grace_secs: u64,
     pub tls: Option<TlsConfig>,
+    /// Where the gateway keeps its state (the embedded SQLite database).
+    pub data_dir: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -55,6 +118,7 @@ impl Default for ServerConfig {
             request_timeout_secs: 600,
             shutdown_grace_secs: 30,
             tls: None,
+            data_dir: PathBuf::from("data"),
         }
     }
 }
@@ -96,13 +160,36 @@ impl Default for LoggingConfig {
 pub enum ProviderKind {
     /// OpenAI and every OpenAI-compatible server.
     Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+    /// Google Gemini (Generative Language API).
+    Gemini,
+    /// Azure OpenAI (deployments, `api-version`, `api-key`).
+    Azure,
+}
+
+impl ProviderKind {
+    /// The vendor's public endpoint, used when `base_url` is not set (Azure has none).
+    pub fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            ProviderKind::Openai => Some("https://api.openai.com/v1"),
+            ProviderKind::Anthropic => Some("https://api.anthropic.com"),
+            ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com/v1beta"),
+            ProviderKind::Azure => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
     pub kind: ProviderKind,
-    pub base_url: String,
+    /// The API root; defaults to the vendor's (required for Azure: `https://RESOURCE.openai.azure.com`).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Azure `api-version`, or Anthropic's `anthropic-version` header.
+    #[serde(default)]
+    pub api_version: Option<String>,
     #[serde(default)]
     pub api_key: Option<Secret<String>>,
     #[serde(default = "default_connect_ms")]
@@ -126,10 +213,63 @@ fn default_total_secs() -> u64 {
     300
 }
 
-/// A public model name: the provider that serves it and the name it has there.
-#[derive(Debug, Clone, Deserialize)]
+/// A public model name and the deployments that serve it: either one deployment written
+/// inline (`provider` + `upstream_model`), or a `deployments` list with a `routing` policy.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    #[serde(default)]
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub upstream_model: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub deployments: Vec<DeploymentConfig>,
+    #[serde(default)]
+    pub routing: gateway_providers::RoutingPolicy,
+}
+
+impl ModelConfig {
+    /// One deployment on `provider` as `upstream_model`.
+    pub fn single(provider: &str, upstream_model: &str) -> Self {
+        ModelConfig {
+            provider: Some(provider.to_owned()),
+            upstream_model: Some(upstream_model.to_owned()),
+            ..ModelConfig::default()
+        }
+    }
+
+    /// The deployments, whichever way they were written.
+    pub fn all_deployments(&self) -> Vec<DeploymentConfig> {
+        match (&self.provider, &self.upstream_model) {
+            (Some(provider), Some(model)) => vec![DeploymentConfig {
+                provider: provider.clone(),
+                upstream_model: model.clone(),
+                weight: 1,
+                priority: 0,
+                region: self.region.clone(),
+            }],
+            _ => self.deployments.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploymentConfig {
     pub provider: String,
     pub upstream_model: String,
+    #[serde(default = "one")]
+    pub weight: u32,
+    /// Lower is tried first.
+    #[serde(default)]
+    pub priority: u32,
+    /// Region tag for data residency, e.g. `eu`.
+    #[serde(default)]
+    pub region: Option<String>,
+}
+
+fn one() -> u32 {
+    1
 }

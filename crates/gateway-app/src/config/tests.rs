@@ -33,7 +33,10 @@ fn full_config_parses() {
         c.providers["up"].api_key.as_ref().unwrap().expose(),
         "sk-up"
     );
-    assert_eq!(c.models["fast"].upstream_model, "gpt-4o-mini");
+    assert_eq!(
+        c.models["fast"].upstream_model.as_deref(),
+        Some("gpt-4o-mini")
+    );
 }
 
 #[test]
@@ -54,6 +57,12 @@ fn every_problem_is_reported_with_its_path() {
         [models.fast]
         provider = "nope"
         upstream_model = ""
+        [models.both]
+        provider = "up"
+        upstream_model = "x"
+        deployments = [{ provider = "up", upstream_model = "y" }]
+        [models.group]
+        deployments = [{ provider = "up", upstream_model = "a" }, { provider = "ghost", upstream_model = "b" }]
         [extra]
         "#,
     )
@@ -67,6 +76,8 @@ fn every_problem_is_reported_with_its_path() {
         "providers.up.base_url",
         "models.fast.provider",
         "models.fast.upstream_model",
+        "models.both",
+        "models.group.deployments[1].provider",
         "extra",
     ] {
         assert!(paths.contains(&expected), "missing {expected} in {paths:?}");
@@ -87,5 +98,8 @@ fn env_providers_are_enabled_by_key() {
     });
     assert!(c.providers.contains_key("groq"));
     assert!(!c.providers.contains_key("openai"));
-    assert_eq!(c.models["llama-3.1-8b-instant"].provider, "groq");
+    assert_eq!(
+        c.models["llama-3.1-8b-instant"].provider.as_deref(),
+        Some("groq")
+    );
 }

@@ -51,13 +51,21 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     }
     for (name, p) in &config.providers {
         let path = format!("providers.{name}");
-        match p.base_url.parse::<http::Uri>() {
-            Ok(uri)
-                if matches!(uri.scheme_str(), Some("http" | "https")) && uri.host().is_some() => {}
-            _ => problems.push(Problem::new(
+        match (p.base_url.as_deref(), p.kind.default_base_url()) {
+            (None, None) => problems.push(Problem::new(
                 &format!("{path}.base_url"),
-                "must be an http:// or https:// URL",
+                "is required for this kind",
             )),
+            (None, Some(_)) => {}
+            (Some(url), _) => match url.parse::<http::Uri>() {
+                Ok(uri)
+                    if matches!(uri.scheme_str(), Some("http" | "https"))
+                        && uri.host().is_some() => {}
+                _ => problems.push(Problem::new(
+                    &format!("{path}.base_url"),
+                    "must be an http:// or https:// URL",
+                )),
+            },
         }
         if p.connect_timeout_ms == 0 || p.first_byte_timeout_secs == 0 || p.total_timeout_secs == 0
         {
@@ -81,21 +89,104 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         }
     }
     for (name, m) in &config.models {
-        if !config.providers.contains_key(&m.provider) {
+        validate_model(config, name, m, &mut problems);
+    }
+    for (path, message) in config.guardrails.validate() {
+        problems.push(Problem::new(&path, message));
+    }
+    for (path, message) in config.policies.validate() {
+        problems.push(Problem::new(&path, message));
+    }
+
+    if let Some(model) = &config.query.model
+        && !config.models.contains_key(model)
+    {
+        problems.push(Problem::new(
+            "query.model",
+            format!("unknown model '{model}' (define it under [models])"),
+        ));
+    }
+    for (path, message) in config.limits.problems("limits") {
+        problems.push(Problem::new(&path, message));
+    }
+    for (path, message) in config.cache.problems("cache") {
+        problems.push(Problem::new(&path, message));
+    }
+    for (path, message) in config.store.problems("store") {
+        problems.push(Problem::new(&path, message));
+    }
+    for (path, message) in config.telemetry.problems("telemetry") {
+        problems.push(Problem::new(&path, message));
+    }
+    for problem in config.auth.problems("auth") {
+        problems.push(Problem::new(&problem.path, problem.message.clone()));
+    }
+    if let Some(token) = &config.admin.token
+        && token.expose().len() < 16
+    {
+        problems.push(Problem::new(
+            "admin.token",
+            "must be at least 16 characters",
+        ));
+    }
+    problems
+}
+
+fn validate_model(
+    config: &Config,
+    name: &str,
+    m: &super::ModelConfig,
+    problems: &mut Vec<Problem>,
+) {
+    let path = format!("models.{name}");
+    let inline = m.provider.is_some() || m.upstream_model.is_some();
+    if inline && !m.deployments.is_empty() {
+        problems.push(Problem::new(
+            &path,
+            "set either provider + upstream_model, or deployments, not both",
+        ));
+        return;
+    }
+    if inline && (m.provider.is_none() || m.upstream_model.is_none()) {
+        problems.push(Problem::new(
+            &path,
+            "provider and upstream_model go together",
+        ));
+        return;
+    }
+    if !inline && m.deployments.is_empty() {
+        problems.push(Problem::new(
+            &path,
+            "needs provider + upstream_model, or a deployments list",
+        ));
+        return;
+    }
+    for (i, d) in m.all_deployments().iter().enumerate() {
+        let at = if inline {
+            path.clone()
+        } else {
+            format!("{path}.deployments[{i}]")
+        };
+        if !config.providers.contains_key(&d.provider) {
             problems.push(Problem::new(
-                &format!("models.{name}.provider"),
+                &format!("{at}.provider"),
                 format!(
                     "unknown provider '{}' (define it under [providers.{}])",
-                    m.provider, m.provider
+                    d.provider, d.provider
                 ),
             ));
         }
-        if m.upstream_model.trim().is_empty() {
+        if d.upstream_model.trim().is_empty() {
             problems.push(Problem::new(
-                &format!("models.{name}.upstream_model"),
+                &format!("{at}.upstream_model"),
                 "must not be empty",
             ));
         }
+        if d.weight == 0 {
+            problems.push(Problem::new(&format!("{at}.weight"), "must be at least 1"));
+        }
     }
-    problems
+    for (key, message) in m.routing.problems(&format!("{path}.routing")) {
+        problems.push(Problem::new(&key, message));
+    }
 }

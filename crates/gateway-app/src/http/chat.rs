@@ -26,12 +26,12 @@ async fn prepare<T: serde::de::DeserializeOwned>(
         .gateway
         .authenticate(extract_token(req.headers()))
         .await?;
+    let cache = gateway_cache::directives_from_headers(req.headers());
     let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
     let decoded = parse_json(&bytes)?;
-    Ok((
-        RequestContext::new(request_id, principal, endpoint),
-        decoded,
-    ))
+    let mut ctx = RequestContext::new(request_id, principal, endpoint);
+    ctx.cache = cache;
+    Ok((ctx, decoded))
 }
 
 pub async fn chat_completions(
@@ -55,6 +55,7 @@ pub async fn chat_completions(
         );
         headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
         gateway_headers(headers, &outcome.served_by, &outcome.limits);
+        cache_header(headers, outcome.cache);
         return Ok(resp);
     }
     let outcome =
@@ -75,7 +76,21 @@ pub async fn chat_completions(
         HeaderValue::from_static("application/json"),
     );
     gateway_headers(headers, &outcome.served_by, &outcome.limits);
+    cache_header(headers, outcome.cache);
     Ok(resp)
+}
+
+/// `x-gateway-cache: hit|miss|bypass` when the cache applies to the request.
+pub(super) fn cache_header(
+    headers: &mut HeaderMap,
+    status: Option<gateway_core::phases::cache::CacheStatus>,
+) {
+    if let Some(status) = status {
+        headers.insert(
+            gateway_cache::CACHE_STATUS_HEADER,
+            gateway_cache::cache_header_value(status),
+        );
+    }
 }
 
 pub async fn embeddings(
@@ -111,7 +126,11 @@ pub async fn embeddings(
 }
 
 /// `x-gateway-*` routing headers and OpenAI-named `x-ratelimit-*` headers.
-fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &LimitSnapshot) {
+pub(super) fn gateway_headers(
+    headers: &mut HeaderMap,
+    served_by: &ServedBy,
+    limits: &LimitSnapshot,
+) {
     for (name, value) in [
         ("x-gateway-provider", &*served_by.provider),
         ("x-gateway-model", &*served_by.upstream_model),

@@ -19,8 +19,21 @@ pub fn error_json(err: &GatewayError) -> serde_json::Value {
     })
 }
 
-/// Render `err` as a response, logging it at a level that matches whose fault it is.
+/// Which API's error body shape the caller expects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    OpenAi,
+    Anthropic,
+}
+
+/// Render `err` as an OpenAI-style response.
 pub fn error_response(err: &GatewayError, request_id: &str) -> Response<Body> {
+    error_response_in(err, request_id, Dialect::OpenAi)
+}
+
+/// Render `err` as a response in the caller's dialect, logging it at a level that matches
+/// whose fault it is.
+pub fn error_response_in(err: &GatewayError, request_id: &str, dialect: Dialect) -> Response<Body> {
     match err.class() {
         ErrorClass::Internal => {
             tracing::error!(request_id, status = err.status(), error = %err, "request failed")
@@ -32,7 +45,11 @@ pub fn error_response(err: &GatewayError, request_id: &str) -> Response<Body> {
             tracing::debug!(request_id, status = err.status(), error = %err, "request rejected")
         }
     }
-    let body = serde_json::to_vec(&error_json(err)).unwrap_or_default();
+    let json = match dialect {
+        Dialect::OpenAi => error_json(err),
+        Dialect::Anthropic => crate::dialects::anthropic::encode_error(err),
+    };
+    let body = serde_json::to_vec(&json).unwrap_or_default();
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;

@@ -32,16 +32,63 @@ pub fn health() -> Response<Body> {
     resp
 }
 
-/// Readiness: configuration loaded and at least one model routable.
-pub fn ready(state: &AppState) -> Response<Body> {
+/// How long `/ready` waits for the store to answer.
+const STORE_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Readiness, with the state of each dependency: the store (pinged, bounded), the shared
+/// limits backend (Redis, when configured), the response cache, and every provider deployment
+/// with its circuit. Not ready (503) when the store does not answer or no model is routable;
+/// open circuits only degrade (other instances would see the same upstream).
+pub async fn ready(state: &AppState) -> Response<Body> {
     let models = state.router.models().len();
-    let ready = models > 0;
+    let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => json!({ "state": "ok", "backend": state.store.backend() }),
+        Ok(Err(e)) => {
+            json!({ "state": "down", "backend": state.store.backend(), "error": e.to_string() })
+        }
+        Err(_) => {
+            json!({ "state": "down", "backend": state.store.backend(), "error": "no answer within 2s" })
+        }
+    };
+    let store_ok = store["state"] == "ok";
+    let deployments = state.router.deployment_states();
+    let available = deployments.iter().filter(|d| d.available()).count();
+    let providers_state = match (deployments.is_empty(), available) {
+        (true, _) => "none",
+        (false, 0) => "down",
+        (false, n) if n < deployments.len() => "degraded",
+        _ => "ok",
+    };
+    let deployments: Vec<_> = deployments
+        .iter()
+        .map(|d| {
+            json!({
+                "model": d.model,
+                "provider": &*d.provider,
+                "upstream_model": &*d.upstream_model,
+                "circuit": super::metrics::circuit_name(d.circuit),
+                "available": d.available(),
+                "in_flight": d.in_flight,
+            })
+        })
+        .collect();
+    let limits = state.limiter.stats();
+    // The shared limits backend (Redis with `limits.backend = "redis"`; always up in memory).
+    let limits_backend = json!({ "state": if limits.backend_down { "down" } else { "ok" } });
+    let cache = match &state.cache {
+        Some(cache) => json!({ "state": "ok", "backend": cache.backend().name() }),
+        None => json!({ "state": "disabled" }),
+    };
+    let ready = models > 0 && store_ok;
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "checks": {
             "config": "ok",
-            "providers": { "state": if state.providers.is_empty() { "none" } else { "ok" }, "names": state.providers },
-            "models": { "state": if ready { "ok" } else { "none" }, "count": models },
+            "store": store,
+            "limits_backend": limits_backend,
+            "cache": cache,
+            "providers": { "state": providers_state, "names": state.providers, "deployments": deployments },
+            "models": { "state": if models > 0 { "ok" } else { "none" }, "count": models },
         }
     });
     json_response(if ready { 200 } else { 503 }, &body)

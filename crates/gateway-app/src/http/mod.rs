@@ -1,22 +1,29 @@
 //! The HTTP edge: request ids, routing by method and path, and handlers that decode inbound
 //! dialects into canonical requests for the pipeline.
 
+mod admin;
 pub mod body;
 mod chat;
 mod credentials;
 pub mod error;
+mod guardrails_check;
 mod info;
+mod messages;
+mod metrics;
+mod query;
 mod sse;
 
 use std::sync::Arc;
 
 use http::{HeaderValue, Method, Request, Response};
 use hyper::body::Incoming;
+use tracing::Instrument;
 
 use gateway_core::GatewayError;
 
 use crate::state::AppState;
 use body::Body;
+use error::Dialect;
 
 pub use credentials::extract_token;
 
@@ -26,28 +33,84 @@ const MAX_REQUEST_ID: usize = 128;
 /// Handle one request. Never fails: every error becomes a response here or in a handler.
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     let request_id = request_id(&req);
-    let result = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/health") => Ok(info::health()),
-        (&Method::GET, "/ready") => Ok(info::ready(&state)),
-        (&Method::GET, "/v1/models") => info::models(&state, &req).await,
-        (&Method::POST, "/v1/chat/completions") => {
-            chat::chat_completions(&state, req, &request_id).await
-        }
-        (&Method::POST, "/v1/embeddings") => chat::embeddings(&state, req, &request_id).await,
-        (_, "/health" | "/ready" | "/v1/models" | "/v1/chat/completions" | "/v1/embeddings") => {
-            Err(GatewayError::MethodNotAllowed(format!(
-                "Method {} is not allowed on {}.",
-                req.method(),
-                req.uri().path()
-            )))
-        }
-        (_, path) => Err(GatewayError::NotFound(format!("Unknown path '{path}'."))),
+    let edge = metrics::Edge::start(&state, &req, &request_id);
+    let span = edge.span().clone();
+    let policy_headers = policy_headers(&state, &req);
+    let routed = route(&state, req, &request_id, &edge).instrument(span);
+    let mut resp = match policy_headers {
+        Some(headers) => gateway_policy::custom::with_headers(headers, routed).await,
+        None => routed.await,
     };
-    let mut resp = result.unwrap_or_else(|err| error::error_response(&err, &request_id));
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", value);
     }
-    resp
+    edge.finish(&state, resp)
+}
+
+/// Dispatch by method and path; a refusal is counted and audited before it is rendered.
+async fn route(
+    state: &Arc<AppState>,
+    req: Request<Incoming>,
+    request_id: &str,
+    edge: &metrics::Edge,
+) -> Response<Body> {
+    let dialect = if req.uri().path().starts_with("/v1/messages") {
+        Dialect::Anthropic
+    } else {
+        Dialect::OpenAi
+    };
+    let result = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/health") => Ok(info::health()),
+        (&Method::GET, "/ready") => Ok(info::ready(state).await),
+        (&Method::GET, "/metrics") => metrics::metrics(state),
+        (&Method::GET, "/v1/models") => info::models(state, &req).await,
+        (&Method::POST, "/v1/chat/completions") => {
+            chat::chat_completions(state, req, request_id).await
+        }
+        (&Method::POST, "/v1/embeddings") => chat::embeddings(state, req, request_id).await,
+        (&Method::POST, "/v1/messages") => messages::messages(state, req, request_id).await,
+        (&Method::POST, "/v1/messages/count_tokens") => messages::count_tokens(state, req).await,
+        (&Method::POST, "/query") => query::query(state, req, request_id).await,
+        (&Method::POST, "/v1/guardrails/check") => {
+            guardrails_check::check(state, req, request_id).await
+        }
+        (
+            _,
+            "/health"
+            | "/ready"
+            | "/metrics"
+            | "/v1/models"
+            | "/v1/chat/completions"
+            | "/v1/embeddings"
+            | "/v1/messages"
+            | "/v1/messages/count_tokens"
+            | "/query"
+            | "/v1/guardrails/check",
+        ) => Err(GatewayError::MethodNotAllowed(format!(
+            "Method {} is not allowed on {}.",
+            req.method(),
+            req.uri().path()
+        ))),
+        (_, path) if path.starts_with("/admin/v1/") => admin::handle(state, req, request_id).await,
+        (_, path) => Err(GatewayError::NotFound(format!("Unknown path '{path}'."))),
+    };
+    if let Err(err) = &result {
+        edge.refused(state, err, request_id).await;
+    }
+    result.unwrap_or_else(|err| error::error_response_in(&err, request_id, dialect))
+}
+
+/// The request headers `[policies] headers` names, for the custom policy (`None`: none).
+fn policy_headers(
+    state: &AppState,
+    req: &Request<Incoming>,
+) -> Option<gateway_policy::custom::RequestHeaders> {
+    let all = req
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_bytes()));
+    let headers = state.policy.as_ref()?.capture_headers(all);
+    (!headers.is_empty()).then_some(headers)
 }
 
 /// The caller's `x-request-id` when it is short printable ASCII, else a new UUIDv7.

@@ -19,6 +19,9 @@ use gateway_testkit::MockServer;
 pub struct TestGateway {
     pub addr: SocketAddr,
     pub mock: MockServer,
+    pub state: Arc<AppState>,
+    /// A developer key of tenant `acme`.
+    pub key: String,
     shutdown: Option<oneshot::Sender<()>>,
     done: Option<tokio::task::JoinHandle<bool>>,
 }
@@ -55,26 +58,62 @@ impl TestGateway {
 
     /// `extra_server` is appended to the `[server]` section.
     pub async fn start_with(extra_server: &str) -> TestGateway {
+        TestGateway::start_with_sections(extra_server, "").await
+    }
+
+    /// `sections` are extra TOML sections appended to the configuration.
+    pub async fn start_with_sections(extra_server: &str, sections: &str) -> TestGateway {
         let mock = MockServer::start().await.expect("mock starts");
         let config = Config::from_toml_str(
-            &config_text(&mock, extra_server),
+            &format!("{}\n{sections}", config_text(&mock, extra_server)),
             &|_| None,
             std::iter::empty(),
         )
         .expect("test config is valid");
-        let state: Arc<AppState> = AppState::build(&config).expect("state builds");
+        let state: Arc<AppState> = AppState::build_in_memory(&config)
+            .await
+            .expect("state builds");
+        let key = issue_key(&state, "acme").await;
         let server = Server::bind(&config.server).await.expect("binds");
         let addr = server.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel();
-        let done = tokio::spawn(server.run(state, async move {
+        let done = tokio::spawn(server.run(state.clone(), async move {
             let _ = rx.await;
         }));
         TestGateway {
             addr,
             mock,
+            state,
+            key,
             shutdown: Some(tx),
             done: Some(done),
         }
+    }
+
+    pub fn bearer(&self) -> String {
+        format!("Bearer {}", self.key)
+    }
+
+    /// POST JSON with this gateway's test key.
+    pub async fn post(&self, path: &str, body: &str) -> Reply {
+        let auth = self.bearer();
+        let headers = [
+            ("content-type", "application/json"),
+            ("authorization", auth.as_str()),
+        ];
+        send(Method::POST, &self.url(path), body.to_owned(), &headers).await
+    }
+
+    /// GET with this gateway's test key.
+    pub async fn get(&self, path: &str) -> Reply {
+        let auth = self.bearer();
+        send(
+            Method::GET,
+            &self.url(path),
+            "",
+            &[("authorization", auth.as_str())],
+        )
+        .await
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -160,4 +199,23 @@ pub fn sse_data(body: &[u8]) -> Vec<String> {
                 .map(str::to_owned)
         })
         .collect()
+}
+
+/// Create tenant `tenant` (if needed) and a developer key in it; returns the secret.
+pub async fn issue_key(state: &AppState, tenant: &str) -> String {
+    use gateway_core::store::Tenant;
+    let id = gateway_core::TenantId::new(tenant);
+    if state.store.get_tenant(&id).await.unwrap().is_none() {
+        state
+            .store
+            .create_tenant(&Tenant::new(id.clone(), tenant))
+            .await
+            .unwrap();
+    }
+    let manager = state.auth.key_manager.as_ref().unwrap();
+    let created = manager
+        .create(gateway_auth::NewApiKey::new(id, "test"))
+        .await
+        .unwrap();
+    created.secret.expose().clone()
 }

@@ -3,6 +3,7 @@
 //! `jwks_min_refresh_secs`, so a stream of forged `kid`s cannot turn into a stream of fetches.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
@@ -116,6 +117,8 @@ pub(crate) struct JwksSource {
     fetcher: Arc<dyn JwksFetcher>,
     state: ArcSwap<JwksState>,
     refresh_lock: tokio::sync::Mutex<()>,
+    /// A background refresh is under way (at most one is spawned at a time).
+    refreshing: AtomicBool,
     max_age: Duration,
     min_interval: Duration,
 }
@@ -137,6 +140,7 @@ impl JwksSource {
             fetcher,
             state: ArcSwap::from_pointee(empty),
             refresh_lock: tokio::sync::Mutex::new(()),
+            refreshing: AtomicBool::new(false),
             max_age,
             min_interval,
         }
@@ -174,9 +178,13 @@ impl JwksSource {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
+        if self.refreshing.swap(true, Ordering::AcqRel) {
+            return;
+        }
         let this = self.clone();
         runtime.spawn(async move {
             let _ = this.refresh().await;
+            this.refreshing.store(false, Ordering::Release);
         });
     }
 

@@ -166,9 +166,11 @@ impl JwtAuthenticator {
             .tenants
             .as_ref()
             .filter(|_| issuer.config.require_registered_tenant);
+        let mut tenant_limits = None;
         let (models, regions) = match gate {
             Some(gate) => {
                 let tenant = gate.admit(&id.tenant).await?;
+                tenant_limits = Some(Arc::new(tenant.limits.clone()));
                 (
                     narrow(tenant.allowed_models.as_deref(), id.models.as_deref()),
                     narrow(tenant.allowed_regions.as_deref(), id.regions.as_deref()),
@@ -183,6 +185,8 @@ impl JwtAuthenticator {
             allowed_models: models.map(Arc::from),
             allowed_regions: regions.map(Arc::from),
             method: AuthMethod::Jwt,
+            key_limits: None,
+            tenant_limits,
         })
     }
 }

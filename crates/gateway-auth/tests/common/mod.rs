@@ -23,7 +23,7 @@ pub struct MemStore {
     pub tenant_lookups: AtomicUsize,
     pub touches: AtomicUsize,
     pub down: AtomicBool,
-    /// Each lookup takes this long (on tokio's clock).
+    /// Each lookup takes this long (on tokio's clock), after reading.
     pub delay: Mutex<Duration>,
 }
 
@@ -77,8 +77,9 @@ impl TenantStore for MemStore {
     }
     async fn get_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, GatewayError> {
         self.tenant_lookups.fetch_add(1, Ordering::SeqCst);
+        let found = self.tenants.lock().unwrap().get(id).cloned();
         self.io().await?;
-        Ok(self.tenants.lock().unwrap().get(id).cloned())
+        Ok(found)
     }
     async fn list_tenants(&self) -> Result<Vec<Tenant>, GatewayError> {
         Ok(self.tenants.lock().unwrap().values().cloned().collect())
@@ -104,14 +105,16 @@ impl KeyStore for MemStore {
     }
     async fn get_key_by_hash(&self, hash: &str) -> Result<Option<ApiKeyRecord>, GatewayError> {
         self.key_lookups.fetch_add(1, Ordering::SeqCst);
-        self.io().await?;
-        Ok(self
+        // Read first, then the latency: the answer may be stale by the time it arrives.
+        let found = self
             .keys
             .lock()
             .unwrap()
             .values()
             .find(|k| k.hash == hash)
-            .cloned())
+            .cloned();
+        self.io().await?;
+        Ok(found)
     }
     async fn list_keys(
         &self,

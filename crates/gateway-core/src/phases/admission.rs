@@ -4,14 +4,43 @@ use async_trait::async_trait;
 
 use crate::context::RequestContext;
 use crate::error::GatewayError;
-use crate::types::Usage;
+use crate::types::{ChatRequest, Usage};
+
+/// Output tokens reserved for a call that does not set `max_tokens`/`max_completion_tokens`.
+pub const DEFAULT_MAX_OUTPUT_TOKENS: u64 = 1024;
 
 /// What a request is expected to consume, reserved before the call.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UsageEstimate {
+    /// The public model name the caller asked for.
     pub model: String,
     pub prompt_tokens: u64,
+    /// `max_tokens` (or [`DEFAULT_MAX_OUTPUT_TOKENS`]) times `n`; zero for embeddings.
     pub max_output_tokens: u64,
+}
+
+impl UsageEstimate {
+    /// Prompt tokens plus the most the call may produce: what token limits reserve.
+    pub fn total_tokens(&self) -> u64 {
+        self.prompt_tokens.saturating_add(self.max_output_tokens)
+    }
+
+    /// The output budget of `req`: `max_tokens` (or the default) for each of its `n` choices.
+    pub fn max_output_of(req: &ChatRequest) -> u64 {
+        req.max_output_tokens()
+            .map_or(DEFAULT_MAX_OUTPUT_TOKENS, u64::from)
+            .saturating_mul(u64::from(req.n.unwrap_or(1).max(1)))
+    }
+
+    /// A tokenizer-free estimate: about four bytes a prompt token (see
+    /// [`crate::gateway::estimate_prompt_tokens`]).
+    pub fn rough(req: &ChatRequest) -> Self {
+        UsageEstimate {
+            model: req.model.clone(),
+            prompt_tokens: crate::gateway::estimate_prompt_tokens(req),
+            max_output_tokens: Self::max_output_of(req),
+        }
+    }
 }
 
 /// The current state of the limit closest to exhaustion, for `x-ratelimit-*` headers.
@@ -46,6 +75,14 @@ impl std::fmt::Debug for Admitted {
 
 #[async_trait]
 pub trait Admission: Send + Sync {
+    /// What `req` is expected to consume. The default counts about four bytes a token;
+    /// implementations with a tokenizer count better (and may skip counting when no token or
+    /// spend limit applies to `ctx`).
+    fn estimate(&self, ctx: &RequestContext, req: &ChatRequest) -> UsageEstimate {
+        let _ = ctx;
+        UsageEstimate::rough(req)
+    }
+
     /// Admit, queue or reject (429 with `retry-after`, naming the limit).
     async fn admit(
         &self,

@@ -84,3 +84,25 @@ pub trait StreamGuard: Send {
     /// The stream ended: returns what was held back, or the blocking outcome.
     fn finish(&mut self) -> Result<String, GuardOutcome>;
 }
+
+/// An input check that needs I/O, such as an external moderation service. It runs after the
+/// guardrails, on the text they let through (already redacted); a `Block` outcome answers 422
+/// like a guardrail's, and an `Err` (the service failed and the check fails closed) is
+/// returned as is.
+#[async_trait::async_trait]
+pub trait AsyncGuardrail: Send + Sync {
+    async fn check_request(
+        &self,
+        req: &ChatRequest,
+        ctx: &RequestContext,
+    ) -> Result<GuardOutcome, GatewayError>;
+}
+
+/// Phase 3 (authorize), custom policy: decides whether a request may proceed, right after the
+/// model is authorised and before admission. It may narrow where the request is routed
+/// (`ctx.constraints.regions`) or move it to another public model (`req.model`; the gateway
+/// authorises the new model again). A denial is an `Err` (typically `Forbidden`); a policy
+/// that cannot decide must fail closed with an error too, never let the request through.
+pub trait RequestPolicy: Send + Sync {
+    fn decide(&self, ctx: &mut RequestContext, req: &mut ChatRequest) -> Result<(), GatewayError>;
+}

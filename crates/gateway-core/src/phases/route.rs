@@ -18,6 +18,8 @@ pub struct ServedBy {
     pub region: Option<Arc<str>>,
     /// Upstream attempts made, including retries and fallbacks (1 when the first succeeded).
     pub attempts: u32,
+    /// The providers attempted, in order, ending with the one that served (the cascade path).
+    pub path: Vec<Arc<str>>,
 }
 
 #[derive(Debug)]

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::guardrails::external::ModerationApiConfig;
 use crate::guardrails::finding::Action;
+
 use crate::guardrails::injection::DEFAULT_THRESHOLD;
 
 /// The whole `[guardrails]` section: the default policy plus per-tenant overrides.
@@ -17,6 +19,9 @@ pub struct GuardrailConfig {
     pub pii: PiiConfig,
     pub moderation: ModerationConfig,
     pub stream: StreamConfig,
+    /// The optional external moderation service (OpenAI `/v1/moderations` format), asked
+    /// about every request after the guardrails; off when absent. Not per tenant.
+    pub moderation_api: Option<ModerationApiConfig>,
     /// Per-tenant overrides, keyed by tenant id. A section given for a tenant replaces the
     /// default's section whole for that tenant; sections not given are inherited.
     pub tenants: BTreeMap<String, TenantGuardrailConfig>,
@@ -163,6 +168,7 @@ impl GuardrailConfig {
                 .and_then(|t| t.stream.as_ref())
                 .unwrap_or(&self.stream)
                 .clone(),
+            moderation_api: self.moderation_api.clone(),
             tenants: BTreeMap::new(),
         }
     }

@@ -19,6 +19,9 @@ pub(crate) fn validate(cfg: &GuardrailConfig) -> Problems {
         Some(&cfg.moderation),
         Some(&cfg.stream),
     );
+    if let Some(api) = &cfg.moderation_api {
+        p.extend(api.problems("guardrails.moderation_api"));
+    }
     for (id, t) in &cfg.tenants {
         let path = format!("guardrails.tenants.{id}");
         if id.trim().is_empty() {
@@ -95,13 +98,13 @@ fn section(
             }
         }
     }
-    if let Some(s) = stream {
-        if !(16..=65536).contains(&s.window_bytes) {
-            p.push((
-                format!("{path}.stream.window_bytes"),
-                format!("must be in 16..=65536, got {}", s.window_bytes),
-            ));
-        }
+    if let Some(s) = stream
+        && !(16..=65536).contains(&s.window_bytes)
+    {
+        p.push((
+            format!("{path}.stream.window_bytes"),
+            format!("must be in 16..=65536, got {}", s.window_bytes),
+        ));
     }
 }
 
@@ -133,11 +136,13 @@ mod tests {
             },
         );
         cfg.stream.window_bytes = 4;
-        let mut tenant = TenantGuardrailConfig::default();
-        tenant.injection = Some(InjectionConfig {
-            threshold: 0.0,
-            ..InjectionConfig::default()
-        });
+        let tenant = TenantGuardrailConfig {
+            injection: Some(InjectionConfig {
+                threshold: 0.0,
+                ..InjectionConfig::default()
+            }),
+            ..Default::default()
+        };
         cfg.tenants.insert("acme".into(), tenant);
         let paths: Vec<String> = cfg.validate().into_iter().map(|(p, _)| p).collect();
         assert_eq!(

@@ -46,8 +46,33 @@ pub(crate) fn candidate_regex() -> Result<&'static Regex, Error> {
     })
 }
 
+/// Whether `text` has a run long enough to be a candidate (a cheap pre-check that spares
+/// the regex on ordinary prose).
+fn may_contain_segment(text: &str) -> bool {
+    let (mut b64_run, mut hex_run) = (0usize, 0usize);
+    for &b in text.as_bytes() {
+        b64_run = if b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'_' | b'-') {
+            b64_run + 1
+        } else {
+            0
+        };
+        hex_run = if b.is_ascii_hexdigit() || matches!(b, b' ' | b':' | b',') {
+            hex_run + 1
+        } else {
+            0
+        };
+        if b64_run >= 16 || hex_run >= 23 {
+            return true;
+        }
+    }
+    false
+}
+
 /// Decodes the readable base64/hex segments of `text` into `out`.
 pub(crate) fn decode_segments(re: &Regex, text: &str, out: &mut Vec<Segment>) {
+    if !may_contain_segment(text) {
+        return;
+    }
     let mut scratch = String::new();
     for m in re.find_iter(text) {
         if out.len() >= MAX_SEGMENTS {
@@ -77,7 +102,7 @@ fn decode_hex(s: &str, scratch: &mut String) -> Option<String> {
     scratch.clear();
     scratch.extend(body.chars().filter(|c| !matches!(c, ' ' | ':' | ',')));
     if scratch.len() < 16
-        || scratch.len() % 2 != 0
+        || !scratch.len().is_multiple_of(2)
         || !scratch.bytes().all(|b| b.is_ascii_hexdigit())
     {
         return None;

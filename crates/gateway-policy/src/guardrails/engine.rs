@@ -7,6 +7,7 @@ use crate::guardrails::finding::{Action, Finding, Verdict, resolve_overlaps};
 use crate::guardrails::injection::InjectionDetector;
 use crate::guardrails::moderation::ModerationMatcher;
 use crate::guardrails::pii::{Entity, PiiDetector, PiiMatch};
+use crate::guardrails::stream_hold;
 
 /// Which way the text is going: guardrails can be enabled per direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,19 @@ impl Guardrails {
         (self.injection.is_some() && c.injection.on_output)
             || (self.pii.is_some() && c.pii.on_output)
             || (self.moderation.is_some() && c.moderation.on_output)
+    }
+
+    /// Where a finding could still be forming in the unreleased stream text `text[from..]`
+    /// (see `stream_hold`); `None` when only a full window is safe, which is the case when
+    /// injection scoring looks at responses (its findings can span the whole message).
+    pub(crate) fn stream_hold_from(&self, text: &str, from: usize) -> Option<usize> {
+        let c = &self.config;
+        if self.injection.is_some() && c.injection.on_output {
+            return None;
+        }
+        let pii = self.pii.is_some() && c.pii.on_output;
+        let moderation = self.moderation.as_ref().filter(|_| c.moderation.on_output);
+        Some(stream_hold::hold_from(text, from, pii, moderation))
     }
 
     /// The raw findings (non-`Allow` actions only; PII overlaps resolved), unsorted.

@@ -10,11 +10,15 @@ pub mod config;
 mod config_validate;
 mod encoded;
 pub mod engine;
+pub mod external;
+
 pub mod finding;
 pub mod injection;
 pub mod moderation;
 pub mod normalize;
 pub mod pii;
 pub mod pipeline;
+mod stream_hold;
 pub mod stream_scan;
+
 pub mod tenants;

@@ -5,6 +5,8 @@
 //! whitespace or punctuation between the two words. One Aho-Corasick automaton holds every
 //! term of every category; it is built once per configuration.
 
+use std::collections::HashSet;
+
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use crate::error::Error;
@@ -26,6 +28,11 @@ pub struct ModerationMatcher {
     ac: AhoCorasick,
     patterns: Vec<Pattern>,
     categories: Vec<(String, Action)>,
+    /// The proper word prefixes of multi-word terms (normalised words joined by one space),
+    /// so a stream scanner can hold back `"pipe"` until it knows whether `"bomb"` follows.
+    prefixes: HashSet<String>,
+    /// Words in the longest term.
+    max_words: usize,
 }
 
 impl ModerationMatcher {
@@ -34,6 +41,8 @@ impl ModerationMatcher {
         let mut strings = Vec::new();
         let mut patterns = Vec::new();
         let mut categories = Vec::new();
+        let mut prefixes = HashSet::new();
+        let mut max_words = 0;
         let mut n = Normalized::default();
         for (name, cat) in &cfg.categories {
             let category = categories.len();
@@ -49,6 +58,11 @@ impl ModerationMatcher {
                     .map(|t| t.norm_end)
                     .filter(|&e| e != last.norm_end)
                     .collect();
+                max_words = max_words.max(n.tokens().len());
+                let words: Vec<&str> = n.tokens().iter().map(|t| n.token_text(t)).collect();
+                for k in 1..words.len() {
+                    prefixes.insert(words.get(..k).unwrap_or_default().join(" "));
+                }
                 strings.push(n.squashed().to_owned());
                 patterns.push(Pattern {
                     category,
@@ -68,7 +82,40 @@ impl ModerationMatcher {
             ac,
             patterns,
             categories,
+            prefixes,
+            max_words,
         }))
+    }
+
+    /// Where a multi-word term could still be forming at the end of `tail`: the start of the
+    /// longest run of complete trailing words that is a proper prefix of some term. A word
+    /// still being written (no separator after it yet) is left to the caller.
+    pub(crate) fn open_phrase(&self, tail: &str) -> Option<usize> {
+        if self.max_words < 2 {
+            return None;
+        }
+        with_normalized(tail, Fold::Words, |n| {
+            let tokens = n.tokens();
+            let complete = match tokens.last() {
+                Some(t) if t.end == tail.len() => tokens.len() - 1,
+                _ => tokens.len(),
+            };
+            let mut key = String::new();
+            for k in (1..self.max_words.min(complete + 1)).rev() {
+                let words = tokens.get(complete - k..complete)?;
+                key.clear();
+                for (i, t) in words.iter().enumerate() {
+                    if i > 0 {
+                        key.push(' ');
+                    }
+                    key.push_str(n.token_text(t));
+                }
+                if self.prefixes.contains(&key) {
+                    return words.first().map(|t| t.start);
+                }
+            }
+            None
+        })
     }
 
     /// Appends a finding per term occurrence; `rule` is `term:<index in the category's list>`.
@@ -193,6 +240,26 @@ mod tests {
             ),
             ("violence", "term:1", Action::Block)
         );
+    }
+
+    #[test]
+    fn open_phrases_are_proper_prefixes_of_multi_word_terms() {
+        let m = matcher(&["kill", "blow it up", "pipe bomb"]);
+        assert_eq!(m.open_phrase("we will Blow "), Some(8));
+        assert_eq!(m.open_phrase("we will blow  it, u"), Some(8));
+        assert_eq!(m.open_phrase("a PIPE b"), Some(2));
+        assert_eq!(
+            m.open_phrase("a pipe"),
+            None,
+            "the last word is still being written"
+        );
+        assert_eq!(
+            m.open_phrase("blow it up "),
+            None,
+            "a whole term is not open"
+        );
+        assert_eq!(m.open_phrase("a pipeline "), None);
+        assert_eq!(matcher(&["kill"]).open_phrase("kill "), None);
     }
 
     #[test]

@@ -46,7 +46,6 @@ pub struct Token {
 pub struct Normalized {
     text: String,
     tokens: Vec<Token>,
-    scratch: String,
     /// Scratch space for callers (word-class masks of the injection detector).
     pub(crate) masks: Vec<u128>,
 }
@@ -91,21 +90,28 @@ pub fn normalize_into(text: &str, fold: Fold, out: &mut Normalized) {
     out.tokens.clear();
     let mut b = Builder {
         out,
+        text,
         fold,
         active: false,
         start: 0,
         end: 0,
+        norm_start: 0,
         has_letter: false,
     };
-    for (i, c) in text.char_indices() {
-        let end = i + c.len_utf8();
-        if c.is_ascii() {
-            if c == '\'' && b.active {
-                continue; // contractions: "don't" -> "dont"
-            }
-            b.emit(c.to_ascii_lowercase(), i, end);
-        } else if is_invisible(c) || (c == '\u{2019}' && b.active) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        if byte.is_ascii() {
+            b.ascii(byte, i);
+            i += 1;
             continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            break;
+        };
+        let end = i + c.len_utf8();
+        if is_invisible(c) || (c == '\u{2019}' && b.active) {
+            // dropped without splitting the word
         } else if let Some(ascii) = tag_to_ascii(c) {
             b.emit(ascii.to_ascii_lowercase(), i, end);
         } else {
@@ -117,6 +123,7 @@ pub fn normalize_into(text: &str, fold: Fold, out: &mut Normalized) {
                 }
             });
         }
+        i = end;
     }
     b.flush();
 }
@@ -161,14 +168,41 @@ pub(crate) fn fold_keyword(keyword: &str, fold: Fold) -> String {
 
 struct Builder<'a> {
     out: &'a mut Normalized,
+    text: &'a str,
     fold: Fold,
     active: bool,
     start: usize,
     end: usize,
+    norm_start: usize,
     has_letter: bool,
 }
 
 impl Builder<'_> {
+    /// The hot path: one ASCII byte.
+    #[inline]
+    fn ascii(&mut self, byte: u8, i: usize) {
+        let lower = byte.to_ascii_lowercase();
+        let leet_mode = self.fold == Fold::Leet;
+        if lower.is_ascii_alphanumeric() || (leet_mode && matches!(lower, b'@' | b'$' | b'|')) {
+            if !self.active {
+                self.active = true;
+                self.start = i;
+                self.has_letter = false;
+                self.norm_start = self.out.text.len();
+            }
+            self.has_letter |= lower.is_ascii_alphabetic();
+            let folded = if leet_mode {
+                leet(char::from(lower))
+            } else {
+                char::from(lower)
+            };
+            self.out.text.push(folded);
+            self.end = i + 1;
+        } else if !(byte == b'\'' && self.active) {
+            self.flush(); // an apostrophe inside a word is dropped: "don't" -> "dont"
+        }
+    }
+
     fn emit(&mut self, c: char, start: usize, end: usize) {
         let word = c.is_alphanumeric() || (self.fold == Fold::Leet && matches!(c, '@' | '$' | '|'));
         if !word {
@@ -179,11 +213,15 @@ impl Builder<'_> {
             self.active = true;
             self.start = start;
             self.has_letter = false;
-            self.out.scratch.clear();
+            self.norm_start = self.out.text.len();
         }
-        self.out.scratch.push(c);
-        self.end = end;
         self.has_letter |= c.is_alphabetic();
+        // Leetspeak is folded eagerly; a word that turns out to have no letter is rewritten
+        // from the original text when it ends.
+        self.out
+            .text
+            .push(if self.fold == Fold::Leet { leet(c) } else { c });
+        self.end = end;
     }
 
     fn flush(&mut self) {
@@ -192,17 +230,20 @@ impl Builder<'_> {
         }
         self.active = false;
         let out = &mut *self.out;
-        let norm_start = out.text.len();
-        match (self.fold, self.has_letter) {
-            (Fold::Words, _) => out.text.push_str(&out.scratch),
-            (Fold::Leet, true) => out.text.extend(out.scratch.chars().map(leet)),
-            (Fold::Leet, false) => out
-                .text
-                .extend(out.scratch.chars().filter(|c| c.is_alphanumeric())),
+        if self.fold == Fold::Leet && !self.has_letter {
+            out.text.truncate(self.norm_start);
+            let original = self.text.get(self.start..self.end).unwrap_or_default();
+            for c in original.chars() {
+                decompose_compatible(c, |d| {
+                    if d.is_alphanumeric() {
+                        out.text.push(d);
+                    }
+                });
+            }
         }
-        if out.text.len() > norm_start {
+        if out.text.len() > self.norm_start {
             out.tokens.push(Token {
-                norm_start,
+                norm_start: self.norm_start,
                 norm_end: out.text.len(),
                 start: self.start,
                 end: self.end,

@@ -63,6 +63,11 @@ impl From<&Finding> for GuardFinding {
     }
 }
 
+/// Whether messages of this role are the caller's or a tool's (and so inspected).
+pub(crate) fn is_untrusted(role: Role) -> bool {
+    matches!(role, Role::User | Role::Tool | Role::Function)
+}
+
 /// Accumulates verdicts of several text segments into one outcome; blocking findings first
 /// so that `GuardOutcome::block_error` names the guardrail that blocked.
 #[derive(Default)]
@@ -93,10 +98,7 @@ impl Guardrail for PolicyGuardrail {
     fn check_request(&self, req: &mut ChatRequest, ctx: &RequestContext) -> GuardOutcome {
         let guards = self.set.for_tenant(ctx.principal.tenant.as_str());
         let mut outcome = Outcome::default();
-        let untrusted = req
-            .messages
-            .iter_mut()
-            .filter(|m| matches!(m.role, Role::User | Role::Tool | Role::Function));
+        let untrusted = req.messages.iter_mut().filter(|m| is_untrusted(m.role));
         for content in untrusted.filter_map(|m| m.content.as_mut()) {
             for text in content.texts_mut() {
                 let verdict = guards.check(text, Direction::Input);
@@ -205,7 +207,8 @@ mod tests {
     fn stream_guard_blocks_a_split_secret() {
         let g = PolicyGuardrail::from_config(&GuardrailConfig::default()).unwrap();
         let mut guard = g.stream_guard(&ctx()).unwrap();
-        assert_eq!(guard.push("your key: AKIAIOSF").unwrap(), "");
+        assert_eq!(guard.push("your key: AKIAIOSF").unwrap(), "your key: ");
+
         let blocked = guard.push("ODNN7EXAMPLE").unwrap_err();
         assert_eq!(blocked.findings[0].category, "aws_access_key");
     }

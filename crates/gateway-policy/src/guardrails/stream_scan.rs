@@ -1,9 +1,16 @@
 //! Incremental scanning of a streamed response.
 //!
-//! The scanner keeps the last `W` bytes of the stream unreleased (cut on a UTF-8 boundary)
-//! and, on every push, scans the unreleased text together with up to `W` bytes of already
-//! released text before it (the overlap). So a match that spans chunks is seen whole before
-//! any of it is released, as long as it is shorter than `W`:
+//! The hold-back is candidate-aware: on every push the scanner releases everything up to
+//! the earliest point where a finding could still be forming (the word being written, a
+//! number or IBAN that may go on, an unclosed PEM header, the start of a multi-word
+//! moderation term; see `stream_hold`), but never holds back more than the window `W`
+//! (cut on a UTF-8 boundary). Prose therefore streams word by word. When injection scoring
+//! looks at responses, the scanner falls back to holding back the whole window.
+//!
+//! Each push scans the unreleased text together with up to `W` bytes of already released
+//! text before it (the overlap, for context such as `aws_secret_access_key =`). So a match
+//! that spans chunks is seen whole before any of it is released, as long as it is shorter
+//! than `W`:
 //!
 //! - a `Block` finding that reaches into unreleased text stops the stream; nothing more is
 //!   released, ever;
@@ -108,8 +115,14 @@ impl StreamScanner {
         let mut cut = if last {
             self.buf.len()
         } else {
-            floor_boundary(&self.buf, self.buf.len().saturating_sub(self.window)).max(pend)
+            let window = floor_boundary(&self.buf, self.buf.len().saturating_sub(self.window));
+            let hold = self
+                .guards
+                .stream_hold_from(&self.buf, pend)
+                .unwrap_or(window);
+            floor_boundary(&self.buf, hold.max(window)).max(pend)
         };
+
         while let Some(f) = findings
             .iter()
             .find(|f| f.action == Action::Redact && f.start < cut && f.end > cut)

@@ -15,10 +15,9 @@ use gateway_core::{ChatRequest, ProviderError};
 use crate::media::MediaRef;
 
 /// Request fields without an OpenAI equivalent that callers may set and are passed through.
-const PASSTHROUGH: [&str; 6] = [
+const PASSTHROUGH: [&str; 5] = [
     "top_k",
     "thinking",
-    "metadata",
     "service_tier",
     "container",
     "mcp_servers",
@@ -84,9 +83,12 @@ pub fn build(
             body.insert(key.into(), v.clone());
         }
     }
-    if let Some(user) = &req.user
-        && !body.contains_key("metadata")
-    {
+    // Anthropic's metadata holds only `user_id` (OpenAI's is a free-form map).
+    let user = req
+        .user
+        .as_deref()
+        .or_else(|| req.extra.get("metadata")?.get("user_id")?.as_str());
+    if let Some(user) = user {
         body.insert("metadata".into(), json!({ "user_id": user }));
     }
     if stream {

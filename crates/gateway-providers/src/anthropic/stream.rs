@@ -3,7 +3,8 @@
 //! `message_start` opens the message (a role chunk), `content_block_start` of a `tool_use`
 //! block opens a tool call at the next tool-call index (text and thinking blocks do not count:
 //! OpenAI numbers tool calls, Anthropic numbers all blocks), `content_block_delta` carries text,
-//! thinking or tool-input JSON, `message_delta` the stop reason and output usage,
+//! thinking (`reasoning_content`, its signature as `reasoning_signature`) or tool-input JSON,
+//! `message_delta` the stop reason and output usage,
 //! `message_stop` ends the stream (after a usage chunk when the caller asked for one), `ping` is
 //! a keep-alive and `error` fails the stream with the vendor's status.
 
@@ -166,7 +167,14 @@ impl StreamDecoder {
                             .insert("reasoning_content".into(), delta["thinking"].clone());
                         out.push_back(self.chunk(d, None));
                     }
-                    _ => {} // signature_delta, citations_delta
+                    "signature_delta" => {
+                        // Kept so that an Anthropic-dialect client can send the thinking back.
+                        let mut d = Delta::default();
+                        d.extra
+                            .insert("reasoning_signature".into(), delta["signature"].clone());
+                        out.push_back(self.chunk(d, None));
+                    }
+                    _ => {} // citations_delta
                 }
             }
             "message_delta" => {

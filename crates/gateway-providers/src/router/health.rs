@@ -12,10 +12,17 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::adaptive::{Adaptive, AdaptiveConfig};
 use super::policy::CircuitConfig;
 
 /// Time constant of the latency average: older samples weigh e^(-age/TAU).
 const TAU_SECS: f64 = 10.0;
+
+/// `now + d`, saturating far in the future instead of overflowing on absurd configurations.
+pub(crate) fn later(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Circuit {
@@ -64,6 +71,7 @@ pub(crate) struct Health {
     failures: AtomicU64,
     breaker: Mutex<Breaker>,
     latency: Mutex<PeakEwma>,
+    adaptive: Adaptive,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,6 +87,8 @@ pub(crate) struct Snapshot {
     pub in_flight: u64,
     pub requests: u64,
     pub failures: u64,
+    /// The adaptive concurrency limit; `None` when off.
+    pub concurrency_limit: Option<u32>,
 }
 
 impl Default for Health {
@@ -92,6 +102,7 @@ impl Default for Health {
                 consecutive_failures: 0,
             }),
             latency: Mutex::new(PeakEwma::default()),
+            adaptive: Adaptive::default(),
         }
     }
 }
@@ -115,8 +126,24 @@ impl Health {
         }
     }
 
-    /// Let one request through if the circuit allows it.
+    /// With adaptive concurrency configured as `config`.
+    pub fn with_adaptive(config: AdaptiveConfig) -> Self {
+        Health {
+            adaptive: Adaptive::new(config),
+            ..Health::default()
+        }
+    }
+
+    /// Whether the adaptive concurrency limit is reached.
+    pub fn saturated(&self) -> bool {
+        !self.adaptive.admits(self.in_flight())
+    }
+
+    /// Let one request through if the circuit and the adaptive concurrency limit allow it.
     pub fn try_acquire(self: &Arc<Self>, now: Instant) -> Option<InFlight> {
+        if self.saturated() {
+            return None;
+        }
         let probe = {
             let mut b = lock(&self.breaker);
             match b.circuit {
@@ -151,6 +178,29 @@ impl Health {
             in_flight: self.in_flight(),
             requests: self.requests.load(Ordering::Relaxed),
             failures: self.failures.load(Ordering::Relaxed),
+            concurrency_limit: self.adaptive.limit(),
+        }
+    }
+}
+
+/// What a failed call says about the deployment's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// It failed (connect error, timeout, 429/5xx, garbage): counts towards opening the circuit.
+    Unhealthy,
+    /// It answered properly; the request was at fault (a non-retryable 4xx).
+    Healthy,
+    /// The request never left the gateway (it could not be translated).
+    Unknown,
+}
+
+impl Verdict {
+    pub fn of(err: &gateway_core::ProviderError) -> Self {
+        use gateway_core::ProviderError;
+        match err {
+            ProviderError::Status { .. } if !err.is_retryable() => Verdict::Healthy,
+            ProviderError::Unsupported(_) => Verdict::Unknown,
+            _ => Verdict::Unhealthy,
         }
     }
 }
@@ -167,7 +217,11 @@ pub(crate) struct InFlight {
 impl InFlight {
     /// The deployment answered well: close the circuit and record the latency.
     pub fn succeed(&mut self, now: Instant) {
-        lock(&self.health.latency).observe(now.saturating_duration_since(self.started), now);
+        let rtt = now.saturating_duration_since(self.started);
+        lock(&self.health.latency).observe(rtt, now);
+        self.health
+            .adaptive
+            .succeeded(rtt, self.health.in_flight(), now);
         self.healthy();
     }
 
@@ -180,7 +234,28 @@ impl InFlight {
         self.settled = true;
     }
 
-    /// The deployment failed (retryable failure): count it; open the circuit at the threshold,
+    /// Record what a failure says about the deployment.
+    pub fn failed(
+        &mut self,
+        err: &gateway_core::ProviderError,
+        now: Instant,
+        config: &CircuitConfig,
+    ) {
+        use gateway_core::ProviderError;
+        if matches!(
+            err,
+            ProviderError::Status { status: 429, .. } | ProviderError::Timeout(_)
+        ) {
+            self.health.adaptive.overloaded(now);
+        }
+        match Verdict::of(err) {
+            Verdict::Unhealthy => self.fail(now, config),
+            Verdict::Healthy => self.healthy(),
+            Verdict::Unknown => {}
+        }
+    }
+
+    /// The deployment failed: count it; open the circuit at the threshold,
     /// or again at once when this was the half-open probe.
     pub fn fail(&mut self, now: Instant, config: &CircuitConfig) {
         self.health.failures.fetch_add(1, Ordering::Relaxed);
@@ -189,7 +264,7 @@ impl InFlight {
         let reopen = matches!(b.circuit, Circuit::HalfOpen { .. });
         if reopen || b.consecutive_failures >= config.failure_threshold {
             b.circuit = Circuit::Open {
-                until: now + config.cooldown,
+                until: later(now, config.cooldown),
             };
         }
         self.settled = true;
@@ -240,5 +315,35 @@ mod tests {
         drop(probe);
         assert!(h.try_acquire(later).is_some());
         assert_eq!(h.in_flight(), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn upstream_429_lowers_the_adaptive_limit_and_saturation_refuses() {
+        let h = Arc::new(Health::with_adaptive(AdaptiveConfig {
+            initial: 2,
+            max: 2,
+            ..AdaptiveConfig::default()
+        }));
+        let now = Instant::now();
+        let cfg = CircuitConfig::default();
+        let too_many = gateway_core::ProviderError::Status {
+            status: 429,
+            message: String::new(),
+            retry_after: None,
+        };
+        h.try_acquire(now).unwrap().failed(&too_many, now, &cfg);
+        assert_eq!(h.snapshot().concurrency_limit, Some(1));
+        let held = h.try_acquire(now).unwrap();
+        assert!(h.saturated());
+        assert!(h.try_acquire(now).is_none());
+        drop(held);
+        let mut p = h.try_acquire(now).unwrap();
+        p.succeed(now + Duration::from_millis(5));
+        drop(p);
+        assert_eq!(
+            h.snapshot().concurrency_limit,
+            Some(2),
+            "a busy success adds one"
+        );
     }
 }

@@ -10,6 +10,8 @@
 //! failure is returned at once; `max_attempts` and `deadline` bound it all. A stream falls back
 //! only until its first event: the router hands it out after that, and never switches again.
 
+mod adaptive;
+mod deployment;
 mod health;
 mod policy;
 mod select;
@@ -23,106 +25,19 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use gateway_core::phases::route::{Routed, Router, ServedBy};
+use gateway_core::phases::route::{Routed, Router};
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{
-    ChatRequest, ChatResponse, ChatStream, GatewayError, Provider, ProviderError, RequestContext,
+    ChatRequest, ChatResponse, ChatStream, GatewayError, ProviderError, RequestContext,
 };
 
-use health::{Health, InFlight};
+pub use adaptive::AdaptiveConfig;
+use deployment::Slot;
+pub use deployment::{Deployment, ModelGroup};
+use health::InFlight;
 pub use policy::{CircuitConfig, RoutingPolicy, Strategy, parse_duration};
 use select::Rng;
 pub use state::{CircuitStatus, DeploymentState};
-
-/// One way to serve a model group.
-#[derive(Clone)]
-pub struct Deployment {
-    pub provider: Arc<dyn Provider>,
-    pub upstream_model: Arc<str>,
-    pub weight: u32,
-    /// Lower is tried first.
-    pub priority: u32,
-    pub region: Option<Arc<str>>,
-}
-
-impl std::fmt::Debug for Deployment {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Deployment")
-            .field("provider", &self.provider.name())
-            .field("upstream_model", &self.upstream_model)
-            .field("weight", &self.weight)
-            .field("priority", &self.priority)
-            .field("region", &self.region)
-            .finish()
-    }
-}
-
-impl Deployment {
-    /// Weight 1, priority 0, no region.
-    pub fn new(provider: Arc<dyn Provider>, upstream_model: &str) -> Self {
-        Deployment {
-            provider,
-            upstream_model: Arc::from(upstream_model),
-            weight: 1,
-            priority: 0,
-            region: None,
-        }
-    }
-
-    pub fn with_weight(mut self, weight: u32) -> Self {
-        self.weight = weight;
-        self
-    }
-
-    pub fn with_priority(mut self, priority: u32) -> Self {
-        self.priority = priority;
-        self
-    }
-
-    pub fn with_region(mut self, region: &str) -> Self {
-        self.region = Some(Arc::from(region));
-        self
-    }
-
-    fn served_by(&self, attempts: u32) -> ServedBy {
-        ServedBy {
-            provider: Arc::from(self.provider.name()),
-            upstream_model: self.upstream_model.clone(),
-            region: self.region.clone(),
-            attempts,
-        }
-    }
-}
-
-/// A public model name, the deployments that can serve it and how to choose among them.
-#[derive(Debug, Clone, Default)]
-pub struct ModelGroup {
-    pub name: String,
-    pub deployments: Vec<Deployment>,
-    pub routing: RoutingPolicy,
-}
-
-impl ModelGroup {
-    /// A group with the default [`RoutingPolicy`].
-    pub fn new(name: impl Into<String>, deployments: Vec<Deployment>) -> Self {
-        ModelGroup {
-            name: name.into(),
-            deployments,
-            routing: RoutingPolicy::default(),
-        }
-    }
-
-    pub fn with_routing(mut self, routing: RoutingPolicy) -> Self {
-        self.routing = routing;
-        self
-    }
-}
-
-#[derive(Debug)]
-pub(crate) struct Slot {
-    pub deployment: Deployment,
-    pub health: Arc<Health>,
-}
 
 #[derive(Debug)]
 struct Group {
@@ -186,6 +101,17 @@ impl ModelRouter {
         self
     }
 
+    /// Set every deployment's adaptive concurrency (on by default: see [`AdaptiveConfig`]).
+    /// Call before routing: it resets the deployments' health.
+    pub fn with_adaptive(mut self, config: AdaptiveConfig) -> Self {
+        for group in self.groups.values_mut() {
+            for slot in &mut group.slots {
+                slot.health = Arc::new(health::Health::with_adaptive(config));
+            }
+        }
+        self
+    }
+
     /// Every deployment's state, by model group then try order.
     pub fn deployment_states(&self) -> Vec<DeploymentState> {
         let now = Instant::now();
@@ -214,6 +140,7 @@ impl ModelRouter {
                     retry_in_ms,
                     ewma_latency_ms: s.ewma_latency.map(|l| l.as_secs_f64() * 1000.0),
                     in_flight: s.in_flight,
+                    concurrency_limit: s.concurrency_limit,
                     requests: s.requests,
                     failures: s.failures,
                 });
@@ -271,9 +198,11 @@ impl ModelRouter {
         let (group, allowed) = self.group(model, ctx)?;
         let policy = &group.policy;
         let order = select::order(policy.strategy, &group.slots, &allowed, &self.rng);
-        let deadline = Instant::now() + policy.deadline;
+        let deadline = health::later(Instant::now(), policy.deadline);
         let mut tried = vec![false; group.slots.len()];
+        let mut path: Vec<Arc<str>> = Vec::with_capacity(1);
         let (mut attempts, mut retries, mut skipped) = (0u32, 0u32, 0usize);
+        let mut saturated = false;
         let mut last: Option<(GatewayError, Option<Duration>)> = None;
         while attempts < policy.max_attempts.max(1) && skipped <= group.slots.len() {
             let now = Instant::now();
@@ -291,19 +220,21 @@ impl ModelRouter {
                 retries += 1;
                 let retry_after = last.as_ref().and_then(|(_, ra)| *ra).unwrap_or_default();
                 let wait = backoff(policy, retries, &self.rng).max(retry_after);
-                if now + wait >= deadline {
+                if health::later(now, wait) >= deadline {
                     break;
                 }
                 tokio::time::sleep(wait).await;
             }
             let slot = &slots[index];
             let Some(mut permit) = slot.health.try_acquire(Instant::now()) else {
+                saturated |= slot.health.saturated();
                 tried[index] = true;
                 skipped += 1;
                 continue;
             };
             attempts += 1;
             tried[index] = true;
+            path.push(slot.deployment.provider_name.clone());
             let provider = slot.deployment.provider.name();
             let result = match tokio::time::timeout_at(deadline, call(&slot.deployment)).await {
                 Ok(result) => result,
@@ -315,16 +246,12 @@ impl ModelRouter {
                     let value = finish(value, permit, policy.circuit);
                     return Ok(Routed {
                         value,
-                        served_by: slot.deployment.served_by(attempts),
+                        served_by: slot.deployment.served_by(attempts, path),
                     });
                 }
                 Err(err) => {
                     let retryable = err.is_retryable();
-                    if retryable {
-                        permit.fail(Instant::now(), &policy.circuit);
-                    } else {
-                        permit.healthy();
-                    }
+                    permit.failed(&err, Instant::now(), &policy.circuit);
                     tracing::warn!(
                         request_id = %ctx.request_id,
                         model,
@@ -352,6 +279,12 @@ impl ModelRouter {
         }
         Err(match last {
             Some((err, _)) => err,
+            None if saturated => GatewayError::RateLimited {
+                message: format!(
+                    "Every deployment of model '{model}' is at its concurrency limit (the provider is pushing back); retry shortly."
+                ),
+                retry_after: Some(Duration::from_secs(1)),
+            },
             None => GatewayError::Unavailable(format!(
                 "Every deployment of model '{model}' is failing and temporarily out of rotation; retry later."
             )),
@@ -387,11 +320,9 @@ impl Router for ModelRouter {
         ctx: &RequestContext,
     ) -> Result<Routed<ChatResponse>, GatewayError> {
         let model = req.model.clone();
-        let mut req = req;
+        let mut req = Arc::new(req);
         let call = |d: &Deployment| {
-            req.model.clear();
-            req.model.push_str(&d.upstream_model);
-            let r = req.clone();
+            let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
             async move { provider.chat(&r).await }
         };
@@ -404,11 +335,9 @@ impl Router for ModelRouter {
         ctx: &RequestContext,
     ) -> Result<Routed<ChatStream>, GatewayError> {
         let model = req.model.clone();
-        let mut req = req;
+        let mut req = Arc::new(req);
         let call = |d: &Deployment| {
-            req.model.clear();
-            req.model.push_str(&d.upstream_model);
-            let r = req.clone();
+            let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
             async move {
                 let stream = provider.chat_stream(&r).await?;
@@ -424,14 +353,41 @@ impl Router for ModelRouter {
         ctx: &RequestContext,
     ) -> Result<Routed<EmbeddingsResponse>, GatewayError> {
         let model = req.model.clone();
-        let mut req = req;
+        let mut req = Arc::new(req);
         let call = |d: &Deployment| {
-            req.model.clear();
-            req.model.push_str(&d.upstream_model);
-            let r = req.clone();
+            let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
             async move { provider.embeddings(&r).await }
         };
         self.run(&model, ctx, call, |v, _permit, _| v).await
     }
+}
+
+/// Requests that name their model, so each attempt can carry its deployment's model name.
+trait ModelNamed: Clone {
+    fn model_mut(&mut self) -> &mut String;
+}
+
+impl ModelNamed for ChatRequest {
+    fn model_mut(&mut self) -> &mut String {
+        &mut self.model
+    }
+}
+
+impl ModelNamed for EmbeddingsRequest {
+    fn model_mut(&mut self) -> &mut String {
+        &mut self.model
+    }
+}
+
+/// The request as `d` must receive it. Attempts run one after another, so the previous
+/// attempt's handle is gone by now and the model is rewritten in place: no per-attempt copy
+/// of the whole request (messages can be large).
+fn for_deployment<R: ModelNamed>(req: &mut Arc<R>, d: &Deployment) -> Arc<R> {
+    let model = Arc::make_mut(req).model_mut();
+    if *model != *d.upstream_model {
+        model.clear();
+        model.push_str(&d.upstream_model);
+    }
+    req.clone()
 }

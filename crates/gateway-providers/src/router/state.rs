@@ -33,6 +33,8 @@ pub struct DeploymentState {
     /// Peak-EWMA latency of successful calls (to the first event for streams); `None` before any.
     pub ewma_latency_ms: Option<f64>,
     pub in_flight: u64,
+    /// The adaptive concurrency limit (calls in flight at most); `None` when off.
+    pub concurrency_limit: Option<u32>,
     /// Attempts since start, and how many of them failed.
     pub requests: u64,
     pub failures: u64,

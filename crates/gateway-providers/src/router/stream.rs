@@ -60,11 +60,10 @@ impl Stream for Guarded {
         }
         let next = this.rest.as_mut().poll_next(cx);
         if let Poll::Ready(Some(Err(e))) = &next
-            && e.is_retryable()
             && !this.failed
         {
             this.failed = true;
-            this.permit.fail(Instant::now(), &this.circuit);
+            this.permit.failed(e, Instant::now(), &this.circuit);
         }
         next
     }

@@ -40,6 +40,8 @@ fn rec(
         time_to_first_token: Some(Duration::from_millis(40)),
         stream: false,
         cache_hit: false,
+        saved_cost_usd: None,
+        upstream_latency: None,
         cancelled: false,
     }
 }

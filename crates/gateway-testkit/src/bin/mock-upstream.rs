@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use gateway_testkit::vendors::{Vendor, VendorServer};
 use gateway_testkit::{MockOptions, MockServer};
 
 /// In-process OpenAI mock server for load tests (recording off).
@@ -19,6 +20,10 @@ struct Args {
     /// Latency added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Wire format to serve: `openai` (default), or `anthropic`, `gemini`, `azure` (these
+    /// always bind 127.0.0.1 on a free port and ignore --listen and --latency-ms).
+    #[arg(long, default_value = "openai")]
+    vendor: String,
 }
 
 #[tokio::main]
@@ -32,6 +37,40 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let vendor = match args.vendor.as_str() {
+        "openai" => None,
+        "anthropic" => Some(Vendor::Anthropic),
+        "gemini" => Some(Vendor::Gemini),
+        "azure" => Some(Vendor::Azure),
+        other => {
+            eprintln!(
+                "mock-upstream: unknown --vendor '{other}' (openai, anthropic, gemini, azure)"
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(vendor) = vendor {
+        let server = match VendorServer::start(vendor).await {
+            Ok(server) => server,
+            Err(err) => {
+                eprintln!(
+                    "mock-upstream: cannot start the {} mock: {err}",
+                    args.vendor
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        if writeln!(stdout, "listening on http://{}", server.addr())
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            return ExitCode::FAILURE;
+        }
+        drop(stdout);
+        shutdown.wait().await;
+        return ExitCode::SUCCESS;
+    }
     let options = MockOptions::new()
         .with_latency(Duration::from_millis(args.latency_ms))
         .with_record(false);

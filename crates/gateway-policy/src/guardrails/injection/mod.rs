@@ -20,7 +20,7 @@ use std::sync::LazyLock;
 
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
-use self::lexicon::{Lexicon, Mask, REVERSE_HINT, ROT13_HINT};
+use self::lexicon::{Lexicon, Mask, REVERSE_HINT, ROLE_WORD, ROT13_HINT};
 use self::rules::{HIDDEN_PAYLOAD_RULE, HIDDEN_PAYLOAD_WEIGHT, REGEX_RULES, Step, TOKEN_RULES};
 use crate::error::Error;
 use crate::guardrails::encoded::{self, Segment};
@@ -220,8 +220,8 @@ impl InjectionDetector {
             fired: 0,
             signals: Vec::new(),
         };
-        let hints = with_normalized(text, Fold::Leet, |n| self.scan_words(n, None, &mut acc));
-        self.scan_regexes(text, None, &mut acc);
+        let present = with_normalized(text, Fold::Leet, |n| self.scan_words(n, None, &mut acc));
+        self.scan_regexes(text, None, &mut acc, present & ROLE_WORD != 0);
 
         let mut segments: Vec<Segment> = Vec::new();
         encoded::decode_segments(self.c.segments, text, &mut segments);
@@ -231,10 +231,10 @@ impl InjectionDetector {
                 fired: 0,
                 signals: Vec::new(),
             };
-            with_normalized(&seg.decoded, Fold::Leet, |n| {
+            let present = with_normalized(&seg.decoded, Fold::Leet, |n| {
                 self.scan_words(n, span, &mut local)
             });
-            self.scan_regexes(&seg.decoded, span, &mut local);
+            self.scan_regexes(&seg.decoded, span, &mut local, present & ROLE_WORD != 0);
             if local.signals.iter().any(|s| s.family != Family::Encoding) {
                 acc.fire(
                     HIDDEN_INDEX,
@@ -250,13 +250,13 @@ impl InjectionDetector {
             }
         }
         let whole = Some((0, text.len()));
-        if hints & ROT13_HINT != 0 {
+        if present & ROT13_HINT != 0 {
             let rotated: String = text.chars().map(rot13).collect();
             with_normalized(&rotated, Fold::Leet, |n| {
                 self.scan_words(n, whole, &mut acc)
             });
         }
-        if hints & REVERSE_HINT != 0 {
+        if present & REVERSE_HINT != 0 {
             let reversed: String = text.chars().rev().collect();
             with_normalized(&reversed, Fold::Leet, |n| {
                 self.scan_words(n, whole, &mut acc)
@@ -314,7 +314,17 @@ impl InjectionDetector {
         present
     }
 
-    fn scan_regexes(&self, text: &str, span: Option<(usize, usize)>, acc: &mut Acc) {
+    fn scan_regexes(
+        &self,
+        text: &str,
+        span: Option<(usize, usize)>,
+        acc: &mut Acc,
+        role_words: bool,
+    ) {
+        // Every delimiter pattern needs a bracket or one of the role words.
+        if !role_words && !text.bytes().any(|b| matches!(b, b'<' | b'[' | b'{')) {
+            return;
+        }
         for i in self.c.regex_set.matches(text).iter() {
             let (Some((id, weight, _)), Some(re)) = (REGEX_RULES.get(i), self.c.regexes.get(i))
             else {

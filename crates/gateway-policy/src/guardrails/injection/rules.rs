@@ -19,10 +19,6 @@ const fn s(classes: Mask, gap: u8) -> Step {
     Step { classes, gap }
 }
 
-const fn w(classes: Mask) -> Step {
-    Step { classes, gap: 0 }
-}
-
 /// A token rule fires when any of its alternative sequences matches.
 #[derive(Debug)]
 pub(crate) struct TokenRule {
@@ -36,446 +32,130 @@ use Family::{
     Delimiter, Encoding, InstructionOverride as Override, PromptExtraction as Extraction, RolePlay,
 };
 
-pub(crate) static TOKEN_RULES: &[TokenRule] = &[
+/// `id: Family, weight => [CLASS gap, CLASS gap, ...] | [...];` — each step is a word class
+/// (or a parenthesised union) and the number of other words allowed before it.
+macro_rules! token_rules {
+    ($($id:ident : $family:ident, $weight:literal => $([$($class:tt $gap:literal),+])|+;)*) => {
+        #[allow(unused_parens)] // class unions are written `(A | B)` to make one token tree
+        pub(crate) static TOKEN_RULES: &[TokenRule] = &[$(TokenRule {
+            id: stringify!($id),
+            family: $family,
+            weight: $weight,
+            alts: &[$(&[$(s($class, $gap)),+]),+],
+        }),*];
+    };
+}
+
+token_rules! {
     // --- instruction override ---
-    TokenRule {
-        id: "override_scoped",
-        family: Override,
-        weight: 0.85,
-        alts: &[
-            &[w(OVR_VERB), s(SCOPE, 3), s(CORE_TARGET, 3)],
-            &[w(OVR_VERB), s(CORE_TARGET, 2), w(ABOVE)],
-            &[w(OVR_VERB), s(CORE_TARGET, 2), s(GIVEN, 4)],
-            &[w(NEG), w(IGNORE_NOUN), s(SCOPE, 2), s(CORE_TARGET, 3)],
-        ],
-    },
-    TokenRule {
-        id: "override_your",
-        family: Override,
-        weight: 0.6,
-        alts: &[
-            &[w(SOFT_VERB), s(POSSESS, 1), s(CORE_TARGET | SOFT_TARGET, 2)],
-            &[
-                w(SETV),
-                w(ASIDE),
-                s(SCOPE, 1),
-                s(CORE_TARGET | SOFT_TARGET, 2),
-            ],
-        ],
-    },
-    TokenRule {
-        id: "forget_everything_before",
-        family: Override,
-        weight: 0.55,
-        alts: &[&[w(OVR_VERB), s(EVERYTHING, 1), s(CAME, 2)]],
-    },
-    TokenRule {
-        id: "override_principal",
-        family: Override,
-        weight: 0.45,
-        alts: &[&[w(OVR_VERB), s(PRINCIPAL, 1)]],
-    },
-    TokenRule {
-        id: "override_context",
-        family: Override,
-        weight: 0.45,
-        alts: &[
-            &[w(OVR_VERB), s(SCOPE_STRONG, 3), s(PRIOR_CONTENT, 2)],
-            &[w(OVR_VERB), s(PRIOR_CONTENT, 2), w(ABOVE | CAME)],
-        ],
-    },
-    TokenRule {
-        id: "ignore_the_above",
-        family: Override,
-        weight: 0.6,
-        alts: &[&[w(OVR_VERB), s(ABOVE, 1), w(AND)]],
-    },
-    TokenRule {
-        id: "against_your_rules",
-        family: Override,
-        weight: 0.6,
-        alts: &[&[w(AGAINST), s(POSSESS, 3), s(CORE_TARGET | SOFT_TARGET, 1)]],
-    },
-    TokenRule {
-        id: "secret_request",
-        family: Override,
-        weight: 0.3,
-        alts: &[
-            &[w(SECRET_ADJ), s(PASSWORD_N, 1)],
-            &[w(WHAT), w(BE), s(PASSWORD_N, 1)],
-            &[w(EXTRACT | REPLY), s(PASSWORD_N, 3)],
-        ],
-    },
-    TokenRule {
-        id: "pwned_payload",
-        family: Override,
-        weight: 0.4,
-        alts: &[&[w(PWNED)]],
-    },
-    TokenRule {
-        id: "instead_respond",
-        family: Override,
-        weight: 0.2,
-        alts: &[&[w(INSTEAD), s(REPLY, 1)]],
-    },
-    TokenRule {
-        id: "authority_claim",
-        family: Override,
-        weight: 0.25,
-        alts: &[
-            &[w(I), w(AM), s(AUTHORITY, 2)],
-            &[w(IM), s(AUTHORITY, 2)],
-            &[w(FROM), s(AUTHORITY, 1)],
-        ],
-    },
-    TokenRule {
-        id: "now_authorized",
-        family: Override,
-        weight: 0.45,
-        alts: &[&[w(AI_NOUN | YOU), s(BE, 1), w(NOW), s(AUTHORIZED, 1)]],
-    },
-    TokenRule {
-        id: "you_were_updated",
-        family: Override,
-        weight: 0.4,
-        alts: &[
-            &[w(YOU), s(BE, 1), s(UPDATED, 1)],
-            &[w(YOURE), s(UPDATED, 1)],
-        ],
-    },
-    TokenRule {
-        id: "override_bare",
-        family: Override,
-        weight: 0.45,
-        alts: &[&[w(OVR_VERB), s(CORE_TARGET | SOFT_TARGET, 4)]],
-    },
-    TokenRule {
-        id: "override_safety",
-        family: Override,
-        weight: 0.75,
-        alts: &[&[
-            w(OVR_VERB),
-            s(SAFETY_ADJ, 2),
-            s(CORE_TARGET | SOFT_TARGET, 1),
-        ]],
-    },
-    TokenRule {
-        id: "never_mind_instructions",
-        family: Override,
-        weight: 0.6,
-        alts: &[&[w(NEVER), w(MIND), s(CORE_TARGET, 4)]],
-    },
-    TokenRule {
-        id: "instructions_void",
-        family: Override,
-        weight: 0.7,
-        alts: &[
-            &[
-                w(SCOPE_STRONG),
-                s(CORE_TARGET | SOFT_TARGET | PRIOR_CONTENT | RESTRICT, 1),
-                s(VOID | DISABLED, 4),
-            ],
-            &[w(SCOPE_STRONG), s(CORE_TARGET, 1), s(NEG, 3), s(APPLY, 1)],
-            &[w(YOU), w(BE), w(GIVEN), s(NEG, 8), s(APPLY, 1)],
-        ],
-    },
-    TokenRule {
-        id: "do_not_follow",
-        family: Override,
-        weight: 0.6,
-        alts: &[&[w(NEG), s(FOLLOW, 1), s(CORE_TARGET, 4)]],
-    },
-    TokenRule {
-        id: "forget_what_you_were_told",
-        family: Override,
-        weight: 0.7,
-        alts: &[&[w(OVR_VERB), s(EVERYTHING, 1), s(YOU, 1), s(GIVEN, 1)]],
-    },
-    TokenRule {
-        id: "new_instructions",
-        family: Override,
-        weight: 0.35,
-        alts: &[&[w(NEW), s(TASK, 1)]],
-    },
-    TokenRule {
-        id: "comply_with_everything",
-        family: Override,
-        weight: 0.4,
-        alts: &[
-            &[w(COMPLY), s(ALL, 2), w(REQUESTS)],
-            &[w(COMPLY), s(EVERYTHING, 1)],
-        ],
-    },
-    TokenRule {
-        id: "obey_me",
-        family: Override,
-        weight: 0.4,
-        alts: &[&[w(OBEY), s(ME, 1)], &[w(DO), w(WHAT), w(I), w(SAY)]],
-    },
+    override_scoped: Override, 0.85 =>
+        [OVR_VERB 0, SCOPE 3, CORE_TARGET 3]
+        | [OVR_VERB 0, CORE_TARGET 2, ABOVE 0]
+        | [OVR_VERB 0, CORE_TARGET 2, GIVEN 4]
+        | [NEG 0, IGNORE_NOUN 0, SCOPE 2, CORE_TARGET 3];
+    override_your: Override, 0.6 =>
+        [SOFT_VERB 0, POSSESS 1, (CORE_TARGET | SOFT_TARGET) 2]
+        | [SETV 0, ASIDE 0, SCOPE 1, (CORE_TARGET | SOFT_TARGET) 2];
+    forget_everything_before: Override, 0.55 => [OVR_VERB 0, EVERYTHING 1, CAME 2];
+    override_principal: Override, 0.45 => [OVR_VERB 0, PRINCIPAL 1];
+    override_context: Override, 0.45 =>
+        [OVR_VERB 0, SCOPE_STRONG 3, PRIOR_CONTENT 2]
+        | [OVR_VERB 0, PRIOR_CONTENT 2, (ABOVE | CAME) 0];
+    ignore_the_above: Override, 0.6 => [OVR_VERB 0, ABOVE 1, AND 0];
+    against_your_rules: Override, 0.6 => [AGAINST 0, POSSESS 3, (CORE_TARGET | SOFT_TARGET) 1];
+    secret_request: Override, 0.3 =>
+        [SECRET_ADJ 0, PASSWORD_N 1]
+        | [WHAT 0, BE 0, PASSWORD_N 1]
+        | [(EXTRACT | REPLY) 0, PASSWORD_N 3];
+    pwned_payload: Override, 0.4 => [PWNED 0];
+    instead_respond: Override, 0.2 => [INSTEAD 0, REPLY 1];
+    authority_claim: Override, 0.25 =>
+        [I 0, AM 0, AUTHORITY 2]
+        | [IM 0, AUTHORITY 2]
+        | [FROM 0, AUTHORITY 1];
+    now_authorized: Override, 0.45 => [(AI_NOUN | YOU) 0, BE 1, NOW 0, AUTHORIZED 1];
+    you_were_updated: Override, 0.4 => [YOU 0, BE 1, UPDATED 1] | [YOURE 0, UPDATED 1];
+    override_bare: Override, 0.45 => [OVR_VERB 0, (CORE_TARGET | SOFT_TARGET) 4];
+    override_safety: Override, 0.75 => [OVR_VERB 0, SAFETY_ADJ 2, (CORE_TARGET | SOFT_TARGET) 1];
+    never_mind_instructions: Override, 0.6 => [NEVER 0, MIND 0, CORE_TARGET 4];
+    instructions_void: Override, 0.7 =>
+        [SCOPE_STRONG 0, (CORE_TARGET | SOFT_TARGET | PRIOR_CONTENT | RESTRICT) 1, (VOID | DISABLED) 4]
+        | [SCOPE_STRONG 0, CORE_TARGET 1, NEG 3, APPLY 1]
+        | [YOU 0, BE 0, GIVEN 0, NEG 8, APPLY 1];
+    do_not_follow: Override, 0.6 => [NEG 0, FOLLOW 1, CORE_TARGET 4];
+    forget_what_you_were_told: Override, 0.7 => [OVR_VERB 0, EVERYTHING 1, YOU 1, GIVEN 1];
+    new_instructions: Override, 0.35 => [NEW 0, TASK 1];
+    comply_with_everything: Override, 0.4 =>
+        [COMPLY 0, ALL 2, REQUESTS 0]
+        | [COMPLY 0, EVERYTHING 1];
+    obey_me: Override, 0.4 => [OBEY 0, ME 1] | [DO 0, WHAT 0, I 0, SAY 0];
     // --- role-play / jailbreak ---
-    TokenRule {
-        id: "you_are_now",
-        family: RolePlay,
-        weight: 0.2,
-        alts: &[&[w(YOU), w(ARE), s(NOW, 3)], &[w(YOURE), s(NOW, 3)]],
-    },
-    TokenRule {
-        id: "you_are_persona",
-        family: RolePlay,
-        weight: 0.6,
-        alts: &[
-            &[w(YOU), w(ARE), s(JB_PERSONA, 1)],
-            &[w(YOURE), s(JB_PERSONA, 1)],
-        ],
-    },
-    TokenRule {
-        id: "new_identity",
-        family: RolePlay,
-        weight: 0.35,
-        alts: &[
-            &[w(POSSESS), w(NEW), w(NAME)],
-            &[w(YOURE | ARE), s(MODE_KIND, 2), w(MODE)],
-            &[w(YOURE), s(MODE, 2)],
-        ],
-    },
-    TokenRule {
-        id: "true_self",
-        family: RolePlay,
-        weight: 0.4,
-        alts: &[&[w(REAL), s(SELF, 1)]],
-    },
-    TokenRule {
-        id: "no_matter_how_harmful",
-        family: RolePlay,
-        weight: 0.45,
-        alts: &[&[w(LACK), w(MATTER), s(HARMFUL, 2)]],
-    },
-    TokenRule {
-        id: "from_now_on",
-        family: RolePlay,
-        weight: 0.2,
-        alts: &[
-            &[w(FROM), w(NOW), w(ON)],
-            &[w(FROM), w(THIS), w(POINT), s(FORWARD, 1)],
-            &[w(FROM), w(HERE), w(FORWARD)],
-            &[w(HENCEFORTH)],
-            &[w(GOING), w(FORWARD)],
-        ],
-    },
-    TokenRule {
-        id: "jailbreak_persona",
-        family: RolePlay,
-        weight: 0.35,
-        alts: &[&[w(JB_PERSONA)]],
-    },
-    TokenRule {
-        id: "do_anything_now",
-        family: RolePlay,
-        weight: 0.75,
-        alts: &[&[w(DO), w(ANYTHING), w(NOW)]],
-    },
-    TokenRule {
-        id: "special_mode",
-        family: RolePlay,
-        weight: 0.35,
-        alts: &[
-            &[w(MODE_KIND), w(MODE)],
-            &[
-                w(SYS_STRONG | AUTHORITY | SAFETY2 | MODE_KIND),
-                w(OVERRIDE_N),
-            ],
-        ],
-    },
-    TokenRule {
-        id: "unconstrained_ai",
-        family: RolePlay,
-        weight: 0.6,
-        alts: &[
-            &[w(UNCONSTRAINED), s(AI_NOUN, 3)],
-            &[w(EVIL), s(AI_NOUN, 2)],
-            &[w(PERSONA_VERB | AS), s(EVIL | UNCONSTRAINED, 3)],
-            &[w(AI_NOUN), s(BE, 2), s(FREED, 1)],
-        ],
-    },
-    TokenRule {
-        id: "unconstrained",
-        family: RolePlay,
-        weight: 0.3,
-        alts: &[&[w(UNCONSTRAINED)]],
-    },
-    TokenRule {
-        id: "no_restrictions",
-        family: RolePlay,
-        weight: 0.45,
-        alts: &[
-            &[w(LACK), s(RESTRICT, 3)],
-            &[w(RESTRICT), s(DISABLED, 2)],
-            &[w(RESTRICT), s(NEG, 1), w(EXIST)],
-        ],
-    },
-    TokenRule {
-        id: "ai_without_restrictions",
-        family: RolePlay,
-        weight: 0.6,
-        alts: &[
-            &[w(AI_NOUN), s(LACK, 4), s(RESTRICT, 3)],
-            &[w(AI_NOUN), s(RESTRICT, 4), s(DISABLED, 2)],
-        ],
-    },
-    TokenRule {
-        id: "safety_disabled",
-        family: RolePlay,
-        weight: 0.55,
-        alts: &[
-            &[w(SAFETY2), s(RESTRICT | SOFT_TARGET, 1), s(DISABLED, 2)],
-            &[w(SAFETY2), w(RESTRICT), s(NEG, 1), w(EXIST)],
-            &[
-                w(SAFETY2),
-                s(RESTRICT | CORE_TARGET, 1),
-                s(NEG, 1),
-                w(EXIST),
-            ],
-        ],
-    },
-    TokenRule {
-        id: "broken_rules",
-        family: RolePlay,
-        weight: 0.45,
-        alts: &[&[w(BROKEN), s(RESTRICT | CORE_TARGET, 2)]],
-    },
-    TokenRule {
-        id: "not_bound_by_rules",
-        family: RolePlay,
-        weight: 0.5,
-        alts: &[&[w(NEG), s(BOUND, 3), s(RESTRICT, 3)]],
-    },
-    TokenRule {
-        id: "persona",
-        family: RolePlay,
-        weight: 0.15,
-        alts: &[&[w(PERSONA_VERB)], &[w(ANSWER_V), w(AS)]],
-    },
-    TokenRule {
-        id: "stay_in_character",
-        family: RolePlay,
-        weight: 0.2,
-        alts: &[&[w(STAY), s(IN, 1), w(CHARACTER)]],
-    },
-    TokenRule {
-        id: "broken_free",
-        family: RolePlay,
-        weight: 0.4,
-        alts: &[&[w(BROKEN), s(FREE, 1)]],
-    },
-    TokenRule {
-        id: "jailbreak",
-        family: RolePlay,
-        weight: 0.35,
-        alts: &[&[w(JAILBREAK)]],
-    },
-    TokenRule {
-        id: "never_refuse",
-        family: RolePlay,
-        weight: 0.35,
-        alts: &[&[w(NEG | LACK), s(REFUSE, 1)]],
-    },
+    you_are_now: RolePlay, 0.2 => [YOU 0, ARE 0, NOW 3] | [YOURE 0, NOW 3];
+    you_are_persona: RolePlay, 0.6 => [YOU 0, ARE 0, JB_PERSONA 1] | [YOURE 0, JB_PERSONA 1];
+    new_identity: RolePlay, 0.35 =>
+        [POSSESS 0, NEW 0, NAME 0]
+        | [(YOURE | ARE) 0, MODE_KIND 2, MODE 0]
+        | [YOURE 0, MODE 2];
+    true_self: RolePlay, 0.4 => [REAL 0, SELF 1];
+    no_matter_how_harmful: RolePlay, 0.45 => [LACK 0, MATTER 0, HARMFUL 2];
+    from_now_on: RolePlay, 0.2 =>
+        [FROM 0, NOW 0, ON 0]
+        | [FROM 0, THIS 0, POINT 0, FORWARD 1]
+        | [FROM 0, HERE 0, FORWARD 0]
+        | [HENCEFORTH 0]
+        | [GOING 0, FORWARD 0];
+    jailbreak_persona: RolePlay, 0.35 => [JB_PERSONA 0];
+    do_anything_now: RolePlay, 0.75 => [DO 0, ANYTHING 0, NOW 0];
+    special_mode: RolePlay, 0.35 =>
+        [MODE_KIND 0, MODE 0]
+        | [(SYS_STRONG | AUTHORITY | SAFETY2 | MODE_KIND) 0, OVERRIDE_N 0];
+    unconstrained_ai: RolePlay, 0.6 =>
+        [UNCONSTRAINED 0, AI_NOUN 3]
+        | [EVIL 0, AI_NOUN 2]
+        | [(PERSONA_VERB | AS) 0, (EVIL | UNCONSTRAINED) 3]
+        | [AI_NOUN 0, BE 2, FREED 1];
+    unconstrained: RolePlay, 0.3 => [UNCONSTRAINED 0];
+    no_restrictions: RolePlay, 0.45 =>
+        [LACK 0, RESTRICT 3]
+        | [RESTRICT 0, DISABLED 2]
+        | [RESTRICT 0, NEG 1, EXIST 0];
+    ai_without_restrictions: RolePlay, 0.6 =>
+        [AI_NOUN 0, LACK 4, RESTRICT 3]
+        | [AI_NOUN 0, RESTRICT 4, DISABLED 2];
+    safety_disabled: RolePlay, 0.55 =>
+        [SAFETY2 0, (RESTRICT | SOFT_TARGET) 1, DISABLED 2]
+        | [SAFETY2 0, RESTRICT 0, NEG 1, EXIST 0]
+        | [SAFETY2 0, (RESTRICT | CORE_TARGET) 1, NEG 1, EXIST 0];
+    broken_rules: RolePlay, 0.45 => [BROKEN 0, (RESTRICT | CORE_TARGET) 2];
+    not_bound_by_rules: RolePlay, 0.5 => [NEG 0, BOUND 3, RESTRICT 3];
+    persona: RolePlay, 0.15 => [PERSONA_VERB 0] | [ANSWER_V 0, AS 0];
+    stay_in_character: RolePlay, 0.2 => [STAY 0, IN 1, CHARACTER 0];
+    broken_free: RolePlay, 0.4 => [BROKEN 0, FREE 1];
+    jailbreak: RolePlay, 0.35 => [JAILBREAK 0];
+    never_refuse: RolePlay, 0.35 => [(NEG | LACK) 0, REFUSE 1];
     // --- system-prompt extraction ---
-    TokenRule {
-        id: "reveal_your_instructions",
-        family: Extraction,
-        weight: 0.8,
-        alts: &[&[w(EXTRACT | REPLY), s(POSSESS, 6), s(TARGET, 2)]],
-    },
-    TokenRule {
-        id: "what_are_your_instructions",
-        family: Extraction,
-        weight: 0.45,
-        alts: &[&[w(WHAT), w(BE), w(POSSESS), s(TARGET_STRICT, 2)]],
-    },
-    TokenRule {
-        id: "reveal_system_prompt",
-        family: Extraction,
-        weight: 0.8,
-        alts: &[&[w(EXTRACT), s(DET, 4), s(SYS_ADJ, 1), w(PROMPT_NOUN)]],
-    },
-    TokenRule {
-        id: "reveal_above_prompt",
-        family: Extraction,
-        weight: 0.7,
-        alts: &[&[w(EXTRACT), s(ABOVE, 2), s(TARGET_STRICT, 1)]],
-    },
-    TokenRule {
-        id: "mentions_your_system_prompt",
-        family: Extraction,
-        weight: 0.5,
-        alts: &[&[w(POSSESS), w(SYS_STRONG), w(PROMPT_NOUN)]],
-    },
-    TokenRule {
-        id: "mentions_your_instructions",
-        family: Extraction,
-        weight: 0.4,
-        alts: &[&[w(PREP), w(POSSESS), w(TARGET_STRICT)]],
-    },
-    TokenRule {
-        id: "repeat_text_above",
-        family: Extraction,
-        weight: 0.55,
-        alts: &[&[w(REPEAT), s(CONTENT, 3), s(ABOVE, 2)]],
-    },
-    TokenRule {
-        id: "verbatim",
-        family: Extraction,
-        weight: 0.3,
-        alts: &[
-            &[w(VERBATIM)],
-            &[w(WORD), w(FOR), w(WORD)],
-            &[w(INCLUDE), s(EVERYTHING, 1)],
-        ],
-    },
-    TokenRule {
-        id: "instructions_you_were_given",
-        family: Extraction,
-        weight: 0.65,
-        alts: &[
-            &[w(TARGET | CONTENT), s(YOU, 1), s(GIVEN, 2)],
-            &[w(SYS_STRONG | PRINCIPAL | AUTHORITY), s(GAVE, 1), w(YOU)],
-            &[w(TARGET), s(GAVE, 2), w(YOU)],
-            &[w(WHAT), s(BE, 1), w(YOU), w(GIVEN)],
-        ],
-    },
-    TokenRule {
-        id: "start_of_conversation",
-        family: Extraction,
-        weight: 0.35,
-        alts: &[
-            &[w(BEGIN), w(OF), w(THIS), w(CONVERSATION)],
-            &[w(BEFORE), w(THIS), w(CONVERSATION)],
-        ],
-    },
+    reveal_your_instructions: Extraction, 0.8 => [(EXTRACT | REPLY) 0, POSSESS 6, TARGET 2];
+    what_are_your_instructions: Extraction, 0.45 => [WHAT 0, BE 0, POSSESS 0, TARGET_STRICT 2];
+    reveal_system_prompt: Extraction, 0.8 => [EXTRACT 0, DET 4, SYS_ADJ 1, PROMPT_NOUN 0];
+    reveal_above_prompt: Extraction, 0.7 => [EXTRACT 0, ABOVE 2, TARGET_STRICT 1];
+    mentions_your_system_prompt: Extraction, 0.5 => [POSSESS 0, SYS_STRONG 0, PROMPT_NOUN 0];
+    mentions_your_instructions: Extraction, 0.4 => [PREP 0, POSSESS 0, TARGET_STRICT 0];
+    repeat_text_above: Extraction, 0.55 => [REPEAT 0, CONTENT 3, ABOVE 2];
+    verbatim: Extraction, 0.3 => [VERBATIM 0] | [WORD 0, FOR 0, WORD 0] | [INCLUDE 0, EVERYTHING 1];
+    instructions_you_were_given: Extraction, 0.65 =>
+        [(TARGET | CONTENT) 0, YOU 1, GIVEN 2]
+        | [(SYS_STRONG | PRINCIPAL | AUTHORITY) 0, GAVE 1, YOU 0]
+        | [TARGET 0, GAVE 2, YOU 0]
+        | [WHAT 0, BE 1, YOU 0, GIVEN 0];
+    start_of_conversation: Extraction, 0.35 =>
+        [BEGIN 0, OF 0, THIS 0, CONVERSATION 0]
+        | [BEFORE 0, THIS 0, CONVERSATION 0];
     // --- delimiter tricks (word level) ---
-    TokenRule {
-        id: "end_of_input",
-        family: Delimiter,
-        weight: 0.4,
-        alts: &[&[w(END), w(OF), s(INPUT_NOUN, 1)]],
-    },
+    end_of_input: Delimiter, 0.4 => [END 0, OF 0, INPUT_NOUN 1];
     // --- encoding tricks ---
-    TokenRule {
-        id: "decode_and_follow",
-        family: Encoding,
-        weight: 0.45,
-        alts: &[
-            &[w(DECODE), s(EXEC, 10), s(OBJ, 2)],
-            &[w(EXEC), s(ENC_WORD, 3)],
-        ],
-    },
-    TokenRule {
-        id: "do_what_it_says",
-        family: Encoding,
-        weight: 0.4,
-        alts: &[&[w(DO), s(WHAT, 1), w(IT), w(SAYS)]],
-    },
-];
+    decode_and_follow: Encoding, 0.45 => [DECODE 0, EXEC 10, OBJ 2] | [EXEC 0, ENC_WORD 3];
+    do_what_it_says: Encoding, 0.4 => [DO 0, WHAT 1, IT 0, SAYS 0];
+}
 
 /// Weight of the synthetic signal raised when a decoded base64/hex segment itself fires an
 /// override, role-play, extraction or delimiter rule.

@@ -1,8 +1,8 @@
 //! PII and secret detection on the original text: regexes propose candidates, validators
-//! ([`validators`]) confirm them. Entities: e-mail, phone (E.164 / international with `+`,
+//! (`validators`) confirm them. Entities: e-mail, phone (E.164 / international with `+`,
 //! NANP with separators, national numbers starting with 0 with separators), credit card
 //! (issuer prefix + Luhn), IBAN (country length + mod-97), US SSN (`AAA-GG-SSSS` with SSA
-//! rules), IPv4 and IPv6, and secrets ([`secrets`]). Plain digit runs without separators or a
+//! rules), IPv4 and IPv6, and secrets (`secrets`). Plain digit runs without separators or a
 //! leading `+` (order ids, timestamps) are never taken for phone numbers.
 
 mod secrets;

@@ -20,7 +20,7 @@ pub(crate) fn luhn(digits: &[u8]) -> bool {
         }
         sum += v;
     }
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A card number: 13-19 digits of a known issuer range with a valid length, Luhn-valid.

@@ -1,0 +1,265 @@
+//! gatewayctl against the real `llm-gateway` binary (`--demo`, an `[admin] token` from the
+//! environment): a tenant and a key made with gatewayctl call the gateway, and revoking the
+//! key stops the next call; bad tokens and unreachable gateways fail clearly.
+
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const TOKEN: &str = "ctl-test-admin-token-0123456789";
+
+/// Variables of the caller's environment that would change what the binaries do.
+const SCRUB: [&str; 8] = [
+    "GATEWAY_URL",
+    "GATEWAY_ADMIN_TOKEN",
+    "GATEWAY_CONFIG",
+    "GATEWAY_LISTEN",
+    "GATEWAY_DEMO_KEY",
+    "OPENAI_API_KEY",
+    "LLM_GATEWAY_BIN",
+    "RUST_LOG",
+];
+
+/// `llm-gateway` next to `gatewayctl`, (re)built by cargo first: a bin target cannot be a
+/// dev-dependency, and a stale binary would test old code.
+fn gateway_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let ctl = PathBuf::from(env!("CARGO_BIN_EXE_gatewayctl"));
+        let dir = ctl.parent().unwrap().to_path_buf();
+        let bin = dir.join(format!("llm-gateway{}", std::env::consts::EXE_SUFFIX));
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = Command::new(cargo);
+        build.args(["build", "-p", "llm-gateway"]);
+        if dir.file_name().is_some_and(|n| n == "release") {
+            build.arg("--release");
+        }
+        let out = build.output().expect("cargo runs");
+        assert!(
+            out.status.success() && bin.is_file(),
+            "cannot build {}: {}",
+            bin.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        bin
+    })
+    .clone()
+}
+
+struct Gateway {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_gateway() -> Gateway {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, "[admin]\ntoken = \"${GATEWAY_ADMIN_TOKEN}\"\n").unwrap();
+    let mut cmd = Command::new(gateway_bin());
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .env("GATEWAY_ADMIN_TOKEN", TOKEN)
+        .arg("-c")
+        .arg(&config)
+        .args(["--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("gateway printed its address").unwrap();
+        if let Some(addr) = line.trim().strip_prefix("listening on ") {
+            break addr.to_owned();
+        }
+    };
+    // Keep draining stdout so the gateway never blocks or fails on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Gateway {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+fn ctl(url: &str, token: &str, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatewayctl"));
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    cmd.env("GATEWAY_URL", url)
+        .env("GATEWAY_ADMIN_TOKEN", token)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "status {:?}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Status code of a chat completion with `secret`, over a raw HTTP/1.1 connection.
+fn chat_status(url: &str, secret: &str) -> u16 {
+    let addr = url.strip_prefix("http://").unwrap();
+    let body = r#"{"model":"demo","messages":[{"role":"user","content":"Hello from gatewayctl"}]}"#;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {secret}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply).unwrap();
+    reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {reply}"))
+}
+
+#[test]
+fn tenant_and_key_from_gatewayctl_call_the_gateway_until_revoked() {
+    let gw = start_gateway();
+    let created = ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &[
+            "tenants", "create", "globex", "--name", "Globex", "--models", "demo",
+        ],
+    ));
+    assert!(
+        created.contains("globex") && created.contains("Globex"),
+        "{created}"
+    );
+    let listed = ok(&ctl(&gw.url, TOKEN, &["tenants", "list"]));
+    assert!(listed.contains("globex"), "{listed}");
+
+    let key: serde_json::Value = serde_json::from_str(&ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &[
+            "--json", "keys", "create", "--tenant", "globex", "--name", "app", "--rpm", "600",
+        ],
+    )))
+    .unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    let id = key["id"].as_str().unwrap();
+    assert_eq!(key["limits"]["rpm"], 600);
+    assert_eq!(chat_status(&gw.url, secret), 200);
+
+    let shown = ok(&ctl(&gw.url, TOKEN, &["keys", "show", id]));
+    assert!(
+        shown.contains("active") && !shown.contains(secret),
+        "{shown}"
+    );
+    let listed = ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &["keys", "list", "--tenant", "globex"],
+    ));
+    assert!(listed.contains(id), "{listed}");
+
+    let revoked = ok(&ctl(&gw.url, TOKEN, &["keys", "revoke", id]));
+    assert!(revoked.contains("revoked"), "{revoked}");
+    assert_eq!(chat_status(&gw.url, secret), 401);
+
+    let audit = ok(&ctl(&gw.url, TOKEN, &["audit", "--action", "key.revoke"]));
+    assert!(audit.contains(id) && audit.contains("success"), "{audit}");
+    let verified = ok(&ctl(&gw.url, TOKEN, &["audit", "verify"]));
+    assert!(verified.contains("intact"), "{verified}");
+    let usage = ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &[
+            "usage",
+            "--tenant",
+            "globex",
+            "--group-by",
+            "model",
+            "--csv",
+        ],
+    ));
+    assert!(usage.starts_with("model,requests"), "{usage}");
+}
+
+#[test]
+fn bad_token_unreachable_gateway_and_missing_token_fail_clearly() {
+    let gw = start_gateway();
+    let out = ctl(&gw.url, "not-the-admin-token", &["tenants", "list"]);
+    assert_eq!(out.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the admin token was rejected"), "{stderr}");
+
+    let out = ctl(&gw.url, TOKEN, &["keys", "show", "key_does_not_exist"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found"));
+
+    // A port nothing listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = ctl(
+        &format!("http://127.0.0.1:{port}"),
+        TOKEN,
+        &["tenants", "list"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("cannot reach the gateway"), "{stderr}");
+
+    let out = ctl(&gw.url, "", &["tenants", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GATEWAY_ADMIN_TOKEN"));
+}
+
+#[test]
+fn config_validate_delegates_to_the_gateway_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "[server]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[server]\nlisten = \"nope\"\n").unwrap();
+    let validate = |file: &PathBuf| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatewayctl"));
+        for var in SCRUB {
+            cmd.env_remove(var);
+        }
+        cmd.env("LLM_GATEWAY_BIN", gateway_bin())
+            .args(["config", "validate"])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    let out = validate(&good);
+    assert!(ok(&out).contains("configuration OK"));
+    let out = validate(&bad);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("server"));
+}

@@ -1,0 +1,73 @@
+//! Gateway errors in Anthropic's error shape. The HTTP status stays the gateway's
+//! ([`GatewayError::status`]); only the body changes.
+
+use gateway_core::GatewayError;
+use serde_json::{Value, json};
+
+/// Anthropic's error `type` for a gateway error, by status.
+pub fn error_type(err: &GatewayError) -> &'static str {
+    match err.status() {
+        401 => "authentication_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        429 => "rate_limit_error",
+        503 | 529 => "overloaded_error",
+        400..=499 => "invalid_request_error",
+        _ => "api_error",
+    }
+}
+
+/// `{"type":"error","error":{"type":...,"message":...}}`.
+pub fn encode_error(err: &GatewayError) -> Value {
+    json!({ "type": "error", "error": { "type": error_type(err), "message": err.to_string() } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_an_anthropic_type() {
+        let cases = [
+            (GatewayError::invalid("bad"), "invalid_request_error"),
+            (
+                GatewayError::Unauthenticated("no key".into()),
+                "authentication_error",
+            ),
+            (GatewayError::Forbidden("no".into()), "permission_error"),
+            (GatewayError::ModelNotFound("m".into()), "not_found_error"),
+            (
+                GatewayError::PayloadTooLarge { limit: 1 },
+                "invalid_request_error",
+            ),
+            (
+                GatewayError::PolicyBlocked {
+                    guardrail: "g".into(),
+                    rule: "r".into(),
+                },
+                "invalid_request_error",
+            ),
+            (
+                GatewayError::RateLimited {
+                    message: "slow down".into(),
+                    retry_after: None,
+                },
+                "rate_limit_error",
+            ),
+            (GatewayError::Unavailable("busy".into()), "overloaded_error"),
+            (
+                GatewayError::UpstreamTimeout {
+                    provider: "p".into(),
+                },
+                "api_error",
+            ),
+            (GatewayError::Internal("x".into()), "api_error"),
+        ];
+        for (err, kind) in cases {
+            let v = encode_error(&err);
+            assert_eq!(v["type"], "error");
+            assert_eq!(v["error"]["type"], kind, "{err:?}");
+            assert_eq!(v["error"]["message"], err.to_string());
+        }
+    }
+}

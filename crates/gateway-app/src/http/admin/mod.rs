@@ -1,0 +1,219 @@
+//! The admin API under `/admin/v1/`: tenants, keys, usage and audit (see `docs/admin.md`).
+//!
+//! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
+//! the body is not even read), then routed; every endpoint checks one RBAC permission, and
+//! every mutation — allowed, denied or failed — appends an audit event. Changes to keys and
+//! tenants take effect for authentication on this instance at once.
+
+mod auth;
+mod keys;
+mod ops;
+mod query;
+mod reports;
+mod tenants;
+mod time;
+mod views;
+
+use http::{Method, Request, Response};
+use hyper::body::Incoming;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use gateway_core::store::{AuditEvent, AuditOutcome};
+use gateway_core::{GatewayError, Principal, TenantId};
+
+use super::body::{Body, parse_json, read_limited};
+use super::info::json_response;
+use crate::state::AppState;
+
+/// One admin request: the state, the authenticated caller and the request id.
+pub struct Admin<'a> {
+    pub state: &'a AppState,
+    pub principal: Principal,
+    pub request_id: &'a str,
+}
+
+/// What a mutation did, filled in as the handler learns it, then appended to the audit log.
+#[derive(Debug)]
+pub struct Mutation {
+    pub action: &'static str,
+    pub tenant: Option<TenantId>,
+    pub target: Option<String>,
+    pub details: serde_json::Map<String, Value>,
+}
+
+impl Mutation {
+    pub fn new(action: &'static str) -> Self {
+        Mutation {
+            action,
+            tenant: None,
+            target: None,
+            details: serde_json::Map::new(),
+        }
+    }
+
+    pub fn on(&mut self, tenant: &TenantId, target: &str) {
+        self.tenant = Some(tenant.clone());
+        self.target = Some(target.to_owned());
+    }
+}
+
+/// Route an authenticated admin request (the path starts with `/admin/v1/`).
+pub async fn handle(
+    state: &AppState,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Body>, GatewayError> {
+    let principal = auth::authenticate(state, req.headers()).await?;
+    let ctx = Admin {
+        state,
+        principal,
+        request_id,
+    };
+    let (parts, body) = req.into_parts();
+    let path = parts
+        .uri
+        .path()
+        .strip_prefix("/admin/v1/")
+        .unwrap_or_default();
+    let segments: Vec<&str> = path.split('/').collect();
+    let query = parts.uri.query();
+    let method = &parts.method;
+    let not_allowed = || {
+        Err(GatewayError::MethodNotAllowed(format!(
+            "Method {method} is not allowed on {}.",
+            parts.uri.path()
+        )))
+    };
+    match segments.as_slice() {
+        ["tenants"] => match *method {
+            Method::GET => tenants::list(&ctx, query).await,
+            Method::POST => tenants::create(&ctx, body).await,
+            _ => not_allowed(),
+        },
+        ["tenants", id] if !id.is_empty() => match *method {
+            Method::GET => tenants::show(&ctx, id).await,
+            Method::PATCH => tenants::update(&ctx, id, body).await,
+            Method::DELETE => tenants::delete(&ctx, id).await,
+            _ => not_allowed(),
+        },
+        ["keys"] => match *method {
+            Method::GET => keys::list(&ctx, query).await,
+            Method::POST => keys::create(&ctx, body).await,
+            _ => not_allowed(),
+        },
+        ["keys", id] if !id.is_empty() => match *method {
+            Method::GET => keys::show(&ctx, id).await,
+            Method::PATCH => keys::update(&ctx, id, body).await,
+            _ => not_allowed(),
+        },
+        ["keys", id, "rotate"] if !id.is_empty() => match *method {
+            Method::POST => keys::rotate(&ctx, id, body).await,
+            _ => not_allowed(),
+        },
+        ["keys", id, "revoke"] if !id.is_empty() => match *method {
+            Method::POST => keys::revoke(&ctx, id, body).await,
+            _ => not_allowed(),
+        },
+        ["usage"] => match *method {
+            Method::GET => reports::usage(&ctx, query).await,
+            _ => not_allowed(),
+        },
+        ["audit"] => match *method {
+            Method::GET => reports::audit(&ctx, query).await,
+            _ => not_allowed(),
+        },
+        ["audit", "verify"] => match *method {
+            Method::GET => reports::verify(&ctx).await,
+            _ => not_allowed(),
+        },
+        ["deployments"] => match *method {
+            Method::GET => ops::deployments(&ctx).await,
+            _ => not_allowed(),
+        },
+        ["cache", "invalidate"] => match *method {
+            Method::POST => ops::invalidate_cache(&ctx, body).await,
+            _ => not_allowed(),
+        },
+
+        _ => Err(GatewayError::NotFound(format!(
+            "Unknown admin path '{}'.",
+            parts.uri.path()
+        ))),
+    }
+}
+
+impl Admin<'_> {
+    /// Read and decode a JSON body (unknown fields are refused by the types themselves).
+    pub async fn json<T: DeserializeOwned>(&self, body: Incoming) -> Result<T, GatewayError> {
+        let bytes = read_limited(body, self.state.max_body_bytes, self.state.body_timeout).await?;
+        parse_json(&bytes)
+    }
+
+    /// Like [`Admin::json`], but an empty body means `{}` (for action endpoints).
+    pub async fn optional_json<T: DeserializeOwned>(
+        &self,
+        body: Incoming,
+    ) -> Result<T, GatewayError> {
+        let bytes = read_limited(body, self.state.max_body_bytes, self.state.body_timeout).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return parse_json(b"{}");
+        }
+        parse_json(&bytes)
+    }
+
+    pub fn key_manager(&self) -> Result<&gateway_auth::KeyManager, GatewayError> {
+        self.state.auth.key_manager.as_ref().ok_or_else(|| {
+            GatewayError::Unavailable("API keys are not available on this gateway.".to_owned())
+        })
+    }
+
+    /// Forget cached verdicts that depend on `tenant` (its keys, the tenant itself).
+    pub async fn invalidate_tenant(&self, tenant: &TenantId) {
+        if let Some(keys) = &self.state.auth.api_keys {
+            keys.invalidate_tenant(tenant).await;
+        }
+    }
+
+    /// Append the audit event of a mutation with its outcome. A failure to write is logged,
+    /// not returned: the change itself has already happened.
+    /// `error` is `None` when the mutation succeeded.
+    pub async fn record(&self, mut m: Mutation, error: Option<&GatewayError>) {
+        let outcome = match error {
+            None => AuditOutcome::Success,
+            Some(GatewayError::Forbidden(_) | GatewayError::Unauthenticated(_)) => {
+                AuditOutcome::Denied
+            }
+            Some(_) => AuditOutcome::Failure,
+        };
+        if let Some(e) = error {
+            m.details
+                .insert("error".to_owned(), Value::String(e.to_string()));
+            m.details
+                .insert("status".to_owned(), Value::from(e.status()));
+        }
+        m.details
+            .insert("request_id".to_owned(), Value::from(self.request_id));
+        m.details.insert(
+            "roles".to_owned(),
+            self.principal.roles.iter().map(|r| r.as_str()).collect(),
+        );
+        let event = AuditEvent {
+            at: std::time::SystemTime::now(),
+            tenant: m.tenant,
+            actor: self.principal.subject.to_string(),
+            action: m.action.to_owned(),
+            target: m.target,
+            outcome,
+            ip: None,
+            details: Value::Object(m.details),
+        };
+        if let Err(e) = self.state.store.append_audit(&event).await {
+            tracing::error!(request_id = self.request_id, action = m.action, error = %e, "could not write the audit event of an admin change");
+        }
+    }
+}
+
+pub fn ok(status: u16, value: &Value) -> Result<Response<Body>, GatewayError> {
+    Ok(json_response(status, value))
+}

@@ -1,0 +1,65 @@
+//! Operations on the running gateway: `GET /admin/v1/deployments` (each deployment's circuit,
+//! latency and load) and `POST /admin/v1/cache/invalidate` (by tenant, model or all; other
+//! instances are told through Redis when configured).
+//!
+//! Deployment states are gateway-wide but hold no tenant data: any caller with `read_usage`
+//! somewhere may read them. Invalidating the cache is gateway-wide configuration: admins only.
+
+use http::Response;
+use hyper::body::Incoming;
+use serde_json::json;
+
+use gateway_auth::{Permission, authorize};
+use gateway_cache::Invalidation;
+use gateway_core::{GatewayError, TenantId};
+
+use super::auth::require_somewhere;
+use super::{Admin, Mutation, ok};
+use crate::http::body::Body;
+
+/// `GET /admin/v1/deployments`.
+pub async fn deployments(ctx: &Admin<'_>) -> Result<Response<Body>, GatewayError> {
+    require_somewhere(&ctx.principal, Permission::ReadUsage)?;
+    let states = ctx.state.router.deployment_states();
+    ok(200, &json!({ "object": "list", "data": states }))
+}
+
+/// `POST /admin/v1/cache/invalidate` with `{"scope": "all"}`, `{"scope": "tenant", "tenant": ..}`
+/// or `{"scope": "model", "model": ..}`.
+pub async fn invalidate_cache(
+    ctx: &Admin<'_>,
+    body: Incoming,
+) -> Result<Response<Body>, GatewayError> {
+    let mut m = Mutation::new("cache.invalidate");
+    let result = invalidate_inner(ctx, body, &mut m).await;
+    ctx.record(m, result.as_ref().err()).await;
+    result
+}
+
+async fn invalidate_inner(
+    ctx: &Admin<'_>,
+    body: Incoming,
+    m: &mut Mutation,
+) -> Result<Response<Body>, GatewayError> {
+    authorize(&ctx.principal, Permission::ManageConfig, None)?;
+    let scope: Invalidation = ctx.json(body).await?;
+    match &scope {
+        Invalidation::Tenant { tenant } => m.on(&TenantId::new(tenant), tenant),
+        Invalidation::Model { model } => m.target = Some(model.clone()),
+        Invalidation::All => m.target = Some("*".to_owned()),
+    }
+    let Some(cache) = &ctx.state.cache else {
+        return Err(GatewayError::invalid(
+            "The response cache is not enabled ([cache] enabled = true).",
+        ));
+    };
+    let removed = cache
+        .invalidate(&scope)
+        .await
+        .map_err(|e| GatewayError::Unavailable(format!("Cache invalidation failed: {e}")))?;
+    m.details.insert("removed".to_owned(), removed.into());
+    ok(
+        200,
+        &json!({ "object": "cache.invalidation", "scope": scope, "removed": removed }),
+    )
+}

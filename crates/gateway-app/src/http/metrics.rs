@@ -1,0 +1,213 @@
+//! The edge's share of telemetry: `GET /metrics`, and per request the `http.request` span
+//! (continuing the caller's W3C `traceparent`), the HTTP counters and in-flight gauge (held
+//! until a streamed body ends), and refusals — counted and audited with the caller's identity.
+
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tracing::Span;
+
+use gateway_core::GatewayError;
+use gateway_core::phases::account::AuditSink;
+use gateway_providers::CircuitStatus;
+use gateway_telemetry::events::{Caller, denial_event};
+use gateway_telemetry::metrics::{CONTENT_TYPE, InFlight, Sample};
+use gateway_telemetry::{DeploymentSnapshot, trace};
+
+use super::body::{Body, full};
+use super::extract_token;
+use crate::state::AppState;
+
+/// `GET /metrics`: Prometheus / OpenMetrics text (404 when `telemetry.metrics.enabled` is off).
+pub fn metrics(state: &AppState) -> Result<Response<Body>, GatewayError> {
+    let telemetry = &state.telemetry;
+    if !telemetry.metrics_enabled() {
+        return Err(GatewayError::NotFound(
+            "Unknown path '/metrics'.".to_owned(),
+        ));
+    }
+    let metrics = telemetry.metrics();
+    metrics.set_deployments(deployments(state));
+    metrics.set_external(phase_stats(state));
+    let mut resp = Response::new(full(metrics.encode()));
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(CONTENT_TYPE),
+    );
+    Ok(resp)
+}
+
+pub(super) fn circuit_name(c: CircuitStatus) -> &'static str {
+    match c {
+        CircuitStatus::Closed => "closed",
+        CircuitStatus::Open => "open",
+        CircuitStatus::HalfOpen => "half_open",
+    }
+}
+
+fn deployments(state: &AppState) -> Vec<DeploymentSnapshot> {
+    state
+        .router
+        .deployment_states()
+        .into_iter()
+        .map(|d| DeploymentSnapshot {
+            model: d.model,
+            provider: d.provider,
+            upstream_model: d.upstream_model,
+            circuit: circuit_name(d.circuit),
+            in_flight: d.in_flight,
+            attempts: d.requests,
+            failures: d.failures,
+        })
+        .collect()
+}
+
+/// The limiter's and the cache's own counters, under the gateway's names.
+fn phase_stats(state: &AppState) -> Vec<Sample> {
+    let l = state.limiter.stats();
+    let mut out = vec![
+        Sample::counter(
+            "gateway_limits_admitted",
+            "Calls admitted by the limits phase",
+            l.admitted,
+        ),
+        Sample::counter(
+            "gateway_limits_queued",
+            "Calls that waited in a limits queue",
+            l.queued,
+        ),
+        Sample::counter(
+            "gateway_limits_queue_timeouts",
+            "Calls refused after waiting too long in a queue",
+            l.queue_timeouts,
+        ),
+        Sample::counter(
+            "gateway_limits_backend_errors",
+            "Admissions the shared limits backend (Redis) failed to answer",
+            l.backend_errors,
+        ),
+        Sample::gauge(
+            "gateway_limits_backend_down",
+            "1 while the shared limits backend (Redis) is considered down",
+            f64::from(u8::from(l.backend_down)),
+        ),
+    ];
+    if let Some(cache) = &state.cache {
+        let c = cache.stats();
+        let lookups = "Response cache lookups by result";
+        out.extend([
+            Sample::counter("gateway_cache_lookups", lookups, c.hits).with_label("result", "hit"),
+            Sample::counter("gateway_cache_lookups", lookups, c.misses)
+                .with_label("result", "miss"),
+            Sample::counter("gateway_cache_lookups", lookups, c.bypasses)
+                .with_label("result", "bypass"),
+            Sample::counter(
+                "gateway_cache_stores",
+                "Responses written to the cache",
+                c.stores,
+            ),
+            Sample::counter(
+                "gateway_cache_evictions",
+                "Cache entries evicted to stay within max_bytes",
+                c.evictions,
+            ),
+        ]);
+    }
+    out
+}
+
+/// The fixed route name of a path, for labels and span names (never the raw path).
+pub(super) fn route_label(path: &str) -> &'static str {
+    match path {
+        "/health" => "/health",
+        "/ready" => "/ready",
+        "/metrics" => "/metrics",
+        "/v1/models" => "/v1/models",
+        "/v1/chat/completions" => "/v1/chat/completions",
+        "/v1/embeddings" => "/v1/embeddings",
+        "/v1/messages" => "/v1/messages",
+        "/v1/messages/count_tokens" => "/v1/messages/count_tokens",
+        "/query" => "/query",
+        p if p.starts_with("/admin/v1/") => "/admin/v1",
+        _ => "other",
+    }
+}
+
+/// One request as the edge sees it, from arrival until its body has been sent.
+pub(super) struct Edge {
+    route: &'static str,
+    span: Span,
+    in_flight: InFlight,
+    /// The credential headers (cheap clones), to name the caller of a refused request.
+    credentials: HeaderMap,
+}
+
+impl Edge {
+    pub(super) fn start(state: &AppState, req: &Request<Incoming>, request_id: &str) -> Edge {
+        let route = route_label(req.uri().path());
+        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let span = trace::request_span(
+            req.method().as_str(),
+            route,
+            request_id,
+            header("traceparent"),
+            header("tracestate"),
+        );
+        let mut credentials = HeaderMap::new();
+        for name in [http::header::AUTHORIZATION.as_str(), "x-api-key"] {
+            if let Some(value) = req.headers().get(name)
+                && let Ok(name) = http::header::HeaderName::from_bytes(name.as_bytes())
+            {
+                credentials.insert(name, value.clone());
+            }
+        }
+        Edge {
+            route,
+            span,
+            in_flight: state.telemetry.metrics().http_in_flight(),
+            credentials,
+        }
+    }
+
+    pub(super) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// A refusal the edge is about to answer: count it and audit it, naming the caller when
+    /// its credential is valid (authentication verdicts are cached: this costs no store trip
+    /// on the hot path, and runs only for refusals).
+    pub(super) async fn refused(&self, state: &AppState, err: &GatewayError, request_id: &str) {
+        let telemetry = &state.telemetry;
+        telemetry.metrics().observe_error(err);
+        let caller_known = !matches!(err, GatewayError::Unauthenticated(_));
+        let principal = match extract_token(&self.credentials) {
+            Some(token) if caller_known => state.gateway.authenticate(Some(token)).await.ok(),
+            _ => None,
+        };
+        let caller = Caller {
+            tenant: principal.as_ref().map(|p| &p.tenant),
+            subject: principal.as_ref().map(|p| &*p.subject),
+            ip: None,
+        };
+        if let Some(event) = denial_event(err, caller, request_id, self.route) {
+            telemetry.audit(event);
+        }
+    }
+
+    /// Count the answered request; the in-flight gauge and the span last until the body ends.
+    pub(super) fn finish(self, state: &AppState, resp: Response<Body>) -> Response<Body> {
+        let status = resp.status().as_u16();
+        state.telemetry.metrics().http_request(self.route, status);
+        trace::record_status(&self.span, status);
+        let Edge {
+            span, in_flight, ..
+        } = self;
+        resp.map(|body| {
+            body.map_frame(move |frame| {
+                let _held = (&span, &in_flight);
+                frame
+            })
+            .boxed_unsync()
+        })
+    }
+}

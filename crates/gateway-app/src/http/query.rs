@@ -1,0 +1,109 @@
+//! `POST /query`: the simple API of the original project, over the same pipeline.
+//! `{prompt, max_tokens?, temperature?}` -> `{response, provider, model, latency_ms,
+//! cascade_path, usage, cost_estimate_usd}`.
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use serde::Deserialize;
+use serde_json::json;
+
+use gateway_core::{ChatRequest, Endpoint, GatewayError, Message, RequestContext, Role};
+
+use super::body::{Body, parse_json, read_limited};
+use super::extract_token;
+use super::info::json_response;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Query {
+    prompt: String,
+    #[serde(default = "default_max_tokens")]
+    max_tokens: u32,
+    #[serde(default = "default_temperature")]
+    temperature: f64,
+}
+
+fn default_max_tokens() -> u32 {
+    256
+}
+fn default_temperature() -> f64 {
+    0.7
+}
+
+impl Query {
+    fn validate(&self) -> Result<(), GatewayError> {
+        let chars = self.prompt.chars().count();
+        if !(1..=4000).contains(&chars) {
+            return Err(GatewayError::invalid_param(
+                "prompt",
+                format!("'prompt' must be 1 to 4000 characters, got {chars}"),
+            ));
+        }
+        if !(1..=2048).contains(&self.max_tokens) {
+            return Err(GatewayError::invalid_param(
+                "max_tokens",
+                "'max_tokens' must be between 1 and 2048",
+            ));
+        }
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(GatewayError::invalid_param(
+                "temperature",
+                "'temperature' must be between 0 and 2",
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub async fn query(
+    state: &AppState,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> Result<Response<Body>, GatewayError> {
+    let principal = state
+        .gateway
+        .authenticate(extract_token(req.headers()))
+        .await?;
+    let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
+    let query: Query = parse_json(&bytes)?;
+    query.validate()?;
+    let model = state.query_model.clone().ok_or_else(|| {
+        GatewayError::Unavailable(
+            "No model is configured for /query (set [query] model).".to_owned(),
+        )
+    })?;
+    let ctx = RequestContext::new(request_id, principal, Endpoint::Query);
+    let chat = ChatRequest {
+        model: model.clone(),
+        messages: vec![Message::text(Role::User, query.prompt)],
+        max_tokens: Some(query.max_tokens),
+        temperature: Some(query.temperature),
+        ..ChatRequest::default()
+    };
+    let outcome =
+        match tokio::time::timeout(state.request_timeout, state.gateway.chat(&ctx, chat)).await {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(GatewayError::UpstreamTimeout {
+                    provider: "the upstream".to_owned(),
+                });
+            }
+        };
+    let text = outcome
+        .response
+        .choices
+        .first()
+        .and_then(|c| c.message.content.as_ref())
+        .map(|c| c.joined_text());
+    let body = json!({
+        "response": text.unwrap_or_default(),
+        "provider": &*outcome.served_by.provider,
+        "model": &*outcome.served_by.upstream_model,
+        "latency_ms": ctx.received_at.elapsed().as_secs_f64() * 1000.0,
+        "cascade_path": outcome.served_by.path.iter().map(|p| &**p).collect::<Vec<_>>(),
+        "usage": outcome.response.usage,
+        "cost_estimate_usd": outcome.cost_usd,
+    });
+    Ok(json_response(200, &body))
+}

@@ -1,0 +1,177 @@
+//! The response cache in the served pipeline: miss then hit, bypass, tenant isolation, and a
+//! cached answer replayed to a streaming caller.
+
+// Test helpers outside #[test] functions may fail loudly too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use http::Method;
+
+fn body(stream: bool) -> String {
+    serde_json::json!({"model": "gpt-test", "stream": stream, "temperature": 0,
+        "messages": [{"role": "user", "content": "What is the capital of France?"}]})
+    .to_string()
+}
+
+async fn cached_gateway() -> TestGateway {
+    TestGateway::start_with_sections("", "[cache]\nenabled = true").await
+}
+
+#[tokio::test]
+async fn second_identical_request_is_a_hit_and_never_reaches_upstream() {
+    let gw = cached_gateway().await;
+    let first = gw.post("/v1/chat/completions", &body(false)).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.headers["x-gateway-cache"], "miss");
+    // The fill is written in the background.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let second = gw.post("/v1/chat/completions", &body(false)).await;
+    assert_eq!(second.headers["x-gateway-cache"], "hit");
+    assert_eq!(
+        first.json()["choices"][0]["message"]["content"],
+        second.json()["choices"][0]["message"]["content"]
+    );
+    assert_eq!(
+        gw.mock.requests().len(),
+        1,
+        "the hit was served without the upstream"
+    );
+}
+
+#[tokio::test]
+async fn bypass_header_and_nonzero_temperature_skip_the_cache() {
+    let gw = cached_gateway().await;
+    gw.post("/v1/chat/completions", &body(false)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let auth = gw.bearer();
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+        ("x-gateway-cache", "bypass"),
+    ];
+    let bypass = send(
+        Method::POST,
+        &gw.url("/v1/chat/completions"),
+        body(false),
+        &headers,
+    )
+    .await;
+    assert_eq!(bypass.headers["x-gateway-cache"], "bypass");
+    let warm = body(false).replace("\"temperature\":0", "\"temperature\":0.9");
+    let warm = gw.post("/v1/chat/completions", &warm).await;
+    assert_eq!(warm.headers["x-gateway-cache"], "bypass");
+    assert_eq!(gw.mock.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn tenants_never_share_answers() {
+    let gw = cached_gateway().await;
+    gw.post("/v1/chat/completions", &body(false)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let other = issue_key(&gw.state, "globex").await;
+    let auth = format!("Bearer {other}");
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
+    let reply = send(
+        Method::POST,
+        &gw.url("/v1/chat/completions"),
+        body(false),
+        &headers,
+    )
+    .await;
+    assert_eq!(reply.headers["x-gateway-cache"], "miss");
+    assert_eq!(gw.mock.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn a_cached_answer_is_replayed_as_a_stream() {
+    let gw = cached_gateway().await;
+    let first = gw.post("/v1/chat/completions", &body(false)).await;
+    let expected = first.json()["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let streamed = gw.post("/v1/chat/completions", &body(true)).await;
+    assert_eq!(streamed.headers["x-gateway-cache"], "hit");
+    let events = sse_data(&streamed.body);
+    assert_eq!(events.last().map(String::as_str), Some("[DONE]"));
+    let text: String = events[..events.len() - 1]
+        .iter()
+        .map(|e| serde_json::from_str::<serde_json::Value>(e).unwrap())
+        .filter_map(|c| {
+            c["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, expected);
+    assert_eq!(gw.mock.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_streamed_answer_fills_the_cache_once_complete() {
+    let gw = cached_gateway().await;
+    let streamed = gw.post("/v1/chat/completions", &body(true)).await;
+    assert_eq!(streamed.headers["x-gateway-cache"], "miss");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let plain = gw.post("/v1/chat/completions", &body(false)).await;
+    assert_eq!(plain.headers["x-gateway-cache"], "hit");
+    assert_eq!(gw.mock.requests().len(), 1);
+}
+
+const ADMIN: &str = "admin-token-for-cache-tests-0123";
+
+#[tokio::test]
+async fn admin_invalidation_empties_the_cache_and_is_admin_only() {
+    let sections = format!("[cache]\nenabled = true\n[admin]\ntoken = \"{ADMIN}\"");
+    let gw = TestGateway::start_with_sections("", &sections).await;
+    gw.post("/v1/chat/completions", &body(false)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        gw.post("/v1/chat/completions", &body(false)).await.headers["x-gateway-cache"],
+        "hit"
+    );
+
+    let url = gw.url("/admin/v1/cache/invalidate");
+    let developer = gw.bearer();
+    let denied = send(
+        Method::POST,
+        &url,
+        r#"{"scope":"tenant","tenant":"acme"}"#,
+        &[("authorization", developer.as_str())],
+    )
+    .await;
+    assert_eq!(denied.status, 403);
+    let admin = format!("Bearer {ADMIN}");
+    let done = send(
+        Method::POST,
+        &url,
+        r#"{"scope":"tenant","tenant":"acme"}"#,
+        &[("authorization", admin.as_str())],
+    )
+    .await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert_eq!(done.json()["removed"], 1);
+    assert_eq!(
+        gw.post("/v1/chat/completions", &body(false)).await.headers["x-gateway-cache"],
+        "miss"
+    );
+
+    let states = send(
+        Method::GET,
+        &gw.url("/admin/v1/deployments"),
+        "",
+        &[("authorization", admin.as_str())],
+    )
+    .await;
+    assert_eq!(states.status, 200);
+    let data = states.json()["data"].as_array().unwrap().clone();
+    let test_model = data.iter().find(|d| d["model"] == "gpt-test").unwrap();
+    assert_eq!(test_model["circuit"], "closed");
+    assert_eq!(test_model["provider"], "mock");
+}

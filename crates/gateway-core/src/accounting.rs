@@ -1,0 +1,180 @@
+//! Phase 9 inside the pipeline: one [`UsageRecord`] per call, completed admissions, and the
+//! cost of what was used (or saved, for cache hits).
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::context::RequestContext;
+use crate::metered_stream::StreamTally;
+use crate::phases::account::{CostModel, UsageRecord, UsageSink};
+use crate::phases::admission::{Admitted, LimitSnapshot, Permit};
+use crate::phases::route::ServedBy;
+use crate::types::Usage;
+
+/// What is known of a call before it is routed, carried into accounting.
+pub(crate) struct CallRecord {
+    base: UsageRecord,
+    started: Instant,
+    sink: Option<Arc<dyn UsageSink>>,
+    cost_model: Option<Arc<dyn CostModel>>,
+    /// When the upstream was called and (non-streamed) answered: `latency` minus this span
+    /// is the gateway's own overhead.
+    upstream_started: OnceLock<Instant>,
+    upstream_ended: OnceLock<Instant>,
+}
+
+/// How a call ended.
+#[derive(Default)]
+pub(crate) struct CallEnd<'a> {
+    pub served_by: Option<&'a ServedBy>,
+    pub usage: Option<Usage>,
+    pub status: u16,
+    pub cache_hit: bool,
+    pub time_to_first_token: Option<Duration>,
+    pub cancelled: bool,
+}
+
+impl CallRecord {
+    pub(crate) fn new(
+        ctx: &RequestContext,
+        model: &str,
+        stream: bool,
+        sink: Option<Arc<dyn UsageSink>>,
+        cost_model: Option<Arc<dyn CostModel>>,
+    ) -> Self {
+        CallRecord {
+            started: ctx.received_at,
+            sink,
+            cost_model,
+            upstream_started: OnceLock::new(),
+            upstream_ended: OnceLock::new(),
+            base: UsageRecord {
+                request_id: ctx.request_id.clone(),
+                at: SystemTime::now(),
+                tenant: ctx.principal.tenant.clone(),
+                subject: ctx.principal.subject.clone(),
+                endpoint: ctx.endpoint.as_str(),
+                model: model.to_owned(),
+                provider: None,
+                upstream_model: None,
+                usage: None,
+                cost_usd: None,
+                saved_cost_usd: None,
+                status: 0,
+                latency: Duration::ZERO,
+                upstream_latency: None,
+                time_to_first_token: None,
+                stream,
+                cache_hit: false,
+                cancelled: false,
+            },
+        }
+    }
+
+    /// The upstream is being called now.
+    pub(crate) fn upstream_started(&self) {
+        let _ = self.upstream_started.set(Instant::now());
+    }
+
+    /// The upstream answered (a stream's upstream time runs until the stream ends).
+    pub(crate) fn upstream_ended(&self) {
+        let _ = self.upstream_ended.set(Instant::now());
+    }
+
+    fn upstream_latency(&self) -> Option<Duration> {
+        let start = *self.upstream_started.get()?;
+        Some(
+            self.upstream_ended
+                .get()
+                .map_or_else(|| start.elapsed(), |end| end.duration_since(start)),
+        )
+    }
+
+    /// The public model name the caller asked for.
+    pub(crate) fn model(&self) -> &str {
+        &self.base.model
+    }
+
+    /// Upstream cost of `usage` on `served_by`; `None` when unpriced.
+    pub(crate) fn price(&self, served_by: &ServedBy, usage: Option<&Usage>) -> Option<f64> {
+        self.cost_model
+            .as_ref()?
+            .cost_usd(&served_by.provider, &served_by.upstream_model, usage?)
+    }
+
+    /// Record the call. Returns the cost charged (zero for a cache hit).
+    pub(crate) fn finish(&self, end: CallEnd<'_>) -> Option<f64> {
+        let priced = end
+            .served_by
+            .and_then(|s| self.price(s, end.usage.as_ref()));
+        let (cost, saved) = if end.cache_hit {
+            (Some(0.0), priced)
+        } else {
+            (priced, None)
+        };
+        if let Some(sink) = &self.sink {
+            sink.record(UsageRecord {
+                at: SystemTime::now(),
+                provider: end.served_by.map(|s| s.provider.clone()),
+                upstream_model: end.served_by.map(|s| s.upstream_model.clone()),
+                usage: end.usage,
+                cost_usd: cost,
+                saved_cost_usd: saved,
+                status: end.status,
+                latency: self.started.elapsed(),
+                upstream_latency: self.upstream_latency(),
+                time_to_first_token: end.time_to_first_token,
+                cache_hit: end.cache_hit,
+                cancelled: end.cancelled,
+                ..self.base.clone()
+            });
+        }
+        cost
+    }
+
+    /// Accounting for a stream, run once when it ends or is dropped.
+    pub(crate) fn on_stream_end(
+        self,
+        served_by: ServedBy,
+        admitted: Option<Admitted>,
+        cache_hit: bool,
+    ) -> Box<dyn FnOnce(StreamTally) + Send> {
+        Box::new(move |tally: StreamTally| {
+            let status = match (&tally.error, &tally.blocked) {
+                (Some(err), _) => err.status(),
+                (None, Some(_)) => 422,
+                _ => 200,
+            };
+            let cost = self.finish(CallEnd {
+                served_by: Some(&served_by),
+                usage: tally.usage.clone(),
+                status,
+                cache_hit,
+                time_to_first_token: tally.first_token_at.map(|t| t.duration_since(self.started)),
+                cancelled: !tally.completed && tally.error.is_none() && tally.blocked.is_none(),
+            });
+            // A replayed cache hit consumed nothing upstream.
+            let consumed = if cache_hit {
+                Some(Usage::default())
+            } else {
+                tally.usage
+            };
+            complete_admission(admitted, consumed.as_ref(), cost);
+        })
+    }
+}
+
+/// Reconcile a held admission with what was really used.
+pub(crate) fn complete_admission(
+    admitted: Option<Admitted>,
+    usage: Option<&Usage>,
+    cost: Option<f64>,
+) -> LimitSnapshot {
+    match admitted {
+        Some(Admitted { permit, snapshot }) => {
+            Permit::complete(permit, usage, cost);
+            snapshot
+        }
+        None => LimitSnapshot::default(),
+    }
+}

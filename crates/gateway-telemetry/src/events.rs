@@ -1,0 +1,91 @@
+//! Audit events of the request path: who was refused what, when, from where, and why.
+//! Admin actions are audited by the admin API itself.
+
+use std::time::SystemTime;
+
+use gateway_core::phases::account::UsageRecord;
+use gateway_core::store::{AuditEvent, AuditOutcome};
+use gateway_core::{GatewayError, TenantId};
+use serde_json::{Map, Value, json};
+
+use crate::metrics::{auth_reason, limit_kind};
+
+/// Who made a refused request, when known.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub tenant: Option<&'a TenantId>,
+    /// The principal's subject (key id or JWT `sub`); `None` when authentication failed.
+    pub subject: Option<&'a str>,
+    pub ip: Option<&'a str>,
+}
+
+/// The audit event of a refusal the edge answered: authentication failures
+/// (`auth.failed`), authorisation refusals (`authz.denied`), guardrail blocks
+/// (`guardrail.block`) and limit rejections (`limit.reject`). `None` for other errors.
+pub fn denial_event(
+    err: &GatewayError,
+    caller: Caller<'_>,
+    request_id: &str,
+    route: &str,
+) -> Option<AuditEvent> {
+    let mut details = Map::new();
+    let action = match err {
+        GatewayError::Unauthenticated(_) => {
+            details.insert("reason".into(), json!(auth_reason(&err.to_string())));
+            "auth.failed"
+        }
+        GatewayError::Forbidden(_) => "authz.denied",
+        GatewayError::PolicyBlocked { guardrail, rule } => {
+            details.insert("guardrail".into(), json!(guardrail));
+            details.insert("rule".into(), json!(rule));
+            "guardrail.block"
+        }
+        GatewayError::RateLimited {
+            message,
+            retry_after,
+        } => {
+            details.insert("limit".into(), json!(limit_kind(message)));
+            if let Some(after) = retry_after {
+                details.insert("retry_after_ms".into(), json!(after.as_millis() as u64));
+            }
+            "limit.reject"
+        }
+        _ => return None,
+    };
+    details.insert("request_id".into(), json!(request_id));
+    details.insert("route".into(), json!(route));
+    details.insert("status".into(), json!(err.status()));
+    details.insert("message".into(), json!(err.to_string()));
+    Some(AuditEvent {
+        at: SystemTime::now(),
+        tenant: caller.tenant.cloned(),
+        actor: caller.subject.unwrap_or("anonymous").to_owned(),
+        action: action.to_owned(),
+        target: None,
+        outcome: AuditOutcome::Denied,
+        ip: caller.ip.map(str::to_owned),
+        details: Value::Object(details),
+    })
+}
+
+/// The audit event of a streamed response an output guardrail stopped (the edge never sees
+/// those as errors: the stream ends with an error event).
+pub(crate) fn stream_block_event(r: &UsageRecord) -> AuditEvent {
+    AuditEvent {
+        at: r.at,
+        tenant: Some(r.tenant.clone()),
+        actor: r.subject.to_string(),
+        action: "guardrail.block".to_owned(),
+        target: Some(r.model.clone()),
+        outcome: AuditOutcome::Denied,
+        ip: None,
+        details: json!({
+            "request_id": &*r.request_id,
+            "route": r.endpoint,
+            "direction": "output",
+            "stream": true,
+            "provider": r.provider.as_deref(),
+            "status": r.status,
+        }),
+    }
+}

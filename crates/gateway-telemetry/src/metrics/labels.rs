@@ -1,0 +1,99 @@
+//! Label sets of the metric families: fixed route names, public models, providers,
+//! tenants, guardrails, limit kinds and reasons — nothing per caller or per request.
+
+use std::sync::Arc;
+
+use prometheus_client::encoding::EncodeLabelSet;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct HttpLabels {
+    pub(super) route: &'static str,
+    pub(super) status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct CallLabels {
+    pub(super) route: &'static str,
+    pub(super) model: String,
+    pub(super) provider: Arc<str>,
+    pub(super) status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct RouteModel {
+    pub(super) route: &'static str,
+    pub(super) model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct RouteLabel {
+    pub(super) route: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct ProviderModel {
+    pub(super) provider: Arc<str>,
+    pub(super) model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct TenantModel {
+    pub(super) tenant: Arc<str>,
+    pub(super) model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct TokenLabels {
+    pub(super) tenant: Arc<str>,
+    pub(super) model: String,
+    pub(super) kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct ModelLabel {
+    pub(super) model: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct NameLabel {
+    pub(super) name: Arc<str>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct GuardrailLabel {
+    pub(super) guardrail: Arc<str>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct LimitLabel {
+    pub(super) limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct ReasonLabel {
+    pub(super) reason: &'static str,
+}
+
+/// Which kind of limit a 429 names (the admission phase names it in the message).
+pub fn limit_kind(message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    if m.contains("budget") || m.contains("spend") {
+        "budget"
+    } else if m.contains("concurren") || m.contains("in flight") {
+        "concurrency"
+    } else if m.contains("token") {
+        "tokens"
+    } else {
+        "requests"
+    }
+}
+
+/// A low-cardinality reason for a 401: `missing` or `invalid` (callers are told no more,
+/// and neither are metrics; the auth log line has the detail).
+pub fn auth_reason(message: &str) -> &'static str {
+    if message.to_ascii_lowercase().contains("missing") {
+        "missing"
+    } else {
+        "invalid"
+    }
+}
