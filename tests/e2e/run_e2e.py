@@ -157,9 +157,10 @@ def test_openai_chat_non_streaming(ctx: Context) -> None:
 def test_openai_chat_streaming_matches_non_streaming(ctx: Context) -> None:
     client = ctx.openai()
     prompt = [{"role": "user", "content": "Tell me a short story about a gateway."}]
-    expected = client.chat.completions.create(model="demo", messages=prompt).choices[0].message.content
+    # A non-zero temperature keeps the response cache out of this test (it has its own).
+    expected = client.chat.completions.create(model="demo", messages=prompt, temperature=0.5).choices[0].message.content
     pieces: list[str] = []
-    for chunk in client.chat.completions.create(model="demo", messages=prompt, stream=True):
+    for chunk in client.chat.completions.create(model="demo", messages=prompt, stream=True, temperature=0.5):
         if chunk.choices and chunk.choices[0].delta.content:
             pieces.append(chunk.choices[0].delta.content)
     check(len(pieces) > 1, f"expected several content chunks, got {len(pieces)}: {pieces!r}")
@@ -186,6 +187,21 @@ def test_openai_empty_messages_is_400(ctx: Context) -> None:
         lambda: ctx.openai().chat.completions.create(model="demo", messages=[]),
     )
     check(getattr(err, "status_code", None) == 400, f"status {getattr(err, 'status_code', None)}")
+
+
+def test_cached_answer_replayed_to_streaming_sdk(ctx: Context) -> None:
+    client = ctx.openai()
+    prompt = [{"role": "user", "content": "What is the boiling point of water at sea level?"}]
+    first = client.chat.completions.with_raw_response.create(model="demo", messages=prompt, temperature=0)
+    check(first.headers.get("x-gateway-cache") == "miss", f"first call: {first.headers.get('x-gateway-cache')!r}")
+    expected = first.parse().choices[0].message.content
+    time.sleep(0.3)  # the cache fill is written in the background
+    raw = client.chat.completions.with_raw_response.create(model="demo", messages=prompt, temperature=0, stream=True)
+    check(raw.headers.get("x-gateway-cache") == "hit", f"second call: {raw.headers.get('x-gateway-cache')!r}")
+    chunks = list(raw.parse())
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    check(text == expected, f"replayed {text!r} != {expected!r}")
+    check(chunks[-1].choices[0].finish_reason == "stop", f"last chunk {chunks[-1]!r}")
 
 
 def test_anthropic_sdk_through_openai_upstream(ctx: Context) -> None:
@@ -276,6 +292,7 @@ TESTS: list[Callable[[Context], None]] = [
     test_openai_chat_streaming_matches_non_streaming,
     test_openai_unknown_model_is_404,
     test_openai_empty_messages_is_400,
+    test_cached_answer_replayed_to_streaming_sdk,
     test_anthropic_sdk_through_openai_upstream,
     test_anthropic_sdk_error_shape,
     test_query_api,
@@ -299,7 +316,8 @@ def main() -> int:
     gateway = Gateway(
         binary,
         ["--demo", "--listen", "127.0.0.1:0"],
-        {"GATEWAY_DEMO_KEY": DEMO_KEY},
+        # The response cache is on for this gateway (an environment override of [cache]).
+        {"GATEWAY_DEMO_KEY": DEMO_KEY, "GATEWAY__CACHE__ENABLED": "true"},
     )
     passed, failed = 0, []
     try:

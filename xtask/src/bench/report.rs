@@ -74,7 +74,7 @@ pub fn added_latency(targets: &[TargetReport]) -> Vec<AddedLatency> {
         return Vec::new();
     };
     let mut rows = Vec::new();
-    for name in ["nginx", "gateway"] {
+    for name in ["nginx", "gateway", "gateway-cache-hit"] {
         let Some(proxy) = find(name) else { continue };
         for label in [LIGHT, SATURATED, "c=64, upstream +20 ms"] {
             let load = |m: &Measurements| {

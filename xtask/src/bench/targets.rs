@@ -123,7 +123,13 @@ pub fn render_config(listen: SocketAddr, mock: SocketAddr, mock_slow: SocketAddr
 }
 
 /// Starts the release gateway in front of the mocks; returns its guard and target.
-pub fn start_gateway(bin: &Path, scratch: &Path, mocks: &Mocks) -> Result<(Service, Target)> {
+/// With `cached`, the target calls the model groups whose response cache is on.
+pub fn start_gateway(
+    bin: &Path,
+    scratch: &Path,
+    mocks: &Mocks,
+    cached: bool,
+) -> Result<(Service, Target)> {
     std::fs::create_dir_all(scratch)?;
     let listen = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let config = scratch.join("gateway-bench.toml");
@@ -148,9 +154,14 @@ pub fn start_gateway(bin: &Path, scratch: &Path, mocks: &Mocks) -> Result<(Servi
         model: model.into(),
         authorization: format!("Bearer {GATEWAY_KEY}"),
     };
+    let (fast, slow) = if cached {
+        ("bench-cached", "bench-slow-cached")
+    } else {
+        ("bench", "bench-slow")
+    };
     let target = Target {
-        fast: endpoint("bench"),
-        slow: endpoint("bench-slow"),
+        fast: endpoint(fast),
+        slow: endpoint(slow),
         measured_pid: Some(service.pid()),
     };
     Ok((service, target))

@@ -122,7 +122,6 @@ impl StreamScanner {
                 .unwrap_or(window);
             floor_boundary(&self.buf, hold.max(window)).max(pend)
         };
-
         while let Some(f) = findings
             .iter()
             .find(|f| f.action == Action::Redact && f.start < cut && f.end > cut)
