@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use gateway_app::config::{DemoUpstream, LogFormat, add_demo_provider};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use gateway_app::{AppState, Config, Server, shutdown_signal};
 
 // mimalloc: per-request work is allocation-heavy (JSON, headers, guardrail buffers); glibc's
@@ -86,7 +89,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match runtime.block_on(run(config, cli.demo)) {
+    let code = match runtime.block_on(run(config, cli.demo, cli.config.clone())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "gateway stopped");
@@ -98,22 +101,26 @@ fn main() -> ExitCode {
     code
 }
 
-async fn run(mut config: Config, demo: bool) -> Result<(), gateway_app::AppError> {
+async fn run(
+    mut config: Config,
+    demo: bool,
+    path: Option<PathBuf>,
+) -> Result<(), gateway_app::AppError> {
     // The demo upstream lives as long as the server; it only ever listens on 127.0.0.1.
-    let _demo_mock = if demo {
+    let demo_mock = if demo {
         let mock = gateway_testkit::MockServer::start()
             .await
             .map_err(|e| gateway_app::AppError::Startup(format!("demo upstream: {e}")))?;
-        add_demo_provider(
-            &mut config,
-            &DemoUpstream {
-                base_url: mock.base_url(),
-            },
-        );
         Some(mock)
     } else {
         None
     };
+    let demo_upstream = demo_mock.as_ref().map(|mock| DemoUpstream {
+        base_url: mock.base_url(),
+    });
+    if let Some(upstream) = &demo_upstream {
+        add_demo_provider(&mut config, upstream);
+    }
     let state = if demo && config.store.database_url.is_none() {
         // The demo keeps nothing on disk.
         AppState::build_in_memory(&config).await?
@@ -140,10 +147,47 @@ async fn run(mut config: Config, demo: bool) -> Result<(), gateway_app::AppError
     }
     tracing::info!(%addr, providers = ?live, models = config.models.len(), "gateway started");
     println!("listening on {scheme}://{addr}");
-    let drained = server.run(state.clone(), shutdown_signal()).await;
+    let states = Arc::new(ArcSwap::new(state.clone()));
+    let reloader = tokio::spawn(reload_on_sighup(states.clone(), path, demo_upstream));
+    let drained = server.run_swappable(states, shutdown_signal()).await;
+    reloader.abort();
     // Usage and audit buffered so far reach the store before it closes.
     state.telemetry.flush().await;
     state.close().await;
     tracing::info!(drained, "gateway stopped");
     Ok(())
+}
+
+/// SIGHUP: read the configuration again (the same file, or the environment) and swap it in;
+/// a bad file is rejected whole and the gateway goes on with the old one.
+async fn reload_on_sighup(
+    states: Arc<ArcSwap<AppState>>,
+    path: Option<PathBuf>,
+    demo: Option<DemoUpstream>,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; configuration reload is off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let load = || {
+                let mut config = match &path {
+                    Some(path) => Config::load(path),
+                    None => Config::from_environment(),
+                }?;
+                if let Some(upstream) = &demo {
+                    add_demo_provider(&mut config, upstream);
+                }
+                Ok(config)
+            };
+            let _ = gateway_app::reload::reload(&states, load);
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (states, path, demo);
+    }
 }

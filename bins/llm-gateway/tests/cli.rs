@@ -133,3 +133,83 @@ fn demo_answers_and_sigterm_exits_zero() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+fn models(addr: &str) -> String {
+    http(
+        addr,
+        &format!(
+            "GET /v1/models HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {DEMO_KEY}\r\nconnection: close\r\n\r\n"
+        ),
+    )
+}
+
+fn hangup(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-HUP", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Poll until `f` holds (the reload is asynchronous to the signal), for at most 10 s.
+fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn sighup_reloads_a_good_file_and_rejects_a_bad_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, "[logging]\nlevel = \"warn\"\n").unwrap();
+    let mut child = bin()
+        .args(["--demo", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .env("GATEWAY_DEMO_KEY", DEMO_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(addr) = line.trim().strip_prefix("listening on http://") {
+                let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    let running = Running(child);
+    let addr = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert!(!models(&addr).contains("\"extra\""));
+
+    std::fs::write(
+        &path,
+        "[providers.other]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\n[models.extra]\nprovider = \"other\"\nupstream_model = \"x\"\n",
+    )
+    .unwrap();
+    hangup(&running.0);
+    assert!(
+        eventually(|| models(&addr).contains("\"extra\"")),
+        "the new model never appeared"
+    );
+    assert!(
+        models(&addr).contains("\"demo\""),
+        "the demo model survives the reload"
+    );
+
+    std::fs::write(&path, "[models.broken]\nprovider = \"nowhere\"\n").unwrap();
+    hangup(&running.0);
+    std::thread::sleep(Duration::from_millis(500));
+    let after = models(&addr);
+    assert!(
+        after.contains("\"extra\"") && !after.contains("\"broken\""),
+        "bad file was applied: {after}"
+    );
+}

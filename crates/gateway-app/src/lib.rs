@@ -11,6 +11,8 @@ pub mod config;
 pub mod dialects;
 pub mod error;
 pub mod http;
+pub mod reload;
+
 pub mod server;
 pub mod state;
 

@@ -40,6 +40,97 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
     pub request_timeout: Duration,
+    /// The `[server]` section the process started with (a reload keeps it).
+    server: crate::config::ServerConfig,
+}
+
+/// What lives as long as the process: kept across configuration reloads.
+struct Lasting {
+    sql: Arc<SqlStore>,
+    store: Arc<dyn Store>,
+    auth: AuthStack,
+    cache: Option<Arc<gateway_cache::Cache>>,
+    telemetry: Arc<gateway_telemetry::Telemetry>,
+    limiter: gateway_policy::Limiter,
+    admin_token: Option<Secret<String>>,
+    server: crate::config::ServerConfig,
+}
+
+impl Lasting {
+    /// Routes, guardrails and policies from `config`, over the lasting parts: the one place
+    /// where the pipeline's phases are put together.
+    fn assemble(self, config: &Config) -> Result<AppState, AppError> {
+        let client = HttpClient::new(Duration::from_secs(5))
+            .map_err(|e| AppError::Startup(e.to_string()))?;
+        let mut providers = std::collections::BTreeMap::new();
+        for (name, p) in &config.providers {
+            providers.insert(name.clone(), build_provider(name, p, &client)?);
+        }
+        let groups = config.models.iter().map(|(name, m)| {
+            let deployments = m
+                .all_deployments()
+                .into_iter()
+                .filter_map(|d| {
+                    let provider = providers.get(&d.provider)?.clone();
+                    let deployment = Deployment::new(provider, &d.upstream_model)
+                        .with_weight(d.weight)
+                        .with_priority(d.priority);
+                    Some(match &d.region {
+                        Some(region) => deployment.with_region(region),
+                        None => deployment,
+                    })
+                })
+                .collect();
+            ModelGroup::new(name.clone(), deployments).with_routing(m.routing.clone())
+        });
+        let router = Arc::new(ModelRouter::new(groups));
+        let guardrails = gateway_policy::PolicyGuardrail::from_config(&config.guardrails)
+            .map_err(|e| AppError::Startup(format!("guardrails: {e}")))?;
+        let guardrail_set = guardrails.set().clone();
+        let policy = build_policy(config, &guardrail_set)?;
+        let mut builder = Gateway::builder(router.clone())
+            .authenticator(self.auth.authenticator.clone())
+            .admission(Arc::new(self.limiter.clone()))
+            .guardrail(Arc::new(guardrails))
+            .usage_sink(self.telemetry.clone())
+            .cost_model(self.telemetry.cost_model());
+        if let Some(cache) = &self.cache {
+            builder = builder.cache(cache.clone());
+        }
+        if let Some(policy) = &policy {
+            builder = builder.policy(policy.clone());
+        }
+        if let Some(api) = &config.guardrails.moderation_api {
+            let transport = Arc::new(ModerationHttp {
+                client: client.clone(),
+            });
+            let external = gateway_policy::guardrails::external::ExternalModeration::new(
+                api.clone(),
+                transport,
+            );
+            builder = builder.async_guardrail(Arc::new(external));
+        }
+        let server = self.server;
+        Ok(AppState {
+            gateway: Arc::new(builder.build()),
+            router,
+            providers: providers.keys().cloned().collect(),
+            store: self.store,
+            sql: self.sql,
+            auth: self.auth,
+            admin_token: self.admin_token,
+            cache: self.cache,
+            limiter: self.limiter,
+            guardrails: guardrail_set,
+            policy,
+            telemetry: self.telemetry,
+            query_model: config.query_model(),
+            max_body_bytes: server.max_body_bytes,
+            body_timeout: Duration::from_secs(server.body_timeout_secs),
+            request_timeout: Duration::from_secs(server.request_timeout_secs),
+            server,
+        })
+    }
 }
 
 impl AppState {
@@ -72,34 +163,6 @@ impl AppState {
         config: &Config,
         sql: SqlStore,
     ) -> Result<Arc<AppState>, AppError> {
-        let client = HttpClient::new(Duration::from_secs(5))
-            .map_err(|e| AppError::Startup(e.to_string()))?;
-        let mut providers = std::collections::BTreeMap::new();
-        for (name, p) in &config.providers {
-            providers.insert(name.clone(), build_provider(name, p, &client)?);
-        }
-        let groups = config.models.iter().map(|(name, m)| {
-            let deployments = m
-                .all_deployments()
-                .into_iter()
-                .filter_map(|d| {
-                    let provider = providers.get(&d.provider)?.clone();
-                    let deployment = Deployment::new(provider, &d.upstream_model)
-                        .with_weight(d.weight)
-                        .with_priority(d.priority);
-                    Some(match &d.region {
-                        Some(region) => deployment.with_region(region),
-                        None => deployment,
-                    })
-                })
-                .collect();
-            ModelGroup::new(name.clone(), deployments).with_routing(m.routing.clone())
-        });
-        let router = Arc::new(ModelRouter::new(groups));
-        let guardrails = gateway_policy::PolicyGuardrail::from_config(&config.guardrails)
-            .map_err(|e| AppError::Startup(format!("guardrails: {e}")))?;
-        let guardrail_set = guardrails.set().clone();
-        let policy = build_policy(config, &guardrail_set)?;
         let sql = Arc::new(sql);
         let store: Arc<dyn Store> = sql.clone();
         let auth = AuthStack::build(&config.auth, Some(store.clone()))
@@ -114,47 +177,34 @@ impl AppState {
         )
         .map_err(|e| AppError::Startup(format!("telemetry: {e}")))?;
         let limiter = build_limiter(config, telemetry.cost_model())?;
-        let mut builder = Gateway::builder(router.clone())
-            .authenticator(auth.authenticator.clone())
-            .admission(Arc::new(limiter.clone()))
-            .guardrail(Arc::new(guardrails))
-            .usage_sink(telemetry.clone())
-            .cost_model(telemetry.cost_model());
-        if let Some(cache) = &cache {
-            builder = builder.cache(cache.clone());
-        }
-        if let Some(policy) = &policy {
-            builder = builder.policy(policy.clone());
-        }
-        if let Some(api) = &config.guardrails.moderation_api {
-            let transport = Arc::new(ModerationHttp {
-                client: client.clone(),
-            });
-            let external = gateway_policy::guardrails::external::ExternalModeration::new(
-                api.clone(),
-                transport,
-            );
-            builder = builder.async_guardrail(Arc::new(external));
-        }
-        let gateway = builder.build();
-        Ok(Arc::new(AppState {
-            gateway: Arc::new(gateway),
-            router,
-            providers: providers.keys().cloned().collect(),
-            store,
+        let lasting = Lasting {
             sql,
+            store,
             auth,
-            admin_token: config.admin.token.clone(),
             cache,
-            limiter,
-            guardrails: guardrail_set,
-            policy,
             telemetry,
-            query_model: config.query_model(),
-            max_body_bytes: config.server.max_body_bytes,
-            body_timeout: Duration::from_secs(config.server.body_timeout_secs),
-            request_timeout: Duration::from_secs(config.server.request_timeout_secs),
-        }))
+            limiter,
+            admin_token: config.admin.token.clone(),
+            server: config.server.clone(),
+        };
+        lasting.assemble(config).map(Arc::new)
+    }
+
+    /// A new state for a reloaded configuration: routes, providers, guardrails, policies and
+    /// `/query` come from `config`; the store, authentication, cache, limits, telemetry and
+    /// server settings are kept (they need a restart), and so are their counters and caches.
+    pub fn reload(&self, config: &Config) -> Result<Arc<AppState>, AppError> {
+        let lasting = Lasting {
+            sql: self.sql.clone(),
+            store: self.store.clone(),
+            auth: self.auth.clone(),
+            cache: self.cache.clone(),
+            telemetry: self.telemetry.clone(),
+            limiter: self.limiter.clone(),
+            admin_token: self.admin_token.clone(),
+            server: self.server.clone(),
+        };
+        lasting.assemble(config).map(Arc::new)
     }
 
     /// `--demo`: a `demo` tenant and one developer key, `secret` if given (it must look like a

@@ -19,6 +19,7 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::ServerConfig;
 use crate::error::AppError;
 use crate::state::AppState;
+use arc_swap::ArcSwap;
 
 pub use tls::load_tls;
 
@@ -67,6 +68,18 @@ impl Server {
 
     /// Serve until `shutdown` resolves, then drain. Returns whether the drain finished in time.
     pub async fn run(self, state: Arc<AppState>, shutdown: impl Future<Output = ()>) -> bool {
+        self.run_swappable(Arc::new(ArcSwap::new(state)), shutdown)
+            .await
+    }
+
+    /// Like [`Server::run`], with a state that may be replaced while serving (configuration
+    /// reload): each request uses the state current when it arrives; requests in flight finish
+    /// on the one they started with.
+    pub async fn run_swappable(
+        self,
+        states: Arc<ArcSwap<AppState>>,
+        shutdown: impl Future<Output = ()>,
+    ) -> bool {
         let graceful = GracefulShutdown::new();
         tokio::pin!(shutdown);
         loop {
@@ -83,7 +96,7 @@ impl Server {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    self.serve_connection(stream, state.clone(), &graceful);
+                    self.serve_connection(stream, states.clone(), &graceful);
                 }
             }
         }
@@ -104,11 +117,11 @@ impl Server {
     fn serve_connection(
         &self,
         stream: tokio::net::TcpStream,
-        state: Arc<AppState>,
+        states: Arc<ArcSwap<AppState>>,
         graceful: &GracefulShutdown,
     ) {
         let service = service_fn(move |req| {
-            let state = state.clone();
+            let state = states.load_full();
             async move { Ok::<_, Infallible>(crate::http::handle(state, req).await) }
         });
         let builder = self.builder.clone();

@@ -2,7 +2,8 @@
 //!
 //! authenticate -> authorize -> admit -> inspect input -> route and call -> inspect output ->
 //! account. The HTTP edge in `gateway-app` decodes requests and calls these methods; an
-//! embedding service calls them directly.
+//! embedding service calls them directly. [`builder`] assembles it; [`outcome`] holds what the
+//! calls return.
 
 use std::sync::Arc;
 
@@ -11,144 +12,22 @@ use tracing::Instrument;
 use crate::accounting::{CallEnd, CallRecord, complete_admission};
 use crate::context::RequestContext;
 use crate::error::GatewayError;
-use crate::metered_stream::{GatewayStream, MeteredStream};
-use crate::phases::account::{CostModel, UsageSink, call_span, in_span};
-use crate::phases::admission::{Admission, Admitted, LimitSnapshot, UsageEstimate};
-use crate::phases::auth::Authenticator;
-use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer, ResponseCache};
-use crate::phases::guard::{AsyncGuardrail, GuardOutcome, Guardrail, RequestPolicy, StreamGuard};
+use crate::metered_stream::MeteredStream;
+use crate::phases::account::{call_span, in_span};
+use crate::phases::admission::{Admitted, UsageEstimate};
+use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer};
+use crate::phases::guard::{GuardOutcome, StreamGuard};
 use crate::phases::route::{Router, ServedBy};
 use crate::principal::Principal;
-use crate::types::{
-    ChatRequest, ChatResponse, EmbeddingsRequest, EmbeddingsResponse, ModelInfo, StreamOptions,
-    Usage,
-};
+use crate::types::{ChatRequest, ChatResponse, EmbeddingsRequest, ModelInfo, StreamOptions, Usage};
 
-/// A completed non-streamed call.
-#[derive(Debug)]
-pub struct ChatOutcome {
-    pub response: ChatResponse,
-    pub served_by: ServedBy,
-    pub limits: LimitSnapshot,
-    /// Provider cost of the call, when the price is known (zero for a cache hit).
-    pub cost_usd: Option<f64>,
-    /// What the response cache did (`None` when it does not apply).
-    pub cache: Option<CacheStatus>,
-}
+mod builder;
+mod outcome;
 
-/// A started streamed call; the stream is already guarded and metered.
-pub struct StreamOutcome {
-    pub stream: GatewayStream,
-    pub served_by: ServedBy,
-    pub limits: LimitSnapshot,
-    pub cache: Option<CacheStatus>,
-}
-
-impl std::fmt::Debug for StreamOutcome {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StreamOutcome")
-            .field("served_by", &self.served_by)
-            .finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug)]
-pub struct EmbeddingsOutcome {
-    pub response: EmbeddingsResponse,
-    pub served_by: ServedBy,
-}
-
-/// The assembled pipeline. Cheap to share (`Arc<Gateway>`); every phase but routing is optional.
-pub struct Gateway {
-    router: Arc<dyn Router>,
-    authenticator: Option<Arc<dyn Authenticator>>,
-    admission: Option<Arc<dyn Admission>>,
-    guardrails: Arc<[Arc<dyn Guardrail>]>,
-    async_guardrails: Vec<Arc<dyn AsyncGuardrail>>,
-    policy: Option<Arc<dyn RequestPolicy>>,
-    usage_sink: Option<Arc<dyn UsageSink>>,
-    cost_model: Option<Arc<dyn CostModel>>,
-    cache: Option<Arc<dyn ResponseCache>>,
-}
-
-/// Builds a [`Gateway`] from its phases.
-pub struct GatewayBuilder {
-    router: Arc<dyn Router>,
-    authenticator: Option<Arc<dyn Authenticator>>,
-    admission: Option<Arc<dyn Admission>>,
-    guardrails: Vec<Arc<dyn Guardrail>>,
-    async_guardrails: Vec<Arc<dyn AsyncGuardrail>>,
-    policy: Option<Arc<dyn RequestPolicy>>,
-    usage_sink: Option<Arc<dyn UsageSink>>,
-    cost_model: Option<Arc<dyn CostModel>>,
-    cache: Option<Arc<dyn ResponseCache>>,
-}
-
-impl GatewayBuilder {
-    pub fn authenticator(mut self, a: Arc<dyn Authenticator>) -> Self {
-        self.authenticator = Some(a);
-        self
-    }
-    pub fn admission(mut self, a: Arc<dyn Admission>) -> Self {
-        self.admission = Some(a);
-        self
-    }
-    pub fn guardrail(mut self, g: Arc<dyn Guardrail>) -> Self {
-        self.guardrails.push(g);
-        self
-    }
-    /// An input check with I/O (external moderation), run after the guardrails.
-    pub fn async_guardrail(mut self, g: Arc<dyn AsyncGuardrail>) -> Self {
-        self.async_guardrails.push(g);
-        self
-    }
-    /// The custom request policy, run right after the model is authorised.
-    pub fn policy(mut self, p: Arc<dyn RequestPolicy>) -> Self {
-        self.policy = Some(p);
-        self
-    }
-    pub fn usage_sink(mut self, s: Arc<dyn UsageSink>) -> Self {
-        self.usage_sink = Some(s);
-        self
-    }
-    pub fn cache(mut self, c: Arc<dyn ResponseCache>) -> Self {
-        self.cache = Some(c);
-        self
-    }
-    pub fn cost_model(mut self, c: Arc<dyn CostModel>) -> Self {
-        self.cost_model = Some(c);
-        self
-    }
-    pub fn build(self) -> Gateway {
-        Gateway {
-            router: self.router,
-            authenticator: self.authenticator,
-            admission: self.admission,
-            guardrails: self.guardrails.into(),
-            async_guardrails: self.async_guardrails,
-            policy: self.policy,
-            usage_sink: self.usage_sink,
-            cost_model: self.cost_model,
-            cache: self.cache,
-        }
-    }
-}
+pub use builder::{Gateway, GatewayBuilder};
+pub use outcome::{ChatOutcome, EmbeddingsOutcome, StreamOutcome};
 
 impl Gateway {
-    pub fn builder(router: Arc<dyn Router>) -> GatewayBuilder {
-        GatewayBuilder {
-            router,
-            authenticator: None,
-            admission: None,
-            guardrails: Vec::new(),
-            async_guardrails: Vec::new(),
-            policy: None,
-            usage_sink: None,
-            cost_model: None,
-            cache: None,
-        }
-    }
-
     pub fn router(&self) -> &Arc<dyn Router> {
         &self.router
     }
