@@ -287,3 +287,29 @@ async fn revoked_key_stops_the_next_call() {
         .await;
     assert_eq!(denied.status, 401);
 }
+
+#[tokio::test]
+async fn refusals_are_audited_with_the_callers_address() {
+    let gw = TestGateway::start().await;
+    let unknown = format!("Bearer sk-gw-{}", "B".repeat(43));
+    let reply = send(
+        Method::POST,
+        &gw.url("/v1/chat/completions"),
+        chat_body("gpt-test", false),
+        &[("authorization", unknown.as_str())],
+    )
+    .await;
+    assert_eq!(reply.status, 401);
+    gw.state.telemetry.flush().await;
+    let records = gw
+        .state
+        .store
+        .list_audit(&gateway_core::store::AuditQuery::default())
+        .await
+        .unwrap();
+    let refused = records
+        .iter()
+        .find(|r| r.event.outcome == gateway_core::store::AuditOutcome::Denied)
+        .expect("a denial");
+    assert_eq!(refused.event.ip.as_deref(), Some("127.0.0.1"));
+}

@@ -1,6 +1,7 @@
 //! Phase 9 inside the pipeline: one [`UsageRecord`] per call, completed admissions, and the
 //! cost of what was used (or saved, for cache hits).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -21,6 +22,8 @@ pub(crate) struct CallRecord {
     /// is the gateway's own overhead.
     upstream_started: OnceLock<Instant>,
     upstream_ended: OnceLock<Instant>,
+    /// Set once the record is written, so that a call dropped mid-flight is written on drop.
+    recorded: AtomicBool,
 }
 
 /// How a call ended.
@@ -48,6 +51,7 @@ impl CallRecord {
             cost_model,
             upstream_started: OnceLock::new(),
             upstream_ended: OnceLock::new(),
+            recorded: AtomicBool::new(false),
             base: UsageRecord {
                 request_id: ctx.request_id.clone(),
                 at: SystemTime::now(),
@@ -104,6 +108,7 @@ impl CallRecord {
 
     /// Record the call. Returns the cost charged (zero for a cache hit).
     pub(crate) fn finish(&self, end: CallEnd<'_>) -> Option<f64> {
+        self.recorded.store(true, Ordering::Relaxed);
         let priced = end
             .served_by
             .and_then(|s| self.price(s, end.usage.as_ref()));
@@ -176,5 +181,20 @@ pub(crate) fn complete_admission(
             snapshot
         }
         None => LimitSnapshot::default(),
+    }
+}
+
+impl Drop for CallRecord {
+    /// The caller went away while the upstream was working on a non-streamed call (or before a
+    /// stream started): what was asked is still accounted, as cancelled (status 499, the
+    /// de-facto code for "client closed request").
+    fn drop(&mut self) {
+        if !self.recorded.load(Ordering::Relaxed) && self.upstream_started.get().is_some() {
+            self.finish(CallEnd {
+                status: 499,
+                cancelled: true,
+                ..CallEnd::default()
+            });
+        }
     }
 }

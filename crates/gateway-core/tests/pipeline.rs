@@ -418,3 +418,58 @@ async fn held_back_text_is_released_when_upstream_ends_without_finish() {
         .collect();
     assert_eq!(text, "held back");
 }
+
+#[tokio::test]
+async fn a_non_streamed_call_dropped_mid_flight_is_accounted_as_cancelled() {
+    struct Hanging;
+    #[async_trait]
+    impl Router for Hanging {
+        fn models(&self) -> Vec<ModelInfo> {
+            vec![ModelInfo::new("m", "fake")]
+        }
+        fn knows(&self, _: &str) -> bool {
+            true
+        }
+        async fn chat(
+            &self,
+            _: ChatRequest,
+            _: &RequestContext,
+        ) -> Result<Routed<ChatResponse>, GatewayError> {
+            std::future::pending().await
+        }
+        async fn chat_stream(
+            &self,
+            _: ChatRequest,
+            _: &RequestContext,
+        ) -> Result<Routed<ChatStream>, GatewayError> {
+            std::future::pending().await
+        }
+        async fn embeddings(
+            &self,
+            _: EmbeddingsRequest,
+            _: &RequestContext,
+        ) -> Result<Routed<EmbeddingsResponse>, GatewayError> {
+            Err(GatewayError::invalid("unused"))
+        }
+    }
+    let sink = Arc::new(Records::default());
+    let gw = Gateway::builder(Arc::new(Hanging))
+        .usage_sink(sink.clone())
+        .build();
+    let ctx = ctx();
+    let call = gw.chat(&ctx, request("hi", false));
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), call)
+            .await
+            .is_err()
+    );
+    let stream = gw.chat_stream(&ctx, request("hi", true));
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(50), stream)
+            .await
+            .is_err()
+    );
+    let records = sink.0.lock().unwrap();
+    assert_eq!(records.len(), 2, "each abandoned call is accounted once");
+    assert!(records.iter().all(|r| r.cancelled && r.status == 499));
+}

@@ -76,7 +76,7 @@ pub fn added_latency(targets: &[TargetReport]) -> Vec<AddedLatency> {
     let mut rows = Vec::new();
     for name in ["nginx", "gateway", "gateway-cache-hit"] {
         let Some(proxy) = find(name) else { continue };
-        for label in [LIGHT, SATURATED, "c=64, upstream +20 ms"] {
+        for label in ["c=1", LIGHT, SATURATED, "c=64, upstream +20 ms"] {
             let load = |m: &Measurements| {
                 m.points
                     .iter()
@@ -156,6 +156,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
     let mut process = Table {
         title: "Gateway process",
         headers: vec![
+            "target",
             "idle RSS MiB",
             "peak RSS MiB",
             "CPU µs per request (all points)",
@@ -209,6 +210,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
         streams.rows.push(row);
         if let Some(p) = &m.process {
             process.rows.push(vec![
+                target.name.clone(),
                 opt(p.idle.map(|m| m.rss_kib as f64 / 1024.0), 1),
                 opt(p.peak_rss_kib.map(|k| k as f64 / 1024.0), 1),
                 opt(p.cpu_us_per_request, 1),

@@ -27,10 +27,12 @@ async fn prepare<T: serde::de::DeserializeOwned>(
         .authenticate(extract_token(req.headers()))
         .await?;
     let cache = gateway_cache::directives_from_headers(req.headers());
+    let client_ip = crate::server::client_ip(&req);
     let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
     let decoded = parse_json(&bytes)?;
     let mut ctx = RequestContext::new(request_id, principal, endpoint);
     ctx.cache = cache;
+    ctx.client_ip = client_ip;
     Ok((ctx, decoded))
 }
 

@@ -29,11 +29,13 @@ pub async fn messages(
         .authenticate(extract_token(req.headers()))
         .await?;
     let cache = gateway_cache::directives_from_headers(req.headers());
+    let client_ip = crate::server::client_ip(&req);
     let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
     let chat = anthropic::decode_request(&bytes)?;
     let public_model = chat.model.clone();
     let mut ctx = RequestContext::new(request_id, principal, Endpoint::Messages);
     ctx.cache = cache;
+    ctx.client_ip = client_ip;
     if chat.stream {
         let outcome = state.gateway.chat_stream(&ctx, chat).await?;
         let body = AnthropicSseBody {

@@ -140,6 +140,7 @@ pub(super) struct Edge {
     in_flight: InFlight,
     /// The credential headers (cheap clones), to name the caller of a refused request.
     credentials: HeaderMap,
+    client_ip: Option<std::net::IpAddr>,
 }
 
 impl Edge {
@@ -166,6 +167,7 @@ impl Edge {
             span,
             in_flight: state.telemetry.metrics().http_in_flight(),
             credentials,
+            client_ip: crate::server::client_ip(req),
         }
     }
 
@@ -184,10 +186,11 @@ impl Edge {
             Some(token) if caller_known => state.gateway.authenticate(Some(token)).await.ok(),
             _ => None,
         };
+        let ip = self.client_ip.map(|ip| ip.to_string());
         let caller = Caller {
             tenant: principal.as_ref().map(|p| &p.tenant),
             subject: principal.as_ref().map(|p| &*p.subject),
-            ip: None,
+            ip: ip.as_deref(),
         };
         if let Some(event) = denial_event(err, caller, request_id, self.route) {
             telemetry.audit(event);

@@ -65,6 +65,7 @@ pub async fn query(
         .gateway
         .authenticate(extract_token(req.headers()))
         .await?;
+    let client_ip = crate::server::client_ip(&req);
     let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
     let query: Query = parse_json(&bytes)?;
     query.validate()?;
@@ -73,7 +74,8 @@ pub async fn query(
             "No model is configured for /query (set [query] model).".to_owned(),
         )
     })?;
-    let ctx = RequestContext::new(request_id, principal, Endpoint::Query);
+    let mut ctx = RequestContext::new(request_id, principal, Endpoint::Query);
+    ctx.client_ip = client_ip;
     let chat = ChatRequest {
         model: model.clone(),
         messages: vec![Message::text(Role::User, query.prompt)],

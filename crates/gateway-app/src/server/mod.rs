@@ -23,6 +23,15 @@ use arc_swap::ArcSwap;
 
 pub use tls::load_tls;
 
+/// The address of the peer a request came from, in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The caller's address, when the request came through [`Server`].
+pub fn client_ip<B>(req: &hyper::Request<B>) -> Option<std::net::IpAddr> {
+    req.extensions().get::<ClientAddr>().map(|c| c.0)
+}
+
 /// A bound listener, ready to serve.
 pub struct Server {
     listener: TcpListener,
@@ -120,7 +129,12 @@ impl Server {
         states: Arc<ArcSwap<AppState>>,
         graceful: &GracefulShutdown,
     ) {
-        let service = service_fn(move |req| {
+        // The peer address travels with each request (audit "from where", policies).
+        let peer = stream.peer_addr().ok().map(|a| ClientAddr(a.ip()));
+        let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            if let Some(peer) = peer {
+                req.extensions_mut().insert(peer);
+            }
             let state = states.load_full();
             async move { Ok::<_, Infallible>(crate::http::handle(state, req).await) }
         });

@@ -31,6 +31,8 @@ pub struct Admin<'a> {
     pub state: &'a AppState,
     pub principal: Principal,
     pub request_id: &'a str,
+    /// Where the call came from, for the audit log.
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// What a mutation did, filled in as the handler learns it, then appended to the audit log.
@@ -69,6 +71,7 @@ pub async fn handle(
         state,
         principal,
         request_id,
+        client_ip: crate::server::client_ip(&req),
     };
     let (parts, body) = req.into_parts();
     let path = parts
@@ -205,7 +208,7 @@ impl Admin<'_> {
             action: m.action.to_owned(),
             target: m.target,
             outcome,
-            ip: None,
+            ip: self.client_ip.map(|ip| ip.to_string()),
             details: Value::Object(m.details),
         };
         if let Err(e) = self.state.store.append_audit(&event).await {
