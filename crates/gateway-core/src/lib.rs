@@ -11,6 +11,7 @@
 
 mod accounting;
 pub mod context;
+pub mod duration;
 pub mod error;
 pub mod gateway;
 mod metered_stream;

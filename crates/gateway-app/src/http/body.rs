@@ -63,3 +63,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, GatewayError> 
         }
     })
 }
+
+/// Run a non-streamed pipeline call within `[server] request_timeout_secs` (504 beyond).
+pub async fn within_request_timeout<T>(
+    state: &crate::state::AppState,
+    call: impl std::future::Future<Output = Result<T, GatewayError>>,
+) -> Result<T, GatewayError> {
+    tokio::time::timeout(state.request_timeout, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(GatewayError::UpstreamTimeout {
+                provider: "the upstream".to_owned(),
+            })
+        })
+}

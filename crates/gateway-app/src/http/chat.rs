@@ -9,7 +9,7 @@ use gateway_core::phases::route::ServedBy;
 use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, Endpoint, GatewayError, RequestContext};
 
-use super::body::{Body, full, parse_json, read_limited};
+use super::body::{Body, full, parse_json, read_limited, within_request_timeout};
 use super::extract_token;
 use super::sse::SseBody;
 use crate::state::AppState;
@@ -60,15 +60,7 @@ pub async fn chat_completions(
         cache_header(headers, outcome.cache);
         return Ok(resp);
     }
-    let outcome =
-        match tokio::time::timeout(state.request_timeout, state.gateway.chat(&ctx, chat)).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(GatewayError::UpstreamTimeout {
-                    provider: "the upstream".to_owned(),
-                });
-            }
-        };
+    let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
     let bytes =
         serde_json::to_vec(&outcome.response).map_err(|e| GatewayError::Internal(e.to_string()))?;
     let mut resp = Response::new(full(bytes));

@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 
 use gateway_core::{Endpoint, GatewayError, GatewayStream, RequestContext, StreamEvent};
 
-use super::body::{Body, full, read_limited};
+use super::body::{Body, full, read_limited, within_request_timeout};
 use super::chat::{cache_header, gateway_headers};
 use super::extract_token;
 use crate::dialects::anthropic::{self, AnthropicStreamEncoder, SseEvent, sse_frame};
@@ -57,15 +57,7 @@ pub async fn messages(
         cache_header(headers, outcome.cache);
         return Ok(resp);
     }
-    let outcome =
-        match tokio::time::timeout(state.request_timeout, state.gateway.chat(&ctx, chat)).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(GatewayError::UpstreamTimeout {
-                    provider: "the upstream".to_owned(),
-                });
-            }
-        };
+    let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
     let json = anthropic::encode_response(&outcome.response, &public_model);
     let mut resp = Response::new(full(serde_json::to_vec(&json).unwrap_or_default()));
     let headers = resp.headers_mut();

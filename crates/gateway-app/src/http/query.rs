@@ -9,7 +9,7 @@ use serde_json::json;
 
 use gateway_core::{ChatRequest, Endpoint, GatewayError, Message, RequestContext, Role};
 
-use super::body::{Body, parse_json, read_limited};
+use super::body::{Body, parse_json, read_limited, within_request_timeout};
 use super::extract_token;
 use super::info::json_response;
 use crate::state::AppState;
@@ -83,15 +83,7 @@ pub async fn query(
         temperature: Some(query.temperature),
         ..ChatRequest::default()
     };
-    let outcome =
-        match tokio::time::timeout(state.request_timeout, state.gateway.chat(&ctx, chat)).await {
-            Ok(result) => result?,
-            Err(_) => {
-                return Err(GatewayError::UpstreamTimeout {
-                    provider: "the upstream".to_owned(),
-                });
-            }
-        };
+    let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
     let text = outcome
         .response
         .choices

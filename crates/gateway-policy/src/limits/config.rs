@@ -37,7 +37,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::duration::duration;
+use gateway_core::duration::deserialize as duration;
 
 use gateway_core::store::Limits;
 

@@ -16,7 +16,6 @@
 mod backend;
 mod clock;
 pub mod config;
-mod duration;
 pub mod estimate;
 pub mod events;
 mod limiter;
@@ -30,8 +29,8 @@ pub mod rules;
 pub use config::{
     BackendKind, FailMode, LimitSet, LimitsConfig, QueueConfig, RedisLimitsConfig, UnpricedMode,
 };
-pub use duration::parse_duration;
 pub use estimate::Family;
 pub use events::{LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents};
+pub use gateway_core::duration::parse_duration;
 pub use limiter::{Limiter, LimiterBuilder, LimitsError, Target};
 pub use rules::{Dimension, Rule, Scope};

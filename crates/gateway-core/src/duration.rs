@@ -1,4 +1,5 @@
-//! Durations in the `[limits]` section: strings with a unit or integer milliseconds.
+//! Durations in configuration: strings with a unit (`"250ms"`, `"2s"`, `"1m"`, `"1h"`, `"1d"`)
+//! or integer milliseconds. Shared by every section that takes a duration.
 
 use std::time::Duration;
 
@@ -21,7 +22,8 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(seconds).ok()
 }
 
-pub(crate) fn duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+/// `#[serde(deserialize_with = "gateway_core::duration::deserialize")]`.
+pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {
@@ -48,5 +50,17 @@ mod tests {
         assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_duration("1d"), Some(Duration::from_secs(86_400)));
         assert_eq!(parse_duration("2"), None);
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+
+    #[test]
+    fn rejects_nonsense() {
+        assert_eq!(parse_duration("fast"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
     }
 }
