@@ -156,6 +156,14 @@ async fn a_pinned_tenant_is_served_only_in_its_region_and_fails_closed() {
         reply.status,
         reply.body
     );
+    let message = reply.json()["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("region(s) eu") && message.contains("not sent elsewhere"),
+        "{message}"
+    );
     assert_eq!(
         upstream_calls(&gw, "gpt-4o-mini"),
         us_calls,

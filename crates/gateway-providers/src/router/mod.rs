@@ -277,7 +277,7 @@ impl ModelRouter {
                 }
             }
         }
-        Err(match last {
+        let err = match last {
             Some((err, _)) => err,
             None if saturated => GatewayError::RateLimited {
                 message: format!(
@@ -288,7 +288,36 @@ impl ModelRouter {
             None => GatewayError::Unavailable(format!(
                 "Every deployment of model '{model}' is failing and temporarily out of rotation; retry later."
             )),
+        };
+        Err(match &ctx.constraints.regions {
+            Some(regions) => in_regions(err, regions),
+            None => err,
         })
+    }
+}
+
+/// A pinned caller's failure says why no other deployment was tried: residency, not chance.
+fn in_regions(err: GatewayError, regions: &[String]) -> GatewayError {
+    let pinned = |message: &str| {
+        format!(
+            "No deployment in region(s) {} could serve the request, and it is not sent elsewhere: {message}",
+            regions.join(", ")
+        )
+    };
+    match err {
+        GatewayError::Upstream {
+            status,
+            message,
+            retry_after,
+            retryable,
+        } => GatewayError::Upstream {
+            status,
+            message: pinned(&message),
+            retry_after,
+            retryable,
+        },
+        GatewayError::Unavailable(message) => GatewayError::Unavailable(pinned(&message)),
+        other => other,
     }
 }
 
