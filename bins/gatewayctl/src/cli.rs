@@ -59,12 +59,21 @@ pub enum Command {
 /// Limits of a tenant or a key.
 #[derive(Debug, Clone, Default, Args)]
 pub struct LimitArgs {
+    /// Requests per second.
+    #[arg(long)]
+    pub rps: Option<u64>,
     /// Requests per minute.
     #[arg(long)]
     pub rpm: Option<u64>,
+    /// Requests per UTC day.
+    #[arg(long)]
+    pub rpd: Option<u64>,
     /// Tokens per minute.
     #[arg(long)]
     pub tpm: Option<u64>,
+    /// Tokens per day.
+    #[arg(long)]
+    pub tpd: Option<u64>,
     /// Requests in flight at once.
     #[arg(long)]
     pub max_concurrency: Option<u32>,
@@ -79,6 +88,9 @@ pub struct LimitArgs {
 impl LimitArgs {
     pub fn is_empty(&self) -> bool {
         self.rpm.is_none()
+            && self.rps.is_none()
+            && self.rpd.is_none()
+            && self.tpd.is_none()
             && self.tpm.is_none()
             && self.max_concurrency.is_none()
             && self.budget_daily.is_none()
@@ -127,6 +139,8 @@ pub enum TenantsCmd {
     Delete { id: String },
 }
 
+// Parsed once per process: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum KeysCmd {
     /// Issue a key; its secret is printed once.

@@ -26,8 +26,11 @@ impl Outcome {
 fn limits(l: &LimitArgs) -> Value {
     let mut map = Map::new();
     let fields = [
+        ("rps", l.rps.map(Value::from)),
         ("rpm", l.rpm.map(Value::from)),
+        ("rpd", l.rpd.map(Value::from)),
         ("tpm", l.tpm.map(Value::from)),
+        ("tpd", l.tpd.map(Value::from)),
         ("max_concurrency", l.max_concurrency.map(Value::from)),
         ("budget_usd_daily", l.budget_daily.map(Value::from)),
         ("budget_usd_monthly", l.budget_monthly.map(Value::from)),

@@ -60,6 +60,15 @@ pub struct Limits {
     /// Spend per UTC calendar month, in USD.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget_usd_monthly: Option<f64>,
+    /// Requests per second.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rps: Option<u64>,
+    /// Requests per UTC day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpd: Option<u64>,
+    /// Tokens (prompt + completion) per UTC day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpd: Option<u64>,
 }
 
 /// A tenant: isolates keys, usage, limits, cache and audit.

@@ -56,6 +56,9 @@ pub(crate) trait RowExt {
                 .transpose()?,
             budget_usd_daily: self.opt_float("budget_usd_daily")?,
             budget_usd_monthly: self.opt_float("budget_usd_monthly")?,
+            rps: self.opt_uint("rps")?,
+            rpd: self.opt_uint("rpd")?,
+            tpd: self.opt_uint("tpd")?,
         })
     }
 }
@@ -99,6 +102,9 @@ pub(crate) struct LimitBinds {
     pub max_concurrency: Option<i64>,
     pub daily: Option<f64>,
     pub monthly: Option<f64>,
+    pub rps: Option<i64>,
+    pub rpd: Option<i64>,
+    pub tpd: Option<i64>,
 }
 
 impl LimitBinds {
@@ -110,6 +116,9 @@ impl LimitBinds {
             max_concurrency: l.max_concurrency.map(i64::from),
             daily: l.budget_usd_daily,
             monthly: l.budget_usd_monthly,
+            rps: l.rps.map(clamp),
+            rpd: l.rpd.map(clamp),
+            tpd: l.tpd.map(clamp),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::pool::on_pool;
 use crate::rows::{LimitBinds, RowExt, list_from_json, list_to_json};
 
 const COLUMNS: &str = "id, name, enabled, allowed_models, allowed_regions, rpm, tpm, max_concurrency, \
-                       budget_usd_daily, budget_usd_monthly, created_at_ms";
+                       budget_usd_daily, budget_usd_monthly, created_at_ms, rps, rpd, tpd";
 
 fn tenant_from_row(row: &impl RowExt) -> Result<Tenant, StoreError> {
     Ok(Tenant {
@@ -29,8 +29,8 @@ impl TenantStore for SqlStore {
     async fn create_tenant(&self, t: &Tenant) -> Result<(), GatewayError> {
         let l = LimitBinds::of(&t.limits);
         let sql = "INSERT INTO tenants (id, name, enabled, allowed_models, allowed_regions, rpm, tpm, \
-                   max_concurrency, budget_usd_daily, budget_usd_monthly, created_at_ms) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+                   max_concurrency, budget_usd_daily, budget_usd_monthly, created_at_ms, rps, rpd, tpd) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
         let result = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
                 .bind(t.id.as_str())
@@ -44,6 +44,9 @@ impl TenantStore for SqlStore {
                 .bind(l.daily)
                 .bind(l.monthly)
                 .bind(unix_millis(t.created_at))
+                .bind(l.rps)
+                .bind(l.rpd)
+                .bind(l.tpd)
                 .execute(pool)
                 .await
                 .map(|_| ())
@@ -75,8 +78,8 @@ impl TenantStore for SqlStore {
     async fn update_tenant(&self, t: &Tenant) -> Result<Tenant, GatewayError> {
         let l = LimitBinds::of(&t.limits);
         let sql = "UPDATE tenants SET name = $2, enabled = $3, allowed_models = $4, allowed_regions = $5, \
-                   rpm = $6, tpm = $7, max_concurrency = $8, budget_usd_daily = $9, budget_usd_monthly = $10 \
-                   WHERE id = $1";
+                   rpm = $6, tpm = $7, max_concurrency = $8, budget_usd_daily = $9, budget_usd_monthly = $10, \
+                   rps = $11, rpd = $12, tpd = $13 WHERE id = $1";
         let updated = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
                 .bind(t.id.as_str())
@@ -89,6 +92,9 @@ impl TenantStore for SqlStore {
                 .bind(l.max_concurrency)
                 .bind(l.daily)
                 .bind(l.monthly)
+                .bind(l.rps)
+                .bind(l.rpd)
+                .bind(l.tpd)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())

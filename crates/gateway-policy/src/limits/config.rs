@@ -81,12 +81,14 @@ impl LimitSet {
     /// The limits stored for a tenant or key (admin API), as a set.
     pub fn from_stored(l: &Limits) -> LimitSet {
         LimitSet {
+            rps: l.rps,
             rpm: l.rpm,
+            rpd: l.rpd,
             tpm: l.tpm,
+            tpd: l.tpd,
             max_concurrency: l.max_concurrency,
             budget_usd_daily: l.budget_usd_daily,
             budget_usd_monthly: l.budget_usd_monthly,
-            ..LimitSet::default()
         }
     }
 

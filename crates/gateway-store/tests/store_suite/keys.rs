@@ -45,6 +45,9 @@ pub async fn key_round_trip_and_lookup_by_hash(h: &Harness) {
         max_concurrency: Some(2),
         budget_usd_daily: None,
         budget_usd_monthly: Some(100.0),
+        rps: Some(5),
+        rpd: None,
+        tpd: Some(1_000_000),
     };
     k.expires_at = Some(now_ms() + Duration::from_secs(3600));
     k.metadata = json!({"owner": "team-a", "ticket": 42, "nested": {"x": [1, 2]}});

@@ -34,6 +34,9 @@ pub async fn tenant_crud(h: &Harness) {
         max_concurrency: Some(8),
         budget_usd_daily: Some(12.5),
         budget_usd_monthly: None,
+        rps: None,
+        rpd: Some(50_000),
+        tpd: None,
     };
     s.create_tenant(&acme).await.unwrap();
     s.create_tenant(&new_tenant("beta")).await.unwrap();
