@@ -98,14 +98,15 @@ impl MeteredStream {
     fn guard_text(
         &mut self,
         index: u32,
-        text: &str,
+        text: String,
         finishing: bool,
     ) -> Result<String, GuardOutcome> {
+        // Without output guards the text passes through untouched (no copy per chunk).
         let Some(choice) = self.guards_for(index) else {
-            return Ok(text.to_owned());
+            return Ok(text);
         };
         choice.finished |= finishing;
-        let mut current = text.to_owned();
+        let mut current = text;
         for guard in choice.guards.iter_mut() {
             let mut released = guard.push(&current)?;
             if finishing {
@@ -129,7 +130,7 @@ impl MeteredStream {
             let Some(template) = self.template.clone() else {
                 return;
             };
-            match self.guard_text(index, "", true) {
+            match self.guard_text(index, String::new(), true) {
                 Ok(text) if text.is_empty() => {}
                 Ok(text) => {
                     let chunk = ChatChunk {
@@ -154,9 +155,14 @@ impl MeteredStream {
     fn process_chunk(&mut self, mut chunk: ChatChunk) {
         if self.template.is_none() {
             self.template = Some(ChatChunk {
+                id: chunk.id.clone(),
+                object: chunk.object.clone(),
+                created: chunk.created,
+                model: chunk.model.clone(),
                 choices: Vec::new(),
                 usage: None,
-                ..chunk.clone()
+                system_fingerprint: chunk.system_fingerprint.clone(),
+                extra: chunk.extra.clone(),
             });
         }
         if let Some(usage) = chunk.usage.take() {
@@ -179,9 +185,10 @@ impl MeteredStream {
             if text.is_none() && !finishing {
                 continue;
             }
-            match self.guard_text(index, text.as_deref().unwrap_or(""), finishing) {
+            let had_text = text.is_some();
+            match self.guard_text(index, text.unwrap_or_default(), finishing) {
                 Ok(released) => {
-                    if !released.is_empty() || text.is_some() {
+                    if !released.is_empty() || had_text {
                         chunk.choices[i].delta.content = Some(released);
                     }
                 }
