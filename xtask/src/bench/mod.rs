@@ -229,7 +229,9 @@ fn measure_one(
                 &[mocks.fast_addr, mocks.slow_addr],
             ) {
                 Ok(server) => {
-                    let target = targets::upstream_style(server.addrs[0], server.addrs[1]);
+                    let mut target = targets::upstream_style(server.addrs[0], server.addrs[1]);
+                    // The master's pid: its worker's CPU and memory are counted with it.
+                    target.measured_pid = Some(server.service.pid());
                     let measured = measure::run(label, &target, oha, settings);
                     let tail = server.service.tail_text();
                     drop(server);

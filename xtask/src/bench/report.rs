@@ -154,7 +154,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
         rows: Vec::new(),
     };
     let mut process = Table {
-        title: "Gateway process",
+        title: "Proxy process (nginx: master and worker together)",
         headers: vec![
             "target",
             "idle RSS MiB",
@@ -233,10 +233,95 @@ pub fn tables(report: &Report) -> Vec<Table> {
             })
             .collect(),
     };
-    [load, added, streams, process]
+    [load, added, streams, process, round_targets(report)]
         .into_iter()
         .filter(|table| !table.rows.is_empty())
         .collect()
+}
+
+/// The measures the performance issue sets targets on, for the plain (uncached) gateway:
+/// CPU per request at saturation against nginx's, added p50 at the light rate, idle RSS,
+/// and the stated goals of added p99 at concurrency 1 and throughput near nginx's.
+fn round_targets(report: &Report) -> Table {
+    let measurements = |name: &str| {
+        report
+            .targets
+            .iter()
+            .find(|t| t.name == name)
+            .and_then(|t| t.measurements.as_ref())
+    };
+    let point = |m: Option<&Measurements>, label: &str| {
+        m?.points.iter().find(|p| p.label == label).cloned()
+    };
+    let added = |label: &str| {
+        report
+            .added_latency
+            .iter()
+            .find(|a| a.target == "gateway" && a.point == label)
+    };
+    let (gateway, nginx) = (measurements("gateway"), measurements("nginx"));
+    let mut rows = Vec::new();
+    let verdict = |met: Option<bool>| match met {
+        Some(true) => "met".to_owned(),
+        Some(false) => "not met".to_owned(),
+        None => "-".to_owned(),
+    };
+    let cpu = |m| point(m, SATURATED).and_then(|p| p.cpu_us_per_request);
+    let (gateway_cpu, nginx_cpu) = (cpu(gateway), cpu(nginx));
+    let cpu_ratio = gateway_cpu.zip(nginx_cpu).map(|(g, n)| g / n);
+    rows.push(vec![
+        format!("CPU µs per request at {SATURATED}"),
+        opt(gateway_cpu, 1),
+        opt(nginx_cpu, 1),
+        format!("≤ 2× nginx (ratio {})", opt(cpu_ratio, 2)),
+        verdict(cpu_ratio.map(|r| r <= 2.0)),
+    ]);
+    let light = added(LIGHT).map(|a| a.p50_ms);
+    rows.push(vec![
+        format!("added p50 ms at {LIGHT}"),
+        opt(light, 3),
+        opt(
+            report
+                .added_latency
+                .iter()
+                .find(|a| a.target == "nginx" && a.point == LIGHT)
+                .map(|a| a.p50_ms),
+            3,
+        ),
+        "≤ 0.25".into(),
+        verdict(light.map(|v| v <= 0.25)),
+    ]);
+    let idle =
+        |m: Option<&Measurements>| m?.process.as_ref()?.idle.map(|m| m.rss_kib as f64 / 1024.0);
+    rows.push(vec![
+        "idle RSS MiB".into(),
+        opt(idle(gateway), 1),
+        opt(idle(nginx), 1),
+        "< 30".into(),
+        verdict(idle(gateway).map(|v| v < 30.0)),
+    ]);
+    let c1 = added("c=1").map(|a| a.p99_ms);
+    rows.push(vec![
+        "added p99 ms at c=1 (goal)".into(),
+        opt(c1, 3),
+        "-".into(),
+        "< 0.1".into(),
+        verdict(c1.map(|v| v < 0.1)),
+    ]);
+    let rps = |m| point(m, SATURATED).and_then(|p| p.load).map(|l| l.rps);
+    let throughput = rps(gateway).zip(rps(nginx)).map(|(g, n)| g / n);
+    rows.push(vec![
+        format!("throughput ratio to nginx at {SATURATED}"),
+        opt(rps(gateway), 0),
+        opt(rps(nginx), 0),
+        format!("close to nginx's (ratio {})", opt(throughput, 2)),
+        "-".into(),
+    ]);
+    Table {
+        title: "Targets of the performance round (gateway, no cache)",
+        headers: vec!["measure", "gateway", "nginx", "target", "verdict"],
+        rows: if gateway.is_some() { rows } else { Vec::new() },
+    }
 }
 
 /// docs/benchmarks.md.
@@ -253,9 +338,9 @@ pub fn markdown(report: &Report) -> String {
          gateway, all on 127.0.0.1, by `oha` (non-streaming) and xtask's own HTTP/1.1 client \
          (streaming: time to first `data:` line, then read to `data: [DONE]`). The load \
          generator, the proxies and the mock share this machine's cores, so compare rows of one \
-         run rather than absolute numbers across machines. CPU µs/req is the gateway process's \
-         user+system time (/proc/PID/stat) divided by its 2xx responses; RSS is VmRSS at idle \
-         and VmHWM at the end.\n\n",
+         run rather than absolute numbers across machines. CPU µs/req is the proxy process's \
+         user+system time (/proc/PID/stat, nginx's master and worker summed) divided by its 2xx \
+         responses; RSS is VmRSS at idle and VmHWM at the end.\n\n",
         m.cpu_model,
         m.cores,
         m.date,
@@ -366,6 +451,13 @@ mod tests {
         );
         assert!(md.contains("| nginx | not installed |"));
         assert!(md.contains("| gateway | 50 req/s | +0.250 | +0.500 |"));
+        assert!(
+            md.contains("| added p50 ms at 50 req/s | 0.250 | - | ≤ 0.25 | met |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| CPU µs per request at c=64 | 12.5 | - | ≤ 2× nginx (ratio -) | - |")
+        );
         for table in tables(&report()) {
             let columns = table.headers.len();
             assert!(

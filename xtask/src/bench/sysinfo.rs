@@ -6,10 +6,39 @@ use std::process::Command;
 
 use serde::Serialize;
 
-/// CPU time (user + system) of a process, in clock ticks, from `/proc/PID/stat`.
+/// CPU time (user + system) of a process and its live children (nginx's workers), in
+/// clock ticks, from `/proc/PID/stat`.
 pub fn cpu_ticks(pid: u32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat_cpu_ticks(&stat)
+    let own = parse_stat_cpu_ticks(&read_stat(pid)?)?;
+    let children: u64 = children(pid)
+        .into_iter()
+        .filter_map(|child| parse_stat_cpu_ticks(&read_stat(child)?))
+        .sum();
+    Some(own + children)
+}
+
+fn read_stat(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()
+}
+
+/// The live processes whose parent is `pid` (found by scanning `/proc`, which works on
+/// kernels without `/proc/PID/task/TID/children`).
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&candidate| {
+            read_stat(candidate).and_then(|stat| parse_stat_ppid(&stat)) == Some(pid)
+        })
+        .collect()
+}
+
+/// The parent pid (field 4) of a `/proc/PID/stat` line.
+pub fn parse_stat_ppid(stat: &str) -> Option<u32> {
+    let after_comm = &stat[stat.rfind(')')? + 1..];
+    after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line. The command name
@@ -42,10 +71,18 @@ pub struct Memory {
     pub peak_kib: u64,
 }
 
-/// Reads `/proc/PID/status`.
+/// Reads `/proc/PID/status` of a process and its live children, summed.
 pub fn memory(pid: u32) -> Option<Memory> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    parse_status_memory(&status)
+    let read = |pid: u32| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        parse_status_memory(&status)
+    };
+    let mut total = read(pid)?;
+    for child in children(pid).into_iter().filter_map(read) {
+        total.rss_kib += child.rss_kib;
+        total.peak_kib += child.peak_kib;
+    }
+    Some(total)
 }
 
 /// Extracts `VmRSS` and `VmHWM` from a `/proc/PID/status` text.
@@ -140,6 +177,20 @@ mod tests {
         let stat = "4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 9 0 100 1000000 500 18446744073709551615";
         assert_eq!(parse_stat_cpu_ticks(stat), Some(325));
         assert_eq!(parse_stat_cpu_ticks("garbage"), None);
+        assert_eq!(parse_stat_ppid(stat), Some(1));
+        assert_eq!(parse_stat_ppid("garbage"), None);
+    }
+
+    #[test]
+    fn children_are_found_and_counted() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let found = children(std::process::id());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(found.contains(&child.id()), "{found:?}");
     }
 
     #[test]
