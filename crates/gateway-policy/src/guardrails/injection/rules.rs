@@ -162,7 +162,7 @@ token_rules! {
 pub(crate) const HIDDEN_PAYLOAD_WEIGHT: f32 = 0.5;
 pub(crate) const HIDDEN_PAYLOAD_RULE: &str = "hidden_instructions";
 
-/// Regex rules over the original text (case-insensitive), all in the delimiter family.
+/// Regex rules over the original text (ASCII, case-insensitive), all in the delimiter family.
 pub(crate) static REGEX_RULES: &[(&str, f32, &str)] = &[
     (
         "chat_template_token",
