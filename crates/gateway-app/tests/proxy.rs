@@ -34,6 +34,12 @@ async fn non_streaming_completion_is_proxied() {
     assert_eq!(reply.headers["x-gateway-provider"], "mock");
     assert_eq!(reply.headers["x-gateway-model"], "gpt-4o-mini");
     assert_eq!(reply.headers["x-gateway-attempts"], "1");
+    // A whole body is sent with its length, not chunked.
+    assert_eq!(
+        reply.headers["content-length"],
+        reply.body.len().to_string().as_str()
+    );
+    assert!(reply.headers.get("transfer-encoding").is_none());
 
     let sent = gw.mock.requests();
     let upstream = sent.last().unwrap();

@@ -6,6 +6,8 @@ use gateway_core::store::{
     UsageAggregate, UsageDimension, UsageQuery, UsageStore, from_unix_millis, unix_millis,
 };
 use gateway_core::{GatewayError, TenantId};
+use std::sync::LazyLock;
+
 use sqlx::AssertSqlSafe;
 
 use crate::connect::SqlStore;
@@ -15,8 +17,65 @@ use crate::rows::RowExt;
 
 const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subject, endpoint, model, provider, \
                       upstream_model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, \
-                      reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled) \
-                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)";
+                      reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled) ";
+
+/// Rows per multi-row `INSERT`, largest first. A batch is cut greedily into these sizes: one
+/// statement (one round trip to the driver) per chunk instead of per record, and only four
+/// statement texts ever, so each is prepared once and then served from the driver's
+/// statement cache. 64 rows × 20 binds stays far under both databases' bind limits.
+const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
+
+const COLUMNS: usize = 20;
+
+/// The `INSERT` text for `rows` rows, with PostgreSQL's numbered placeholders (`($1, ...,
+/// $20), ($21, ...`) or SQLite's positional `?` (which it binds without looking each
+/// parameter up by name, a cost that grows with the square of the binds).
+fn insert_sql(rows: usize, numbered: bool) -> String {
+    let tuples: Vec<String> = (0..rows)
+        .map(|row| {
+            let binds: Vec<String> = (1..=COLUMNS)
+                .map(|column| {
+                    if numbered {
+                        format!("${}", row * COLUMNS + column)
+                    } else {
+                        "?".to_owned()
+                    }
+                })
+                .collect();
+            format!("({})", binds.join(", "))
+        })
+        .collect();
+    format!("{INSERT}VALUES {}", tuples.join(", "))
+}
+
+/// The statement texts for [`ROWS_PER_INSERT`], written once per placeholder style.
+static INSERT_SQL_NUMBERED: LazyLock<[String; 4]> =
+    LazyLock::new(|| ROWS_PER_INSERT.map(|rows| insert_sql(rows, true)));
+static INSERT_SQL_POSITIONAL: LazyLock<[String; 4]> =
+    LazyLock::new(|| ROWS_PER_INSERT.map(|rows| insert_sql(rows, false)));
+
+/// The next chunk of `records` (the largest of [`ROWS_PER_INSERT`] that fits), its
+/// statement text, and the rest.
+fn next_chunk(
+    records: &[UsageRecord],
+    numbered: bool,
+) -> (&[UsageRecord], &'static str, &[UsageRecord]) {
+    let index = ROWS_PER_INSERT
+        .iter()
+        .position(|&rows| rows <= records.len())
+        .unwrap_or(ROWS_PER_INSERT.len() - 1);
+    let size = ROWS_PER_INSERT
+        .get(index)
+        .map_or(records.len(), |&rows| rows.min(records.len()));
+    let texts: &'static [String; 4] = if numbered {
+        &INSERT_SQL_NUMBERED
+    } else {
+        &INSERT_SQL_POSITIONAL
+    };
+    let sql = texts.get(index).map_or("", String::as_str);
+    let (chunk, rest) = records.split_at(size);
+    (chunk, sql, rest)
+}
 
 fn count(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
@@ -147,31 +206,39 @@ impl UsageStore for SqlStore {
         if records.is_empty() {
             return Ok(());
         }
+        let numbered = matches!(self.backend, crate::pool::Backend::Postgres(_));
         on_pool!(&self.backend, pool => {
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
-            for r in records {
-                let usage = r.usage.as_ref();
-                sqlx::query(INSERT)
-                    .bind(&*r.request_id)
-                    .bind(unix_millis(r.at))
-                    .bind(r.tenant.as_str())
-                    .bind(&*r.subject)
-                    .bind(r.endpoint)
-                    .bind(&r.model)
-                    .bind(r.provider.as_deref())
-                    .bind(r.upstream_model.as_deref())
-                    .bind(usage.map(|u| count(u.prompt_tokens)))
-                    .bind(usage.map(|u| count(u.completion_tokens)))
-                    .bind(usage.map(|u| count(u.total_tokens)))
-                    .bind(usage.map(|u| count(u.cached_tokens())))
-                    .bind(usage.map(|u| count(u.reasoning_tokens())))
-                    .bind(r.cost_usd)
-                    .bind(i64::from(r.status))
-                    .bind(millis(r.latency))
-                    .bind(r.time_to_first_token.map(millis))
-                    .bind(r.stream)
-                    .bind(r.cache_hit)
-                    .bind(r.cancelled)
+            let mut rest = records;
+            while !rest.is_empty() {
+                let (chunk, sql, tail) = next_chunk(rest, numbered);
+                rest = tail;
+                let mut insert = sqlx::query(sql);
+                for r in chunk {
+                    let usage = r.usage.as_ref();
+                    insert = insert
+                        .bind(&*r.request_id)
+                        .bind(unix_millis(r.at))
+                        .bind(r.tenant.as_str())
+                        .bind(&*r.subject)
+                        .bind(r.endpoint)
+                        .bind(&r.model)
+                        .bind(r.provider.as_deref())
+                        .bind(r.upstream_model.as_deref())
+                        .bind(usage.map(|u| count(u.prompt_tokens)))
+                        .bind(usage.map(|u| count(u.completion_tokens)))
+                        .bind(usage.map(|u| count(u.total_tokens)))
+                        .bind(usage.map(|u| count(u.cached_tokens())))
+                        .bind(usage.map(|u| count(u.reasoning_tokens())))
+                        .bind(r.cost_usd)
+                        .bind(i64::from(r.status))
+                        .bind(millis(r.latency))
+                        .bind(r.time_to_first_token.map(millis))
+                        .bind(r.stream)
+                        .bind(r.cache_hit)
+                        .bind(r.cancelled);
+                }
+                insert
                     .execute(&mut *tx)
                     .await
                     .map_err(StoreError::from)?;
@@ -220,5 +287,53 @@ mod tests {
         assert!(!sql.contains("DROP"), "{sql}");
         assert!(sql.contains("GROUP BY g_model, g_day"), "{sql}");
         assert_eq!(binds.len(), 2);
+    }
+
+    #[test]
+    fn batches_are_cut_into_the_four_statement_sizes() {
+        let record = UsageRecord {
+            request_id: "r".into(),
+            at: std::time::SystemTime::UNIX_EPOCH,
+            tenant: TenantId::new("t"),
+            subject: "s".into(),
+            endpoint: "chat.completions",
+            model: "m".into(),
+            provider: None,
+            upstream_model: None,
+            usage: None,
+            cost_usd: None,
+            status: 200,
+            latency: std::time::Duration::ZERO,
+            time_to_first_token: None,
+            stream: false,
+            cache_hit: false,
+            saved_cost_usd: None,
+            upstream_latency: None,
+            cancelled: false,
+        };
+        let sizes = |n: usize| {
+            let records = vec![record.clone(); n];
+            let mut rest = records.as_slice();
+            let mut out = Vec::new();
+            while !rest.is_empty() {
+                let (chunk, sql, tail) = next_chunk(rest, true);
+                out.push(chunk.len());
+                assert_eq!(sql.matches('(').count(), chunk.len() + 1, "{sql}");
+                assert!(
+                    sql.ends_with(&format!("${})", chunk.len() * COLUMNS)),
+                    "{sql}"
+                );
+                let (_, positional, _) = next_chunk(rest, false);
+                assert_eq!(positional.matches('?').count(), chunk.len() * COLUMNS);
+                assert!(!positional.contains('$'), "{positional}");
+                rest = tail;
+            }
+            out
+        };
+        assert_eq!(sizes(0), Vec::<usize>::new());
+        assert_eq!(sizes(1), [1]);
+        assert_eq!(sizes(7), [4, 1, 1, 1]);
+        assert_eq!(sizes(150), [64, 64, 16, 4, 1, 1]);
+        assert_eq!(sizes(256), [64, 64, 64, 64]);
     }
 }

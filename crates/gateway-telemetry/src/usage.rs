@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use gateway_core::phases::account::{UsageRecord, UsageSink};
 use gateway_core::store::UsageStore;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::config::UsageConfig;
 use crate::error::TelemetryError;
@@ -29,6 +29,9 @@ enum Command {
 /// Queues usage records for batched writes. Implements [`UsageSink`].
 pub struct UsageWriter {
     tx: mpsc::Sender<Command>,
+    /// Wakes the writer before its interval ends: a batch is waiting, or a flush.
+    wake: Arc<Notify>,
+    batch_size: usize,
     metrics: Arc<Metrics>,
     overflow: Throttle,
 }
@@ -49,15 +52,20 @@ impl UsageWriter {
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| TelemetryError::NoRuntime)?;
         let (tx, rx) = mpsc::channel(config.buffer.max(1));
+        let wake = Arc::new(Notify::new());
+        let batch_size = config.batch_size.max(1);
         let task = WriterTask {
             store,
             metrics: metrics.clone(),
-            batch_size: config.batch_size.max(1),
+            batch_size,
             interval: Duration::from_millis(config.flush_interval_ms.max(1)),
+            wake: wake.clone(),
         };
         runtime.spawn(task.run(rx));
         Ok(UsageWriter {
             tx,
+            wake,
+            batch_size,
             metrics,
             overflow: Throttle::default(),
         })
@@ -67,6 +75,7 @@ impl UsageWriter {
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
         if self.tx.send(Command::Flush(done)).await.is_ok() {
+            self.wake.notify_one();
             let _ = wait.await;
         }
     }
@@ -74,7 +83,12 @@ impl UsageWriter {
 
 impl UsageSink for UsageWriter {
     fn record(&self, record: UsageRecord) {
-        if let Err(err) = self.tx.try_send(Command::Record(record)) {
+        let sent = self.tx.try_send(Command::Record(record));
+        // The writer is not woken for each record, only once a batch is waiting.
+        if self.tx.max_capacity() - self.tx.capacity() >= self.batch_size {
+            self.wake.notify_one();
+        }
+        if let Err(err) = sent {
             self.metrics.dropped("usage", 1);
             let request_id = match &err {
                 mpsc::error::TrySendError::Full(Command::Record(r))
@@ -97,14 +111,18 @@ struct WriterTask {
     metrics: Arc<Metrics>,
     batch_size: usize,
     interval: Duration,
+    wake: Arc<Notify>,
 }
 
 impl WriterTask {
     async fn run(self, mut rx: mpsc::Receiver<Command>) {
         let mut batch: Vec<UsageRecord> = Vec::with_capacity(self.batch_size);
         let mut waiting: Vec<oneshot::Sender<()>> = Vec::new();
-        loop {
-            // Block for the first record of a batch, then fill it until full or timed out.
+        let mut open = true;
+        while open {
+            // Block for the first record of a batch; then, rather than being woken for every
+            // record (a cross-thread wake-up per request), take what has queued each time the
+            // interval ends, a batch is waiting or a flush is asked for.
             let first = match rx.recv().await {
                 Some(cmd) => cmd,
                 None => break,
@@ -123,9 +141,21 @@ impl WriterTask {
                 if batch.len() >= self.batch_size {
                     break;
                 }
-                match tokio::time::timeout_at(deadline, rx.recv()).await {
-                    Ok(Some(cmd)) => next = Some(cmd),
-                    Ok(None) | Err(_) => break,
+                match rx.try_recv() {
+                    Ok(cmd) => next = Some(cmd),
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        open = false;
+                        break;
+                    }
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        if tokio::time::Instant::now() >= deadline {
+                            break;
+                        }
+                        tokio::select! {
+                            () = tokio::time::sleep_until(deadline) => {}
+                            () = self.wake.notified() => {}
+                        }
+                    }
                 }
             }
             self.write(&mut batch).await;

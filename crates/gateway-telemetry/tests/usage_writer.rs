@@ -53,6 +53,29 @@ async fn batches_fill_and_flush_writes_the_rest() {
     );
 }
 
+/// The writer is not woken per record, but a full batch is written at once, long before the
+/// interval ends.
+#[tokio::test(start_paused = true)]
+async fn a_full_batch_is_written_before_the_interval() {
+    let store = Arc::new(MemoryStore::default());
+    let writer = UsageWriter::start(
+        store.clone(),
+        &config(3, 60_000, 100),
+        Arc::new(Metrics::new()),
+    )
+    .unwrap();
+    for n in 1..=4 {
+        writer.record(usage_record(n));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    until(|| store.records().len() >= 3).await;
+    assert_eq!(
+        store.batch_sizes(),
+        [3],
+        "the fourth waits for the interval"
+    );
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_partial_batch_is_written_after_the_flush_interval() {
     let store = Arc::new(MemoryStore::default());

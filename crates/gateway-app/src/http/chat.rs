@@ -11,6 +11,7 @@ use gateway_core::{ChatRequest, Endpoint, GatewayError, RequestContext};
 
 use super::body::{Body, full, parse_json, read_limited, within_request_timeout};
 use super::extract_token;
+use super::names;
 use super::sse::SseBody;
 use crate::state::AppState;
 
@@ -55,7 +56,7 @@ pub async fn chat_completions(
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
         );
-        headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+        headers.insert(names::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
         gateway_headers(headers, &outcome.served_by, &outcome.limits);
         cache_header(headers, outcome.cache);
         return Ok(resp);
@@ -126,26 +127,29 @@ pub(super) fn gateway_headers(
     limits: &LimitSnapshot,
 ) {
     for (name, value) in [
-        ("x-gateway-provider", &*served_by.provider),
-        ("x-gateway-model", &*served_by.upstream_model),
+        (names::X_GATEWAY_PROVIDER, &*served_by.provider),
+        (names::X_GATEWAY_MODEL, &*served_by.upstream_model),
     ] {
         if let Ok(v) = HeaderValue::from_str(value) {
             headers.insert(name, v);
         }
     }
-    headers.insert("x-gateway-attempts", HeaderValue::from(served_by.attempts));
+    headers.insert(
+        names::X_GATEWAY_ATTEMPTS,
+        HeaderValue::from(served_by.attempts),
+    );
     if let Some(region) = served_by
         .region
         .as_deref()
         .and_then(|r| HeaderValue::from_str(r).ok())
     {
-        headers.insert("x-gateway-region", region);
+        headers.insert(names::X_GATEWAY_REGION, region);
     }
     let numbers = [
-        ("x-ratelimit-limit-requests", limits.limit_requests),
-        ("x-ratelimit-remaining-requests", limits.remaining_requests),
-        ("x-ratelimit-limit-tokens", limits.limit_tokens),
-        ("x-ratelimit-remaining-tokens", limits.remaining_tokens),
+        (names::LIMIT_REQUESTS, limits.limit_requests),
+        (names::REMAINING_REQUESTS, limits.remaining_requests),
+        (names::LIMIT_TOKENS, limits.limit_tokens),
+        (names::REMAINING_TOKENS, limits.remaining_tokens),
     ];
     for (name, value) in numbers {
         if let Some(v) = value {
@@ -153,10 +157,10 @@ pub(super) fn gateway_headers(
         }
     }
     for (name, secs) in [
-        ("x-ratelimit-reset-requests", limits.reset_requests_secs),
-        ("x-ratelimit-reset-tokens", limits.reset_tokens_secs),
+        (names::RESET_REQUESTS, limits.reset_requests_secs),
+        (names::RESET_TOKENS, limits.reset_tokens_secs),
     ] {
-        if let Some(v) = secs.and_then(|s| HeaderValue::from_str(&format!("{s:.3}s")).ok()) {
+        if let Some(v) = secs.and_then(|s| HeaderValue::from_str(&names::reset_seconds(s)).ok()) {
             headers.insert(name, v);
         }
     }

@@ -2,9 +2,14 @@
 //! (continuing the caller's W3C `traceparent`), the HTTP counters and in-flight gauge (held
 //! until a streamed body ends), and refusals — counted and audited with the caller's identity.
 
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use tracing::Span;
 
 use gateway_core::GatewayError;
@@ -206,11 +211,41 @@ impl Edge {
             span, in_flight, ..
         } = self;
         resp.map(|body| {
-            body.map_frame(move |frame| {
-                let _held = (&span, &in_flight);
-                frame
-            })
+            Held {
+                body,
+                _span: span,
+                _in_flight: in_flight,
+            }
             .boxed_unsync()
         })
+    }
+}
+
+/// A response body that keeps the request's span and in-flight gauge until it ends, and
+/// passes the body's size on, so that a whole body goes out with `content-length` rather
+/// than chunked (`map_frame` would hide the size).
+struct Held {
+    body: Body,
+    _span: Span,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Held {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
     }
 }

@@ -10,6 +10,7 @@ mod guardrails_check;
 mod info;
 mod messages;
 mod metrics;
+mod names;
 mod query;
 mod sse;
 
@@ -42,7 +43,7 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
         None => routed.await,
     };
     if let Ok(value) = HeaderValue::from_str(&request_id) {
-        resp.headers_mut().insert("x-request-id", value);
+        resp.headers_mut().insert(names::X_REQUEST_ID, value);
     }
     edge.finish(&state, resp)
 }
@@ -59,20 +60,28 @@ async fn route(
     } else {
         Dialect::OpenAi
     };
+    // Each handler's future is boxed: unboxed, this future would be as large as the largest
+    // handler's (tens of KiB), and it is moved, so copied, by every layer above it.
     let result = match (req.method(), req.uri().path()) {
         (&Method::GET, "/health") => Ok(info::health()),
-        (&Method::GET, "/ready") => Ok(info::ready(state).await),
+        (&Method::GET, "/ready") => Ok(Box::pin(info::ready(state)).await),
         (&Method::GET, "/metrics") => metrics::metrics(state),
-        (&Method::GET, "/v1/models") => info::models(state, &req).await,
+        (&Method::GET, "/v1/models") => Box::pin(info::models(state, &req)).await,
         (&Method::POST, "/v1/chat/completions") => {
-            chat::chat_completions(state, req, request_id).await
+            Box::pin(chat::chat_completions(state, req, request_id)).await
         }
-        (&Method::POST, "/v1/embeddings") => chat::embeddings(state, req, request_id).await,
-        (&Method::POST, "/v1/messages") => messages::messages(state, req, request_id).await,
-        (&Method::POST, "/v1/messages/count_tokens") => messages::count_tokens(state, req).await,
-        (&Method::POST, "/query") => query::query(state, req, request_id).await,
+        (&Method::POST, "/v1/embeddings") => {
+            Box::pin(chat::embeddings(state, req, request_id)).await
+        }
+        (&Method::POST, "/v1/messages") => {
+            Box::pin(messages::messages(state, req, request_id)).await
+        }
+        (&Method::POST, "/v1/messages/count_tokens") => {
+            Box::pin(messages::count_tokens(state, req)).await
+        }
+        (&Method::POST, "/query") => Box::pin(query::query(state, req, request_id)).await,
         (&Method::POST, "/v1/guardrails/check") => {
-            guardrails_check::check(state, req, request_id).await
+            Box::pin(guardrails_check::check(state, req, request_id)).await
         }
         (
             _,
@@ -91,11 +100,13 @@ async fn route(
             req.method(),
             req.uri().path()
         ))),
-        (_, path) if path.starts_with("/admin/v1/") => admin::handle(state, req, request_id).await,
+        (_, path) if path.starts_with("/admin/v1/") => {
+            Box::pin(admin::handle(state, req, request_id)).await
+        }
         (_, path) => Err(GatewayError::NotFound(format!("Unknown path '{path}'."))),
     };
     if let Err(err) = &result {
-        edge.refused(state, err, request_id).await;
+        Box::pin(edge.refused(state, err, request_id)).await;
     }
     result.unwrap_or_else(|err| error::error_response_in(&err, request_id, dialect))
 }
@@ -121,5 +132,36 @@ fn request_id(req: &Request<Incoming>) -> String {
         .filter(|v| {
             !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.bytes().all(|b| b.is_ascii_graphic())
         })
-        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+        .map_or_else(new_request_id, str::to_owned)
+}
+
+/// A UUIDv7 whose random bits come from the thread-local generator: `Uuid::now_v7` reads the
+/// OS entropy source (a system call) for every id, and a request id is not a secret.
+fn new_request_id() -> String {
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    let random: [u8; 10] = rand::random();
+    uuid::Builder::from_unix_timestamp_millis(millis, &random)
+        .into_uuid()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_request_ids_are_distinct_current_uuid_v7s() {
+        let (a, b) = (new_request_id(), new_request_id());
+        assert_ne!(a, b);
+        let parsed = uuid::Uuid::parse_str(&a).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 7);
+        let (secs, _) = parsed.get_timestamp().expect("v7 has a time").to_unix();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        assert!(now.abs_diff(secs) <= 5, "{a} is not from now");
+    }
 }

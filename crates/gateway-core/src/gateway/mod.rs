@@ -180,7 +180,9 @@ impl Gateway {
         req: ChatRequest,
     ) -> Result<ChatOutcome, GatewayError> {
         let span = call_span(ctx, &req.model, false);
-        self.chat_call(ctx, req).instrument(span).await
+        // Boxed: the pipeline's state machine is kilobytes large, and every layer above that
+        // moves an unboxed future (timeouts, spans, hyper's dispatcher) would copy all of it.
+        Box::pin(self.chat_call(ctx, req).instrument(span)).await
     }
 
     async fn chat_call(
@@ -271,7 +273,8 @@ impl Gateway {
         req: ChatRequest,
     ) -> Result<StreamOutcome, GatewayError> {
         let span = call_span(ctx, &req.model, true);
-        self.chat_stream_call(ctx, req).instrument(span).await
+        // Boxed for the same reason as in `chat`.
+        Box::pin(self.chat_stream_call(ctx, req).instrument(span)).await
     }
 
     async fn chat_stream_call(

@@ -220,3 +220,35 @@ pub async fn empty_usage(h: &Harness) {
     let all = h.store.query_usage(&UsageQuery::default()).await.unwrap();
     assert_eq!(all, [UsageAggregate::default()]);
 }
+
+/// A batch larger than one multi-row statement: every record lands, with its own values, in
+/// one transaction.
+pub async fn large_batch_spans_several_statements(h: &Harness) {
+    let t0 = day0();
+    let batch: Vec<UsageRecord> = (0..300u64)
+        .map(|i| {
+            let tenant = if i % 3 == 0 { "acme" } else { "beta" };
+            let mut r = rec(tenant, "key_1", "gpt-4o", t0, (i, 2 * i), Some(0.001));
+            r.stream = i % 2 == 0;
+            r.status = if i == 299 { 500 } else { 200 };
+            r
+        })
+        .collect();
+    h.store.insert_usage(&batch).await.unwrap();
+    let q = |q: UsageQuery| async move { h.store.query_usage(&q).await.unwrap().remove(0) };
+    let all = q(UsageQuery::default()).await;
+    assert_eq!((all.requests, all.errors), (300, 1));
+    let prompt: u64 = (0..300).sum();
+    assert_eq!(
+        (all.prompt_tokens, all.completion_tokens),
+        (prompt, 2 * prompt)
+    );
+    assert!(close(all.cost_usd, 0.3), "{}", all.cost_usd);
+    let acme = q(UsageQuery {
+        tenant: Some(TenantId::new("acme")),
+        ..UsageQuery::default()
+    })
+    .await;
+    let acme_prompt: u64 = (0..300).filter(|i| i % 3 == 0).sum();
+    assert_eq!((acme.requests, acme.prompt_tokens), (100, acme_prompt));
+}

@@ -1,0 +1,42 @@
+//! The gateway's response header names, validated once at compile time: inserting by `&str`
+//! parses and checks the name again on every response.
+
+use http::HeaderName;
+
+pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
+pub const X_GATEWAY_PROVIDER: HeaderName = HeaderName::from_static("x-gateway-provider");
+pub const X_GATEWAY_MODEL: HeaderName = HeaderName::from_static("x-gateway-model");
+pub const X_GATEWAY_ATTEMPTS: HeaderName = HeaderName::from_static("x-gateway-attempts");
+pub const X_GATEWAY_REGION: HeaderName = HeaderName::from_static("x-gateway-region");
+pub const LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
+pub const REMAINING_REQUESTS: HeaderName =
+    HeaderName::from_static("x-ratelimit-remaining-requests");
+pub const LIMIT_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-limit-tokens");
+pub const REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-tokens");
+pub const RESET_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-reset-requests");
+pub const RESET_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-reset-tokens");
+
+/// A reset delay as OpenAI writes it, in seconds with millisecond precision (`1.250s`),
+/// by integer arithmetic: float formatting was the costliest part of the response headers.
+pub fn reset_seconds(secs: f64) -> String {
+    let millis = (secs.max(0.0) * 1000.0).round();
+    // `as` saturates: a NaN becomes 0 and a huge value u64::MAX.
+    let millis = millis as u64;
+    format!("{}.{:03}s", millis / 1000, millis % 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reset_seconds_keep_three_decimals() {
+        assert_eq!(reset_seconds(0.0), "0.000s");
+        assert_eq!(reset_seconds(1.25), "1.250s");
+        assert_eq!(reset_seconds(59.9996), "60.000s");
+        assert_eq!(reset_seconds(0.0004), "0.000s");
+        assert_eq!(reset_seconds(-3.0), "0.000s");
+        assert_eq!(reset_seconds(f64::NAN), "0.000s");
+    }
+}
