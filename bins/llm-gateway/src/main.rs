@@ -81,7 +81,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // The main thread's runtime runs startup, background tasks (usage and audit writers,
+    // reload) and the accept loop, and serves its share of connections; the server starts
+    // one more single-threaded runtime per extra core (`server.workers`).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -105,6 +105,19 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Where the gateway keeps its state (the embedded SQLite database).
     pub data_dir: PathBuf,
+    /// Threads serving connections, each on its own single-threaded runtime (0: one per
+    /// CPU core). 1 serves every connection on the runtime that runs the server.
+    pub workers: usize,
+}
+
+impl ServerConfig {
+    /// The number of connection-serving threads `workers` asks for.
+    pub fn worker_threads(&self) -> usize {
+        match self.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -119,6 +132,7 @@ impl Default for ServerConfig {
             shutdown_grace_secs: 30,
             tls: None,
             data_dir: PathBuf::from("data"),
+            workers: 0,
         }
     }
 }

@@ -2,6 +2,9 @@
 
 use super::{Config, Problem};
 
+/// More connection threads than this is a typo, not a machine.
+const MAX_WORKERS: usize = 1024;
+
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
     let s = &config.server;
@@ -25,6 +28,12 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         if value == 0 {
             problems.push(Problem::new(key, "must be greater than 0"));
         }
+    }
+    if s.workers > MAX_WORKERS {
+        problems.push(Problem::new(
+            "server.workers",
+            format!("must be at most {MAX_WORKERS} (0: one per CPU core)"),
+        ));
     }
     if let Some(tls) = &s.tls {
         for (key, path) in [

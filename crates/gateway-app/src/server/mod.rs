@@ -3,6 +3,7 @@
 //! deadline, then return).
 
 mod tls;
+mod workers;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -35,10 +36,18 @@ pub fn client_ip<B>(req: &hyper::Request<B>) -> Option<std::net::IpAddr> {
 /// A bound listener, ready to serve.
 pub struct Server {
     listener: TcpListener,
+    connections: Connections,
+    /// Threads serving connections, the accept loop's own included (`server.workers`).
+    workers: usize,
+    grace: Duration,
+}
+
+/// How a connection is served (TLS, protocol limits and timeouts); cloned into each worker.
+#[derive(Clone)]
+struct Connections {
     tls: Option<TlsAcceptor>,
     builder: auto::Builder<TokioExecutor>,
     handshake_timeout: Duration,
-    grace: Duration,
 }
 
 impl Server {
@@ -60,9 +69,12 @@ impl Server {
             .keep_alive_interval(Some(Duration::from_secs(30)));
         Ok(Server {
             listener,
-            tls,
-            builder,
-            handshake_timeout: Duration::from_secs(config.header_timeout_secs),
+            connections: Connections {
+                tls,
+                builder,
+                handshake_timeout: Duration::from_secs(config.header_timeout_secs),
+            },
+            workers: config.worker_threads(),
             grace: Duration::from_secs(config.shutdown_grace_secs),
         })
     }
@@ -72,7 +84,7 @@ impl Server {
     }
 
     pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
+        self.connections.tls.is_some()
     }
 
     /// Serve until `shutdown` resolves, then drain. Returns whether the drain finished in time.
@@ -90,6 +102,19 @@ impl Server {
         shutdown: impl Future<Output = ()>,
     ) -> bool {
         let graceful = GracefulShutdown::new();
+        let pool = match workers::WorkerPool::start(
+            self.workers.saturating_sub(1),
+            &self.connections,
+            &states,
+            self.grace,
+        ) {
+            Ok(pool) => pool,
+            Err(e) => {
+                tracing::error!(error = %e, "connection workers could not start; serving on one thread");
+                workers::WorkerPool::empty()
+            }
+        };
+        let mut next_slot = 0usize;
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -105,7 +130,12 @@ impl Server {
                         }
                     };
                     let _ = stream.set_nodelay(true);
-                    self.serve_connection(stream, states.clone(), &graceful);
+                    // Round-robin over the threads; slot 0 is this runtime.
+                    let slot = next_slot % pool.slots();
+                    next_slot = next_slot.wrapping_add(1);
+                    if let Err(stream) = pool.dispatch(slot, stream) {
+                        self.connections.serve(stream, states.clone(), &graceful);
+                    }
                 }
             }
         }
@@ -114,16 +144,22 @@ impl Server {
             grace_secs = self.grace.as_secs(),
             "shutting down: draining in-flight requests"
         );
-        match tokio::time::timeout(self.grace, graceful.shutdown()).await {
-            Ok(()) => true,
-            Err(_) => {
-                tracing::warn!("shutdown deadline reached with requests still in flight");
-                false
-            }
+        let (local, workers) = tokio::join!(
+            tokio::time::timeout(self.grace, graceful.shutdown()),
+            pool.drain()
+        );
+        if local.is_ok() && workers {
+            true
+        } else {
+            tracing::warn!("shutdown deadline reached with requests still in flight");
+            false
         }
     }
+}
 
-    fn serve_connection(
+impl Connections {
+    /// Serves one connection on the current runtime until it closes.
+    fn serve(
         &self,
         stream: tokio::net::TcpStream,
         states: Arc<ArcSwap<AppState>>,
