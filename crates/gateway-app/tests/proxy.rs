@@ -280,3 +280,17 @@ async fn shutdown_lets_in_flight_streams_finish() {
         Some("[DONE]")
     );
 }
+
+/// With several connection workers, connections are dealt round-robin over the threads: each
+/// is answered whichever thread serves it, and shutdown drains every worker.
+#[tokio::test]
+async fn connections_are_served_by_every_worker_and_drained() {
+    let gw = TestGateway::start_with("workers = 3").await;
+    let body = r#"{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}"#;
+    // `post` opens a fresh connection per call: six calls visit each thread twice.
+    for _ in 0..6 {
+        let reply = gw.post("/v1/chat/completions", body).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+    assert!(gw.shutdown().await, "every worker drained in time");
+}

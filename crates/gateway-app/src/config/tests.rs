@@ -103,3 +103,19 @@ fn env_providers_are_enabled_by_key() {
         Some("groq")
     );
 }
+
+#[test]
+fn server_workers_default_to_one_per_core_and_are_bounded() {
+    let config = load("").unwrap();
+    assert_eq!(config.server.workers, 0);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    assert_eq!(config.server.worker_threads(), cores);
+    let one = load("[server]\nworkers = 1\n").unwrap();
+    assert_eq!(one.server.worker_threads(), 1);
+    let err = load("[server]\nworkers = 5000\n").unwrap_err();
+    assert!(
+        err.0.iter().any(|p| p.path == "server.workers"),
+        "{:?}",
+        err.0
+    );
+}
