@@ -169,11 +169,17 @@ fn push_rules(out: &mut Vec<Rule>, scope: Scope, parts: &[&str], set: &LimitSet)
     }
     for dimension in Dimension::ALL {
         if let Some(limit) = dimension.of(set) {
+            // Built by hand: this runs for every rule of every call.
+            let name = dimension.as_str();
+            let mut id = String::with_capacity(base.len() + 1 + name.len());
+            id.push_str(&base);
+            id.push('/');
+            id.push_str(name);
             out.push(Rule {
                 scope,
                 dimension,
                 limit,
-                id: format!("{base}/{}", dimension.as_str()),
+                id,
             });
         }
     }

@@ -14,7 +14,7 @@ pub(super) struct HttpLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct CallLabels {
     pub(super) route: &'static str,
-    pub(super) model: String,
+    pub(super) model: Arc<str>,
     pub(super) provider: Arc<str>,
     pub(super) status: u16,
 }
@@ -22,7 +22,7 @@ pub(super) struct CallLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct RouteModel {
     pub(super) route: &'static str,
-    pub(super) model: String,
+    pub(super) model: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -33,25 +33,25 @@ pub(super) struct RouteLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct ProviderModel {
     pub(super) provider: Arc<str>,
-    pub(super) model: String,
+    pub(super) model: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct TenantModel {
     pub(super) tenant: Arc<str>,
-    pub(super) model: String,
+    pub(super) model: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct TokenLabels {
     pub(super) tenant: Arc<str>,
-    pub(super) model: String,
+    pub(super) model: Arc<str>,
     pub(super) kind: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct ModelLabel {
-    pub(super) model: String,
+    pub(super) model: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]

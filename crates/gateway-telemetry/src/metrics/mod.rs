@@ -245,25 +245,27 @@ impl Metrics {
     /// Every per-call series, from the call's usage record.
     pub fn observe_usage(&self, r: &UsageRecord) {
         let provider = r.provider.clone().unwrap_or_else(|| Arc::from("none"));
+        // One allocation for the model label, shared by every series below.
+        let model: Arc<str> = Arc::from(r.model.as_str());
         let route = r.endpoint;
         self.calls
             .get_or_create(&CallLabels {
                 route,
-                model: r.model.clone(),
+                model: model.clone(),
                 provider: provider.clone(),
                 status: r.status,
             })
             .inc();
         let route_model = RouteModel {
             route,
-            model: r.model.clone(),
+            model: model.clone(),
         };
         self.call_duration
             .get_or_create(&route_model)
             .observe(secs(r.latency));
         let provider_model = ProviderModel {
             provider,
-            model: r.model.clone(),
+            model: model.clone(),
         };
         if let Some(upstream) = r.upstream_latency {
             self.upstream_duration
@@ -292,7 +294,7 @@ impl Metrics {
                 if n > 0 || kind == "prompt" || kind == "completion" {
                     let labels = TokenLabels {
                         tenant: tenant.clone(),
-                        model: r.model.clone(),
+                        model: model.clone(),
                         kind,
                     };
                     self.tokens.get_or_create(&labels).inc_by(n);
@@ -301,7 +303,7 @@ impl Metrics {
         }
         let tenant_model = TenantModel {
             tenant,
-            model: r.model.clone(),
+            model: model.clone(),
         };
         match r.cost_usd {
             Some(cost) => {
@@ -310,7 +312,7 @@ impl Metrics {
             None if r.usage.is_some() => {
                 self.unpriced
                     .get_or_create(&ModelLabel {
-                        model: r.model.clone(),
+                        model: model.clone(),
                     })
                     .inc();
             }

@@ -72,6 +72,9 @@ impl ModelPrice {
 #[derive(Debug, Clone)]
 pub struct PriceTable {
     prices: HashMap<String, ModelPrice>,
+    /// Whether any entry is provider-qualified (`provider/model`); when none is, a lookup
+    /// skips building that key (this runs for every call).
+    qualified: bool,
 }
 
 impl Default for PriceTable {
@@ -83,12 +86,12 @@ impl Default for PriceTable {
 impl PriceTable {
     /// The table shipped with the gateway.
     pub fn shipped() -> Self {
-        PriceTable {
-            prices: SHIPPED
-                .iter()
-                .map(|(name, price)| ((*name).to_owned(), *price))
-                .collect(),
-        }
+        let prices: HashMap<String, ModelPrice> = SHIPPED
+            .iter()
+            .map(|(name, price)| ((*name).to_owned(), *price))
+            .collect();
+        let qualified = prices.keys().any(|name| name.contains('/'));
+        PriceTable { prices, qualified }
     }
 
     /// The shipped table with `overrides` (model or `provider/model` -> price) on top.
@@ -97,6 +100,7 @@ impl PriceTable {
     ) -> Self {
         let mut table = PriceTable::shipped();
         for (name, price) in overrides {
+            table.qualified |= name.contains('/');
             table.prices.insert(name.to_ascii_lowercase(), *price);
         }
         table
@@ -112,10 +116,17 @@ impl PriceTable {
 
     /// The price of `model` served by `provider`, when known.
     pub fn lookup(&self, provider: &str, model: &str) -> Option<&ModelPrice> {
-        let model = model.trim().to_ascii_lowercase();
-        let qualified = format!("{}/{model}", provider.to_ascii_lowercase());
-        if let Some(price) = self.prices.get(&qualified) {
-            return Some(price);
+        let model = model.trim();
+        let model: std::borrow::Cow<'_, str> = if model.bytes().any(|b| b.is_ascii_uppercase()) {
+            model.to_ascii_lowercase().into()
+        } else {
+            model.into()
+        };
+        if self.qualified {
+            let qualified = format!("{}/{model}", provider.to_ascii_lowercase());
+            if let Some(price) = self.prices.get(&qualified) {
+                return Some(price);
+            }
         }
         let mut name: &str = &model;
         if let Some(price) = self.prices.get(name) {
