@@ -162,7 +162,7 @@ pub(super) fn gateway_headers(
         (names::RESET_REQUESTS, limits.reset_requests_secs),
         (names::RESET_TOKENS, limits.reset_tokens_secs),
     ] {
-        if let Some(v) = secs.and_then(|s| HeaderValue::from_str(&names::reset_seconds(s)).ok()) {
+        if let Some(v) = secs.and_then(|s| HeaderValue::try_from(names::reset_seconds(s)).ok()) {
             headers.insert(name, v);
         }
     }

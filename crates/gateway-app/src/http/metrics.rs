@@ -138,13 +138,19 @@ pub(super) fn route_label(path: &str) -> &'static str {
     }
 }
 
+const CREDENTIAL_HEADERS: [http::header::HeaderName; 2] = [
+    http::header::AUTHORIZATION,
+    http::header::HeaderName::from_static("x-api-key"),
+];
+
 /// One request as the edge sees it, from arrival until its body has been sent.
 pub(super) struct Edge {
     route: &'static str,
     span: Span,
     in_flight: InFlight,
-    /// The credential headers (cheap clones), to name the caller of a refused request.
-    credentials: HeaderMap,
+    /// The credential headers (reference-counted clones, no allocation), to name the caller
+    /// of a refused request.
+    credentials: [Option<HeaderValue>; 2],
     client_ip: Option<std::net::IpAddr>,
 }
 
@@ -159,14 +165,7 @@ impl Edge {
             header("traceparent"),
             header("tracestate"),
         );
-        let mut credentials = HeaderMap::new();
-        for name in [http::header::AUTHORIZATION.as_str(), "x-api-key"] {
-            if let Some(value) = req.headers().get(name)
-                && let Ok(name) = http::header::HeaderName::from_bytes(name.as_bytes())
-            {
-                credentials.insert(name, value.clone());
-            }
-        }
+        let credentials = CREDENTIAL_HEADERS.map(|name| req.headers().get(name).cloned());
         Edge {
             route,
             span,
@@ -187,7 +186,14 @@ impl Edge {
         let telemetry = &state.telemetry;
         telemetry.metrics().observe_error(err);
         let caller_known = !matches!(err, GatewayError::Unauthenticated(_));
-        let principal = match extract_token(&self.credentials) {
+        // Refusals only: rebuild the credential headers for the shared extractor.
+        let mut headers = HeaderMap::new();
+        for (name, value) in CREDENTIAL_HEADERS.iter().zip(&self.credentials) {
+            if let Some(value) = value {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
+        let principal = match extract_token(&headers) {
             Some(token) if caller_known => state.gateway.authenticate(Some(token)).await.ok(),
             _ => None,
         };

@@ -156,10 +156,10 @@ pub async fn show(ctx: &Admin<'_>, id: &str) -> Result<Response<Body>, GatewayEr
 }
 
 pub async fn create(ctx: &Admin<'_>, body: Incoming) -> Result<Response<Body>, GatewayError> {
-    let mut m = Mutation::new("key.create");
-    let result = create_inner(ctx, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(Mutation::new("key.create"), async |m| {
+        create_inner(ctx, body, m).await
+    })
+    .await
 }
 
 async fn create_inner(
@@ -200,9 +200,8 @@ pub async fn update(
 ) -> Result<Response<Body>, GatewayError> {
     let mut m = Mutation::new("key.update");
     m.target = Some(id.to_owned());
-    let result = update_inner(ctx, id, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(m, async |m| update_inner(ctx, id, body, m).await)
+        .await
 }
 
 async fn update_inner(
@@ -273,9 +272,8 @@ pub async fn rotate(
 ) -> Result<Response<Body>, GatewayError> {
     let mut m = Mutation::new("key.rotate");
     m.target = Some(id.to_owned());
-    let result = rotate_inner(ctx, id, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(m, async |m| rotate_inner(ctx, id, body, m).await)
+        .await
 }
 
 /// A new secret with the old key's tenant, name and settings; the old key is revoked.
@@ -325,9 +323,8 @@ pub async fn revoke(
 ) -> Result<Response<Body>, GatewayError> {
     let mut m = Mutation::new("key.revoke");
     m.target = Some(id.to_owned());
-    let result = revoke_inner(ctx, id, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(m, async |m| revoke_inner(ctx, id, body, m).await)
+        .await
 }
 
 async fn revoke_inner(

@@ -178,10 +178,22 @@ impl Admin<'_> {
         }
     }
 
+    /// Runs a mutation and audits it with its outcome, success or not. `run` fills in what
+    /// it learns (tenant, target, details) as it goes.
+    pub async fn audited(
+        &self,
+        mut m: Mutation,
+        run: impl AsyncFnOnce(&mut Mutation) -> Result<Response<Body>, GatewayError>,
+    ) -> Result<Response<Body>, GatewayError> {
+        let result = run(&mut m).await;
+        self.record(m, result.as_ref().err()).await;
+        result
+    }
+
     /// Append the audit event of a mutation with its outcome. A failure to write is logged,
     /// not returned: the change itself has already happened.
     /// `error` is `None` when the mutation succeeded.
-    pub async fn record(&self, mut m: Mutation, error: Option<&GatewayError>) {
+    async fn record(&self, mut m: Mutation, error: Option<&GatewayError>) {
         let outcome = match error {
             None => AuditOutcome::Success,
             Some(GatewayError::Forbidden(_) | GatewayError::Unauthenticated(_)) => {

@@ -30,10 +30,10 @@ pub async fn invalidate_cache(
     ctx: &Admin<'_>,
     body: Incoming,
 ) -> Result<Response<Body>, GatewayError> {
-    let mut m = Mutation::new("cache.invalidate");
-    let result = invalidate_inner(ctx, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(Mutation::new("cache.invalidate"), async |m| {
+        invalidate_inner(ctx, body, m).await
+    })
+    .await
 }
 
 async fn invalidate_inner(

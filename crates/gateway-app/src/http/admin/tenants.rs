@@ -113,10 +113,10 @@ pub async fn show(ctx: &Admin<'_>, id: &str) -> Result<Response<Body>, GatewayEr
 }
 
 pub async fn create(ctx: &Admin<'_>, body: Incoming) -> Result<Response<Body>, GatewayError> {
-    let mut m = Mutation::new("tenant.create");
-    let result = create_inner(ctx, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(Mutation::new("tenant.create"), async |m| {
+        create_inner(ctx, body, m).await
+    })
+    .await
 }
 
 async fn create_inner(
@@ -152,9 +152,8 @@ pub async fn update(
 ) -> Result<Response<Body>, GatewayError> {
     let mut m = Mutation::new("tenant.update");
     m.on(&TenantId::new(id), id);
-    let result = update_inner(ctx, id, body, &mut m).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(m, async |m| update_inner(ctx, id, body, m).await)
+        .await
 }
 
 async fn update_inner(
@@ -207,9 +206,7 @@ async fn update_inner(
 pub async fn delete(ctx: &Admin<'_>, id: &str) -> Result<Response<Body>, GatewayError> {
     let mut m = Mutation::new("tenant.delete");
     m.on(&TenantId::new(id), id);
-    let result = delete_inner(ctx, id).await;
-    ctx.record(m, result.as_ref().err()).await;
-    result
+    ctx.audited(m, async |_| delete_inner(ctx, id).await).await
 }
 
 async fn delete_inner(ctx: &Admin<'_>, id: &str) -> Result<Response<Body>, GatewayError> {
