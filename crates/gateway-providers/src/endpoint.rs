@@ -1,10 +1,10 @@
 //! One upstream URL with its fixed headers, and the request/response plumbing every vendor
 //! adapter shares: send, map error statuses, read bounded bodies.
 
+use crate::client::UpstreamBody;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 use http_body_util::Full;
-use hyper::body::Incoming;
 
 use gateway_core::ProviderError;
 
@@ -81,7 +81,7 @@ impl Endpoint {
         req: Request<Full<Bytes>>,
         timeouts: &Timeouts,
         on_error: ErrorMapper,
-    ) -> Result<Response<Incoming>, ProviderError> {
+    ) -> Result<Response<UpstreamBody>, ProviderError> {
         let resp = client.send(req, timeouts).await?;
         if resp.status().is_success() {
             return Ok(resp);
@@ -116,7 +116,7 @@ impl Endpoint {
         body: Bytes,
         timeouts: &Timeouts,
         on_error: ErrorMapper,
-    ) -> Result<Response<Incoming>, ProviderError> {
+    ) -> Result<Response<UpstreamBody>, ProviderError> {
         let req = self.request(Method::POST, body, "text/event-stream")?;
         self.send(client, req, timeouts, on_error).await
     }

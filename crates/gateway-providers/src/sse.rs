@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::client::UpstreamBody;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_core::Stream;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
 
 use gateway_core::{ProviderError, TimeoutPhase};
 
@@ -100,11 +100,11 @@ impl SseParser {
 
 /// The events of an upstream event-stream body, each bounded by `idle` (longest silence).
 pub fn sse_events(
-    body: Incoming,
+    body: UpstreamBody,
     idle: Duration,
 ) -> impl Stream<Item = Result<SseEvent, ProviderError>> + Send {
     struct State {
-        body: Incoming,
+        body: UpstreamBody,
         parser: SseParser,
         ready: std::collections::VecDeque<SseEvent>,
         ended: bool,

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::client::UpstreamBody;
 use futures_util::StreamExt;
-use hyper::body::Incoming;
 
 use gateway_core::{ChatStream, ProviderError, StreamEvent};
 
@@ -46,7 +46,7 @@ pub fn decode_text<D: SseDecoder>(
 }
 
 /// The canonical stream of an upstream body, each event bounded by `idle`.
-pub fn decode_body<D: SseDecoder>(body: Incoming, idle: Duration, decoder: D) -> ChatStream {
+pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D) -> ChatStream {
     struct State<D> {
         events: std::pin::Pin<
             Box<dyn futures_core::Stream<Item = Result<SseEvent, ProviderError>> + Send>,

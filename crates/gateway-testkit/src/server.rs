@@ -90,6 +90,7 @@ pub struct State {
     requests: Mutex<Vec<RecordedRequest>>,
     model_counts: Mutex<HashMap<String, u64>>,
     completions: AtomicU64,
+    connections: AtomicU64,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -170,6 +171,7 @@ impl MockServer {
             requests: Mutex::new(Vec::new()),
             model_counts: Mutex::new(HashMap::new()),
             completions: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
         });
         let task = tokio::spawn(accept_loop(listener, Arc::clone(&state)));
         Ok(MockServer { addr, state, task })
@@ -183,6 +185,11 @@ impl MockServer {
     /// `http://127.0.0.1:PORT/v1`, what an OpenAI client takes as its base URL.
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// How many connections the mock has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.state.connections.load(Ordering::Relaxed)
     }
 
     /// Every request received so far (when recording), in arrival order.
@@ -210,6 +217,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    state.connections.fetch_add(1, Ordering::Relaxed);
                     connections.spawn(serve_connection(stream, Arc::clone(&state)));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.

@@ -2,14 +2,14 @@
 
 use std::time::Duration;
 
+use crate::client::UpstreamBody;
 use futures_util::StreamExt;
-use hyper::body::Incoming;
 
 use gateway_core::{ChatChunk, ChatStream, ProviderError, StreamEvent};
 
 use crate::sse::{SseEvent, sse_events};
 
-pub(crate) fn decode(body: Incoming, idle: Duration) -> ChatStream {
+pub(crate) fn decode(body: UpstreamBody, idle: Duration) -> ChatStream {
     let events = Box::pin(sse_events(body, idle));
     Box::pin(futures_util::stream::unfold(
         (events, false),

@@ -1,19 +1,21 @@
-//! The pooled upstream HTTP client shared by every provider: hyper-util's client over
-//! hyper-rustls (webpki roots, aws-lc-rs), HTTP/2 where the server offers it via ALPN,
-//! `TCP_NODELAY`, and the three timeouts (connect, first byte, total).
+//! The pooled upstream HTTP client shared by every provider: hyper's HTTP/1.1 and HTTP/2
+//! connections over hyper-rustls (webpki roots, aws-lc-rs; HTTP/2 where the server offers it
+//! via ALPN), `TCP_NODELAY`, a connection pool per thread ([`pool`]), and the three timeouts
+//! (connect, first byte, total).
 
+mod pool;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 
 use gateway_core::{ProviderError, TimeoutPhase};
+
+pub use pool::UpstreamBody;
 
 /// Upstream timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,10 +40,23 @@ impl Default for Timeouts {
 /// Upper bound on a non-streamed upstream body we are willing to buffer.
 const MAX_UPSTREAM_BODY: usize = 64 * 1024 * 1024;
 
-/// A cheap-to-clone pooled client.
-#[derive(Clone, Debug)]
+/// How long an upstream connection may wait unused in the pool.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// Idle connections kept per upstream host and thread.
+const MAX_IDLE_PER_HOST: usize = 256;
+
+/// A cheap-to-clone pooled client; clones share their connections.
+#[derive(Clone)]
 pub struct HttpClient {
-    inner: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    shared: Arc<pool::Shared>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("connect_timeout", &self.shared.connect_timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl HttpClient {
@@ -58,11 +73,14 @@ impl HttpClient {
             .enable_http1()
             .enable_http2()
             .wrap_connector(http);
-        let inner = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(256)
-            .build(https);
-        Ok(HttpClient { inner })
+        Ok(HttpClient {
+            shared: Arc::new(pool::Shared {
+                connector: https,
+                connect_timeout,
+                idle_timeout: IDLE_TIMEOUT,
+                max_idle_per_host: MAX_IDLE_PER_HOST,
+            }),
+        })
     }
 
     /// Send a request and wait for the response head, bounded by `first_byte`.
@@ -70,29 +88,15 @@ impl HttpClient {
         &self,
         req: Request<Full<Bytes>>,
         timeouts: &Timeouts,
-    ) -> Result<Response<Incoming>, ProviderError> {
-        match tokio::time::timeout(timeouts.first_byte, self.inner.request(req)).await {
+    ) -> Result<Response<UpstreamBody>, ProviderError> {
+        match tokio::time::timeout(timeouts.first_byte, self.shared.send(req)).await {
             Err(_) => Err(ProviderError::Timeout(TimeoutPhase::FirstByte)),
-            Ok(Err(e)) if e.is_connect() => Err(connect_error(&e)),
-            Ok(Err(e)) => Err(ProviderError::Connect(format!(
-                "upstream request failed: {}",
-                error_chain(&e)
-            ))),
-            Ok(Ok(resp)) => Ok(resp),
+            Ok(result) => result,
         }
     }
 }
 
-fn connect_error(e: &hyper_util::client::legacy::Error) -> ProviderError {
-    let chain = error_chain(e);
-    if chain.contains("timed out") || chain.contains("timeout") {
-        ProviderError::Timeout(TimeoutPhase::Connect)
-    } else {
-        ProviderError::Connect(chain)
-    }
-}
-
-fn error_chain(e: &dyn std::error::Error) -> String {
+fn error_chain(e: &(dyn std::error::Error + '_)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -104,7 +108,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Read a whole (non-streamed) body, bounded in size and by the remaining time.
-pub async fn read_body(body: Incoming, deadline: Duration) -> Result<Bytes, ProviderError> {
+pub async fn read_body(body: UpstreamBody, deadline: Duration) -> Result<Bytes, ProviderError> {
     let limited = Limited::new(body, MAX_UPSTREAM_BODY);
     match tokio::time::timeout(deadline, limited.collect()).await {
         Err(_) => Err(ProviderError::Timeout(TimeoutPhase::Total)),

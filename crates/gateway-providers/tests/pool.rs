@@ -1,0 +1,218 @@
+//! The upstream connection pool seen from the upstream: how many connections a run of calls
+//! opens, which requests share one, and what happens when either side closes one early.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+use http_body_util::BodyExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use gateway_core::ProviderError;
+use gateway_providers::endpoint::Endpoint;
+use gateway_providers::{HttpClient, Timeouts};
+use gateway_testkit::MockServer;
+
+fn client() -> HttpClient {
+    HttpClient::new(Duration::from_secs(2)).unwrap()
+}
+
+fn status_error(status: StatusCode, _: &HeaderMap, _: &Bytes) -> ProviderError {
+    ProviderError::InvalidResponse(format!("status {status}"))
+}
+
+fn chat_endpoint(base_url: &str) -> Endpoint {
+    Endpoint::new(&format!("{base_url}/chat/completions"), Vec::new()).unwrap()
+}
+
+fn body(stream: bool) -> Bytes {
+    Bytes::from(
+        serde_json::json!({
+            "model": "m",
+            "messages": [{"role": "user", "content": "hi"}],
+            "stream": stream,
+        })
+        .to_string(),
+    )
+}
+
+#[tokio::test]
+async fn sequential_calls_share_one_connection_with_a_host_header() {
+    let mock = MockServer::start().await.unwrap();
+    let client = client();
+    let endpoint = chat_endpoint(&mock.base_url());
+    let timeouts = Timeouts::default();
+    for _ in 0..20 {
+        let bytes = endpoint
+            .post_json(&client, body(false), &timeouts, status_error)
+            .await
+            .unwrap();
+        assert!(bytes.starts_with(b"{"), "a JSON answer");
+    }
+    assert_eq!(mock.connections(), 1);
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 20);
+    let host = format!("127.0.0.1:{}", mock.addr().port());
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("host") == Some(host.as_str()))
+    );
+    assert!(requests.iter().all(|r| r.path == "/v1/chat/completions"));
+}
+
+#[tokio::test]
+async fn a_stream_read_to_the_end_gives_its_connection_back() {
+    let mock = MockServer::start().await.unwrap();
+    let client = client();
+    let endpoint = chat_endpoint(&mock.base_url());
+    let timeouts = Timeouts::default();
+    for _ in 0..3 {
+        let resp = endpoint
+            .post_stream(&client, body(true), &timeouts, status_error)
+            .await
+            .unwrap();
+        let events = resp.into_body().collect().await.unwrap().to_bytes();
+        assert!(events.ends_with(b"data: [DONE]\n\n"));
+        endpoint
+            .post_json(&client, body(false), &timeouts, status_error)
+            .await
+            .unwrap();
+    }
+    assert_eq!(mock.connections(), 1);
+}
+
+#[tokio::test]
+async fn a_call_made_while_another_is_open_gets_its_own_connection() {
+    let mock = MockServer::start().await.unwrap();
+    let client = client();
+    let endpoint = chat_endpoint(&mock.base_url());
+    let timeouts = Timeouts::default();
+    let open = endpoint
+        .post_stream(&client, body(true), &timeouts, status_error)
+        .await
+        .unwrap();
+    endpoint
+        .post_json(&client, body(false), &timeouts, status_error)
+        .await
+        .unwrap();
+    assert_eq!(mock.connections(), 2);
+    open.into_body().collect().await.unwrap();
+    // Both are idle now: further calls open nothing new.
+    for _ in 0..4 {
+        endpoint
+            .post_json(&client, body(false), &timeouts, status_error)
+            .await
+            .unwrap();
+    }
+    assert_eq!(mock.connections(), 2);
+}
+
+#[tokio::test]
+async fn a_stream_dropped_early_closes_its_connection() {
+    let mock = MockServer::start().await.unwrap();
+    let client = client();
+    let endpoint = chat_endpoint(&mock.base_url());
+    let timeouts = Timeouts::default();
+    let resp = endpoint
+        .post_stream(&client, body(true), &timeouts, status_error)
+        .await
+        .unwrap();
+    drop(resp);
+    endpoint
+        .post_json(&client, body(false), &timeouts, status_error)
+        .await
+        .unwrap();
+    assert_eq!(
+        mock.connections(),
+        2,
+        "the half-read connection is not reused"
+    );
+}
+
+#[tokio::test]
+async fn clones_share_connections_and_separate_clients_do_not() {
+    let mock = MockServer::start().await.unwrap();
+    let first = client();
+    let clone = first.clone();
+    let other = client();
+    let endpoint = chat_endpoint(&mock.base_url());
+    let timeouts = Timeouts::default();
+    for client in [&first, &clone, &first, &clone] {
+        endpoint
+            .post_json(client, body(false), &timeouts, status_error)
+            .await
+            .unwrap();
+    }
+    assert_eq!(mock.connections(), 1);
+    endpoint
+        .post_json(&other, body(false), &timeouts, status_error)
+        .await
+        .unwrap();
+    assert_eq!(mock.connections(), 2);
+}
+
+/// An HTTP/1.1 upstream that answers one request per connection and then closes it, without
+/// announcing it (no `connection: close`), as servers do when they drop idle connections.
+async fn closing_upstream() -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut seen = Vec::new();
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let answer = b"{\"ok\":true}";
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                answer.len()
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(answer).await.unwrap();
+            drop(socket);
+        }
+    });
+    (addr, task)
+}
+
+#[tokio::test]
+async fn a_connection_the_upstream_closed_is_not_used_again() {
+    let (addr, task) = closing_upstream().await;
+    let client = client();
+    let endpoint = Endpoint::new(&format!("http://{addr}/v1/x"), Vec::new()).unwrap();
+    let timeouts = Timeouts::default();
+    for _ in 0..3 {
+        let bytes = endpoint
+            .get(&client, &timeouts, status_error)
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"{\"ok\":true}");
+        // Long enough for the close to arrive; a request racing it is the one case where a
+        // call may fail, as with any keep-alive client.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_a_connect_error() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let endpoint = Endpoint::new(&format!("http://{addr}/v1/x"), Vec::new()).unwrap();
+    let err = endpoint
+        .get(&client(), &Timeouts::default(), status_error)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ProviderError::Connect(_)), "{err:?}");
+}
