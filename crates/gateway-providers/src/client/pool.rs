@@ -169,7 +169,9 @@ impl Shared {
             let reused = pooled.is_some();
             let conn = match pooled {
                 Some(conn) => conn,
-                None => self.connect(&target, &mut req).await?,
+                // Boxed: opening a connection holds a TLS stream and handshake state, several
+                // KiB that every call's future would otherwise carry and copy when moved.
+                None => Box::pin(self.connect(&target, &mut req)).await?,
             };
             let result = match conn {
                 Conn::H1(mut sender, host) => {
