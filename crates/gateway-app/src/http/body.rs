@@ -4,6 +4,8 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
@@ -16,6 +18,25 @@ pub type Body = UnsyncBoxBody<Bytes, Infallible>;
 
 pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).boxed_unsync()
+}
+
+/// A response of `content_type` whose header map is sized up front for what the edge adds
+/// to a model call's answer (routing, rate-limit, cache and request-id headers), so that it
+/// is allocated once instead of growing twice.
+pub fn response(body: Body, content_type: &'static str) -> Response<Body> {
+    let mut headers = HeaderMap::with_capacity(16);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let mut resp = Response::new(body);
+    *resp.headers_mut() = headers;
+    resp
+}
+
+/// `value` as JSON, written into a buffer sized for a typical answer rather than grown from
+/// empty.
+pub fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, GatewayError> {
+    let mut buf = Vec::with_capacity(1024);
+    serde_json::to_writer(&mut buf, value).map_err(|e| GatewayError::Internal(e.to_string()))?;
+    Ok(buf)
 }
 
 /// Read the request body, at most `limit` bytes (413 beyond) within `timeout` (408 beyond).

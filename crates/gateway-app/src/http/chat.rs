@@ -9,7 +9,9 @@ use gateway_core::phases::route::ServedBy;
 use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, Endpoint, GatewayError, RequestContext};
 
-use super::body::{Body, full, parse_json, read_limited, within_request_timeout};
+use super::body::{
+    Body, full, json_bytes, parse_json, read_limited, response, within_request_timeout,
+};
 use super::extract_token;
 use super::names;
 use super::sse::SseBody;
@@ -46,12 +48,11 @@ pub async fn chat_completions(
         prepare(state, req, request_id, Endpoint::ChatCompletions).await?;
     if chat.stream {
         let outcome = state.gateway.chat_stream(&ctx, chat).await?;
-        let mut resp = Response::new(SseBody::new(outcome.stream).boxed_unsync());
-        let headers = resp.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
+        let mut resp = response(
+            SseBody::new(outcome.stream).boxed_unsync(),
+            "text/event-stream",
         );
+        let headers = resp.headers_mut();
         headers.insert(
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
@@ -62,14 +63,8 @@ pub async fn chat_completions(
         return Ok(resp);
     }
     let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
-    let bytes =
-        serde_json::to_vec(&outcome.response).map_err(|e| GatewayError::Internal(e.to_string()))?;
-    let mut resp = Response::new(full(bytes));
+    let mut resp = response(full(json_bytes(&outcome.response)?), "application/json");
     let headers = resp.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     gateway_headers(headers, &outcome.served_by, &outcome.limits);
     cache_header(headers, outcome.cache);
     Ok(resp)
@@ -126,7 +121,7 @@ pub(super) fn gateway_headers(
     served_by: &ServedBy,
     limits: &LimitSnapshot,
 ) {
-    // Up to twelve headers follow: one allocation instead of growing several times.
+    // Up to twelve headers follow: a no-op for maps made by `body::response`.
     headers.reserve(12);
     for (name, value) in [
         (names::X_GATEWAY_PROVIDER, &*served_by.provider),
@@ -162,8 +157,8 @@ pub(super) fn gateway_headers(
         (names::RESET_REQUESTS, limits.reset_requests_secs),
         (names::RESET_TOKENS, limits.reset_tokens_secs),
     ] {
-        if let Some(v) = secs.and_then(|s| HeaderValue::try_from(names::reset_seconds(s)).ok()) {
-            headers.insert(name, v);
+        if let Some(secs) = secs {
+            headers.insert(name, names::reset_seconds(secs));
         }
     }
 }

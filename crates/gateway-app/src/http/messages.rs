@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 
 use gateway_core::{Endpoint, GatewayError, GatewayStream, RequestContext, StreamEvent};
 
-use super::body::{Body, full, read_limited, within_request_timeout};
+use super::body::{Body, full, json_bytes, read_limited, response, within_request_timeout};
 use super::chat::{cache_header, gateway_headers};
 use super::extract_token;
 use crate::dialects::anthropic::{self, AnthropicStreamEncoder, SseEvent, sse_frame};
@@ -43,12 +43,8 @@ pub async fn messages(
             encoder: AnthropicStreamEncoder::new(&public_model),
             done: false,
         };
-        let mut resp = Response::new(body.boxed_unsync());
+        let mut resp = response(body.boxed_unsync(), "text/event-stream");
         let headers = resp.headers_mut();
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("text/event-stream"),
-        );
         headers.insert(
             http::header::CACHE_CONTROL,
             HeaderValue::from_static("no-cache"),
@@ -59,12 +55,8 @@ pub async fn messages(
     }
     let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
     let json = anthropic::encode_response(&outcome.response, &public_model);
-    let mut resp = Response::new(full(serde_json::to_vec(&json).unwrap_or_default()));
+    let mut resp = response(full(json_bytes(&json)?), "application/json");
     let headers = resp.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     gateway_headers(headers, &outcome.served_by, &outcome.limits);
     cache_header(headers, outcome.cache);
     Ok(resp)

@@ -1,7 +1,7 @@
 //! The gateway's response header names, validated once at compile time: inserting by `&str`
 //! parses and checks the name again on every response.
 
-use http::HeaderName;
+use http::{HeaderName, HeaderValue};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
@@ -18,12 +18,42 @@ pub const RESET_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-rese
 pub const RESET_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-reset-tokens");
 
 /// A reset delay as OpenAI writes it, in seconds with millisecond precision (`1.250s`),
-/// by integer arithmetic: float formatting was the costliest part of the response headers.
-pub fn reset_seconds(secs: f64) -> String {
-    let millis = (secs.max(0.0) * 1000.0).round();
+/// written digit by digit: float formatting, then `format!`, were the costliest part of the
+/// response headers.
+pub fn reset_seconds(secs: f64) -> HeaderValue {
     // `as` saturates: a NaN becomes 0 and a huge value u64::MAX.
-    let millis = millis as u64;
-    format!("{}.{:03}s", millis / 1000, millis % 1000)
+    let millis = (secs.max(0.0) * 1000.0).round() as u64;
+    // Filled from the end: `s`, three decimals, `.`, then the whole seconds (at most 17
+    // digits once divided by 1000).
+    let mut text = [0u8; 24];
+    let mut start = text.len();
+    let mut put = |byte: u8| {
+        start -= 1;
+        if let Some(slot) = text.get_mut(start) {
+            *slot = byte;
+        }
+    };
+    put(b's');
+    let mut rest = millis;
+    for _ in 0..3 {
+        put(digit(rest));
+        rest /= 10;
+    }
+    put(b'.');
+    loop {
+        put(digit(rest));
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    HeaderValue::from_bytes(text.get(start..).unwrap_or_default())
+        .unwrap_or_else(|_| HeaderValue::from_static("0.000s"))
+}
+
+fn digit(n: u64) -> u8 {
+    // `n % 10` is below 10, so the cast keeps it whole.
+    b'0' + (n % 10) as u8
 }
 
 #[cfg(test)]
@@ -38,5 +68,7 @@ mod tests {
         assert_eq!(reset_seconds(0.0004), "0.000s");
         assert_eq!(reset_seconds(-3.0), "0.000s");
         assert_eq!(reset_seconds(f64::NAN), "0.000s");
+        assert_eq!(reset_seconds(86_400.007), "86400.007s");
+        assert_eq!(reset_seconds(1e300), "18446744073709551.615s");
     }
 }

@@ -10,6 +10,7 @@
 mod deployments;
 mod external;
 mod labels;
+mod series;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -29,6 +30,7 @@ use external::ExternalCollector;
 pub use external::Sample;
 use labels::*;
 pub use labels::{auth_reason, limit_kind};
+use series::{SeriesCache, SeriesKey};
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -73,6 +75,7 @@ pub struct Metrics {
     write_errors: Family<NameLabel, Counter>,
     deployments: Arc<DeploymentCollector>,
     external: Arc<ExternalCollector>,
+    series: SeriesCache,
 }
 
 impl Default for Metrics {
@@ -110,6 +113,7 @@ impl Metrics {
             write_errors: Family::default(),
             deployments: Arc::default(),
             external: Arc::default(),
+            series: SeriesCache::default(),
             registry: Registry::default(),
         };
         let r = &mut registry;
@@ -248,56 +252,86 @@ impl Metrics {
         // One allocation for the model label, shared by every series below.
         let model: Arc<str> = Arc::from(r.model.as_str());
         let route = r.endpoint;
-        self.calls
-            .get_or_create(&CallLabels {
-                route,
-                model: model.clone(),
-                provider: provider.clone(),
-                status: r.status,
-            })
-            .inc();
+        let tenant = r.tenant.0.clone();
+        let series = self.series.get(SeriesKey {
+            route,
+            status: r.status,
+            model: model.clone(),
+            provider: provider.clone(),
+            tenant: tenant.clone(),
+        });
         let route_model = RouteModel {
             route,
             model: model.clone(),
         };
-        self.call_duration
-            .get_or_create(&route_model)
-            .observe(secs(r.latency));
-        let provider_model = ProviderModel {
-            provider,
+        let provider_model = || ProviderModel {
+            provider: provider.clone(),
             model: model.clone(),
         };
+        series
+            .calls
+            .get_or_init(|| {
+                let labels = CallLabels {
+                    route,
+                    model: model.clone(),
+                    provider: provider.clone(),
+                    status: r.status,
+                };
+                self.calls.get_or_create(&labels).clone()
+            })
+            .inc();
+        series
+            .duration
+            .get_or_init(|| self.call_duration.get_or_create(&route_model).clone())
+            .observe(secs(r.latency));
+        let overhead = || {
+            series
+                .overhead
+                .get_or_init(|| self.overhead.get_or_create(&RouteLabel { route }).clone())
+        };
         if let Some(upstream) = r.upstream_latency {
-            self.upstream_duration
-                .get_or_create(&provider_model)
+            series
+                .upstream
+                .get_or_init(|| {
+                    self.upstream_duration
+                        .get_or_create(&provider_model())
+                        .clone()
+                })
                 .observe(secs(upstream));
-            let own = r.latency.saturating_sub(upstream);
-            self.overhead
-                .get_or_create(&RouteLabel { route })
-                .observe(secs(own));
+            overhead().observe(secs(r.latency.saturating_sub(upstream)));
         } else if r.cache_hit {
-            self.overhead
-                .get_or_create(&RouteLabel { route })
-                .observe(secs(r.latency));
+            overhead().observe(secs(r.latency));
         }
         if let Some(ttft) = r.time_to_first_token {
-            self.ttft.get_or_create(&provider_model).observe(secs(ttft));
+            series
+                .ttft
+                .get_or_init(|| self.ttft.get_or_create(&provider_model()).clone())
+                .observe(secs(ttft));
         }
-        let tenant = r.tenant.0.clone();
         if let Some(u) = &r.usage {
+            let token_labels = |kind| TokenLabels {
+                tenant: tenant.clone(),
+                model: model.clone(),
+                kind,
+            };
+            series
+                .prompt_tokens
+                .get_or_init(|| self.tokens.get_or_create(&token_labels("prompt")).clone())
+                .inc_by(u.prompt_tokens);
+            series
+                .completion_tokens
+                .get_or_init(|| {
+                    self.tokens
+                        .get_or_create(&token_labels("completion"))
+                        .clone()
+                })
+                .inc_by(u.completion_tokens);
             for (kind, n) in [
-                ("prompt", u.prompt_tokens),
-                ("completion", u.completion_tokens),
                 ("cached", u.cached_tokens()),
                 ("reasoning", u.reasoning_tokens()),
             ] {
-                if n > 0 || kind == "prompt" || kind == "completion" {
-                    let labels = TokenLabels {
-                        tenant: tenant.clone(),
-                        model: model.clone(),
-                        kind,
-                    };
-                    self.tokens.get_or_create(&labels).inc_by(n);
+                if n > 0 {
+                    self.tokens.get_or_create(&token_labels(kind)).inc_by(n);
                 }
             }
         }
@@ -307,7 +341,10 @@ impl Metrics {
         };
         match r.cost_usd {
             Some(cost) => {
-                self.cost.get_or_create(&tenant_model).inc_by(cost);
+                series
+                    .cost
+                    .get_or_init(|| self.cost.get_or_create(&tenant_model).clone())
+                    .inc_by(cost);
             }
             None if r.usage.is_some() => {
                 self.unpriced

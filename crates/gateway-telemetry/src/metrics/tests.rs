@@ -127,6 +127,57 @@ fn usage_feeds_every_call_series_without_ids() {
     assert!(text.ends_with("# EOF\n"));
 }
 
+/// Calls of different statuses and tenants have their own cached handles but share the
+/// series whose labels they share; a series no call fed is not exposed.
+#[test]
+fn cached_series_handles_add_up_per_label_set() {
+    let m = Metrics::new();
+    let plain = UsageRecord {
+        time_to_first_token: None,
+        stream: false,
+        ..record()
+    };
+    for _ in 0..3 {
+        m.observe_usage(&plain);
+    }
+    m.observe_usage(&UsageRecord {
+        status: 502,
+        usage: None,
+        cost_usd: None,
+        ..plain.clone()
+    });
+    m.observe_usage(&UsageRecord {
+        tenant: TenantId::new("beta"),
+        ..plain.clone()
+    });
+    let text = m.encode();
+    let s = parse(&text);
+    let get = |k: &str| s.get(k).copied().unwrap_or(0.0);
+    let calls = |status| {
+        get(&format!(
+            r#"gateway_model_requests_total{{route="chat_completions",model="gpt-test",provider="openai",status="{status}"}}"#
+        ))
+    };
+    assert_eq!((calls(200), calls(502)), (4.0, 1.0));
+    assert_eq!(
+        get(r#"gateway_request_duration_seconds_count{route="chat_completions",model="gpt-test"}"#),
+        5.0
+    );
+    assert_eq!(
+        get(r#"gateway_tokens_total{tenant="acme",model="gpt-test",kind="prompt"}"#),
+        3600.0
+    );
+    assert_eq!(
+        get(r#"gateway_tokens_total{tenant="beta",model="gpt-test",kind="prompt"}"#),
+        1200.0
+    );
+    assert_eq!(
+        get(r#"gateway_cost_usd_total{tenant="acme",model="gpt-test"}"#),
+        0.75
+    );
+    assert!(!text.contains("gateway_time_to_first_token"), "{text}");
+}
+
 #[test]
 fn edge_rejections_and_router_state() {
     let m = Metrics::new();
