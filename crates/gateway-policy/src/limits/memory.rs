@@ -27,13 +27,18 @@ use super::rules::{Kind, Rule};
 /// Sweep idle counters after this many admissions.
 const SWEEP_EVERY: u64 = 4096;
 
+/// Counter maps are keyed by rule ids, built from configured models and authenticated
+/// tenants and keys (never free caller text), and looked up on every call: foldhash rather
+/// than SipHash.
+type Cells<K, V> = DashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Debug)]
 pub(crate) struct MemoryBackend {
     clock: Clock,
-    rates: DashMap<String, Arc<AtomicU64>>,
-    slots: DashMap<String, Arc<AtomicU64>>,
+    rates: Cells<String, Arc<AtomicU64>>,
+    slots: Cells<String, Arc<AtomicU64>>,
     /// Keyed by rule id and window id; the value's window end (unix secs) decides expiry.
-    budgets: DashMap<(String, u64), (u64, Arc<AtomicU64>)>,
+    budgets: Cells<(String, u64), (u64, Arc<AtomicU64>)>,
     ops: AtomicU64,
 }
 
@@ -97,14 +102,14 @@ impl MemoryBackend {
     pub fn new(clock: Clock) -> Self {
         MemoryBackend {
             clock,
-            rates: DashMap::new(),
-            slots: DashMap::new(),
-            budgets: DashMap::new(),
+            rates: Cells::default(),
+            slots: Cells::default(),
+            budgets: Cells::default(),
             ops: AtomicU64::new(0),
         }
     }
 
-    fn cell(map: &DashMap<String, Arc<AtomicU64>>, id: &str) -> Arc<AtomicU64> {
+    fn cell(map: &Cells<String, Arc<AtomicU64>>, id: &str) -> Arc<AtomicU64> {
         if let Some(c) = map.get(id) {
             return c.clone();
         }

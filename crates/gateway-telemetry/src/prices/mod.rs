@@ -68,10 +68,14 @@ impl ModelPrice {
     }
 }
 
+/// Prices by model name, looked up on every call; the names come from the shipped table and
+/// the configuration, so foldhash rather than SipHash.
+type Prices = HashMap<String, ModelPrice, foldhash::fast::RandomState>;
+
 /// The shipped prices with operator overrides on top.
 #[derive(Debug, Clone)]
 pub struct PriceTable {
-    prices: HashMap<String, ModelPrice>,
+    prices: Prices,
     /// Whether any entry is provider-qualified (`provider/model`); when none is, a lookup
     /// skips building that key (this runs for every call).
     qualified: bool,
@@ -86,7 +90,7 @@ impl Default for PriceTable {
 impl PriceTable {
     /// The table shipped with the gateway.
     pub fn shipped() -> Self {
-        let prices: HashMap<String, ModelPrice> = SHIPPED
+        let prices: Prices = SHIPPED
             .iter()
             .map(|(name, price)| ((*name).to_owned(), *price))
             .collect();
