@@ -62,8 +62,8 @@ pub struct StreamOptions {
     pub extra: Extra,
 }
 
-/// `stop`: one string or up to four.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// `stop`: one string or up to four. Decoded by hand (`one_or_many.rs`), encoded untagged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Stop {
     One(String),
@@ -137,7 +137,8 @@ impl Message {
 }
 
 /// Message content: a string, or a list of typed parts (text, image, audio, file...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Decoded by hand (`one_or_many.rs`), encoded untagged.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Content {
     Text(String),

@@ -3,6 +3,7 @@
 
 pub mod chat;
 pub mod embeddings;
+mod one_or_many;
 pub mod response;
 pub mod stream;
 mod validate;
