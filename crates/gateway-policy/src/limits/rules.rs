@@ -144,6 +144,11 @@ pub struct Rule {
 
 /// Append `s` with `%` and `/` escaped, so that ids of different scopes never collide.
 fn push_escaped(out: &mut String, s: &str) {
+    // Names rarely contain either: copy them whole.
+    if !s.contains(['%', '/']) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '%' => out.push_str("%25"),
@@ -157,7 +162,8 @@ fn push_rules(out: &mut Vec<Rule>, scope: Scope, parts: &[&str], set: &LimitSet)
     if set.is_empty() {
         return;
     }
-    let mut base = String::from(match scope {
+    let mut base = String::with_capacity(3 + parts.iter().map(|p| p.len() + 1).sum::<usize>());
+    base.push_str(match scope {
         Scope::Tenant => "t",
         Scope::Key => "k",
         Scope::Model => "m",
@@ -223,7 +229,7 @@ pub fn needs_tokens(config: &LimitsConfig, principal: &Principal, model: &str) -
 pub fn resolve(config: &LimitsConfig, principal: &Principal, model: &str) -> Vec<Rule> {
     let tenant = principal.tenant.as_str();
     let subject = &*principal.subject;
-    let mut rules = Vec::new();
+    let mut rules = Vec::with_capacity(4);
     for (scope, set) in sets(config, principal, model) {
         let parts: &[&str] = match scope {
             Scope::Tenant => &[tenant],

@@ -109,6 +109,9 @@ struct Compiled {
     squashed: AhoCorasick,
     squashed_rules: Vec<usize>,
     segments: &'static Regex,
+    /// Per token rule, the word classes any of its sequences can start with: a rule none of
+    /// whose classes occur in the text is skipped with one test.
+    first_classes: Vec<Mask>,
 }
 
 const RULE_COUNT: usize = TOKEN_RULES.len() + REGEX_RULES.len() + 1;
@@ -170,6 +173,15 @@ fn compile() -> Result<Compiled, Error> {
         squashed,
         squashed_rules,
         segments: encoded::candidate_regex()?,
+        first_classes: TOKEN_RULES
+            .iter()
+            .map(|rule| {
+                rule.alts
+                    .iter()
+                    .filter_map(|alt| alt.first())
+                    .fold(0, |classes, step| classes | step.classes)
+            })
+            .collect(),
     })
 }
 
@@ -297,7 +309,13 @@ impl InjectionDetector {
                 .unwrap_or((0, 0))
         };
         for (index, rule) in TOKEN_RULES.iter().enumerate() {
-            if acc.fired & (1 << index) != 0 {
+            let starts = self
+                .c
+                .first_classes
+                .get(index)
+                .copied()
+                .unwrap_or(Mask::MAX);
+            if acc.fired & (1 << index) != 0 || starts & present == 0 {
                 continue;
             }
             let hit = rule
