@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::client::UpstreamBody;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_core::Stream;
+use futures_util::StreamExt;
 use http_body_util::BodyExt;
 
 use gateway_core::{ProviderError, TimeoutPhase};
@@ -96,6 +97,34 @@ impl SseParser {
         }
         self.has_data = false;
     }
+}
+
+/// How long, and for how many events, [`drain_in_background`] reads after an end marker.
+const DRAIN_WAIT: Duration = Duration::from_secs(1);
+const DRAIN_EVENTS: usize = 4;
+
+/// Reads what is left of an event stream after the vendor's end marker (`[DONE]`,
+/// `message_stop`): normally only the body's last chunk, already received. A body read to its
+/// end returns its connection to the pool; one dropped early is closed. Done on a task of its
+/// own so that the caller's stream ends at once; bounded, so a peer that keeps sending is
+/// cut off.
+pub fn drain_in_background<S>(mut events: S)
+where
+    S: Stream<Item = Result<SseEvent, ProviderError>> + Send + Unpin + 'static,
+{
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn(async move {
+        let _ = tokio::time::timeout(DRAIN_WAIT, async {
+            for _ in 0..DRAIN_EVENTS {
+                if !matches!(events.next().await, Some(Ok(_))) {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
 }
 
 /// The events of an upstream event-stream body, each bounded by `idle` (longest silence).

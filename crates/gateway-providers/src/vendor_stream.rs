@@ -10,7 +10,7 @@ use futures_util::StreamExt;
 
 use gateway_core::{ChatStream, ProviderError, StreamEvent};
 
-use crate::sse::{SseEvent, SseParser, sse_events};
+use crate::sse::{SseEvent, SseParser, drain_in_background, sse_events};
 
 /// A vendor's translation of its event stream into canonical events.
 pub trait SseDecoder: Send + 'static {
@@ -54,12 +54,16 @@ pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D
         decoder: D,
         ready: VecDeque<StreamEvent>,
         ended: bool,
+        /// The vendor's end marker was seen: the rest of the body is read after the stream
+        /// ends, so that its connection can be reused.
+        marked_end: bool,
     }
     let state = State {
         events: Box::pin(sse_events(body, idle)),
         decoder,
         ready: VecDeque::new(),
         ended: false,
+        marked_end: false,
     };
     Box::pin(futures_util::stream::unfold(state, |mut st| async move {
         loop {
@@ -67,12 +71,19 @@ pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D
                 return Some((Ok(event), st));
             }
             if st.ended {
+                if st.marked_end {
+                    drain_in_background(st.events);
+                }
                 return None;
             }
             let step = match st.events.next().await {
                 None => st.decoder.on_eof(&mut st.ready).map(|()| true),
                 Some(Err(e)) => Err(e),
-                Some(Ok(event)) => st.decoder.on_event(&event, &mut st.ready),
+                Some(Ok(event)) => {
+                    let done = st.decoder.on_event(&event, &mut st.ready);
+                    st.marked_end = matches!(done, Ok(true));
+                    done
+                }
             };
             match step {
                 Ok(done) => st.ended = done,

@@ -216,3 +216,70 @@ async fn an_unreachable_upstream_is_a_connect_error() {
         .unwrap_err();
     assert!(matches!(err, ProviderError::Connect(_)), "{err:?}");
 }
+
+/// Consumes a provider's stream to its end.
+async fn read_stream(mut stream: gateway_core::ChatStream) -> usize {
+    use futures_util::StreamExt;
+    let mut events = 0;
+    while let Some(event) = stream.next().await {
+        event.unwrap();
+        events += 1;
+    }
+    events
+}
+
+fn stream_request(model: &str) -> gateway_core::ChatRequest {
+    serde_json::from_value(serde_json::json!({
+        "model": model,
+        "messages": [{"role": "user", "content": "hi"}],
+        "max_tokens": 16,
+        "stream": true,
+    }))
+    .unwrap()
+}
+
+/// A stream ends at the vendor's end marker (`[DONE]`, `message_stop`); the body's last chunk
+/// after it is still read, so the connection is used again instead of being closed.
+#[tokio::test]
+async fn streams_ended_by_their_marker_keep_their_connection() {
+    use gateway_core::Provider;
+    use gateway_providers::{AnthropicConfig, AnthropicProvider, OpenAiConfig, OpenAiProvider};
+    use gateway_testkit::vendors::{Vendor, VendorServer};
+
+    let mock = MockServer::start().await.unwrap();
+    let openai = OpenAiProvider::new(
+        OpenAiConfig {
+            name: "openai".into(),
+            base_url: mock.base_url(),
+            api_key: None,
+            timeouts: Timeouts::default(),
+            headers: Vec::new(),
+        },
+        client(),
+    )
+    .unwrap();
+    let vendor = VendorServer::start(Vendor::Anthropic).await.unwrap();
+    let mut config = AnthropicConfig::new(
+        "anthropic",
+        Some(gateway_core::Secret::new("sk-ant-test-key".to_owned())),
+    );
+    config.base_url = vendor.base_url();
+    let anthropic = AnthropicProvider::new(config, client()).unwrap();
+
+    for _ in 0..3 {
+        let events = read_stream(openai.chat_stream(&stream_request("m")).await.unwrap()).await;
+        assert!(events > 1);
+        let events = read_stream(
+            anthropic
+                .chat_stream(&stream_request("claude-test"))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert!(events > 1);
+        // The rest of each body is read on a task of its own.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(mock.connections(), 1);
+    assert_eq!(vendor.connections(), 1);
+}

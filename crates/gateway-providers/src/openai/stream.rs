@@ -7,7 +7,7 @@ use futures_util::StreamExt;
 
 use gateway_core::{ChatChunk, ChatStream, ProviderError, StreamEvent};
 
-use crate::sse::{SseEvent, sse_events};
+use crate::sse::{SseEvent, drain_in_background, sse_events};
 
 pub(crate) fn decode(body: UpstreamBody, idle: Duration) -> ChatStream {
     let events = Box::pin(sse_events(body, idle));
@@ -26,7 +26,11 @@ pub(crate) fn decode(body: UpstreamBody, idle: Duration) -> ChatStream {
                 }
                 Some(Err(e)) => Some((Err(e), (events, true))),
                 Some(Ok(ev)) => match decode_event(&ev) {
-                    Ok(None) => None,
+                    Ok(None) => {
+                        // `[DONE]`: the body's end follows; reading it keeps the connection.
+                        drain_in_background(events);
+                        None
+                    }
                     Ok(Some(event)) => Some((Ok(event), (events, false))),
                     Err(e) => Some((Err(e), (events, true))),
                 },

@@ -66,6 +66,7 @@ pub struct VendorState {
     requests: Mutex<Vec<VendorRequest>>,
     model_counts: Mutex<HashMap<String, u64>>,
     ids: AtomicU64,
+    connections: AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -112,6 +113,7 @@ impl VendorServer {
             requests: Mutex::new(Vec::new()),
             model_counts: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(0),
+            connections: AtomicU64::new(0),
         });
         let task = tokio::spawn(accept_loop(listener, vendor, Arc::clone(&state)));
         Ok(VendorServer {
@@ -135,6 +137,11 @@ impl VendorServer {
         }
     }
 
+    /// How many connections the mock has accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.state.connections.load(Ordering::Relaxed)
+    }
+
     pub fn requests(&self) -> Vec<VendorRequest> {
         lock(&self.state.requests).clone()
     }
@@ -156,6 +163,7 @@ async fn accept_loop(listener: TcpListener, vendor: Vendor, state: Arc<VendorSta
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
+                    state.connections.fetch_add(1, Ordering::Relaxed);
                     connections.spawn(serve_connection(stream, vendor, Arc::clone(&state)));
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
