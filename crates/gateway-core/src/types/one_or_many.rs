@@ -7,66 +7,61 @@
 //! says what was expected instead of "did not match any variant".
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::value::SeqAccessDeserializer;
 use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
 
 use super::chat::{Content, ContentPart, Stop};
 
+/// A string becomes `one(string)`, an array `many(elements)`; anything else is an error that
+/// names `expecting`.
+struct OneOrMany<T, E> {
+    expecting: &'static str,
+    one: fn(String) -> T,
+    many: fn(Vec<E>) -> T,
+    element: PhantomData<E>,
+}
+
+impl<'de, T, E: Deserialize<'de>> Visitor<'de> for OneOrMany<T, E> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.expecting)
+    }
+
+    fn visit_str<Err: de::Error>(self, text: &str) -> Result<T, Err> {
+        Ok((self.one)(text.to_owned()))
+    }
+
+    fn visit_string<Err: de::Error>(self, text: String) -> Result<T, Err> {
+        Ok((self.one)(text))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, elements: A) -> Result<T, A::Error> {
+        Vec::<E>::deserialize(SeqAccessDeserializer::new(elements)).map(self.many)
+    }
+}
+
 impl<'de> Deserialize<'de> for Content {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ContentVisitor;
-
-        impl<'de> Visitor<'de> for ContentVisitor {
-            type Value = Content;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of content parts")
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Content, E> {
-                Ok(Content::Text(text.to_owned()))
-            }
-
-            fn visit_string<E: de::Error>(self, text: String) -> Result<Content, E> {
-                Ok(Content::Text(text))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, parts: A) -> Result<Content, A::Error> {
-                Vec::<ContentPart>::deserialize(SeqAccessDeserializer::new(parts))
-                    .map(Content::Parts)
-            }
-        }
-
-        deserializer.deserialize_any(ContentVisitor)
+        deserializer.deserialize_any(OneOrMany::<Content, ContentPart> {
+            expecting: "a string or an array of content parts",
+            one: Content::Text,
+            many: Content::Parts,
+            element: PhantomData,
+        })
     }
 }
 
 impl<'de> Deserialize<'de> for Stop {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StopVisitor;
-
-        impl<'de> Visitor<'de> for StopVisitor {
-            type Value = Stop;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string or an array of strings")
-            }
-
-            fn visit_str<E: de::Error>(self, stop: &str) -> Result<Stop, E> {
-                Ok(Stop::One(stop.to_owned()))
-            }
-
-            fn visit_string<E: de::Error>(self, stop: String) -> Result<Stop, E> {
-                Ok(Stop::One(stop))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, stops: A) -> Result<Stop, A::Error> {
-                Vec::<String>::deserialize(SeqAccessDeserializer::new(stops)).map(Stop::Many)
-            }
-        }
-
-        deserializer.deserialize_any(StopVisitor)
+        deserializer.deserialize_any(OneOrMany::<Stop, String> {
+            expecting: "a string or an array of strings",
+            one: Stop::One,
+            many: Stop::Many,
+            element: PhantomData,
+        })
     }
 }
 
