@@ -216,15 +216,17 @@ impl UsageStore for SqlStore {
                 let mut insert = sqlx::query(sql);
                 for r in chunk {
                     let usage = r.usage.as_ref();
+                    // Shared strings are bound by handle: SQLite's driver takes an
+                    // `Arc<str>` as it is, where a `&str` is copied into a new `String`.
                     insert = insert
-                        .bind(&*r.request_id)
+                        .bind(r.request_id.clone())
                         .bind(unix_millis(r.at))
-                        .bind(r.tenant.as_str())
-                        .bind(&*r.subject)
+                        .bind(r.tenant.0.clone())
+                        .bind(r.subject.clone())
                         .bind(r.endpoint)
                         .bind(&r.model)
-                        .bind(r.provider.as_deref())
-                        .bind(r.upstream_model.as_deref())
+                        .bind(r.provider.clone())
+                        .bind(r.upstream_model.clone())
                         .bind(usage.map(|u| count(u.prompt_tokens)))
                         .bind(usage.map(|u| count(u.completion_tokens)))
                         .bind(usage.map(|u| count(u.total_tokens)))
