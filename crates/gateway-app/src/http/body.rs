@@ -20,9 +20,9 @@ pub fn full(bytes: impl Into<Bytes>) -> Body {
     Full::new(bytes.into()).boxed_unsync()
 }
 
-/// A response of `content_type` whose header map is sized up front for what the edge adds
-/// to a model call's answer (routing, rate-limit, cache and request-id headers), so that it
-/// is allocated once instead of growing twice.
+/// A response of `content_type` whose header map is sized up front for the most the edge
+/// adds (a model call's routing, rate-limit, cache and request-id headers), so that it is
+/// allocated once instead of growing twice.
 pub fn response(body: Body, content_type: &'static str) -> Response<Body> {
     let mut headers = HeaderMap::with_capacity(16);
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));

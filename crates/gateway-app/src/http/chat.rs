@@ -103,15 +103,12 @@ pub async fn embeddings(
             });
         }
     };
-    let bytes =
-        serde_json::to_vec(&outcome.response).map_err(|e| GatewayError::Internal(e.to_string()))?;
-    let mut resp = Response::new(full(bytes));
-    let headers = resp.headers_mut();
-    headers.insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+    let mut resp = response(full(json_bytes(&outcome.response)?), "application/json");
+    gateway_headers(
+        resp.headers_mut(),
+        &outcome.served_by,
+        &LimitSnapshot::default(),
     );
-    gateway_headers(headers, &outcome.served_by, &LimitSnapshot::default());
     Ok(resp)
 }
 

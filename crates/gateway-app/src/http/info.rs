@@ -1,35 +1,26 @@
 //! Liveness, readiness and the model list.
 
-use http::{HeaderValue, Request, Response};
+use http::{Request, Response};
 use hyper::body::Incoming;
 use serde_json::json;
 
 use gateway_core::GatewayError;
 use gateway_core::phases::route::Router;
 
-use super::body::{Body, full};
+use super::body::{Body, full, json_bytes, response};
 use super::extract_token;
 use crate::state::AppState;
 
 pub fn json_response(status: u16, value: &impl serde::Serialize) -> Response<Body> {
-    let bytes = serde_json::to_vec(value).unwrap_or_default();
-    let mut resp = Response::new(full(bytes));
+    let bytes = json_bytes(value).unwrap_or_default();
+    let mut resp = response(full(bytes), "application/json");
     *resp.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     resp
 }
 
 /// Liveness: the process answers. Deliberately cheap.
 pub fn health() -> Response<Body> {
-    let mut resp = Response::new(full(&b"{\"status\":\"ok\"}"[..]));
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
+    response(full(&b"{\"status\":\"ok\"}"[..]), "application/json")
 }
 
 /// How long `/ready` waits for the store to answer.

@@ -76,12 +76,7 @@ pub async fn count_tokens(
         return Err(GatewayError::ModelNotFound(chat.model));
     }
     let json = anthropic::encode_count_tokens(anthropic::count_tokens(&chat));
-    let mut resp = Response::new(full(serde_json::to_vec(&json).unwrap_or_default()));
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    Ok(resp)
+    Ok(response(full(json_bytes(&json)?), "application/json"))
 }
 
 /// The pipeline's stream re-encoded as Anthropic events, each written as it is produced.

@@ -77,20 +77,21 @@ impl HostPool {
 }
 
 /// Runs `f` on this thread's pool for the target, creating the entry if needed. Entries of
-/// dropped clients (replaced on a configuration reload) are removed on the way.
+/// dropped clients are removed when an entry is created: a configuration reload replaces the
+/// client, so the new client's first call on each thread closes the old one's connections.
 fn with_pool<R>(
     owner: &Arc<Shared>,
     target: &Target,
     f: impl FnOnce(&mut HostPool) -> R,
 ) -> Result<R, ProviderError> {
     POOLS.with_borrow_mut(|pools| {
-        pools.retain(|pool| pool.owner.strong_count() > 0);
         if let Some(pool) = pools
             .iter_mut()
             .find(|pool| pool.is(owner, target.https, &target.authority))
         {
             return Ok(f(pool));
         }
+        pools.retain(|pool| pool.owner.strong_count() > 0);
         let host = host_header(target)?;
         pools.push(HostPool {
             owner: Arc::downgrade(owner),
