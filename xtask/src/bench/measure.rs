@@ -51,6 +51,9 @@ pub struct Settings {
     pub ttft_concurrency: usize,
     pub concurrent_streams: usize,
     pub stall_timeout_secs: u64,
+    /// Paired rounds for the verdict, and seconds per point in each.
+    pub paired_rounds: usize,
+    pub paired_secs: u64,
     pub quick: bool,
 }
 

@@ -5,6 +5,7 @@
 mod measure;
 mod nginx;
 mod oha;
+mod paired;
 mod procs;
 mod report;
 mod stream;
@@ -52,6 +53,10 @@ pub struct BenchArgs {
     /// Use the binaries already in target/release instead of building them.
     #[arg(long)]
     pub no_build: bool,
+    /// Paired rounds (direct, nginx and gateway back to back) that the verdict's medians
+    /// come from (default 5; 1 with --quick; 0 skips them).
+    #[arg(long)]
+    pub rounds: Option<usize>,
 }
 
 /// A system under test.
@@ -85,6 +90,8 @@ fn settings(args: &BenchArgs) -> Settings {
         ttft_concurrency: 4,
         concurrent_streams: if quick { 64 } else { 512 },
         stall_timeout_secs: 10,
+        paired_rounds: args.rounds.unwrap_or(if quick { 1 } else { 5 }),
+        paired_secs: if quick { 1 } else { 4 },
         quick,
     }
 }
@@ -96,11 +103,12 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
     let points = measure::plan().len() as u64;
     let per_target =
         settings.warmup_secs + points * settings.duration_secs + settings.duration_secs + 5;
+    let paired_secs = settings.paired_rounds as u64 * 3 * 2 * settings.paired_secs;
     println!(
         "bench: {} target(s), {} s per point; expect about {} s of measuring",
         args.targets.len(),
         settings.duration_secs,
-        per_target * args.targets.len() as u64
+        per_target * args.targets.len() as u64 + paired_secs
     );
     let release = target_dir(root).join("release");
     let wants_gateway = args.targets.contains(&TargetName::Gateway)
@@ -128,21 +136,33 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         targets::SLOW_MS
     );
 
-    let mut reports = Vec::new();
+    // Every target's process is started first and kept until the end, so that the paired
+    // rounds can return to each of them.
+    let mut running = Vec::new();
     for name in [
         TargetName::Direct,
         TargetName::Nginx,
         TargetName::Gateway,
         TargetName::GatewayCacheHit,
     ] {
-        if !args.targets.contains(&name) {
-            continue;
+        if args.targets.contains(&name) {
+            running.push(start_target(name, &mocks, &release, &scratch, args));
         }
-        banner(&format!("measuring {}", name.as_str()));
-        reports.push(measure_one(
-            name, &mocks, &oha, &settings, &release, &scratch, args,
-        ));
     }
+    let mut reports = Vec::new();
+    for target in &running {
+        banner(&format!("measuring {}", target.name.as_str()));
+        reports.push(TargetReport {
+            name: target.name.as_str().into(),
+            status: target.status.clone(),
+            measurements: target
+                .target
+                .as_ref()
+                .map(|t| measure::run(target.name.as_str(), t, &oha, &settings)),
+        });
+    }
+    let paired = paired_rounds(&running, &oha, &settings);
+    drop(running);
     drop(mocks);
 
     let machine = sysinfo::Machine::describe(root);
@@ -151,8 +171,10 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         settings,
         added_latency: report::added_latency(&reports),
         targets: reports,
+        paired,
         wall_time_secs: 0.0,
     };
+
     report.wall_time_secs = started.elapsed().as_secs_f64();
     println!();
     for table in report::tables(&report) {
@@ -194,34 +216,54 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
     }
 }
 
-/// Starts the target's process (if any), measures it, stops it.
-fn measure_one(
+/// A target whose process (if it has one) is up, or the reason it is not.
+struct Running {
+    name: TargetName,
+    /// `ok`, `not installed` or `error: ...`.
+    status: String,
+    target: Option<targets::Target>,
+    /// Stops the process when dropped; its output's tail is printed then.
+    process: Option<procs::Service>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(service) = self.process.take() {
+            let tail = service.tail_text();
+            drop(service);
+            if !tail.is_empty() {
+                println!("  {} output (tail):\n{tail}", self.name.as_str());
+            }
+        }
+    }
+}
+
+/// Starts the target's process, if it has one.
+fn start_target(
     name: TargetName,
     mocks: &targets::Mocks,
-    oha: &oha::Oha,
-    settings: &Settings,
     release: &Path,
     scratch: &Path,
     args: &BenchArgs,
-) -> TargetReport {
+) -> Running {
     let label = name.as_str();
-    let report = |status: String, measurements| TargetReport {
-        name: label.into(),
+    let failed = |status: String| Running {
+        name,
         status,
-        measurements,
+        target: None,
+        process: None,
     };
     match name {
-        TargetName::Direct => {
-            let target = targets::direct(mocks);
-            report(
-                "ok".into(),
-                Some(measure::run(label, &target, oha, settings)),
-            )
-        }
+        TargetName::Direct => Running {
+            name,
+            status: "ok".into(),
+            target: Some(targets::direct(mocks)),
+            process: None,
+        },
         TargetName::Nginx => {
             let Some(bin) = nginx::locate(args.install_nginx) else {
                 println!("  nginx: not installed (pass --install-nginx to apt-get install it)");
-                return report("not installed".into(), None);
+                return failed("not installed".into());
             };
             match nginx::start(
                 &bin,
@@ -232,17 +274,16 @@ fn measure_one(
                     let mut target = targets::upstream_style(server.addrs[0], server.addrs[1]);
                     // The master's pid: its worker's CPU and memory are counted with it.
                     target.measured_pid = Some(server.service.pid());
-                    let measured = measure::run(label, &target, oha, settings);
-                    let tail = server.service.tail_text();
-                    drop(server);
-                    if !tail.is_empty() {
-                        println!("  nginx output (tail):\n{tail}");
+                    Running {
+                        name,
+                        status: "ok".into(),
+                        target: Some(target),
+                        process: Some(server.service),
                     }
-                    report("ok".into(), Some(measured))
                 }
                 Err(err) => {
                     println!("  nginx: {err}");
-                    report(format!("error: {err}"), None)
+                    failed(format!("error: {err}"))
                 }
             }
         }
@@ -254,22 +295,51 @@ fn measure_one(
                 mocks,
                 cached,
             ) {
-                Ok((service, target)) => {
-                    let measured = measure::run(label, &target, oha, settings);
-                    let tail = service.tail_text();
-                    drop(service);
-                    if !tail.is_empty() {
-                        println!("  gateway output (tail):\n{tail}");
-                    }
-                    report("ok".into(), Some(measured))
-                }
+                Ok((service, target)) => Running {
+                    name,
+                    status: "ok".into(),
+                    target: Some(target),
+                    process: Some(service),
+                },
                 Err(err) => {
                     println!("  gateway: {err}");
-                    report(format!("error: {}", first_line(&err.to_string())), None)
+                    failed(format!("error: {}", first_line(&err.to_string())))
                 }
             }
         }
     }
+}
+
+/// The paired rounds over direct, nginx and the gateway, when all three are up.
+fn paired_rounds(
+    running: &[Running],
+    oha: &oha::Oha,
+    settings: &Settings,
+) -> Option<paired::Paired> {
+    if settings.paired_rounds == 0 {
+        return None;
+    }
+    let find = |name: TargetName| {
+        running
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(|r| r.target.as_ref())
+    };
+    let targets = [
+        ("direct", find(TargetName::Direct)?),
+        ("nginx", find(TargetName::Nginx)?),
+        ("gateway", find(TargetName::Gateway)?),
+    ];
+    banner(&format!(
+        "paired rounds ({} × direct, nginx, gateway)",
+        settings.paired_rounds
+    ));
+    Some(paired::run(
+        oha,
+        &targets,
+        settings.paired_rounds,
+        settings.paired_secs,
+    ))
 }
 
 /// Runs the guardrail cost example (release) and returns its Markdown table.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use super::measure::{LIGHT, Measurements, SATURATED, Settings};
+use super::paired::Paired;
 use super::sysinfo::Machine;
 
 /// One target's outcome: measured, not installed, or failed to start.
@@ -31,6 +32,8 @@ pub struct Report {
     pub settings: Settings,
     pub targets: Vec<TargetReport>,
     pub added_latency: Vec<AddedLatency>,
+    /// The paired rounds the verdict comes from, when direct, nginx and the gateway all ran.
+    pub paired: Option<Paired>,
     pub wall_time_secs: f64,
 }
 
@@ -233,10 +236,17 @@ pub fn tables(report: &Report) -> Vec<Table> {
             })
             .collect(),
     };
-    [load, added, streams, process, round_targets(report)]
-        .into_iter()
-        .filter(|table| !table.rows.is_empty())
-        .collect()
+    [
+        load,
+        added,
+        streams,
+        process,
+        paired_table(report),
+        round_targets(report),
+    ]
+    .into_iter()
+    .filter(|table| !table.rows.is_empty())
+    .collect()
 }
 
 /// The measures the performance issue sets targets on, for the plain (uncached) gateway:
@@ -266,28 +276,43 @@ fn round_targets(report: &Report) -> Table {
         Some(false) => "not met".to_owned(),
         None => "-".to_owned(),
     };
+    // With paired rounds, their medians; otherwise the single run's figures.
+    let paired = report.paired.as_ref();
     let cpu = |m| point(m, SATURATED).and_then(|p| p.cpu_us_per_request);
-    let (gateway_cpu, nginx_cpu) = (cpu(gateway), cpu(nginx));
-    let cpu_ratio = gateway_cpu.zip(nginx_cpu).map(|(g, n)| g / n);
+    let (gateway_cpu, nginx_cpu, cpu_ratio) = match paired {
+        Some(p) => (p.gateway_cpu_us, p.nginx_cpu_us, p.cpu_ratio),
+        None => {
+            let (g, n) = (cpu(gateway), cpu(nginx));
+            (g, n, g.zip(n).map(|(g, n)| g / n))
+        }
+    };
+    let source = if paired.is_some() {
+        " (median of rounds)"
+    } else {
+        ""
+    };
     rows.push(vec![
-        format!("CPU µs per request at {SATURATED}"),
+        format!("CPU µs per request at {SATURATED}{source}"),
         opt(gateway_cpu, 1),
         opt(nginx_cpu, 1),
         format!("≤ 2× nginx (ratio {})", opt(cpu_ratio, 2)),
         verdict(cpu_ratio.map(|r| r <= 2.0)),
     ]);
-    let light = added(LIGHT).map(|a| a.p50_ms);
-    rows.push(vec![
-        format!("added p50 ms at {LIGHT}"),
-        opt(light, 3),
-        opt(
+    let (light, nginx_light) = match paired {
+        Some(p) => (p.gateway_added_p50_ms, p.nginx_added_p50_ms),
+        None => (
+            added(LIGHT).map(|a| a.p50_ms),
             report
                 .added_latency
                 .iter()
                 .find(|a| a.target == "nginx" && a.point == LIGHT)
                 .map(|a| a.p50_ms),
-            3,
         ),
+    };
+    rows.push(vec![
+        format!("added p50 ms at {LIGHT}{source}"),
+        opt(light, 3),
+        opt(nginx_light, 3),
         "≤ 0.25".into(),
         verdict(light.map(|v| v <= 0.25)),
     ]);
@@ -324,6 +349,47 @@ fn round_targets(report: &Report) -> Table {
     }
 }
 
+/// Each paired round's figures and the medians the verdict uses.
+fn paired_table(report: &Report) -> Table {
+    let mut rows = Vec::new();
+    if let Some(paired) = &report.paired {
+        let sample = |round: &super::paired::Round, name: &str| {
+            round.samples.iter().find(|s| s.target == name).cloned()
+        };
+        let cpu = |round, name| sample(round, name).and_then(|s| s.cpu_us_per_request);
+        for (i, round) in paired.rounds.iter().enumerate() {
+            rows.push(vec![
+                (i + 1).to_string(),
+                opt(cpu(round, "gateway"), 1),
+                opt(cpu(round, "nginx"), 1),
+                opt(round.cpu_ratio("gateway"), 2),
+                opt(round.added_light_p50("gateway"), 3),
+                opt(round.added_light_p50("nginx"), 3),
+            ]);
+        }
+        rows.push(vec![
+            "median".into(),
+            opt(paired.gateway_cpu_us, 1),
+            opt(paired.nginx_cpu_us, 1),
+            opt(paired.cpu_ratio, 2),
+            opt(paired.gateway_added_p50_ms, 3),
+            opt(paired.nginx_added_p50_ms, 3),
+        ]);
+    }
+    Table {
+        title: "Paired rounds (direct, nginx and gateway back to back; the verdict uses the medians)",
+        headers: vec![
+            "round",
+            "gateway CPU µs/req",
+            "nginx CPU µs/req",
+            "ratio",
+            "gateway added p50 ms",
+            "nginx added p50 ms",
+        ],
+        rows,
+    }
+}
+
 /// docs/benchmarks.md.
 pub fn markdown(report: &Report) -> String {
     let m = &report.machine;
@@ -340,7 +406,10 @@ pub fn markdown(report: &Report) -> String {
          generator, the proxies and the mock share this machine's cores, so compare rows of one \
          run rather than absolute numbers across machines. CPU µs/req is the proxy process's \
          user+system time (/proc/PID/stat, nginx's master and worker summed) divided by its 2xx \
-         responses; RSS is VmRSS at idle and VmHWM at the end.\n\n",
+         responses; RSS is VmRSS at idle and VmHWM at the end. The verdict on the round's \
+         targets comes from paired rounds: direct, nginx and the gateway measured back to \
+         back in each round (order rotating), and the median over rounds of each round's \
+         ratio and added latency, so that one busy spell of the host cannot decide it.\n\n",
         m.cpu_model,
         m.cores,
         m.date,
@@ -420,9 +489,12 @@ mod tests {
                 ttft_concurrency: 4,
                 concurrent_streams: 512,
                 stall_timeout_secs: 10,
+                paired_rounds: 0,
+                paired_secs: 4,
                 quick: false,
             },
             added_latency: added_latency(&targets),
+            paired: None,
             targets,
             wall_time_secs: 200.0,
         }
@@ -458,6 +530,7 @@ mod tests {
         assert!(
             md.contains("| CPU µs per request at c=64 | 12.5 | - | ≤ 2× nginx (ratio -) | - |")
         );
+        assert!(!md.contains("Paired rounds"), "no rounds ran: {md}");
         for table in tables(&report()) {
             let columns = table.headers.len();
             assert!(
@@ -466,5 +539,42 @@ mod tests {
                 table.title
             );
         }
+    }
+
+    #[test]
+    fn the_verdict_uses_the_paired_medians_when_rounds_ran() {
+        use super::super::paired::{Round, RoundSample};
+        let sample = |target: &str, cpu: Option<f64>, p50: f64| RoundSample {
+            target: target.into(),
+            cpu_us_per_request: cpu,
+            light_p50_ms: Some(p50),
+        };
+        let round = |gateway_cpu: f64| Round {
+            samples: vec![
+                sample("direct", None, 1.0),
+                sample("nginx", Some(10.0), 1.1),
+                sample("gateway", Some(gateway_cpu), 1.2),
+            ],
+        };
+        let mut report = report();
+        report.paired = Some(Paired::summarise(
+            4,
+            vec![round(19.0), round(40.0), round(21.0)],
+        ));
+        let md = markdown(&report);
+        assert!(
+            md.contains("| CPU µs per request at c=64 (median of rounds) | 21.0 | 10.0 | ≤ 2× nginx (ratio 2.10) | not met |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| median | 21.0 | 10.0 | 2.10 | 0.200 | 0.100 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| added p50 ms at 50 req/s (median of rounds) | 0.200 | 0.100 | ≤ 0.25 | met |"
+            ),
+            "{md}"
+        );
     }
 }

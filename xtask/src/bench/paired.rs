@@ -1,0 +1,217 @@
+//! Paired rounds: the figures the round's verdict rests on, measured so that a noisy host
+//! cannot decide it. Each round measures direct, nginx and the gateway back to back (in an
+//! order that rotates from round to round), at saturation for CPU per request and at the
+//! light rate for latency; a round's ratio and added latency compare targets measured
+//! seconds apart, and the verdict takes the median over rounds. A busy spell of the host
+//! then spoils one round, not the verdict.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::measure::{LIGHT, SATURATED};
+use super::oha::{LoadSpec, Oha};
+use super::sysinfo;
+use super::targets::Target;
+
+/// Light-rate requests per second (as the plan's light point).
+const LIGHT_RATE: u32 = 50;
+/// Connections of the light point (as the plan's).
+const LIGHT_CONCURRENCY: u32 = 4;
+/// Connections of the saturation point (as the plan's).
+const SATURATED_CONCURRENCY: u32 = 64;
+
+/// What one target gave in one round.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RoundSample {
+    pub target: String,
+    /// CPU µs per 2xx response at saturation (targets with a measured process only).
+    pub cpu_us_per_request: Option<f64>,
+    /// p50 latency at the light rate, in ms.
+    pub light_p50_ms: Option<f64>,
+}
+
+/// One round: every target once.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Round {
+    pub samples: Vec<RoundSample>,
+}
+
+impl Round {
+    fn sample(&self, target: &str) -> Option<&RoundSample> {
+        self.samples.iter().find(|s| s.target == target)
+    }
+
+    /// The gateway's CPU per request over nginx's, in this round.
+    pub fn cpu_ratio(&self, proxy: &str) -> Option<f64> {
+        let proxy = self.sample(proxy)?.cpu_us_per_request?;
+        let nginx = self.sample("nginx")?.cpu_us_per_request?;
+        (nginx > 0.0).then(|| proxy / nginx)
+    }
+
+    /// `proxy`'s light-rate p50 minus direct's, in this round.
+    pub fn added_light_p50(&self, proxy: &str) -> Option<f64> {
+        Some(self.sample(proxy)?.light_p50_ms? - self.sample("direct")?.light_p50_ms?)
+    }
+}
+
+/// All rounds and their medians.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Paired {
+    pub seconds_per_point: u64,
+    pub rounds: Vec<Round>,
+    /// Median over rounds of the gateway's CPU per request over nginx's.
+    pub cpu_ratio: Option<f64>,
+    /// Median over rounds of the gateway's and nginx's own CPU per request.
+    pub gateway_cpu_us: Option<f64>,
+    pub nginx_cpu_us: Option<f64>,
+    /// Median over rounds of light-rate p50 minus direct's.
+    pub gateway_added_p50_ms: Option<f64>,
+    pub nginx_added_p50_ms: Option<f64>,
+}
+
+/// The median of the values present, or `None` if there are none.
+pub fn median(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    let mut v: Vec<f64> = values
+        .into_iter()
+        .flatten()
+        .filter(|x| x.is_finite())
+        .collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    Some(if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    })
+}
+
+impl Paired {
+    /// Medians of `rounds`.
+    pub fn summarise(seconds_per_point: u64, rounds: Vec<Round>) -> Paired {
+        let cpu = |name: &str| {
+            median(
+                rounds
+                    .iter()
+                    .map(|r| r.sample(name).and_then(|s| s.cpu_us_per_request)),
+            )
+        };
+        Paired {
+            seconds_per_point,
+            cpu_ratio: median(rounds.iter().map(|r| r.cpu_ratio("gateway"))),
+            gateway_cpu_us: cpu("gateway"),
+            nginx_cpu_us: cpu("nginx"),
+            gateway_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50("gateway"))),
+            nginx_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50("nginx"))),
+            rounds,
+        }
+    }
+}
+
+/// Runs `rounds` rounds over `targets` (name, target), `seconds` per point.
+pub fn run(oha: &Oha, targets: &[(&str, &Target)], rounds: usize, seconds: u64) -> Paired {
+    let ticks_per_sec = sysinfo::clock_ticks_per_sec() as f64;
+    let duration = Duration::from_secs(seconds.max(1));
+    let spec = |target: &Target, concurrency, rate| LoadSpec {
+        url: target.fast.url(),
+        body: target.fast.body(false),
+        authorization: Some(target.fast.authorization.clone()),
+        concurrency,
+        rate,
+        duration,
+    };
+    let mut all = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let mut samples = Vec::with_capacity(targets.len());
+        for offset in 0..targets.len() {
+            let (name, target) = targets[(round + offset) % targets.len()];
+            let mut sample = RoundSample {
+                target: name.to_owned(),
+                ..RoundSample::default()
+            };
+            let before = target.measured_pid.and_then(sysinfo::cpu_ticks);
+            let saturated = oha.run(&spec(target, SATURATED_CONCURRENCY, None));
+            let after = target.measured_pid.and_then(sysinfo::cpu_ticks);
+            if let (Ok(load), Some(b), Some(a)) = (&saturated, before, after)
+                && load.ok > 0
+            {
+                let ticks = a.saturating_sub(b) as f64;
+                sample.cpu_us_per_request = Some(ticks / ticks_per_sec * 1e6 / load.ok as f64);
+            }
+            let light = oha.run(&spec(target, LIGHT_CONCURRENCY, Some(LIGHT_RATE)));
+            sample.light_p50_ms = light.ok().filter(|l| l.ok > 0).map(|l| l.p50_ms);
+            println!(
+                "  round {}/{rounds} {name:<8} CPU at {SATURATED}: {} µs/req  p50 at {LIGHT}: {} ms",
+                round + 1,
+                sample
+                    .cpu_us_per_request
+                    .map_or_else(|| "-".into(), |v| format!("{v:.1}")),
+                sample
+                    .light_p50_ms
+                    .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+            );
+            samples.push(sample);
+        }
+        all.push(Round { samples });
+    }
+    Paired::summarise(seconds, all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(target: &str, cpu: Option<f64>, p50: f64) -> RoundSample {
+        RoundSample {
+            target: target.into(),
+            cpu_us_per_request: cpu,
+            light_p50_ms: Some(p50),
+        }
+    }
+
+    fn round(gateway_cpu: f64, gateway_p50: f64) -> Round {
+        Round {
+            samples: vec![
+                sample("direct", None, 0.10),
+                sample("nginx", Some(20.0), 0.30),
+                sample("gateway", Some(gateway_cpu), gateway_p50),
+            ],
+        }
+    }
+
+    #[test]
+    fn median_ignores_missing_values_and_averages_the_middle_pair() {
+        assert_eq!(median([Some(3.0), None, Some(1.0), Some(2.0)]), Some(2.0));
+        assert_eq!(
+            median([Some(4.0), Some(1.0), Some(2.0), Some(3.0)]),
+            Some(2.5)
+        );
+        assert_eq!(median([None, Some(f64::NAN)]), None);
+    }
+
+    #[test]
+    fn one_noisy_round_does_not_decide_the_verdict() {
+        // Round 2 ran during a busy spell: its gateway took 60 µs, a ratio of 3.
+        let paired = Paired::summarise(
+            3,
+            vec![round(38.0, 0.30), round(60.0, 0.90), round(40.0, 0.34)],
+        );
+        let ratio = paired.cpu_ratio.unwrap();
+        assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+        assert!((paired.gateway_added_p50_ms.unwrap() - 0.24).abs() < 1e-9);
+        assert!((paired.nginx_added_p50_ms.unwrap() - 0.20).abs() < 1e-9);
+        assert_eq!(paired.nginx_cpu_us, Some(20.0));
+    }
+
+    #[test]
+    fn a_round_without_nginx_gives_no_ratio() {
+        let mut r = round(40.0, 0.3);
+        r.samples.retain(|s| s.target != "nginx");
+        assert_eq!(r.cpu_ratio("gateway"), None);
+        assert!(r.added_light_p50("gateway").is_some());
+        assert_eq!(Paired::summarise(1, vec![r]).cpu_ratio, None);
+    }
+}
