@@ -153,12 +153,19 @@ impl KeyAuthenticator {
             return Err(AuthError::Malformed);
         }
         let hash = self.inner.hasher.hash(token);
-        let entry = self
-            .inner
-            .cache
-            .get_or_load(hash, Inner::load(self.inner.clone(), hash))
+        // A hit never builds the loader: its future (a store query, kilobytes large) and
+        // the cache's loading machinery would otherwise sit in this future's state and be
+        // copied with it on every call. The rare miss is boxed.
+        let entry = match self.inner.cache.get_fresh(&hash).await {
+            Some(hit) => hit,
+            None => Box::pin(
+                self.inner
+                    .cache
+                    .get_or_load(hash, Inner::load(self.inner.clone(), hash)),
+            )
             .await
-            .map_err(|e| (*e).clone())?;
+            .map_err(|e| (*e).clone())?,
+        };
         let valid = match &entry.value {
             Entry::Valid(v) => v.clone(),
             Entry::Refused(reason) => return Err(reason.clone()),
