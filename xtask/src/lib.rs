@@ -1,10 +1,11 @@
 //! Repository automation for the LLM Secure Gateway workspace: the code behind
-//! `cargo xtask tidy | test | bench`.
+//! `cargo xtask tidy | test | bench | pgo`.
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
-//! README ([`testcmd`]) and the load benchmark ([`bench`]). It depends on no gateway
-//! crate: it drives the built binaries as a user would. Entry points are the `run`
-//! functions of each module; `main.rs` only parses the command line.
+//! README ([`testcmd`]), the load benchmark ([`bench`]) and the profile-guided release
+//! build ([`bench::pgo`]). It depends on no gateway crate: it drives the built binaries as
+//! a user would. Entry points are the `run` functions of each module; `main.rs` only
+//! parses the command line.
 
 pub mod bench;
 pub mod testcmd;

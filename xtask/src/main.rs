@@ -1,4 +1,4 @@
-//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench).
+//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
@@ -25,6 +25,9 @@ enum Command {
     Test(testcmd::TestArgs),
     /// Load-test mock-upstream, nginx and the release gateway; write docs/benchmarks.md.
     Bench(bench::BenchArgs),
+    /// Build a profile-guided (PGO) release gateway: instrument, train on the bench's
+    /// traffic, rebuild with the profile.
+    Pgo(bench::pgo::PgoArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Tidy => tidy::run_cli(&root),
         Command::Test(args) => testcmd::run(&root, &args),
         Command::Bench(args) => bench::run(&root, &args),
+        Command::Pgo(args) => bench::pgo::run(&root, &args),
     };
     match outcome {
         Ok(code) => code,

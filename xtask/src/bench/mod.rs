@@ -6,6 +6,7 @@ mod measure;
 mod nginx;
 mod oha;
 mod paired;
+pub mod pgo;
 mod procs;
 mod report;
 mod stream;
@@ -53,6 +54,10 @@ pub struct BenchArgs {
     /// Use the binaries already in target/release instead of building them.
     #[arg(long)]
     pub no_build: bool,
+    /// Measure a profile-guided build of the gateway (`cargo xtask pgo`) instead of the
+    /// plain release build.
+    #[arg(long)]
+    pub pgo: bool,
     /// Paired rounds (direct, nginx and gateway back to back) that the verdict's medians
     /// come from (default 5; 1 with --quick; 0 skips them).
     #[arg(long)]
@@ -118,11 +123,16 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         let mut cmd = Command::new(cargo());
         cmd.current_dir(root)
             .args(["build", "--release", "-p", "gateway-testkit"]);
-        if wants_gateway {
+        if wants_gateway && !args.pgo {
             cmd.args(["-p", "llm-gateway"]);
         }
         run_status(&mut cmd)?;
     }
+    let gateway_bin = if wants_gateway && args.pgo {
+        pgo::build(root, 10)?
+    } else {
+        release.join("llm-gateway")
+    };
     banner("load generator");
     let oha = oha::Oha::ensure()?;
     let scratch = target_dir(root).join("xtask-bench");
@@ -146,7 +156,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         TargetName::GatewayCacheHit,
     ] {
         if args.targets.contains(&name) {
-            running.push(start_target(name, &mocks, &release, &scratch, args));
+            running.push(start_target(name, &mocks, &gateway_bin, &scratch, args));
         }
     }
     let mut reports = Vec::new();
@@ -242,7 +252,7 @@ impl Drop for Running {
 fn start_target(
     name: TargetName,
     mocks: &targets::Mocks,
-    release: &Path,
+    gateway_bin: &Path,
     scratch: &Path,
     args: &BenchArgs,
 ) -> Running {
@@ -289,12 +299,7 @@ fn start_target(
         }
         TargetName::Gateway | TargetName::GatewayCacheHit => {
             let cached = name == TargetName::GatewayCacheHit;
-            match targets::start_gateway(
-                &release.join("llm-gateway"),
-                &scratch.join(label),
-                mocks,
-                cached,
-            ) {
+            match targets::start_gateway(gateway_bin, &scratch.join(label), mocks, cached) {
                 Ok((service, target)) => Running {
                     name,
                     status: "ok".into(),

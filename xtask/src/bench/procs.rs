@@ -108,7 +108,8 @@ impl Service {
         tail.iter().cloned().collect::<Vec<_>>().join("\n")
     }
 
-    fn stop(&mut self) {
+    /// SIGTERM, then SIGKILL if the process is still running after `grace`.
+    pub fn stop_within(&mut self, grace: Duration) {
         if matches!(self.child.try_wait(), Ok(Some(_))) {
             return;
         }
@@ -116,7 +117,7 @@ impl Service {
             .args(["-TERM", &self.child.id().to_string()])
             .stderr(Stdio::null())
             .status();
-        let deadline = Instant::now() + Duration::from_secs(3);
+        let deadline = Instant::now() + grace;
         while Instant::now() < deadline {
             if matches!(self.child.try_wait(), Ok(Some(_))) {
                 return;
@@ -130,7 +131,7 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        self.stop();
+        self.stop_within(Duration::from_secs(3));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The systems under test: mock-upstream called directly, nginx in front of it, and
 //! the release gateway in front of it (configured from `xtask/bench/gateway-bench.toml`).
 
+use std::ffi::OsStr;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
@@ -130,6 +131,17 @@ pub fn start_gateway(
     mocks: &Mocks,
     cached: bool,
 ) -> Result<(Service, Target)> {
+    start_gateway_with(bin, scratch, mocks, cached, &[])
+}
+
+/// [`start_gateway`] with extra environment variables for the gateway process.
+pub fn start_gateway_with(
+    bin: &Path,
+    scratch: &Path,
+    mocks: &Mocks,
+    cached: bool,
+    env: &[(&str, &OsStr)],
+) -> Result<(Service, Target)> {
     std::fs::create_dir_all(scratch)?;
     let listen = SocketAddr::from(([127, 0, 0, 1], free_port()?));
     let config = scratch.join("gateway-bench.toml");
@@ -146,7 +158,8 @@ pub fn start_gateway(
         .current_dir(scratch)
         .env("GATEWAY_BENCH_KEY", GATEWAY_KEY)
         .env("GATEWAY_DEMO_KEY", GATEWAY_KEY)
-        .env("RUST_LOG", "warn");
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied());
     let mut service = Service::spawn("llm-gateway", cmd)?;
     service.wait_ready(Some(listen), STARTUP)?;
     let endpoint = |model: &str| Endpoint {
