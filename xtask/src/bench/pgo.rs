@@ -47,10 +47,6 @@ pub fn build(root: &Path, train_secs: u64) -> Result<PathBuf> {
     let target = target_dir(root);
     let base = target.join("pgo");
     let profiles = base.join("profiles");
-    if profiles.exists() {
-        std::fs::remove_dir_all(&profiles)?;
-    }
-    std::fs::create_dir_all(&profiles)?;
 
     banner("pgo 1/4: instrumented build");
     let instrumented = build_gateway(
@@ -66,31 +62,33 @@ pub fn build(root: &Path, train_secs: u64) -> Result<PathBuf> {
         "gateway-testkit",
     ]))?;
 
-    banner("pgo 2/4: training");
-    train(
-        &instrumented,
-        &target.join("release").join("mock-upstream"),
-        &base.join("train"),
-        &profiles,
-        Duration::from_secs(train_secs.max(1)),
-    )?;
-
-    banner("pgo 3/4: merging the profile");
-    let raw: Vec<PathBuf> = std::fs::read_dir(&profiles)?
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.extension().is_some_and(|ext| ext == "profraw"))
-        .collect();
-    if raw.is_empty() {
-        return Err("the instrumented gateway wrote no profile (it must exit on SIGTERM)".into());
-    }
+    // A new profile changes the optimised build's input, which rebuilds it whole; when the
+    // instrumented binary is the one the last profile came from, that profile still holds.
     let merged = base.join("merged.profdata");
-    run_status(
-        Command::new(&profdata)
-            .arg("merge")
-            .arg("-o")
-            .arg(&merged)
-            .args(&raw),
-    )?;
+    let stamp_file = base.join("merged.profdata.stamp");
+    let stamp = stamp(&instrumented, train_secs);
+    let previous = std::fs::read_to_string(&stamp_file).ok();
+    if merged.exists() && stamp.is_some() && previous == stamp {
+        banner("pgo 2-3/4: the instrumented build is unchanged: its last profile is reused");
+    } else {
+        if profiles.exists() {
+            std::fs::remove_dir_all(&profiles)?;
+        }
+        std::fs::create_dir_all(&profiles)?;
+        banner("pgo 2/4: training");
+        train(
+            &instrumented,
+            &target.join("release").join("mock-upstream"),
+            &base.join("train"),
+            &profiles,
+            Duration::from_secs(train_secs.max(1)),
+        )?;
+        banner("pgo 3/4: merging the profile");
+        merge(&profdata, &profiles, &merged)?;
+        if let Some(stamp) = &stamp {
+            std::fs::write(&stamp_file, stamp)?;
+        }
+    }
 
     banner("pgo 4/4: optimised build");
     build_gateway(
@@ -111,6 +109,40 @@ fn build_gateway(root: &Path, dir: &Path, host: &str, rustflags: &str) -> Result
             .args(["build", "--release", "--target", host, "-p", "llm-gateway"]),
     )?;
     Ok(dir.join(host).join("release").join("llm-gateway"))
+}
+
+/// `llvm-profdata merge` of every `.profraw` in `profiles` into `merged`.
+fn merge(profdata: &Path, profiles: &Path, merged: &Path) -> Result<()> {
+    let raw: Vec<PathBuf> = std::fs::read_dir(profiles)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "profraw"))
+        .collect();
+    if raw.is_empty() {
+        return Err("the instrumented gateway wrote no profile (it must exit on SIGTERM)".into());
+    }
+    run_status(
+        Command::new(profdata)
+            .arg("merge")
+            .arg("-o")
+            .arg(merged)
+            .args(&raw),
+    )
+}
+
+/// What identifies a profile's source: the instrumented binary's size and modification
+/// time, and the training length.
+fn stamp(binary: &Path, train_secs: u64) -> Option<String> {
+    let meta = std::fs::metadata(binary).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {} {train_secs}",
+        meta.len(),
+        modified.as_nanos()
+    ))
 }
 
 /// Drives the instrumented gateway with the bench's traffic mix, then stops it.
@@ -253,6 +285,21 @@ fn llvm_profdata(rustc: &RustcVersion) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_profile_is_stamped_by_its_binary_and_training() {
+        let dir = std::env::temp_dir().join(format!("xtask-pgo-stamp-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bin = dir.join("llm-gateway");
+        std::fs::write(&bin, b"one").unwrap();
+        let first = stamp(&bin, 10).unwrap();
+        assert_eq!(stamp(&bin, 10).as_ref(), Some(&first));
+        assert_ne!(stamp(&bin, 20).as_ref(), Some(&first));
+        std::fs::write(&bin, b"a rebuilt binary").unwrap();
+        assert_ne!(stamp(&bin, 10).as_ref(), Some(&first));
+        assert_eq!(stamp(&dir.join("missing"), 10), None);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn host_and_llvm_major_come_from_rustc_vv() {
