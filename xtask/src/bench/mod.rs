@@ -54,8 +54,8 @@ pub struct BenchArgs {
     /// Use the binaries already in target/release instead of building them.
     #[arg(long)]
     pub no_build: bool,
-    /// Measure a profile-guided build of the gateway (`cargo xtask pgo`) instead of the
-    /// plain release build.
+    /// Measure a profile-guided build of the gateway (`cargo xtask pgo`, run by the bench
+    /// even with --no-build) instead of the plain release build.
     #[arg(long)]
     pub pgo: bool,
     /// Paired rounds (direct, nginx and gateway back to back) that the verdict's medians
@@ -184,7 +184,6 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         paired,
         wall_time_secs: 0.0,
     };
-
     report.wall_time_secs = started.elapsed().as_secs_f64();
     println!();
     for table in report::tables(&report) {
