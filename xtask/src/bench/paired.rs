@@ -68,6 +68,22 @@ pub struct Paired {
     /// Median over rounds of light-rate p50 minus direct's.
     pub gateway_added_p50_ms: Option<f64>,
     pub nginx_added_p50_ms: Option<f64>,
+    /// The lowest and highest round of the two verdict figures: how much the host moved
+    /// them during the run.
+    pub cpu_ratio_range: Option<(f64, f64)>,
+    pub gateway_added_p50_range: Option<(f64, f64)>,
+}
+
+/// The lowest and highest of the values present.
+pub fn range(values: impl IntoIterator<Item = Option<f64>>) -> Option<(f64, f64)> {
+    values
+        .into_iter()
+        .flatten()
+        .filter(|x| x.is_finite())
+        .fold(None, |acc, x| match acc {
+            None => Some((x, x)),
+            Some((lo, hi)) => Some((f64::min(lo, x), f64::max(hi, x))),
+        })
 }
 
 /// The median of the values present, or `None` if there are none.
@@ -101,6 +117,8 @@ impl Paired {
         };
         Paired {
             seconds_per_point,
+            cpu_ratio_range: range(rounds.iter().map(|r| r.cpu_ratio("gateway"))),
+            gateway_added_p50_range: range(rounds.iter().map(|r| r.added_light_p50("gateway"))),
             cpu_ratio: median(rounds.iter().map(|r| r.cpu_ratio("gateway"))),
             gateway_cpu_us: cpu("gateway"),
             nginx_cpu_us: cpu("nginx"),
@@ -204,6 +222,13 @@ mod tests {
         assert!((paired.gateway_added_p50_ms.unwrap() - 0.24).abs() < 1e-9);
         assert!((paired.nginx_added_p50_ms.unwrap() - 0.20).abs() < 1e-9);
         assert_eq!(paired.nginx_cpu_us, Some(20.0));
+        let (lo, hi) = paired.cpu_ratio_range.unwrap();
+        assert!(
+            (lo - 1.9).abs() < 1e-9 && (hi - 3.0).abs() < 1e-9,
+            "{lo}-{hi}"
+        );
+        assert_eq!(range([None, Some(2.0)]), Some((2.0, 2.0)));
+        assert_eq!(range([None]), None);
     }
 
     #[test]

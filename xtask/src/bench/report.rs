@@ -295,7 +295,11 @@ fn round_targets(report: &Report) -> Table {
         format!("CPU µs per request at {SATURATED}{source}"),
         opt(gateway_cpu, 1),
         opt(nginx_cpu, 1),
-        format!("≤ 2× nginx (ratio {})", opt(cpu_ratio, 2)),
+        format!(
+            "≤ 2× nginx (ratio {}{})",
+            opt(cpu_ratio, 2),
+            rounds_range(paired.and_then(|p| p.cpu_ratio_range), 2)
+        ),
         verdict(cpu_ratio.map(|r| r <= 2.0)),
     ]);
     let (light, nginx_light) = match paired {
@@ -313,7 +317,10 @@ fn round_targets(report: &Report) -> Table {
         format!("added p50 ms at {LIGHT}{source}"),
         opt(light, 3),
         opt(nginx_light, 3),
-        "≤ 0.25".into(),
+        format!(
+            "≤ 0.25{}",
+            rounds_range(paired.and_then(|p| p.gateway_added_p50_range), 3)
+        ),
         verdict(light.map(|v| v <= 0.25)),
     ]);
     let idle =
@@ -388,6 +395,13 @@ fn paired_table(report: &Report) -> Table {
         ],
         rows,
     }
+}
+
+/// `; rounds LO-HI` after a median, so that the reader sees how far the host moved it.
+fn rounds_range(range: Option<(f64, f64)>, digits: usize) -> String {
+    range.map_or_else(String::new, |(lo, hi)| {
+        format!("; rounds {lo:.digits$}-{hi:.digits$}")
+    })
 }
 
 /// docs/benchmarks.md.
@@ -563,7 +577,7 @@ mod tests {
         ));
         let md = markdown(&report);
         assert!(
-            md.contains("| CPU µs per request at c=64 (median of rounds) | 21.0 | 10.0 | ≤ 2× nginx (ratio 2.10) | not met |"),
+            md.contains("| CPU µs per request at c=64 (median of rounds) | 21.0 | 10.0 | ≤ 2× nginx (ratio 2.10; rounds 1.90-4.00) | not met |"),
             "{md}"
         );
         assert!(
@@ -572,7 +586,7 @@ mod tests {
         );
         assert!(
             md.contains(
-                "| added p50 ms at 50 req/s (median of rounds) | 0.200 | 0.100 | ≤ 0.25 | met |"
+                "| added p50 ms at 50 req/s (median of rounds) | 0.200 | 0.100 | ≤ 0.25; rounds 0.200-0.200 | met |"
             ),
             "{md}"
         );
