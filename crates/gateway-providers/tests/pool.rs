@@ -39,23 +39,57 @@ fn body(stream: bool) -> Bytes {
     )
 }
 
+/// A mock OpenAI upstream, a client and its chat endpoint: the setup of most tests here.
+struct Upstream {
+    mock: MockServer,
+    client: HttpClient,
+    endpoint: Endpoint,
+    timeouts: Timeouts,
+}
+
+impl Upstream {
+    async fn start() -> Upstream {
+        let mock = MockServer::start().await.unwrap();
+        let endpoint = chat_endpoint(&mock.base_url());
+        Upstream {
+            mock,
+            client: client(),
+            endpoint,
+            timeouts: Timeouts::default(),
+        }
+    }
+
+    /// A non-streamed call through `client`, read whole.
+    async fn json_via(&self, client: &HttpClient) -> Bytes {
+        self.endpoint
+            .post_json(client, body(false), &self.timeouts, status_error)
+            .await
+            .unwrap()
+    }
+
+    async fn json(&self) -> Bytes {
+        self.json_via(&self.client).await
+    }
+
+    /// A streamed call, its body not yet read.
+    async fn stream(&self) -> http::Response<gateway_providers::client::UpstreamBody> {
+        self.endpoint
+            .post_stream(&self.client, body(true), &self.timeouts, status_error)
+            .await
+            .unwrap()
+    }
+}
+
 #[tokio::test]
 async fn sequential_calls_share_one_connection_with_a_host_header() {
-    let mock = MockServer::start().await.unwrap();
-    let client = client();
-    let endpoint = chat_endpoint(&mock.base_url());
-    let timeouts = Timeouts::default();
+    let up = Upstream::start().await;
     for _ in 0..20 {
-        let bytes = endpoint
-            .post_json(&client, body(false), &timeouts, status_error)
-            .await
-            .unwrap();
-        assert!(bytes.starts_with(b"{"), "a JSON answer");
+        assert!(up.json().await.starts_with(b"{"), "a JSON answer");
     }
-    assert_eq!(mock.connections(), 1);
-    let requests = mock.requests();
+    assert_eq!(up.mock.connections(), 1);
+    let requests = up.mock.requests();
     assert_eq!(requests.len(), 20);
-    let host = format!("127.0.0.1:{}", mock.addr().port());
+    let host = format!("127.0.0.1:{}", up.mock.addr().port());
     assert!(
         requests
             .iter()
@@ -66,68 +100,36 @@ async fn sequential_calls_share_one_connection_with_a_host_header() {
 
 #[tokio::test]
 async fn a_stream_read_to_the_end_gives_its_connection_back() {
-    let mock = MockServer::start().await.unwrap();
-    let client = client();
-    let endpoint = chat_endpoint(&mock.base_url());
-    let timeouts = Timeouts::default();
+    let up = Upstream::start().await;
     for _ in 0..3 {
-        let resp = endpoint
-            .post_stream(&client, body(true), &timeouts, status_error)
-            .await
-            .unwrap();
-        let events = resp.into_body().collect().await.unwrap().to_bytes();
-        assert!(events.ends_with(b"data: [DONE]\n\n"));
-        endpoint
-            .post_json(&client, body(false), &timeouts, status_error)
-            .await
-            .unwrap();
+        let events = up.stream().await.into_body().collect().await.unwrap();
+        assert!(events.to_bytes().ends_with(b"data: [DONE]\n\n"));
+        up.json().await;
     }
-    assert_eq!(mock.connections(), 1);
+    assert_eq!(up.mock.connections(), 1);
 }
 
 #[tokio::test]
 async fn a_call_made_while_another_is_open_gets_its_own_connection() {
-    let mock = MockServer::start().await.unwrap();
-    let client = client();
-    let endpoint = chat_endpoint(&mock.base_url());
-    let timeouts = Timeouts::default();
-    let open = endpoint
-        .post_stream(&client, body(true), &timeouts, status_error)
-        .await
-        .unwrap();
-    endpoint
-        .post_json(&client, body(false), &timeouts, status_error)
-        .await
-        .unwrap();
-    assert_eq!(mock.connections(), 2);
+    let up = Upstream::start().await;
+    let open = up.stream().await;
+    up.json().await;
+    assert_eq!(up.mock.connections(), 2);
     open.into_body().collect().await.unwrap();
     // Both are idle now: further calls open nothing new.
     for _ in 0..4 {
-        endpoint
-            .post_json(&client, body(false), &timeouts, status_error)
-            .await
-            .unwrap();
+        up.json().await;
     }
-    assert_eq!(mock.connections(), 2);
+    assert_eq!(up.mock.connections(), 2);
 }
 
 #[tokio::test]
 async fn a_stream_dropped_early_closes_its_connection() {
-    let mock = MockServer::start().await.unwrap();
-    let client = client();
-    let endpoint = chat_endpoint(&mock.base_url());
-    let timeouts = Timeouts::default();
-    let resp = endpoint
-        .post_stream(&client, body(true), &timeouts, status_error)
-        .await
-        .unwrap();
-    drop(resp);
-    endpoint
-        .post_json(&client, body(false), &timeouts, status_error)
-        .await
-        .unwrap();
+    let up = Upstream::start().await;
+    drop(up.stream().await);
+    up.json().await;
     assert_eq!(
-        mock.connections(),
+        up.mock.connections(),
         2,
         "the half-read connection is not reused"
     );
@@ -135,24 +137,14 @@ async fn a_stream_dropped_early_closes_its_connection() {
 
 #[tokio::test]
 async fn clones_share_connections_and_separate_clients_do_not() {
-    let mock = MockServer::start().await.unwrap();
-    let first = client();
-    let clone = first.clone();
-    let other = client();
-    let endpoint = chat_endpoint(&mock.base_url());
-    let timeouts = Timeouts::default();
-    for client in [&first, &clone, &first, &clone] {
-        endpoint
-            .post_json(client, body(false), &timeouts, status_error)
-            .await
-            .unwrap();
+    let up = Upstream::start().await;
+    let clone = up.client.clone();
+    for client in [&up.client, &clone, &up.client, &clone] {
+        up.json_via(client).await;
     }
-    assert_eq!(mock.connections(), 1);
-    endpoint
-        .post_json(&other, body(false), &timeouts, status_error)
-        .await
-        .unwrap();
-    assert_eq!(mock.connections(), 2);
+    assert_eq!(up.mock.connections(), 1);
+    up.json_via(&client()).await;
+    assert_eq!(up.mock.connections(), 2);
 }
 
 /// An HTTP/1.1 upstream that answers one request per connection and then closes it, without

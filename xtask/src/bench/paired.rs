@@ -38,7 +38,7 @@ pub struct Round {
 }
 
 impl Round {
-    fn sample(&self, target: &str) -> Option<&RoundSample> {
+    pub fn sample(&self, target: &str) -> Option<&RoundSample> {
         self.samples.iter().find(|s| s.target == target)
     }
 

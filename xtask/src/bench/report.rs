@@ -360,10 +360,9 @@ fn round_targets(report: &Report) -> Table {
 fn paired_table(report: &Report) -> Table {
     let mut rows = Vec::new();
     if let Some(paired) = &report.paired {
-        let sample = |round: &super::paired::Round, name: &str| {
-            round.samples.iter().find(|s| s.target == name).cloned()
+        let cpu = |round: &super::paired::Round, name| {
+            round.sample(name).and_then(|s| s.cpu_us_per_request)
         };
-        let cpu = |round, name| sample(round, name).and_then(|s| s.cpu_us_per_request);
         for (i, round) in paired.rounds.iter().enumerate() {
             rows.push(vec![
                 (i + 1).to_string(),
