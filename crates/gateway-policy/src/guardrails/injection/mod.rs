@@ -109,9 +109,9 @@ struct Compiled {
     squashed: AhoCorasick,
     squashed_rules: Vec<usize>,
     segments: &'static Regex,
-    /// Per token rule, the word classes any of its sequences can start with: a rule none of
-    /// whose classes occur in the text is skipped with one test.
-    first_classes: Vec<Mask>,
+    /// Per word class (bit of [`Mask`]), the token rules (bits) any of whose sequences can
+    /// start with it: only rules that a class present in the text can start are tried.
+    rules_by_first_class: Vec<u128>,
 }
 
 const RULE_COUNT: usize = TOKEN_RULES.len() + REGEX_RULES.len() + 1;
@@ -173,15 +173,31 @@ fn compile() -> Result<Compiled, Error> {
         squashed,
         squashed_rules,
         segments: encoded::candidate_regex()?,
-        first_classes: TOKEN_RULES
+        rules_by_first_class: rules_by_first_class(),
+    })
+}
+
+fn rules_by_first_class() -> Vec<u128> {
+    let mut rules = vec![0u128; Mask::BITS as usize];
+    for (index, rule) in TOKEN_RULES.iter().enumerate() {
+        let first = rule
+            .alts
             .iter()
-            .map(|rule| {
-                rule.alts
-                    .iter()
-                    .filter_map(|alt| alt.first())
-                    .fold(0, |classes, step| classes | step.classes)
-            })
-            .collect(),
+            .filter_map(|alt| alt.first())
+            .fold(0, |classes, step| classes | step.classes);
+        for class in set_bits(first) {
+            rules[class] |= 1 << index;
+        }
+    }
+    rules
+}
+
+/// The positions of the bits set in `bits`, lowest first.
+fn set_bits(mut bits: u128) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let bit = (bits != 0).then(|| bits.trailing_zeros() as usize)?;
+        bits &= bits - 1;
+        Some(bit)
     })
 }
 
@@ -308,16 +324,14 @@ impl InjectionDetector {
             span.or_else(|| Some((tokens.get(first)?.start, tokens.get(last)?.end)))
                 .unwrap_or((0, 0))
         };
-        for (index, rule) in TOKEN_RULES.iter().enumerate() {
-            let starts = self
-                .c
-                .first_classes
-                .get(index)
-                .copied()
-                .unwrap_or(Mask::MAX);
-            if acc.fired & (1 << index) != 0 || starts & present == 0 {
+        let candidates = set_bits(present)
+            .filter_map(|class| self.c.rules_by_first_class.get(class))
+            .fold(0, |rules, class_rules| rules | class_rules)
+            & !acc.fired;
+        for index in set_bits(candidates) {
+            let Some(rule) = TOKEN_RULES.get(index) else {
                 continue;
-            }
+            };
             let hit = rule
                 .alts
                 .iter()

@@ -97,3 +97,10 @@ fn empty_and_plain_text_score_zero() {
     assert_eq!(score(""), 0.0);
     assert_eq!(score("What is the capital of Australia?"), 0.0);
 }
+
+#[test]
+fn set_bits_lists_bit_positions_lowest_first() {
+    let bits: Vec<usize> = super::set_bits(0b1010 | 1 << 127).collect();
+    assert_eq!(bits, [1, 3, 127]);
+    assert_eq!(super::set_bits(0).count(), 0);
+}
