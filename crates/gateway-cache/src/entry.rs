@@ -59,7 +59,7 @@ impl CachedResponse {
     }
 
     pub(crate) fn decode(bytes: &[u8]) -> Result<CachedResponse, CacheError> {
-        let stored: Stored = serde_json::from_slice(bytes)?;
+        let stored: Stored = gateway_core::types::from_json_bytes(bytes)?;
         if stored.v != FORMAT_VERSION {
             return Err(CacheError::Format(format!(
                 "cache entry format {} is not {FORMAT_VERSION}",

@@ -70,7 +70,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, GatewayError> 
             "The request body is empty; send a JSON object.",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| {
+    gateway_core::types::from_json_bytes(bytes).map_err(|e| {
         let what = match e.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 "is not valid JSON"

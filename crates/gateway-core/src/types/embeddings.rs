@@ -5,20 +5,24 @@ use serde_json::Value;
 
 use super::chat::Extra;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmbeddingsRequest {
     pub model: String,
     /// A string, an array of strings, or token arrays.
     pub input: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub encoding_format: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dimensions: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+crate::deserialize_with_extra!(EmbeddingsRequest, "an embeddings request" {
+    model: required, input: required, encoding_format: default, dimensions: default, user: default,
+});
 
 impl EmbeddingsRequest {
     /// The text inputs (token-array inputs are skipped).
@@ -31,17 +35,19 @@ impl EmbeddingsRequest {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmbeddingsResponse {
-    #[serde(default = "list_object")]
     pub object: String,
     pub data: Vec<Embedding>,
     pub model: String,
-    #[serde(default)]
     pub usage: EmbeddingsUsage,
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+crate::deserialize_with_extra!(EmbeddingsResponse, "an embeddings response" {
+    object: default(list_object), data: required, model: required, usage: default,
+});
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Embedding {

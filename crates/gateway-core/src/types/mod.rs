@@ -3,6 +3,8 @@
 
 pub mod chat;
 pub mod embeddings;
+mod extra_fields;
+mod json;
 mod one_or_many;
 pub mod response;
 pub mod stream;
@@ -10,5 +12,8 @@ mod validate;
 
 pub use chat::*;
 pub use embeddings::*;
+#[doc(hidden)]
+pub use extra_fields::FieldKey;
+pub use json::from_json_bytes;
 pub use response::*;
 pub use stream::*;

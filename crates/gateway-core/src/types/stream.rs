@@ -18,23 +18,25 @@ pub enum StreamEvent {
     KeepAlive,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChatChunk {
     pub id: String,
-    #[serde(default = "chunk_object")]
     pub object: String,
-    #[serde(default)]
     pub created: u64,
     pub model: String,
-    #[serde(default)]
     pub choices: Vec<ChunkChoice>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub usage: Option<Usage>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_fingerprint: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+crate::deserialize_with_extra!(ChatChunk, "a chat completion chunk" {
+    id: required, object: default(chunk_object), created: default, model: required,
+    choices: default, usage: default, system_fingerprint: default,
+});
 
 fn chunk_object() -> String {
     "chat.completion.chunk".to_owned()
@@ -51,19 +53,23 @@ pub struct ChunkChoice {
     pub logprobs: Option<Value>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delta {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tool_calls: Option<Vec<ToolCallDelta>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<String>,
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+crate::deserialize_with_extra!(Delta, "a delta" {
+    role: default, content: default, tool_calls: default, refusal: default,
+});
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolCallDelta {

@@ -93,7 +93,7 @@ pub(crate) fn unix_now() -> u64 {
 
 /// Decode a non-streamed Messages API answer.
 pub fn decode(bytes: &[u8]) -> Result<ChatResponse, ProviderError> {
-    let msg: WireMessage = serde_json::from_slice(bytes)
+    let msg: WireMessage = gateway_core::types::from_json_bytes(bytes)
         .map_err(|e| ProviderError::InvalidResponse(format!("anthropic message: {e}")))?;
     Ok(to_chat_response(msg, unix_now()))
 }

@@ -221,7 +221,7 @@ pub(crate) fn unix_now() -> u64 {
 
 /// Decode a non-streamed answer for `model` (used when the response names no model version).
 pub fn decode(bytes: &[u8], model: &str) -> Result<ChatResponse, ProviderError> {
-    let resp: WireResponse = serde_json::from_slice(bytes)
+    let resp: WireResponse = gateway_core::types::from_json_bytes(bytes)
         .map_err(|e| ProviderError::InvalidResponse(format!("gemini response: {e}")))?;
     to_chat_response(resp, model, unix_now())
 }

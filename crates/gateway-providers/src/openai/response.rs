@@ -1,6 +1,6 @@
 //! OpenAI wire responses -> canonical types.
 
-use gateway_core::types::{EmbeddingsResponse, ModelInfo};
+use gateway_core::types::{EmbeddingsResponse, ModelInfo, from_json_bytes};
 use gateway_core::{ChatResponse, ProviderError};
 use serde::Deserialize;
 
@@ -9,11 +9,11 @@ fn invalid(what: &str, e: &serde_json::Error) -> ProviderError {
 }
 
 pub(crate) fn decode_chat(bytes: &[u8]) -> Result<ChatResponse, ProviderError> {
-    serde_json::from_slice(bytes).map_err(|e| invalid("chat completion", &e))
+    from_json_bytes(bytes).map_err(|e| invalid("chat completion", &e))
 }
 
 pub(crate) fn decode_embeddings(bytes: &[u8]) -> Result<EmbeddingsResponse, ProviderError> {
-    serde_json::from_slice(bytes).map_err(|e| invalid("embeddings", &e))
+    from_json_bytes(bytes).map_err(|e| invalid("embeddings", &e))
 }
 
 pub(crate) fn decode_models(bytes: &[u8]) -> Result<Vec<ModelInfo>, ProviderError> {

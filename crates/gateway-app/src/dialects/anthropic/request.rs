@@ -14,32 +14,35 @@ use serde_json::{Map, Value, json};
 
 use super::content::{InContent, assistant_turn, content, message, user_turn};
 
-#[derive(Deserialize)]
 struct MessagesRequest {
     model: String,
-    #[serde(default)]
     max_tokens: Option<u32>,
     messages: Vec<InMessage>,
-    #[serde(default)]
     system: Option<InContent>,
-    #[serde(default)]
     stop_sequences: Option<Vec<String>>,
-    #[serde(default)]
     stream: Option<bool>,
-    #[serde(default)]
     temperature: Option<f64>,
-    #[serde(default)]
     top_p: Option<f64>,
-    #[serde(default)]
     tools: Option<Vec<Map<String, Value>>>,
-    #[serde(default)]
     tool_choice: Option<Value>,
-    #[serde(default)]
     metadata: Option<Value>,
     /// `top_k`, `thinking`, `service_tier`... passed on to providers that understand them.
-    #[serde(flatten)]
     extra: Extra,
 }
+
+gateway_core::deserialize_with_extra!(MessagesRequest, "a Messages request" {
+    model: required,
+    max_tokens: default,
+    messages: required,
+    system: default,
+    stop_sequences: default,
+    stream: default,
+    temperature: default,
+    top_p: default,
+    tools: default,
+    tool_choice: default,
+    metadata: default,
+});
 
 #[derive(Deserialize)]
 struct InMessage {
@@ -62,7 +65,7 @@ pub fn decode_count_tokens_request(body: &[u8]) -> Result<ChatRequest, GatewayEr
 }
 
 fn decode(body: &[u8], needs_max_tokens: bool) -> Result<ChatRequest, GatewayError> {
-    let req: MessagesRequest = serde_json::from_slice(body)
+    let req: MessagesRequest = gateway_core::types::from_json_bytes(body)
         .map_err(|e| GatewayError::invalid(format!("Invalid request body: {e}")))?;
     if needs_max_tokens && req.max_tokens.is_none() {
         return Err(invalid("max_tokens", "max_tokens: Field required"));
