@@ -53,6 +53,12 @@ impl Round {
     pub fn added_light_p50(&self, proxy: &str) -> Option<f64> {
         Some(self.sample(proxy)?.light_p50_ms? - self.sample("direct")?.light_p50_ms?)
     }
+
+    /// `proxy`'s light-rate p50 minus nginx's, in this round: what `proxy` adds to a plain
+    /// reverse proxy's hop, which on a slow host may alone exceed the absolute target.
+    pub fn light_p50_over_nginx(&self, proxy: &str) -> Option<f64> {
+        Some(self.sample(proxy)?.light_p50_ms? - self.sample("nginx")?.light_p50_ms?)
+    }
 }
 
 /// All rounds and their medians.
@@ -68,6 +74,9 @@ pub struct Paired {
     /// Median over rounds of light-rate p50 minus direct's.
     pub gateway_added_p50_ms: Option<f64>,
     pub nginx_added_p50_ms: Option<f64>,
+    /// Median and range over rounds of the gateway's light-rate p50 minus nginx's.
+    pub gateway_over_nginx_p50_ms: Option<f64>,
+    pub gateway_over_nginx_p50_range: Option<(f64, f64)>,
     /// The lowest and highest round of the two verdict figures: how much the host moved
     /// them during the run.
     pub cpu_ratio_range: Option<(f64, f64)>,
@@ -124,6 +133,12 @@ impl Paired {
             nginx_cpu_us: cpu("nginx"),
             gateway_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50("gateway"))),
             nginx_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50("nginx"))),
+            gateway_over_nginx_p50_ms: median(
+                rounds.iter().map(|r| r.light_p50_over_nginx("gateway")),
+            ),
+            gateway_over_nginx_p50_range: range(
+                rounds.iter().map(|r| r.light_p50_over_nginx("gateway")),
+            ),
             rounds,
         }
     }
@@ -221,6 +236,10 @@ mod tests {
         assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
         assert!((paired.gateway_added_p50_ms.unwrap() - 0.24).abs() < 1e-9);
         assert!((paired.nginx_added_p50_ms.unwrap() - 0.20).abs() < 1e-9);
+        // Over nginx's 0.30 ms: 0.00, 0.60 and 0.04 ms; the median is the quiet 0.04.
+        assert!((paired.gateway_over_nginx_p50_ms.unwrap() - 0.04).abs() < 1e-9);
+        let (lo, hi) = paired.gateway_over_nginx_p50_range.unwrap();
+        assert!(lo.abs() < 1e-9 && (hi - 0.60).abs() < 1e-9, "{lo}-{hi}");
         assert_eq!(paired.nginx_cpu_us, Some(20.0));
         let (lo, hi) = paired.cpu_ratio_range.unwrap();
         assert!(
@@ -237,6 +256,7 @@ mod tests {
         r.samples.retain(|s| s.target != "nginx");
         assert_eq!(r.cpu_ratio("gateway"), None);
         assert!(r.added_light_p50("gateway").is_some());
+        assert_eq!(r.light_p50_over_nginx("gateway"), None);
         assert_eq!(Paired::summarise(1, vec![r]).cpu_ratio, None);
     }
 }

@@ -323,6 +323,15 @@ fn round_targets(report: &Report) -> Table {
         ),
         verdict(light.map(|v| v <= 0.25)),
     ]);
+    if let Some(p) = paired {
+        rows.push(vec![
+            format!("p50 ms at {LIGHT} over nginx's (reference)"),
+            opt(p.gateway_over_nginx_p50_ms, 3),
+            "0".into(),
+            format!("-{}", rounds_range(p.gateway_over_nginx_p50_range, 3)),
+            "-".into(),
+        ]);
+    }
     let idle =
         |m: Option<&Measurements>| m?.process.as_ref()?.idle.map(|m| m.rss_kib as f64 / 1024.0);
     rows.push(vec![
@@ -371,6 +380,7 @@ fn paired_table(report: &Report) -> Table {
                 opt(round.cpu_ratio("gateway"), 2),
                 opt(round.added_light_p50("gateway"), 3),
                 opt(round.added_light_p50("nginx"), 3),
+                opt(round.light_p50_over_nginx("gateway"), 3),
             ]);
         }
         rows.push(vec![
@@ -380,6 +390,7 @@ fn paired_table(report: &Report) -> Table {
             opt(paired.cpu_ratio, 2),
             opt(paired.gateway_added_p50_ms, 3),
             opt(paired.nginx_added_p50_ms, 3),
+            opt(paired.gateway_over_nginx_p50_ms, 3),
         ]);
     }
     Table {
@@ -391,6 +402,7 @@ fn paired_table(report: &Report) -> Table {
             "ratio",
             "gateway added p50 ms",
             "nginx added p50 ms",
+            "gateway over nginx p50 ms",
         ],
         rows,
     }
@@ -580,12 +592,18 @@ mod tests {
             "{md}"
         );
         assert!(
-            md.contains("| median | 21.0 | 10.0 | 2.10 | 0.200 | 0.100 |"),
+            md.contains("| median | 21.0 | 10.0 | 2.10 | 0.200 | 0.100 | 0.100 |"),
             "{md}"
         );
         assert!(
             md.contains(
                 "| added p50 ms at 50 req/s (median of rounds) | 0.200 | 0.100 | ≤ 0.25; rounds 0.200-0.200 | met |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| p50 ms at 50 req/s over nginx's (reference) | 0.100 | 0 | -; rounds 0.100-0.100 | - |"
             ),
             "{md}"
         );
