@@ -143,7 +143,7 @@ pub fn run(name: &str, target: &Target, oha: &Oha, settings: &Settings) -> Measu
                     total_ticks += ticks;
                     total_ok += load.ok;
                     result.cpu_us_per_request =
-                        Some(ticks as f64 / ticks_per_sec * 1e6 / load.ok as f64);
+                        sysinfo::cpu_us_per_response(ticks, ticks_per_sec, load.ok);
                 }
                 println!(
                     "  {name}: {:<22} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  ({} ok, {} non-2xx, {} errors)",
@@ -201,8 +201,7 @@ pub fn run(name: &str, target: &Target, oha: &Oha, settings: &Settings) -> Measu
         measurements.process = Some(ProcessStats {
             idle,
             peak_rss_kib: sysinfo::memory(pid).map(|m| m.peak_kib),
-            cpu_us_per_request: (total_ok > 0)
-                .then(|| total_ticks as f64 / ticks_per_sec * 1e6 / total_ok as f64),
+            cpu_us_per_request: sysinfo::cpu_us_per_response(total_ticks, ticks_per_sec, total_ok),
         });
     }
     measurements

@@ -129,7 +129,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         run_status(&mut cmd)?;
     }
     let gateway_bin = if wants_gateway && args.pgo {
-        pgo::build(root, 10)?
+        pgo::build(root, pgo::DEFAULT_TRAIN_SECS)?
     } else {
         release.join("llm-gateway")
     };

@@ -168,11 +168,9 @@ pub fn run(oha: &Oha, targets: &[(&str, &Target)], rounds: usize, seconds: u64) 
             let before = target.measured_pid.and_then(sysinfo::cpu_ticks);
             let saturated = oha.run(&spec(target, SATURATED_CONCURRENCY, None));
             let after = target.measured_pid.and_then(sysinfo::cpu_ticks);
-            if let (Ok(load), Some(b), Some(a)) = (&saturated, before, after)
-                && load.ok > 0
-            {
-                let ticks = a.saturating_sub(b) as f64;
-                sample.cpu_us_per_request = Some(ticks / ticks_per_sec * 1e6 / load.ok as f64);
+            if let (Ok(load), Some(b), Some(a)) = (&saturated, before, after) {
+                sample.cpu_us_per_request =
+                    sysinfo::cpu_us_per_response(a.saturating_sub(b), ticks_per_sec, load.ok);
             }
             let light = oha.run(&spec(target, LIGHT_CONCURRENCY, Some(LIGHT_RATE)));
             sample.light_p50_ms = light.ok().filter(|l| l.ok > 0).map(|l| l.p50_ms);

@@ -24,11 +24,15 @@ use super::{streaming, targets::GATEWAY_KEY};
 use crate::Result;
 use crate::util::{banner, cargo, find_on_path, run_status, target_dir};
 
+/// Seconds of the main training load unless `--train-secs` says otherwise; `bench --pgo`
+/// trains with it too, so that both commands reuse one profile.
+pub const DEFAULT_TRAIN_SECS: u64 = 10;
+
 /// Options of `cargo xtask pgo`.
 #[derive(Args, Debug)]
 pub struct PgoArgs {
     /// Seconds of the main training load (non-streamed chat completions).
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = DEFAULT_TRAIN_SECS)]
     pub train_secs: u64,
 }
 

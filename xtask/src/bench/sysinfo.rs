@@ -52,6 +52,12 @@ pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
+/// CPU µs per response: `ticks` of CPU time, at `ticks_per_sec`, over `responses`; `None`
+/// when nothing was answered.
+pub fn cpu_us_per_response(ticks: u64, ticks_per_sec: f64, responses: u64) -> Option<f64> {
+    (responses > 0).then(|| ticks as f64 / ticks_per_sec * 1e6 / responses as f64)
+}
+
 /// Clock ticks per second (`getconf CLK_TCK`, 100 on Linux when that fails).
 pub fn clock_ticks_per_sec() -> u64 {
     Command::new("getconf")
@@ -171,6 +177,13 @@ fn git_commit(root: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cpu_per_response_is_ticks_in_microseconds_over_responses() {
+        // 25 ticks at 100/s = 250 ms over 5,000 responses = 50 µs each.
+        assert_eq!(cpu_us_per_response(25, 100.0, 5_000), Some(50.0));
+        assert_eq!(cpu_us_per_response(25, 100.0, 0), None);
+    }
 
     #[test]
     fn stat_cpu_ticks_skip_tricky_comm() {
