@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Request, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming, SizeHint};
 use tracing::Span;
@@ -138,6 +138,10 @@ pub(super) fn route_label(path: &str) -> &'static str {
     }
 }
 
+// W3C trace context. Named once: a lookup by `&str` parses the name on every request.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+
 const CREDENTIAL_HEADERS: [http::header::HeaderName; 2] = [
     http::header::AUTHORIZATION,
     http::header::HeaderName::from_static("x-api-key"),
@@ -157,13 +161,13 @@ pub(super) struct Edge {
 impl Edge {
     pub(super) fn start(state: &AppState, req: &Request<Incoming>, request_id: &str) -> Edge {
         let route = route_label(req.uri().path());
-        let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let header = |name: HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
         let span = trace::request_span(
             req.method().as_str(),
             route,
             request_id,
-            header("traceparent"),
-            header("tracestate"),
+            header(TRACEPARENT),
+            header(TRACESTATE),
         );
         let credentials = CREDENTIAL_HEADERS.map(|name| req.headers().get(name).cloned());
         Edge {

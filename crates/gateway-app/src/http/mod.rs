@@ -127,7 +127,7 @@ fn policy_headers(
 /// The caller's `x-request-id` when it is short printable ASCII, else a new UUIDv7.
 fn request_id(req: &Request<Incoming>) -> String {
     req.headers()
-        .get("x-request-id")
+        .get(names::X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
             !v.is_empty() && v.len() <= MAX_REQUEST_ID && v.bytes().all(|b| b.is_ascii_graphic())

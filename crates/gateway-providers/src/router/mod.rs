@@ -197,7 +197,7 @@ impl ModelRouter {
     {
         let (group, allowed) = self.group(model, ctx)?;
         let policy = &group.policy;
-        let order = select::order(policy.strategy, &group.slots, &allowed, &self.rng);
+        let order = select::order(policy.strategy, &group.slots, allowed, &self.rng);
         let deadline = health::later(Instant::now(), policy.deadline);
         let mut tried = vec![false; group.slots.len()];
         let mut path: Vec<Arc<str>> = Vec::with_capacity(1);

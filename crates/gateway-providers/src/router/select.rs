@@ -52,9 +52,14 @@ fn weighted_key(rng: &Rng, weight: u32) -> f64 {
 pub(crate) fn order(
     strategy: Strategy,
     slots: &[Slot],
-    eligible: &[usize],
+    eligible: Vec<usize>,
     rng: &Rng,
 ) -> Vec<usize> {
+    // A model served by one deployment (the common case) has one order: no keys to compute,
+    // no random draw, no second vector.
+    if eligible.len() < 2 {
+        return eligible;
+    }
     let mut keyed: Vec<(usize, f64, f64)> = eligible
         .iter()
         .map(|&i| {
