@@ -139,7 +139,7 @@ pub fn run(name: &str, target: &Target, oha: &Oha, settings: &Settings) -> Measu
                 if let (Some(b), Some(a)) = (before, after)
                     && load.ok > 0
                 {
-                    let ticks = a.saturating_sub(b);
+                    let ticks = a.since(b).total();
                     total_ticks += ticks;
                     total_ok += load.ok;
                     result.cpu_us_per_request =

@@ -27,6 +27,9 @@ pub struct RoundSample {
     pub target: String,
     /// CPU µs per 2xx response at saturation (targets with a measured process only).
     pub cpu_us_per_request: Option<f64>,
+    /// The same CPU time split: in the process's own code, and in the kernel on its behalf.
+    pub user_us_per_request: Option<f64>,
+    pub system_us_per_request: Option<f64>,
     /// p50 latency at the light rate, in ms.
     pub light_p50_ms: Option<f64>,
 }
@@ -71,6 +74,12 @@ pub struct Paired {
     /// Median over rounds of the gateway's and nginx's own CPU per request.
     pub gateway_cpu_us: Option<f64>,
     pub nginx_cpu_us: Option<f64>,
+    /// Medians over rounds of the user and system parts: where the difference lies (both
+    /// proxies make the same system calls and send the same segments per request).
+    pub gateway_user_us: Option<f64>,
+    pub gateway_system_us: Option<f64>,
+    pub nginx_user_us: Option<f64>,
+    pub nginx_system_us: Option<f64>,
     /// Median over rounds of light-rate p50 minus direct's.
     pub gateway_added_p50_ms: Option<f64>,
     pub nginx_added_p50_ms: Option<f64>,
@@ -117,13 +126,12 @@ pub fn median(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 impl Paired {
     /// Medians of `rounds`.
     pub fn summarise(seconds_per_point: u64, rounds: Vec<Round>) -> Paired {
-        let cpu = |name: &str| {
-            median(
-                rounds
-                    .iter()
-                    .map(|r| r.sample(name).and_then(|s| s.cpu_us_per_request)),
-            )
+        let of = |name: &str, figure: fn(&RoundSample) -> Option<f64>| {
+            median(rounds.iter().map(|r| r.sample(name).and_then(figure)))
         };
+        let cpu = |name: &str| of(name, |s| s.cpu_us_per_request);
+        let user = |name: &str| of(name, |s| s.user_us_per_request);
+        let system = |name: &str| of(name, |s| s.system_us_per_request);
         Paired {
             seconds_per_point,
             cpu_ratio_range: range(rounds.iter().map(|r| r.cpu_ratio("gateway"))),
@@ -131,6 +139,10 @@ impl Paired {
             cpu_ratio: median(rounds.iter().map(|r| r.cpu_ratio("gateway"))),
             gateway_cpu_us: cpu("gateway"),
             nginx_cpu_us: cpu("nginx"),
+            gateway_user_us: user("gateway"),
+            gateway_system_us: system("gateway"),
+            nginx_user_us: user("nginx"),
+            nginx_system_us: system("nginx"),
             gateway_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50("gateway"))),
             nginx_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50("nginx"))),
             gateway_over_nginx_p50_ms: median(
@@ -169,20 +181,25 @@ pub fn run(oha: &Oha, targets: &[(&str, &Target)], rounds: usize, seconds: u64) 
             let saturated = oha.run(&spec(target, SATURATED_CONCURRENCY, None));
             let after = target.measured_pid.and_then(sysinfo::cpu_ticks);
             if let (Ok(load), Some(b), Some(a)) = (&saturated, before, after) {
-                sample.cpu_us_per_request =
-                    sysinfo::cpu_us_per_response(a.saturating_sub(b), ticks_per_sec, load.ok);
+                let spent = a.since(b);
+                let per_response =
+                    |ticks| sysinfo::cpu_us_per_response(ticks, ticks_per_sec, load.ok);
+                sample.cpu_us_per_request = per_response(spent.total());
+                sample.user_us_per_request = per_response(spent.user);
+                sample.system_us_per_request = per_response(spent.system);
             }
             let light = oha.run(&spec(target, LIGHT_CONCURRENCY, Some(LIGHT_RATE)));
             sample.light_p50_ms = light.ok().filter(|l| l.ok > 0).map(|l| l.p50_ms);
+            let fmt = |v: Option<f64>, digits: usize| {
+                v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
+            };
             println!(
-                "  round {}/{rounds} {name:<8} CPU at {SATURATED}: {} µs/req  p50 at {LIGHT}: {} ms",
+                "  round {}/{rounds} {name:<8} CPU at {SATURATED}: {} µs/req (user {}, system {})  p50 at {LIGHT}: {} ms",
                 round + 1,
-                sample
-                    .cpu_us_per_request
-                    .map_or_else(|| "-".into(), |v| format!("{v:.1}")),
-                sample
-                    .light_p50_ms
-                    .map_or_else(|| "-".into(), |v| format!("{v:.3}")),
+                fmt(sample.cpu_us_per_request, 1),
+                fmt(sample.user_us_per_request, 1),
+                fmt(sample.system_us_per_request, 1),
+                fmt(sample.light_p50_ms, 3),
             );
             samples.push(sample);
         }
@@ -195,10 +212,13 @@ pub fn run(oha: &Oha, targets: &[(&str, &Target)], rounds: usize, seconds: u64) 
 mod tests {
     use super::*;
 
+    /// A sample whose CPU time is one third system time, as nginx's roughly is.
     fn sample(target: &str, cpu: Option<f64>, p50: f64) -> RoundSample {
         RoundSample {
             target: target.into(),
             cpu_us_per_request: cpu,
+            user_us_per_request: cpu.map(|c| c * 2.0 / 3.0),
+            system_us_per_request: cpu.map(|c| c / 3.0),
             light_p50_ms: Some(p50),
         }
     }
@@ -239,6 +259,10 @@ mod tests {
         let (lo, hi) = paired.gateway_over_nginx_p50_range.unwrap();
         assert!(lo.abs() < 1e-9 && (hi - 0.60).abs() < 1e-9, "{lo}-{hi}");
         assert_eq!(paired.nginx_cpu_us, Some(20.0));
+        // The split's medians come from the same rounds: the quiet 40 µs gateway round.
+        assert!((paired.gateway_user_us.unwrap() - 40.0 * 2.0 / 3.0).abs() < 1e-9);
+        assert!((paired.gateway_system_us.unwrap() - 40.0 / 3.0).abs() < 1e-9);
+        assert!((paired.nginx_system_us.unwrap() - 20.0 / 3.0).abs() < 1e-9);
         let (lo, hi) = paired.cpu_ratio_range.unwrap();
         assert!(
             (lo - 1.9).abs() < 1e-9 && (hi - 3.0).abs() < 1e-9,

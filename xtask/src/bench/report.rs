@@ -302,6 +302,18 @@ fn round_targets(report: &Report) -> Table {
         ),
         verdict(cpu_ratio.map(|r| r <= 2.0)),
     ]);
+    if let Some(p) = paired {
+        let split = |user: Option<f64>, system: Option<f64>| {
+            format!("{} / {}", opt(user, 1), opt(system, 1))
+        };
+        rows.push(vec![
+            "of it user / system µs (median of rounds)".into(),
+            split(p.gateway_user_us, p.gateway_system_us),
+            split(p.nginx_user_us, p.nginx_system_us),
+            "reference".into(),
+            "-".into(),
+        ]);
+    }
     let (light, nginx_light) = match paired {
         Some(p) => (p.gateway_added_p50_ms, p.nginx_added_p50_ms),
         None => (
@@ -572,6 +584,8 @@ mod tests {
         let sample = |target: &str, cpu: Option<f64>, p50: f64| RoundSample {
             target: target.into(),
             cpu_us_per_request: cpu,
+            user_us_per_request: cpu.map(|c| c - 4.0),
+            system_us_per_request: cpu.map(|_| 4.0),
             light_p50_ms: Some(p50),
         };
         let round = |gateway_cpu: f64| Round {
@@ -589,6 +603,12 @@ mod tests {
         let md = markdown(&report);
         assert!(
             md.contains("| CPU µs per request at c=64 (median of rounds) | 21.0 | 10.0 | ≤ 2× nginx (ratio 2.10; rounds 1.90-4.00) | not met |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| of it user / system µs (median of rounds) | 17.0 / 4.0 | 6.0 / 4.0 | reference | - |"
+            ),
             "{md}"
         );
         assert!(

@@ -6,15 +6,48 @@ use std::process::Command;
 
 use serde::Serialize;
 
-/// CPU time (user + system) of a process and its live children (nginx's workers), in
-/// clock ticks, from `/proc/PID/stat`.
-pub fn cpu_ticks(pid: u32) -> Option<u64> {
+/// CPU time of a process, in clock ticks, split as the kernel accounts it: in the process's
+/// own code (user) and in system calls and the interrupts it took (system).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CpuTicks {
+    pub user: u64,
+    pub system: u64,
+}
+
+impl CpuTicks {
+    pub fn total(self) -> u64 {
+        self.user + self.system
+    }
+
+    /// The ticks spent since `earlier`.
+    pub fn since(self, earlier: CpuTicks) -> CpuTicks {
+        CpuTicks {
+            user: self.user.saturating_sub(earlier.user),
+            system: self.system.saturating_sub(earlier.system),
+        }
+    }
+}
+
+impl std::ops::Add for CpuTicks {
+    type Output = CpuTicks;
+
+    fn add(self, other: CpuTicks) -> CpuTicks {
+        CpuTicks {
+            user: self.user + other.user,
+            system: self.system + other.system,
+        }
+    }
+}
+
+/// CPU time of a process and its live children (nginx's workers), from `/proc/PID/stat`.
+pub fn cpu_ticks(pid: u32) -> Option<CpuTicks> {
     let own = parse_stat_cpu_ticks(&read_stat(pid)?)?;
-    let children: u64 = children(pid)
-        .into_iter()
-        .filter_map(|child| parse_stat_cpu_ticks(&read_stat(child)?))
-        .sum();
-    Some(own + children)
+    Some(
+        children(pid)
+            .into_iter()
+            .filter_map(|child| parse_stat_cpu_ticks(&read_stat(child)?))
+            .fold(own, |sum, child| sum + child),
+    )
 }
 
 fn read_stat(pid: u32) -> Option<String> {
@@ -41,15 +74,15 @@ pub fn parse_stat_ppid(stat: &str) -> Option<u32> {
     after_comm.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// utime + stime (fields 14 and 15) of a `/proc/PID/stat` line. The command name
+/// utime and stime (fields 14 and 15) of a `/proc/PID/stat` line. The command name
 /// (field 2) may contain spaces and parentheses, so fields are counted after the last `)`.
-pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
+pub fn parse_stat_cpu_ticks(stat: &str) -> Option<CpuTicks> {
     let after_comm = &stat[stat.rfind(')')? + 1..];
     let mut fields = after_comm.split_whitespace();
     // after the comm come field 3 (state) .. ; utime is field 14 => index 11 here.
-    let utime: u64 = fields.nth(11)?.parse().ok()?;
-    let stime: u64 = fields.next()?.parse().ok()?;
-    Some(utime + stime)
+    let user: u64 = fields.nth(11)?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some(CpuTicks { user, system })
 }
 
 /// CPU µs per response: `ticks` of CPU time, at `ticks_per_sec`, over `responses`; `None`
@@ -188,7 +221,13 @@ mod tests {
     #[test]
     fn stat_cpu_ticks_skip_tricky_comm() {
         let stat = "4242 (my (odd) proc) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 75 0 0 20 0 9 0 100 1000000 500 18446744073709551615";
-        assert_eq!(parse_stat_cpu_ticks(stat), Some(325));
+        assert_eq!(
+            parse_stat_cpu_ticks(stat),
+            Some(CpuTicks {
+                user: 250,
+                system: 75
+            })
+        );
         assert_eq!(parse_stat_cpu_ticks("garbage"), None);
         assert_eq!(parse_stat_ppid(stat), Some(1));
         assert_eq!(parse_stat_ppid("garbage"), None);
