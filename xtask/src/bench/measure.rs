@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::oha::{LoadResult, LoadSpec, Oha};
+use super::report::opt;
 use super::streaming::{self, ConcurrentSummary, TtftSummary};
 use super::sysinfo::{self, Memory};
 use super::targets::{SLOW_MS, Target};
@@ -176,8 +177,8 @@ pub fn run(name: &str, target: &Target, oha: &Oha, settings: &Settings) -> Measu
     );
     println!(
         "  {name}: streaming TTFT p50 {} ms, p99 {} ms over {} streams ({} complete)",
-        fmt_opt(ttft.p50_ms),
-        fmt_opt(ttft.p99_ms),
+        opt(ttft.p50_ms, 2),
+        opt(ttft.p99_ms, 2),
         ttft.requests,
         ttft.completed
     );
@@ -205,10 +206,6 @@ pub fn run(name: &str, target: &Target, oha: &Oha, settings: &Settings) -> Measu
         });
     }
     measurements
-}
-
-fn fmt_opt(value: Option<f64>) -> String {
-    value.map_or_else(|| "-".into(), |v| format!("{v:.2}"))
 }
 
 #[cfg(test)]

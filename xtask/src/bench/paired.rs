@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::measure::{LIGHT, SATURATED};
 use super::oha::{LoadSpec, Oha};
+use super::report::opt;
 use super::sysinfo;
 use super::targets::Target;
 
@@ -190,16 +191,13 @@ pub fn run(oha: &Oha, targets: &[(&str, &Target)], rounds: usize, seconds: u64) 
             }
             let light = oha.run(&spec(target, LIGHT_CONCURRENCY, Some(LIGHT_RATE)));
             sample.light_p50_ms = light.ok().filter(|l| l.ok > 0).map(|l| l.p50_ms);
-            let fmt = |v: Option<f64>, digits: usize| {
-                v.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
-            };
             println!(
                 "  round {}/{rounds} {name:<8} CPU at {SATURATED}: {} µs/req (user {}, system {})  p50 at {LIGHT}: {} ms",
                 round + 1,
-                fmt(sample.cpu_us_per_request, 1),
-                fmt(sample.user_us_per_request, 1),
-                fmt(sample.system_us_per_request, 1),
-                fmt(sample.light_p50_ms, 3),
+                opt(sample.cpu_us_per_request, 1),
+                opt(sample.user_us_per_request, 1),
+                opt(sample.system_us_per_request, 1),
+                opt(sample.light_p50_ms, 3),
             );
             samples.push(sample);
         }

@@ -118,7 +118,8 @@ fn ms(value: f64) -> String {
     }
 }
 
-fn opt(value: Option<f64>, digits: usize) -> String {
+/// `value` with `digits` decimals, or `-` when there is none (printed rounds and tables).
+pub(super) fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "-".into(), |v| format!("{v:.digits$}"))
 }
 
