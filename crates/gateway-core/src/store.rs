@@ -324,6 +324,8 @@ pub trait UsageStore: Send + Sync {
     /// Writes a batch in one transaction.
     async fn insert_usage(&self, records: &[UsageRecord]) -> Result<(), GatewayError>;
     async fn query_usage(&self, query: &UsageQuery) -> Result<Vec<UsageAggregate>, GatewayError>;
+    /// Deletes the records written before `cutoff` (retention); returns how many went.
+    async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError>;
 }
 
 /// The append-only, hash-chained audit log.

@@ -7,6 +7,7 @@ use gateway_core::store::{
 };
 use gateway_core::{GatewayError, TenantId};
 use std::sync::LazyLock;
+use std::time::SystemTime;
 
 use sqlx::AssertSqlSafe;
 
@@ -266,7 +267,36 @@ impl UsageStore for SqlStore {
             Ok(out)
         })
     }
+
+    async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError> {
+        let cutoff = unix_millis(cutoff);
+        let mut deleted = 0;
+        // In chunks, each its own statement: a months-old backlog never holds the table's
+        // write lock (SQLite) or one huge transaction (PostgreSQL) while requests write rows.
+        loop {
+            let done = on_pool!(&self.backend, pool => {
+                sqlx::query(DELETE_CHUNK_SQL)
+                    .bind(cutoff)
+                    .bind(DELETE_CHUNK_ROWS)
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::from)?
+                    .rows_affected()
+            });
+            deleted += done;
+            if done < DELETE_CHUNK_ROWS.unsigned_abs() {
+                return Ok(deleted);
+            }
+        }
+    }
 }
+
+/// Rows per retention `DELETE`.
+const DELETE_CHUNK_ROWS: i64 = 5_000;
+
+/// One chunk of expired rows, oldest first (`usage_records_at` finds them).
+const DELETE_CHUNK_SQL: &str = "DELETE FROM usage_records WHERE id IN \
+     (SELECT id FROM usage_records WHERE at_ms < $1 ORDER BY at_ms LIMIT $2)";
 
 #[cfg(test)]
 mod tests {

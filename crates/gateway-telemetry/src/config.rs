@@ -16,6 +16,7 @@
 //! batch_size = 256
 //! flush_interval_ms = 1000
 //! buffer = 10000
+//! retention = "90d"                     # delete older records hourly; kept forever if unset
 //!
 //! [telemetry.audit]
 //! store = true                          # the hash-chained audit table
@@ -30,6 +31,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use serde::Deserialize;
 
@@ -104,6 +106,20 @@ pub struct UsageConfig {
     /// Records buffered between the request path and the writer; beyond it they are
     /// counted as dropped and logged.
     pub buffer: usize,
+    /// How long records are kept (`"90d"`); older ones are deleted once an hour. `None`
+    /// keeps them forever.
+    #[serde(deserialize_with = "some_duration")]
+    pub retention: Option<Duration>,
+}
+
+/// Shortest `retention`: a typo such as `"30s"` must not empty the usage table.
+pub const MIN_USAGE_RETENTION: Duration = Duration::from_secs(3600);
+
+/// Longest `retention` (100 years): beyond it, keep forever by leaving it unset.
+pub const MAX_USAGE_RETENTION: Duration = Duration::from_secs(100 * 365 * 86_400);
+
+fn some_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    gateway_core::duration::deserialize(d).map(Some)
 }
 
 impl Default for UsageConfig {
@@ -112,6 +128,7 @@ impl Default for UsageConfig {
             batch_size: 256,
             flush_interval_ms: 1000,
             buffer: 10_000,
+            retention: None,
         }
     }
 }
@@ -164,6 +181,14 @@ impl TelemetryConfig {
         if self.usage.buffer == 0 {
             push("usage.buffer", "must be at least 1");
         }
+        if let Some(retention) = self.usage.retention
+            && !(MIN_USAGE_RETENTION..=MAX_USAGE_RETENTION).contains(&retention)
+        {
+            push(
+                "usage.retention",
+                "must be between 1h and 36500d (leave it unset to keep records forever)",
+            );
+        }
         if self.audit.buffer == 0 {
             push("audit.buffer", "must be at least 1");
         }
@@ -207,6 +232,28 @@ mod tests {
             ]
         );
         assert!(serde_json::from_str::<TelemetryConfig>(r#"{"usage": {"batch": 1}}"#).is_err());
+    }
+
+    #[test]
+    fn usage_retention_parses_durations_and_is_bounded() {
+        let parse = |json: &str| serde_json::from_str::<TelemetryConfig>(json);
+        assert_eq!(parse("{}").unwrap().usage.retention, None);
+        let ninety = parse(r#"{"usage": {"retention": "90d"}}"#).unwrap();
+        assert_eq!(
+            ninety.usage.retention,
+            Some(Duration::from_secs(90 * 86_400))
+        );
+        assert!(ninety.problems("telemetry").is_empty());
+        for too_short_or_long in [r#""30s""#, r#""36501d""#] {
+            let c = parse(&format!(
+                r#"{{"usage": {{"retention": {too_short_or_long}}}}}"#
+            ))
+            .unwrap();
+            let keys: Vec<String> = c.problems("telemetry").into_iter().map(|p| p.0).collect();
+            assert_eq!(keys, ["telemetry.usage.retention"], "{too_short_or_long}");
+        }
+        let err = parse(r#"{"usage": {"retention": "ninety days"}}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid duration"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod events;
 pub mod logging;
 pub mod metrics;
 pub mod prices;
+pub mod retention;
 mod telemetry;
 mod throttle;
 pub mod trace;

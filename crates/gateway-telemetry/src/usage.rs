@@ -14,6 +14,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::config::UsageConfig;
 use crate::error::TelemetryError;
 use crate::metrics::Metrics;
+use crate::retention::Pruner;
 use crate::throttle::Throttle;
 
 /// Attempts per batch before it is dropped.
@@ -34,6 +35,8 @@ pub struct UsageWriter {
     batch_size: usize,
     metrics: Arc<Metrics>,
     overflow: Throttle,
+    /// Deletes expired records when `retention` is set.
+    _pruner: Option<Pruner>,
 }
 
 impl std::fmt::Debug for UsageWriter {
@@ -54,6 +57,9 @@ impl UsageWriter {
         let (tx, rx) = mpsc::channel(config.buffer.max(1));
         let wake = Arc::new(Notify::new());
         let batch_size = config.batch_size.max(1);
+        let pruner = config
+            .retention
+            .map(|retention| Pruner::spawn(&runtime, store.clone(), retention));
         let task = WriterTask {
             store,
             metrics: metrics.clone(),
@@ -68,6 +74,7 @@ impl UsageWriter {
             batch_size,
             metrics,
             overflow: Throttle::default(),
+            _pruner: pruner,
         })
     }
 

@@ -1,16 +1,17 @@
-//! The usage writer: batching, the flush interval, flush on shutdown, retries and a full
-//! buffer that is counted rather than silent.
+//! The usage writer: batching, the flush interval, flush on shutdown, retries, a full
+//! buffer that is counted rather than silent, and retention.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use common::{MemoryStore, metric, until, usage_record};
 use gateway_core::phases::account::UsageSink;
 use gateway_telemetry::config::UsageConfig;
+use gateway_telemetry::retention::prune_usage;
 use gateway_telemetry::{Metrics, UsageWriter};
 
 fn config(batch_size: usize, flush_interval_ms: u64, buffer: usize) -> UsageConfig {
@@ -18,6 +19,7 @@ fn config(batch_size: usize, flush_interval_ms: u64, buffer: usize) -> UsageConf
         batch_size,
         flush_interval_ms,
         buffer,
+        retention: None,
     }
 }
 
@@ -170,4 +172,43 @@ fn starting_outside_a_runtime_is_an_error() {
     let err =
         UsageWriter::start(store, &UsageConfig::default(), Arc::new(Metrics::new())).unwrap_err();
     assert!(err.to_string().contains("tokio runtime"));
+}
+
+/// A record `age` old.
+fn aged(n: u64, age: Duration) -> gateway_core::phases::account::UsageRecord {
+    let mut r = usage_record(n);
+    r.at = SystemTime::now() - age;
+    r
+}
+
+#[tokio::test]
+async fn retention_deletes_expired_records_when_the_writer_starts() {
+    const DAY: Duration = Duration::from_secs(86_400);
+    let store = Arc::new(MemoryStore::default());
+    store
+        .batches
+        .lock()
+        .unwrap()
+        .push(vec![aged(1, 3 * DAY), aged(2, DAY / 2), aged(3, 2 * DAY)]);
+    let mut with_retention = config(10, 60_000, 100);
+    with_retention.retention = Some(DAY);
+    let _writer =
+        UsageWriter::start(store.clone(), &with_retention, Arc::new(Metrics::new())).unwrap();
+    until(|| store.records().len() == 1).await;
+    assert_eq!(store.records()[0].request_id.as_ref(), "req-2");
+}
+
+#[tokio::test]
+async fn prune_usage_keeps_what_is_younger_than_the_retention() {
+    let store = Arc::new(MemoryStore::default());
+    store.batches.lock().unwrap().push(vec![
+        aged(1, Duration::from_secs(7_200)),
+        aged(2, Duration::ZERO),
+    ]);
+    let hour = Duration::from_secs(3_600);
+    assert_eq!(prune_usage(&*store, hour).await.unwrap(), 1);
+    assert_eq!(prune_usage(&*store, hour).await.unwrap(), 0);
+    // A retention longer than the clock can count back keeps everything.
+    assert_eq!(prune_usage(&*store, Duration::MAX).await.unwrap(), 0);
+    assert_eq!(store.records().len(), 1);
 }

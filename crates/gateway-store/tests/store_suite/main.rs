@@ -51,6 +51,7 @@ suite!(
     usage::usage_filters,
     usage::empty_usage,
     usage::large_batch_spans_several_statements,
+    usage::retention_deletes_only_older_records,
     audit::audit_chain_appends_and_lists,
     audit::audit_tampering_is_detected,
     audit::concurrent_appends_from_two_instances_keep_one_chain,

@@ -252,3 +252,30 @@ pub async fn large_batch_spans_several_statements(h: &Harness) {
     let acme_prompt: u64 = (0..300).filter(|i| i % 3 == 0).sum();
     assert_eq!((acme.requests, acme.prompt_tokens), (100, acme_prompt));
 }
+
+/// Retention: only records strictly before the cutoff go, across several delete chunks.
+pub async fn retention_deletes_only_older_records(h: &Harness) {
+    let cutoff = day0() + DAY;
+    // More than one chunk of expired rows (the store deletes 5,000 per statement).
+    let mut batch: Vec<UsageRecord> = (0..5_001u64)
+        .map(|i| {
+            rec(
+                "acme",
+                "key_1",
+                "gpt-4o",
+                day0() + Duration::from_secs(i),
+                (1, 1),
+                None,
+            )
+        })
+        .collect();
+    batch.push(rec("acme", "key_1", "gpt-4o", cutoff, (10, 0), None));
+    batch.extend((0..3).map(|_| rec("beta", "key_2", "gpt-4o", cutoff + DAY, (100, 0), None)));
+    h.store.insert_usage(&batch).await.unwrap();
+
+    assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 5_001);
+    let left = h.store.query_usage(&UsageQuery::default()).await.unwrap();
+    assert_eq!((left[0].requests, left[0].prompt_tokens), (4, 310));
+    // Nothing left to expire: a second pass deletes nothing.
+    assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 0);
+}

@@ -65,6 +65,16 @@ impl UsageStore for MemoryStore {
     async fn query_usage(&self, _: &UsageQuery) -> Result<Vec<UsageAggregate>, GatewayError> {
         Ok(Vec::new())
     }
+
+    async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError> {
+        let mut deleted = 0;
+        for batch in self.batches.lock().unwrap().iter_mut() {
+            let before = batch.len();
+            batch.retain(|r| r.at >= cutoff);
+            deleted += (before - batch.len()) as u64;
+        }
+        Ok(deleted)
+    }
 }
 
 #[async_trait]
