@@ -20,7 +20,7 @@ pub async fn prune_usage(store: &dyn UsageStore, retention: Duration) -> Result<
     }
 }
 
-/// The pruning task; stopped when dropped (a configuration reload starts a new writer).
+/// The pruning task; stopped when dropped with its writer (tests start and drop many).
 pub(crate) struct Pruner(JoinHandle<()>);
 
 impl Pruner {
