@@ -20,7 +20,7 @@ use gateway_telemetry::metrics::{CONTENT_TYPE, InFlight, Sample};
 use gateway_telemetry::{DeploymentSnapshot, trace};
 
 use super::body::{Body, full};
-use super::extract_token;
+use super::{extract_token, names};
 use crate::state::AppState;
 
 /// `GET /metrics`: Prometheus / OpenMetrics text (404 when `telemetry.metrics.enabled` is off).
@@ -138,10 +138,6 @@ pub(super) fn route_label(path: &str) -> &'static str {
     }
 }
 
-// W3C trace context. Named once: a lookup by `&str` parses the name on every request.
-const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
-
 const CREDENTIAL_HEADERS: [http::header::HeaderName; 2] = [
     http::header::AUTHORIZATION,
     http::header::HeaderName::from_static("x-api-key"),
@@ -166,8 +162,8 @@ impl Edge {
             req.method().as_str(),
             route,
             request_id,
-            header(TRACEPARENT),
-            header(TRACESTATE),
+            header(names::TRACEPARENT),
+            header(names::TRACESTATE),
         );
         let credentials = CREDENTIAL_HEADERS.map(|name| req.headers().get(name).cloned());
         Edge {

@@ -1,9 +1,12 @@
-//! The gateway's response header names, validated once at compile time: inserting by `&str`
-//! parses and checks the name again on every response.
+//! The header names the gateway reads and writes on every call, validated once at compile
+//! time: a lookup or an insert by `&str` parses and checks the name again each time.
 
 use http::{HeaderName, HeaderValue};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// W3C trace context, read from requests.
+pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
 pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 pub const X_GATEWAY_PROVIDER: HeaderName = HeaderName::from_static("x-gateway-provider");
 pub const X_GATEWAY_MODEL: HeaderName = HeaderName::from_static("x-gateway-model");
