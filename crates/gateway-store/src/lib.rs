@@ -23,6 +23,7 @@ mod pool;
 mod rows;
 mod tenants;
 mod usage;
+mod usage_minutes;
 
 pub use chain::{ChainFields, GENESIS_HASH, chain_hash};
 pub use config::{StoreConfig, StoreOptions};

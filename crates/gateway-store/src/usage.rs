@@ -1,9 +1,11 @@
-//! [`UsageStore`] for [`SqlStore`]: batched inserts and grouped aggregates.
+//! [`UsageStore`] for [`SqlStore`]: batched inserts and grouped aggregates (over the per-call
+//! records and the per-minute totals of [`usage_minutes`] together).
 
 use async_trait::async_trait;
 use gateway_core::phases::account::UsageRecord;
 use gateway_core::store::{
-    UsageAggregate, UsageDimension, UsageQuery, UsageStore, from_unix_millis, unix_millis,
+    UsageAggregate, UsageDimension, UsageMinute, UsageQuery, UsageStore, from_unix_millis,
+    unix_millis,
 };
 use gateway_core::{GatewayError, TenantId};
 use std::sync::LazyLock;
@@ -15,6 +17,7 @@ use crate::connect::SqlStore;
 use crate::error::StoreError;
 use crate::pool::on_pool;
 use crate::rows::RowExt;
+use crate::usage_minutes;
 
 const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subject, endpoint, model, provider, \
                       upstream_model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, \
@@ -98,29 +101,56 @@ fn dimension_sql(d: UsageDimension) -> (&'static str, &'static str) {
     }
 }
 
-/// Builds the aggregate query; returns the SQL and the text and integer binds in order.
+/// The per-call records as rows of the shape of `usage_minutes`, one call each.
+const RECORDS_AS_TOTALS: &str = "SELECT tenant, subject, model, at_ms, 1 AS requests, \
+     CASE WHEN status >= 400 THEN 1 ELSE 0 END AS errors, \
+     CASE WHEN cache_hit THEN 1 ELSE 0 END AS cache_hits, \
+     prompt_tokens, completion_tokens, total_tokens, cost_usd, \
+     CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced FROM usage_records";
+
+/// The per-minute totals under the same column names (a minute row is dated by its start).
+const MINUTES_AS_TOTALS: &str = "SELECT tenant, subject, model, minute_ms AS at_ms, requests, \
+     errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, unpriced \
+     FROM usage_minutes";
+
+/// Builds the aggregate query over per-call records and per-minute totals together; returns
+/// the SQL and the text and integer binds in order. The filters are applied inside each half
+/// (so that each uses its table's indexes), sharing the numbered binds.
 fn aggregate_sql(q: &UsageQuery) -> (String, Vec<Bind>) {
     let mut binds = Vec::new();
-    let mut filters = Vec::new();
-    let mut push = |column: &str, op: &str, bind: Bind| {
+    // (column in usage_records, column in usage_minutes, operator, bind number)
+    let mut filters: Vec<(&str, &str, &str, usize)> = Vec::new();
+    let mut push = |records: &'static str, minutes: &'static str, op: &'static str, bind| {
         binds.push(bind);
-        filters.push(format!("{column} {op} ${}", binds.len()));
+        filters.push((records, minutes, op, binds.len()));
     };
     if let Some(t) = &q.tenant {
-        push("tenant", "=", Bind::Text(t.as_str().to_owned()));
+        push("tenant", "tenant", "=", Bind::Text(t.as_str().to_owned()));
     }
     if let Some(s) = &q.subject {
-        push("subject", "=", Bind::Text(s.clone()));
+        push("subject", "subject", "=", Bind::Text(s.clone()));
     }
     if let Some(m) = &q.model {
-        push("model", "=", Bind::Text(m.clone()));
+        push("model", "model", "=", Bind::Text(m.clone()));
     }
     if let Some(from) = q.from {
-        push("at_ms", ">=", Bind::Int(unix_millis(from)));
+        push("at_ms", "minute_ms", ">=", Bind::Int(unix_millis(from)));
     }
     if let Some(until) = q.until {
-        push("at_ms", "<", Bind::Int(unix_millis(until)));
+        push("at_ms", "minute_ms", "<", Bind::Int(unix_millis(until)));
     }
+    let where_clause = |minutes: bool| {
+        if filters.is_empty() {
+            return String::new();
+        }
+        let conditions: Vec<String> = filters
+            .iter()
+            .map(|(records, in_minutes, op, n)| {
+                format!("{} {op} ${n}", if minutes { in_minutes } else { records })
+            })
+            .collect();
+        format!(" WHERE {}", conditions.join(" AND "))
+    };
     let mut dims: Vec<UsageDimension> = Vec::new();
     for d in &q.group_by {
         if !dims.contains(d) {
@@ -132,11 +162,6 @@ fn aggregate_sql(q: &UsageQuery) -> (String, Vec<Bind>) {
         .map(|d| dimension_sql(*d))
         .map(|(e, c)| format!("{e} AS {c}, "))
         .collect();
-    let where_clause = if filters.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", filters.join(" AND "))
-    };
     let group_cols: Vec<&str> = dims.iter().map(|d| dimension_sql(*d).1).collect();
     let (group, order) = if group_cols.is_empty() {
         (String::new(), String::new())
@@ -146,15 +171,17 @@ fn aggregate_sql(q: &UsageQuery) -> (String, Vec<Bind>) {
     };
     let sql = format!(
         "SELECT {select_dims}\
-         COUNT(*) AS requests, \
-         CAST(COALESCE(SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
-         CAST(COALESCE(SUM(CASE WHEN cache_hit THEN 1 ELSE 0 END), 0) AS BIGINT) AS cache_hits, \
+         CAST(COALESCE(SUM(requests), 0) AS BIGINT) AS requests, \
+         CAST(COALESCE(SUM(errors), 0) AS BIGINT) AS errors, \
+         CAST(COALESCE(SUM(cache_hits), 0) AS BIGINT) AS cache_hits, \
          CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens, \
          CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens, \
          CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, \
          CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) AS cost_usd, \
-         CAST(COALESCE(SUM(CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) AS unpriced \
-         FROM usage_records {where_clause} {group} {order}"
+         CAST(COALESCE(SUM(unpriced), 0) AS BIGINT) AS unpriced \
+         FROM ({RECORDS_AS_TOTALS}{} UNION ALL {MINUTES_AS_TOTALS}{}) AS usage_rows {group} {order}",
+        where_clause(false),
+        where_clause(true),
     );
     (sql, binds)
 }
@@ -268,6 +295,10 @@ impl UsageStore for SqlStore {
         })
     }
 
+    async fn add_usage_minutes(&self, minutes: &[UsageMinute]) -> Result<(), GatewayError> {
+        Ok(usage_minutes::add(&self.backend, minutes).await?)
+    }
+
     async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError> {
         let cutoff = unix_millis(cutoff);
         let mut deleted = 0;
@@ -285,7 +316,7 @@ impl UsageStore for SqlStore {
             });
             deleted += done;
             if done < DELETE_CHUNK_ROWS.unsigned_abs() {
-                return Ok(deleted);
+                return Ok(deleted + usage_minutes::delete_before(&self.backend, cutoff).await?);
             }
         }
     }
@@ -316,6 +347,11 @@ mod tests {
         };
         let (sql, binds) = aggregate_sql(&q);
         assert!(sql.contains("tenant = $1 AND model = $2"), "{sql}");
+        assert_eq!(
+            sql.matches("WHERE tenant = $1 AND model = $2").count(),
+            2,
+            "{sql}"
+        );
         assert!(!sql.contains("DROP"), "{sql}");
         assert!(sql.contains("GROUP BY g_model, g_day"), "{sql}");
         assert_eq!(binds.len(), 2);

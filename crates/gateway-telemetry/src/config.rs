@@ -13,6 +13,7 @@
 //! sample_ratio = 1.0                    # of root traces; a caller's sampled flag wins
 //!
 //! [telemetry.usage]
+//! detail = "request"                    # a row per call; "minute": totals per minute
 //! batch_size = 256
 //! flush_interval_ms = 1000
 //! buffer = 10000
@@ -99,6 +100,8 @@ impl OtlpConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct UsageConfig {
+    /// What is kept of each call: its own record, or only its share of per-minute totals.
+    pub detail: UsageDetail,
     /// Records written per store transaction, at most.
     pub batch_size: usize,
     /// How long a record may wait for its batch to fill.
@@ -110,6 +113,20 @@ pub struct UsageConfig {
     /// keeps them forever.
     #[serde(deserialize_with = "some_duration")]
     pub retention: Option<Duration>,
+}
+
+/// How much of each call the usage store keeps.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UsageDetail {
+    /// A record per call (request id, status, tokens, cost, latencies, provider...): the
+    /// trail to answer "what happened to this request".
+    #[default]
+    Request,
+    /// Per UTC minute, tenant, subject and model, the totals the usage API reports (calls,
+    /// errors, cache hits, tokens, cost), added up in memory and written once per flush
+    /// interval. Far fewer rows and less work per call; no per-call trail.
+    Minute,
 }
 
 /// Shortest `retention`: a typo such as `"30s"` must not empty the usage table.
@@ -125,6 +142,7 @@ fn some_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Durati
 impl Default for UsageConfig {
     fn default() -> Self {
         UsageConfig {
+            detail: UsageDetail::Request,
             batch_size: 256,
             flush_interval_ms: 1000,
             buffer: 10_000,
@@ -254,6 +272,19 @@ mod tests {
         }
         let err = parse(r#"{"usage": {"retention": "ninety days"}}"#).unwrap_err();
         assert!(err.to_string().contains("invalid duration"), "{err}");
+    }
+
+    #[test]
+    fn usage_detail_is_per_request_unless_minute_is_asked() {
+        let parse = |json: &str| serde_json::from_str::<TelemetryConfig>(json);
+        assert_eq!(parse("{}").unwrap().usage.detail, UsageDetail::Request);
+        let minute = parse(r#"{"usage": {"detail": "minute"}}"#).unwrap();
+        assert_eq!(minute.usage.detail, UsageDetail::Minute);
+        let err = parse(r#"{"usage": {"detail": "hourly"}}"#).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown variant `hourly`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! It owns logging ([`logging::init`], [`logging::init_with_otlp`]: text or JSON lines through
 //! `tracing`, OpenTelemetry spans over OTLP/HTTP), Prometheus metrics ([`Metrics`]), usage and
-//! cost accounting ([`UsageWriter`] batching into the store, [`PriceTable`] with the shipped
-//! model prices), and the audit trail ([`AuditWriter`] into the store's hash chain and an
+//! cost accounting ([`UsageWriter`] batching records, or per-minute totals, into the store;
+//! [`PriceTable`] with the shipped model prices), and the audit trail ([`AuditWriter`] into the store's hash chain and an
 //! optional JSON-lines file). [`Telemetry`] puts them behind the pipeline's `UsageSink`,
 //! `AuditSink` and `CostModel` traits.
 //!
@@ -26,6 +26,7 @@ mod telemetry;
 mod throttle;
 pub mod trace;
 pub mod usage;
+mod usage_minutes;
 
 pub use audit::{AuditWriter, verify_file};
 pub use config::TelemetryConfig;

@@ -3,6 +3,9 @@
 //! interval passes. A full queue drops the record, counts it and logs an error; a failed
 //! batch is retried before it is given up (also counted and logged). [`UsageWriter::flush`]
 //! waits until everything queued before it is written — call it on graceful shutdown.
+//!
+//! With `detail = "minute"` calls are not queued: they are added to per-minute totals
+//! ([`crate::usage_minutes`]), which the background task writes once per flush interval.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,18 +14,19 @@ use gateway_core::phases::account::{UsageRecord, UsageSink};
 use gateway_core::store::UsageStore;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::config::UsageConfig;
+use crate::config::{UsageConfig, UsageDetail};
 use crate::error::TelemetryError;
 use crate::metrics::Metrics;
 use crate::retention::Pruner;
 use crate::throttle::Throttle;
+use crate::usage_minutes::{MinuteTask, MinuteTotals};
 
 /// Attempts per batch before it is dropped.
-const WRITE_ATTEMPTS: u32 = 4;
+pub(crate) const WRITE_ATTEMPTS: u32 = 4;
 
 // Records travel unboxed: no allocation per call on the request path.
 #[allow(clippy::large_enum_variant)]
-enum Command {
+pub(crate) enum Command {
     Record(UsageRecord),
     Flush(oneshot::Sender<()>),
 }
@@ -33,6 +37,8 @@ pub struct UsageWriter {
     /// Wakes the writer before its interval ends: a batch is waiting, or a flush.
     wake: Arc<Notify>,
     batch_size: usize,
+    /// `detail = "minute"`: calls are added up here instead of being queued.
+    minutes: Option<Arc<MinuteTotals>>,
     metrics: Arc<Metrics>,
     overflow: Throttle,
     /// Deletes expired records when `retention` is set.
@@ -60,18 +66,36 @@ impl UsageWriter {
         let pruner = config
             .retention
             .map(|retention| Pruner::spawn(&runtime, store.clone(), retention));
-        let task = WriterTask {
-            store,
-            metrics: metrics.clone(),
-            batch_size,
-            interval: Duration::from_millis(config.flush_interval_ms.max(1)),
-            wake: wake.clone(),
+        let interval = Duration::from_millis(config.flush_interval_ms.max(1));
+        let minutes = match config.detail {
+            UsageDetail::Request => {
+                let task = WriterTask {
+                    store,
+                    metrics: metrics.clone(),
+                    batch_size,
+                    interval,
+                    wake: wake.clone(),
+                };
+                runtime.spawn(task.run(rx));
+                None
+            }
+            UsageDetail::Minute => {
+                let totals = Arc::new(MinuteTotals::default());
+                let task = MinuteTask {
+                    store,
+                    metrics: metrics.clone(),
+                    totals: totals.clone(),
+                    interval,
+                };
+                runtime.spawn(task.run(rx));
+                Some(totals)
+            }
         };
-        runtime.spawn(task.run(rx));
         Ok(UsageWriter {
             tx,
             wake,
             batch_size,
+            minutes,
             metrics,
             overflow: Throttle::default(),
             _pruner: pruner,
@@ -90,6 +114,10 @@ impl UsageWriter {
 
 impl UsageSink for UsageWriter {
     fn record(&self, record: UsageRecord) {
+        if let Some(minutes) = &self.minutes {
+            minutes.add(record);
+            return;
+        }
         let sent = self.tx.try_send(Command::Record(record));
         // The writer is not woken for each record, only once a batch is waiting.
         if self.tx.max_capacity() - self.tx.capacity() >= self.batch_size {

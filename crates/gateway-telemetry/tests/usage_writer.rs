@@ -19,7 +19,7 @@ fn config(batch_size: usize, flush_interval_ms: u64, buffer: usize) -> UsageConf
         batch_size,
         flush_interval_ms,
         buffer,
-        retention: None,
+        ..UsageConfig::default()
     }
 }
 

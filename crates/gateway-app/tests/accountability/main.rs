@@ -43,7 +43,17 @@ fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
 
 #[tokio::test]
 async fn plain_and_streamed_calls_land_in_the_usage_store_with_exact_tokens_and_cost() {
-    let gw = TestGateway::start_with_sections("", SECTIONS).await;
+    calls_are_accounted_exactly("").await;
+}
+
+/// The same figures from per-minute totals as from a record per call.
+#[tokio::test]
+async fn per_minute_usage_reports_the_same_tokens_and_cost() {
+    calls_are_accounted_exactly("[telemetry.usage]\ndetail = \"minute\"\n").await;
+}
+
+async fn calls_are_accounted_exactly(usage_section: &str) {
+    let gw = TestGateway::start_with_sections("", &format!("{SECTIONS}\n{usage_section}")).await;
     let plain = gw
         .post("/v1/chat/completions", &chat_body("gpt-test", false))
         .await;

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use gateway_core::phases::account::UsageRecord;
 use gateway_core::store::{
     ApiKeyRecord, AuditEvent, AuditQuery, AuditRecord, AuditStore, AuditVerification, KeyStore,
-    Store, Tenant, TenantStore, UsageAggregate, UsageQuery, UsageStore,
+    Store, Tenant, TenantStore, UsageAggregate, UsageMinute, UsageQuery, UsageStore,
 };
 use gateway_core::{GatewayError, TenantId};
 
@@ -154,6 +154,9 @@ impl KeyStore for MemStore {
 #[async_trait]
 impl UsageStore for MemStore {
     async fn insert_usage(&self, _: &[UsageRecord]) -> Result<(), GatewayError> {
+        Ok(())
+    }
+    async fn add_usage_minutes(&self, _: &[UsageMinute]) -> Result<(), GatewayError> {
         Ok(())
     }
     async fn query_usage(&self, _: &UsageQuery) -> Result<Vec<UsageAggregate>, GatewayError> {

@@ -10,6 +10,7 @@ mod harness;
 mod keys;
 mod tenants;
 mod usage;
+mod usage_minutes;
 
 /// Declares each case once per backend: `sqlite::<case>` and `postgres::<case>`.
 macro_rules! suite {
@@ -52,6 +53,9 @@ suite!(
     usage::empty_usage,
     usage::large_batch_spans_several_statements,
     usage::retention_deletes_only_older_records,
+    usage_minutes::minutes_add_up_across_writes,
+    usage_minutes::aggregates_count_records_and_minutes_together,
+    usage_minutes::retention_deletes_older_minutes,
     audit::audit_chain_appends_and_lists,
     audit::audit_tampering_is_detected,
     audit::concurrent_appends_from_two_instances_keep_one_chain,

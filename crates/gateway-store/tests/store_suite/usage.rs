@@ -9,14 +9,14 @@ use gateway_core::{TenantId, Usage};
 
 use crate::harness::Harness;
 
-const DAY: Duration = Duration::from_secs(86_400);
+pub const DAY: Duration = Duration::from_secs(86_400);
 
 /// 2026-01-10T00:00:00Z
-fn day0() -> SystemTime {
+pub fn day0() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_768_003_200)
 }
 
-fn rec(
+pub fn rec(
     tenant: &str,
     subject: &str,
     model: &str,

@@ -11,8 +11,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use gateway_core::phases::account::UsageRecord;
 use gateway_core::store::{
-    AuditEvent, AuditOutcome, AuditQuery, AuditRecord, AuditStore, AuditVerification,
-    UsageAggregate, UsageQuery, UsageStore, unix_millis,
+    AuditEvent, AuditOutcome, AuditQuery, AuditRecord, AuditStore, AuditVerification, MinuteKey,
+    UsageAggregate, UsageMinute, UsageQuery, UsageStore, UsageTotals, unix_millis,
 };
 use gateway_core::{GatewayError, TenantId, Usage};
 use gateway_telemetry::audit::{GENESIS_HASH, chain_hash};
@@ -22,6 +22,8 @@ use serde_json::json;
 pub struct MemoryStore {
     /// Usage batches as written.
     pub batches: Mutex<Vec<Vec<UsageRecord>>>,
+    /// Per-minute totals as written, one entry per call of `add_usage_minutes`.
+    pub minute_writes: Mutex<Vec<Vec<UsageMinute>>>,
     pub audit: Mutex<Vec<AuditRecord>>,
     /// Held by a test to stall every write.
     pub gate: tokio::sync::Mutex<()>,
@@ -38,6 +40,18 @@ impl MemoryStore {
             .flatten()
             .cloned()
             .collect()
+    }
+
+    /// The stored totals per key: what the writes added up to.
+    pub fn minutes(&self) -> Vec<(MinuteKey, UsageTotals)> {
+        let mut sums: Vec<(MinuteKey, UsageTotals)> = Vec::new();
+        for minute in self.minute_writes.lock().unwrap().iter().flatten() {
+            match sums.iter_mut().find(|(key, _)| *key == minute.key) {
+                Some((_, totals)) => totals.merge(&minute.totals),
+                None => sums.push((minute.key.clone(), minute.totals)),
+            }
+        }
+        sums
     }
 
     pub fn batch_sizes(&self) -> Vec<usize> {
@@ -59,6 +73,15 @@ impl UsageStore for MemoryStore {
             return Err(GatewayError::Unavailable("store down".into()));
         }
         self.batches.lock().unwrap().push(records.to_vec());
+        Ok(())
+    }
+
+    async fn add_usage_minutes(&self, minutes: &[UsageMinute]) -> Result<(), GatewayError> {
+        let _open = self.gate.lock().await;
+        if self.failing() {
+            return Err(GatewayError::Unavailable("store down".into()));
+        }
+        self.minute_writes.lock().unwrap().push(minutes.to_vec());
         Ok(())
     }
 

@@ -20,6 +20,10 @@ use crate::error::GatewayError;
 use crate::phases::account::UsageRecord;
 use crate::principal::{GatewayRole, TenantId};
 
+mod minutes;
+
+pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
+
 /// `code` of the [`GatewayError::InvalidRequest`] a store returns for a duplicate id.
 pub const CONFLICT_CODE: &str = "already_exists";
 
@@ -323,8 +327,13 @@ pub trait KeyStore: Send + Sync {
 pub trait UsageStore: Send + Sync {
     /// Writes a batch in one transaction.
     async fn insert_usage(&self, records: &[UsageRecord]) -> Result<(), GatewayError>;
+    /// Adds per-minute totals to those stored for the same keys, in one transaction.
+    async fn add_usage_minutes(&self, minutes: &[UsageMinute]) -> Result<(), GatewayError>;
+    /// Aggregates per-call records and per-minute totals together; a minute row matches a
+    /// time filter by the start of its minute.
     async fn query_usage(&self, query: &UsageQuery) -> Result<Vec<UsageAggregate>, GatewayError>;
-    /// Deletes the records written before `cutoff` (retention); returns how many went.
+    /// Deletes the records written, and the minutes started, before `cutoff` (retention);
+    /// returns how many rows went.
     async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError>;
 }
 

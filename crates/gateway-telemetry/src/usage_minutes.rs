@@ -1,0 +1,107 @@
+//! `[telemetry.usage] detail = "minute"`: each call is added to in-memory totals per (UTC
+//! minute, tenant, subject, model), and a background task writes what has built up once per
+//! flush interval (and on [`crate::UsageWriter::flush`]). A call costs a map update instead of
+//! a queued record and a database row; the store adds each write to the totals it holds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use gateway_core::phases::account::UsageRecord;
+use gateway_core::store::{MinuteKey, UsageMinute, UsageStore, UsageTotals};
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use crate::metrics::Metrics;
+use crate::usage::{Command, WRITE_ATTEMPTS};
+
+/// The totals not yet written.
+#[derive(Default)]
+pub(crate) struct MinuteTotals {
+    pending: Mutex<HashMap<MinuteKey, UsageTotals>>,
+}
+
+impl MinuteTotals {
+    /// Counts one call. Its strings move into the key when its minute is new.
+    pub(crate) fn add(&self, record: UsageRecord) {
+        let mut one = UsageTotals::default();
+        one.add_record(&record);
+        let key = MinuteKey::of(record);
+        // A panic elsewhere cannot leave the map half-updated: `merge` only adds numbers.
+        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.entry(key).or_default().merge(&one);
+    }
+
+    /// Everything counted so far, leaving the totals empty.
+    fn take(&self) -> Vec<UsageMinute> {
+        let pending =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
+        pending
+            .into_iter()
+            .map(|(key, totals)| UsageMinute { key, totals })
+            .collect()
+    }
+}
+
+pub(crate) struct MinuteTask {
+    pub(crate) store: Arc<dyn UsageStore>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) totals: Arc<MinuteTotals>,
+    pub(crate) interval: Duration,
+}
+
+impl MinuteTask {
+    pub(crate) async fn run(self, mut rx: mpsc::Receiver<Command>) {
+        let mut tick = tokio::time::interval(self.interval);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        // The first tick completes at once; nothing has been counted yet.
+        tick.tick().await;
+        loop {
+            let mut flushed = None;
+            let mut open = true;
+            tokio::select! {
+                _ = tick.tick() => {}
+                command = rx.recv() => match command {
+                    Some(Command::Flush(done)) => flushed = Some(done),
+                    Some(Command::Record(record)) => self.totals.add(record),
+                    None => open = false,
+                },
+            }
+            self.write(self.totals.take()).await;
+            if let Some(done) = flushed {
+                let _ = done.send(());
+            }
+            if !open {
+                return;
+            }
+        }
+    }
+
+    async fn write(&self, minutes: Vec<UsageMinute>) {
+        if minutes.is_empty() {
+            return;
+        }
+        let calls: u64 = minutes.iter().map(|m| m.totals.requests).sum();
+        let mut backoff = Duration::from_millis(100);
+        for attempt in 1..=WRITE_ATTEMPTS {
+            // The write is one transaction: a failed attempt added nothing, so a retry
+            // cannot count a call twice.
+            match self.store.add_usage_minutes(&minutes).await {
+                Ok(()) => {
+                    self.metrics.written("usage", calls);
+                    return;
+                }
+                Err(e) => {
+                    self.metrics.write_error("usage");
+                    tracing::warn!(error = %e, rows = minutes.len(), attempt, "writing usage totals failed");
+                    if attempt < WRITE_ATTEMPTS {
+                        tokio::time::sleep(backoff).await;
+                        backoff *= 2;
+                    }
+                }
+            }
+        }
+        self.metrics.dropped("usage", calls);
+        tracing::error!(calls, "usage totals dropped after repeated write failures");
+    }
+}
