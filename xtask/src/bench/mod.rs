@@ -14,6 +14,7 @@ mod streaming;
 mod sysinfo;
 mod targets;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -24,6 +25,9 @@ use crate::Result;
 use crate::util::{banner, cargo, run_status, target_dir};
 use measure::Settings;
 use report::{Report, TargetReport};
+
+/// The `GATEWAY__*` override that the `gateway-usage-minutes` target starts the gateway with.
+const USAGE_DETAIL_VAR: &str = "GATEWAY__TELEMETRY__USAGE__DETAIL";
 
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug)]
@@ -45,7 +49,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "direct,nginx,gateway,gateway-cache-hit"
+        default_value = "direct,nginx,gateway,gateway-cache-hit,gateway-usage-minutes"
     )]
     pub targets: Vec<TargetName>,
     /// apt-get install nginx when it is missing.
@@ -73,15 +77,26 @@ pub enum TargetName {
     /// The same gateway on a model group with the response cache on: every call after the
     /// first is a hit (the bench sends one fixed request), to compare a hit with a miss.
     GatewayCacheHit,
+    /// The same gateway keeping usage as per-minute totals (`[telemetry.usage] detail =
+    /// "minute"`) instead of a record per call, to show what the per-call rows cost.
+    GatewayUsageMinutes,
 }
 
 impl TargetName {
+    fn is_gateway(self) -> bool {
+        matches!(
+            self,
+            Self::Gateway | Self::GatewayCacheHit | Self::GatewayUsageMinutes
+        )
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Self::Direct => "direct",
             Self::Nginx => "nginx",
             Self::Gateway => "gateway",
             Self::GatewayCacheHit => "gateway-cache-hit",
+            Self::GatewayUsageMinutes => "gateway-usage-minutes",
         }
     }
 }
@@ -116,8 +131,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         per_target * args.targets.len() as u64 + paired_secs
     );
     let release = target_dir(root).join("release");
-    let wants_gateway = args.targets.contains(&TargetName::Gateway)
-        || args.targets.contains(&TargetName::GatewayCacheHit);
+    let wants_gateway = args.targets.iter().any(|t| t.is_gateway());
     if !args.no_build {
         banner("build (release)");
         let mut cmd = Command::new(cargo());
@@ -154,6 +168,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         TargetName::Nginx,
         TargetName::Gateway,
         TargetName::GatewayCacheHit,
+        TargetName::GatewayUsageMinutes,
     ] {
         if args.targets.contains(&name) {
             running.push(start_target(name, &mocks, &gateway_bin, &scratch, args));
@@ -296,9 +311,15 @@ fn start_target(
                 }
             }
         }
-        TargetName::Gateway | TargetName::GatewayCacheHit => {
+        TargetName::Gateway | TargetName::GatewayCacheHit | TargetName::GatewayUsageMinutes => {
             let cached = name == TargetName::GatewayCacheHit;
-            match targets::start_gateway(gateway_bin, &scratch.join(label), mocks, cached) {
+            let env: &[(&str, &OsStr)] = if name == TargetName::GatewayUsageMinutes {
+                &[(USAGE_DETAIL_VAR, OsStr::new("minute"))]
+            } else {
+                &[]
+            };
+            match targets::start_gateway_with(gateway_bin, &scratch.join(label), mocks, cached, env)
+            {
                 Ok((service, target)) => Running {
                     name,
                     status: "ok".into(),

@@ -77,7 +77,12 @@ pub fn added_latency(targets: &[TargetReport]) -> Vec<AddedLatency> {
         return Vec::new();
     };
     let mut rows = Vec::new();
-    for name in ["nginx", "gateway", "gateway-cache-hit"] {
+    for name in [
+        "nginx",
+        "gateway",
+        "gateway-cache-hit",
+        "gateway-usage-minutes",
+    ] {
         let Some(proxy) = find(name) else { continue };
         for label in ["c=1", LIGHT, SATURATED, "c=64, upstream +20 ms"] {
             let load = |m: &Measurements| {

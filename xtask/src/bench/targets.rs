@@ -123,18 +123,9 @@ pub fn render_config(listen: SocketAddr, mock: SocketAddr, mock_slow: SocketAddr
         .replace("@MOCK_SLOW_URL@", &format!("http://{mock_slow}"))
 }
 
-/// Starts the release gateway in front of the mocks; returns its guard and target.
-/// With `cached`, the target calls the model groups whose response cache is on.
-pub fn start_gateway(
-    bin: &Path,
-    scratch: &Path,
-    mocks: &Mocks,
-    cached: bool,
-) -> Result<(Service, Target)> {
-    start_gateway_with(bin, scratch, mocks, cached, &[])
-}
-
-/// [`start_gateway`] with extra environment variables for the gateway process.
+/// Starts the release gateway in front of the mocks, with extra environment variables
+/// (e.g. `GATEWAY__*` config overrides); returns its guard and target. With `cached`, the
+/// target calls the model groups whose response cache is on.
 pub fn start_gateway_with(
     bin: &Path,
     scratch: &Path,
