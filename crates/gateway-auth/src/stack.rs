@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use gateway_core::TenantId;
 use gateway_core::phases::auth::Authenticator;
 use gateway_core::store::{KeyStore, Store, TenantStore};
 
@@ -27,6 +28,18 @@ pub struct AuthStack {
 }
 
 impl AuthStack {
+    /// Forgets every cached verdict that depends on `tenant` — its API keys and the tenant
+    /// itself, for keys and JWTs alike — after a change made on this instance. Other
+    /// instances see the change within `key_cache_ttl_secs`.
+    pub async fn invalidate_tenant(&self, tenant: &TenantId) {
+        if let Some(keys) = &self.api_keys {
+            keys.invalidate_tenant(tenant).await;
+        }
+        if let Some(jwt) = &self.jwt {
+            jwt.invalidate_tenant(tenant).await;
+        }
+    }
+
     /// API keys need `store`; JWT issuers need none (with a store, tokens' tenants are checked
     /// against it). JWKS documents are fetched with [`HttpJwksFetcher`].
     pub fn build(config: &AuthConfig, store: Option<Arc<dyn Store>>) -> Result<Self, AuthError> {

@@ -189,6 +189,41 @@ async fn stack_dispatches_keys_and_tokens_by_shape() {
     );
 }
 
+/// What the admin API calls after a tenant change: keys and tokens of the tenant both see it
+/// at once on this instance.
+#[tokio::test]
+async fn invalidating_a_tenant_reaches_keys_and_tokens() {
+    let mut hs = issuer(&[Algorithm::HS256]);
+    hs.require_registered_tenant = true;
+    let cfg = AuthConfig {
+        jwt_issuers: vec![hs],
+        ..AuthConfig::default()
+    };
+    let store = Arc::new(MemStore::with_tenants(&["acme"]));
+    let stack = AuthStack::build_with_fetcher(
+        &cfg,
+        Some(store.clone() as Arc<dyn Store>),
+        Arc::new(NoFetch),
+    )
+    .unwrap();
+    let created = stack
+        .key_manager
+        .clone()
+        .unwrap()
+        .create(NewApiKey::new(TenantId::new("acme"), "ci"))
+        .await
+        .unwrap();
+    let token = sign(Algorithm::HS256, &claims());
+    let auth = stack.authenticator.clone();
+    assert!(auth.authenticate(created.secret.expose()).await.is_ok());
+    assert!(auth.authenticate(&token).await.is_ok());
+
+    store.edit_tenant("acme", |t| t.enabled = false);
+    stack.invalidate_tenant(&TenantId::new("acme")).await;
+    assert_refused(auth.authenticate(created.secret.expose()).await);
+    assert_refused(auth.authenticate(&token).await);
+}
+
 #[tokio::test]
 async fn without_a_store_only_tokens_work() {
     let cfg = AuthConfig {

@@ -244,6 +244,28 @@ async fn registered_tenants_gate_and_narrow_tokens() {
     assert!(jwt.authenticate(&sign(Algorithm::RS256, &c)).await.is_ok());
 }
 
+/// A tenant disabled on this instance refuses its tokens at once once invalidated; without
+/// it, the cached verdict holds until its TTL (what other instances see).
+#[tokio::test(start_paused = true)]
+async fn a_local_tenant_change_reaches_tokens_at_once() {
+    let store = Arc::new(MemStore::with_tenants(&["acme"]));
+    let jwt = verifier(&[issuer(&ALL)]).with_tenant_store(store.clone(), Duration::from_secs(5));
+    let token = sign(Algorithm::RS256, &claims());
+    assert!(jwt.authenticate(&token).await.is_ok());
+    store.edit_tenant("acme", |t| t.enabled = false);
+    assert!(jwt.authenticate(&token).await.is_ok(), "cached for the TTL");
+    jwt.invalidate_tenant(&TenantId::new("other")).await;
+    assert!(
+        jwt.authenticate(&token).await.is_ok(),
+        "another tenant's change"
+    );
+    jwt.invalidate_tenant(&TenantId::new("acme")).await;
+    refused_because(&jwt, &token, "tenant_not_usable").await;
+    store.edit_tenant("acme", |t| t.enabled = true);
+    jwt.invalidate_tenant(&TenantId::new("acme")).await;
+    assert!(jwt.authenticate(&token).await.is_ok());
+}
+
 #[tokio::test]
 async fn invalid_issuer_configuration_is_rejected_at_build() {
     let mut no_aud = issuer(&[Algorithm::RS256]);

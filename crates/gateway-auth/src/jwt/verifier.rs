@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use gateway_core::phases::auth::Authenticator;
 use gateway_core::store::TenantStore;
-use gateway_core::{AuthMethod, GatewayError, GatewayRole, Principal};
+use gateway_core::{AuthMethod, GatewayError, GatewayRole, Principal, TenantId};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{Map, Value};
@@ -102,6 +102,14 @@ impl JwtAuthenticator {
     pub fn with_tenant_store(mut self, store: Arc<dyn TenantStore>, ttl: Duration) -> Self {
         self.tenants = Some(TenantGate::new(store, ttl, 10_000));
         self
+    }
+
+    /// Forgets the cached state of `tenant` (after a local tenant change), so that tokens of
+    /// a tenant just disabled are refused at once on this instance, not within the TTL.
+    pub async fn invalidate_tenant(&self, tenant: &TenantId) {
+        if let Some(gate) = &self.tenants {
+            gate.invalidate(tenant).await;
+        }
     }
 
     /// Like [`Authenticator::authenticate`], with the precise reason of a refusal (for

@@ -171,11 +171,10 @@ impl Admin<'_> {
         })
     }
 
-    /// Forget cached verdicts that depend on `tenant` (its keys, the tenant itself).
+    /// Forget cached verdicts that depend on `tenant` (its keys, the tenant itself, for API
+    /// keys and JWTs).
     pub async fn invalidate_tenant(&self, tenant: &TenantId) {
-        if let Some(keys) = &self.state.auth.api_keys {
-            keys.invalidate_tenant(tenant).await;
-        }
+        self.state.auth.invalidate_tenant(tenant).await;
     }
 
     /// Runs a mutation and audits it with its outcome, success or not. `run` fills in what
