@@ -15,10 +15,11 @@ use tokio::time::MissedTickBehavior;
 use crate::metrics::Metrics;
 use crate::usage::{Command, WRITE_ATTEMPTS};
 
-/// The totals not yet written.
+/// The totals not yet written. Hashed with foldhash (randomly seeded per map): the keys are
+/// the gateway's own tenants, subjects and models, and the map is emptied every flush.
 #[derive(Default)]
 pub(crate) struct MinuteTotals {
-    pending: Mutex<HashMap<MinuteKey, UsageTotals>>,
+    pending: Mutex<HashMap<MinuteKey, UsageTotals, foldhash::fast::RandomState>>,
 }
 
 impl MinuteTotals {
