@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::content_log;
 use crate::context::RequestContext;
 use crate::metered_stream::StreamTally;
 use crate::phases::account::{CostModel, UsageRecord, UsageSink};
@@ -145,6 +146,9 @@ impl CallRecord {
         cache_hit: bool,
     ) -> Box<dyn FnOnce(StreamTally) + Send> {
         Box::new(move |tally: StreamTally| {
+            if let Some(text) = &tally.transcript {
+                content_log::streamed_completion(&self.base.request_id, &self.base.tenant, text);
+            }
             let status = match (&tally.error, &tally.blocked) {
                 (Some(err), _) => err.status(),
                 (None, Some(_)) => 422,

@@ -47,6 +47,9 @@ pub struct RequestContext {
     pub constraints: RouteConstraints,
     /// What the caller asked of the response cache.
     pub cache: crate::phases::cache::CacheDirectives,
+    /// The operator allowed this tenant's prompts and completions in the logs
+    /// ([`crate::content_log`]). Off unless the edge turns it on.
+    pub log_content: bool,
 }
 
 impl RequestContext {
@@ -62,6 +65,7 @@ impl RequestContext {
             client_ip: None,
             constraints,
             cache: Default::default(),
+            log_content: false,
         }
     }
 }

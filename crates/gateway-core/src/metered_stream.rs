@@ -28,6 +28,8 @@ pub(crate) struct StreamTally {
     pub completed: bool,
     pub error: Option<GatewayError>,
     pub blocked: Option<GuardOutcome>,
+    /// The text delivered, kept only when the tenant's content is logged.
+    pub transcript: Option<String>,
 }
 
 /// Guards of one streamed choice, applied in order.
@@ -71,6 +73,18 @@ impl MeteredStream {
             template: None,
             done: false,
             on_end: Some(on_end),
+        }
+    }
+
+    /// Keep the delivered text for the content log ([`crate::content_log`]).
+    pub(crate) fn with_transcript(mut self) -> Self {
+        self.tally.transcript = Some(String::new());
+        self
+    }
+
+    fn transcribe(&mut self, text: &str) {
+        if let Some(transcript) = &mut self.tally.transcript {
+            transcript.push_str(text);
         }
     }
 
@@ -133,6 +147,7 @@ impl MeteredStream {
             match self.guard_text(index, String::new(), true) {
                 Ok(text) if text.is_empty() => {}
                 Ok(text) => {
+                    self.transcribe(&text);
                     let chunk = ChatChunk {
                         choices: vec![ChunkChoice {
                             index,
@@ -188,6 +203,7 @@ impl MeteredStream {
             let had_text = text.is_some();
             match self.guard_text(index, text.unwrap_or_default(), finishing) {
                 Ok(released) => {
+                    self.transcribe(&released);
                     if !released.is_empty() || had_text {
                         chunk.choices[i].delta.content = Some(released);
                     }

@@ -7,7 +7,7 @@ use hyper::body::Incoming;
 use gateway_core::phases::admission::LimitSnapshot;
 use gateway_core::phases::route::ServedBy;
 use gateway_core::types::EmbeddingsRequest;
-use gateway_core::{ChatRequest, Endpoint, GatewayError, RequestContext};
+use gateway_core::{ChatRequest, Endpoint, GatewayError, Principal, RequestContext};
 
 use super::body::{
     Body, full, json_bytes, parse_json, read_limited, response, within_request_timeout,
@@ -16,6 +16,19 @@ use super::extract_token;
 use super::names;
 use super::sse::SseBody;
 use crate::state::AppState;
+
+/// The context of one model call, with what the operator set per tenant: whether its prompts
+/// and completions are logged (`telemetry.log_prompts_for_tenants`).
+pub(super) fn call_context(
+    state: &AppState,
+    request_id: &str,
+    principal: Principal,
+    endpoint: Endpoint,
+) -> RequestContext {
+    let mut ctx = RequestContext::new(request_id, principal, endpoint);
+    ctx.log_content = state.telemetry.logs_prompts_for(&ctx.principal.tenant);
+    ctx
+}
 
 /// Authenticate, then read and decode the body: a caller without credentials never gets its
 /// body read.
@@ -33,7 +46,7 @@ async fn prepare<T: serde::de::DeserializeOwned>(
     let client_ip = crate::server::client_ip(&req);
     let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
     let decoded = parse_json(&bytes)?;
-    let mut ctx = RequestContext::new(request_id, principal, endpoint);
+    let mut ctx = call_context(state, request_id, principal, endpoint);
     ctx.cache = cache;
     ctx.client_ip = client_ip;
     Ok((ctx, decoded))

@@ -11,10 +11,10 @@ use http_body::{Body as HttpBody, Frame};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use gateway_core::{Endpoint, GatewayError, GatewayStream, RequestContext, StreamEvent};
+use gateway_core::{Endpoint, GatewayError, GatewayStream, StreamEvent};
 
 use super::body::{Body, full, json_bytes, read_limited, response, within_request_timeout};
-use super::chat::{cache_header, gateway_headers};
+use super::chat::{cache_header, call_context, gateway_headers};
 use super::extract_token;
 use crate::dialects::anthropic::{self, AnthropicStreamEncoder, SseEvent, sse_frame};
 use crate::state::AppState;
@@ -33,7 +33,7 @@ pub async fn messages(
     let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
     let chat = anthropic::decode_request(&bytes)?;
     let public_model = chat.model.clone();
-    let mut ctx = RequestContext::new(request_id, principal, Endpoint::Messages);
+    let mut ctx = call_context(state, request_id, principal, Endpoint::Messages);
     ctx.cache = cache;
     ctx.client_ip = client_ip;
     if chat.stream {

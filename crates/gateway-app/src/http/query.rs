@@ -7,9 +7,10 @@ use hyper::body::Incoming;
 use serde::Deserialize;
 use serde_json::json;
 
-use gateway_core::{ChatRequest, Endpoint, GatewayError, Message, RequestContext, Role};
+use gateway_core::{ChatRequest, Endpoint, GatewayError, Message, Role};
 
 use super::body::{Body, parse_json, read_limited, within_request_timeout};
+use super::chat::call_context;
 use super::extract_token;
 use super::info::json_response;
 use crate::state::AppState;
@@ -74,7 +75,7 @@ pub async fn query(
             "No model is configured for /query (set [query] model).".to_owned(),
         )
     })?;
-    let mut ctx = RequestContext::new(request_id, principal, Endpoint::Query);
+    let mut ctx = call_context(state, request_id, principal, Endpoint::Query);
     ctx.client_ip = client_ip;
     let chat = ChatRequest {
         model: model.clone(),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::accounting::{CallEnd, CallRecord, complete_admission};
+use crate::content_log;
 use crate::context::RequestContext;
 use crate::error::GatewayError;
 use crate::metered_stream::MeteredStream;
@@ -199,6 +200,9 @@ impl Gateway {
         let admitted = self.admit(ctx, &req).await?;
         self.inspect_input(ctx, &mut req)?;
         self.inspect_input_async(ctx, &req).await?;
+        if ctx.log_content {
+            content_log::prompt(ctx, &req);
+        }
         let lookup = self.cache_lookup(ctx, &req).await;
         let cache = lookup.status();
         let (mut response, served_by, fill) = match lookup {
@@ -212,6 +216,9 @@ impl Gateway {
         };
         let fresh = fill.map(|fill| (fill, response.clone()));
         self.inspect_output(ctx, &call, &mut response, &served_by)?;
+        if ctx.log_content {
+            content_log::completion(ctx, &response);
+        }
         if let Some((fill, answer)) = fresh {
             fill.store(answer, &served_by);
         }
@@ -296,6 +303,9 @@ impl Gateway {
         let admitted = self.admit(ctx, &req).await?;
         self.inspect_input(ctx, &mut req)?;
         self.inspect_input_async(ctx, &req).await?;
+        if ctx.log_content {
+            content_log::prompt(ctx, &req);
+        }
         let lookup = self.cache_lookup(ctx, &req).await;
         let cache = lookup.status();
         let (stream, served_by) = match (lookup, &self.cache) {
@@ -348,13 +358,16 @@ impl Gateway {
             tracing::Span::current(),
             call.on_stream_end(served_by.clone(), admitted, cache_hit),
         );
-        let metered = MeteredStream::new(
+        let mut metered = MeteredStream::new(
             stream,
             served_by.provider.clone(),
             client_wants_usage,
             make_guards,
             on_end,
         );
+        if ctx.log_content {
+            metered = metered.with_transcript();
+        }
         Ok(StreamOutcome {
             stream: Box::pin(metered),
             served_by,
