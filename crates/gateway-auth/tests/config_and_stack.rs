@@ -140,8 +140,9 @@ public_key_pem = "not a pem"
     assert!(AuthStack::build(&cfg.auth, None).is_err());
 }
 
-#[tokio::test]
-async fn stack_dispatches_keys_and_tokens_by_shape() {
+/// A stack over a store holding tenant `acme`, with an HS256 issuer whose tokens must name a
+/// registered tenant.
+fn stack_with_keys_and_tokens() -> (AuthStack, Arc<MemStore>) {
     let mut hs = issuer(&[Algorithm::HS256]);
     hs.require_registered_tenant = true;
     let cfg = AuthConfig {
@@ -155,6 +156,12 @@ async fn stack_dispatches_keys_and_tokens_by_shape() {
         Arc::new(NoFetch),
     )
     .unwrap();
+    (stack, store)
+}
+
+#[tokio::test]
+async fn stack_dispatches_keys_and_tokens_by_shape() {
+    let (stack, _store) = stack_with_keys_and_tokens();
     let auth = stack.authenticator.clone();
 
     let manager = stack.key_manager.clone().unwrap();
@@ -193,19 +200,7 @@ async fn stack_dispatches_keys_and_tokens_by_shape() {
 /// at once on this instance.
 #[tokio::test]
 async fn invalidating_a_tenant_reaches_keys_and_tokens() {
-    let mut hs = issuer(&[Algorithm::HS256]);
-    hs.require_registered_tenant = true;
-    let cfg = AuthConfig {
-        jwt_issuers: vec![hs],
-        ..AuthConfig::default()
-    };
-    let store = Arc::new(MemStore::with_tenants(&["acme"]));
-    let stack = AuthStack::build_with_fetcher(
-        &cfg,
-        Some(store.clone() as Arc<dyn Store>),
-        Arc::new(NoFetch),
-    )
-    .unwrap();
+    let (stack, store) = stack_with_keys_and_tokens();
     let created = stack
         .key_manager
         .clone()
