@@ -350,14 +350,20 @@ fn paired_rounds(
             .find(|r| r.name == name)
             .and_then(|r| r.target.as_ref())
     };
-    let targets = [
+    let mut targets = vec![
         ("direct", find(TargetName::Direct)?),
         ("nginx", find(TargetName::Nginx)?),
         ("gateway", find(TargetName::Gateway)?),
     ];
+    // Beside the verdict, for reference: what the same rounds give with per-minute usage.
+    if let Some(minutes) = find(TargetName::GatewayUsageMinutes) {
+        targets.push((paired::USAGE_MINUTES, minutes));
+    }
+    let names: Vec<&str> = targets.iter().map(|(name, _)| *name).collect();
     banner(&format!(
-        "paired rounds ({} × direct, nginx, gateway)",
-        settings.paired_rounds
+        "paired rounds ({} × {})",
+        settings.paired_rounds,
+        names.join(", ")
     ));
     Some(paired::run(
         oha,

@@ -15,6 +15,10 @@ use super::report::opt;
 use super::sysinfo;
 use super::targets::Target;
 
+/// The gateway keeping per-minute usage totals: measured in the rounds when it runs, as a
+/// reference beside the verdict (which is the default configuration's).
+pub const USAGE_MINUTES: &str = "gateway-usage-minutes";
+
 /// Light-rate requests per second (as the plan's light point).
 const LIGHT_RATE: u32 = 50;
 /// Connections of the light point (as the plan's).
@@ -91,6 +95,10 @@ pub struct Paired {
     /// them during the run.
     pub cpu_ratio_range: Option<(f64, f64)>,
     pub gateway_added_p50_range: Option<(f64, f64)>,
+    /// [`USAGE_MINUTES`]' CPU per request, its ratio to nginx's (medians) and the ratio's range.
+    pub usage_minutes_cpu_us: Option<f64>,
+    pub usage_minutes_cpu_ratio: Option<f64>,
+    pub usage_minutes_cpu_ratio_range: Option<(f64, f64)>,
 }
 
 /// The lowest and highest of the values present.
@@ -152,6 +160,9 @@ impl Paired {
             gateway_over_nginx_p50_range: range(
                 rounds.iter().map(|r| r.light_p50_over_nginx("gateway")),
             ),
+            usage_minutes_cpu_us: cpu(USAGE_MINUTES),
+            usage_minutes_cpu_ratio: median(rounds.iter().map(|r| r.cpu_ratio(USAGE_MINUTES))),
+            usage_minutes_cpu_ratio_range: range(rounds.iter().map(|r| r.cpu_ratio(USAGE_MINUTES))),
             rounds,
         }
     }
@@ -268,6 +279,38 @@ mod tests {
         );
         assert_eq!(range([None, Some(2.0)]), Some((2.0, 2.0)));
         assert_eq!(range([None]), None);
+        // No per-minute gateway in these rounds: no reference figures.
+        assert_eq!(paired.usage_minutes_cpu_ratio, None);
+    }
+
+    #[test]
+    fn the_per_minute_gateway_gets_its_own_ratio_when_it_ran() {
+        let with_minutes = |gateway: f64, minutes: f64| {
+            let mut r = round(gateway, 0.3);
+            r.samples.push(RoundSample {
+                target: USAGE_MINUTES.into(),
+                cpu_us_per_request: Some(minutes),
+                ..RoundSample::default()
+            });
+            r
+        };
+        let paired = Paired::summarise(
+            3,
+            vec![
+                with_minutes(40.0, 34.0),
+                with_minutes(42.0, 30.0),
+                with_minutes(38.0, 50.0),
+            ],
+        );
+        assert_eq!(paired.usage_minutes_cpu_us, Some(34.0));
+        assert!((paired.usage_minutes_cpu_ratio.unwrap() - 1.7).abs() < 1e-9);
+        let (lo, hi) = paired.usage_minutes_cpu_ratio_range.unwrap();
+        assert!(
+            (lo - 1.5).abs() < 1e-9 && (hi - 2.5).abs() < 1e-9,
+            "{lo}-{hi}"
+        );
+        // The verdict's figures are the default gateway's.
+        assert_eq!(paired.gateway_cpu_us, Some(40.0));
     }
 
     #[test]

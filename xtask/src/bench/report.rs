@@ -319,6 +319,19 @@ fn round_targets(report: &Report) -> Table {
             "reference".into(),
             "-".into(),
         ]);
+        if p.usage_minutes_cpu_ratio.is_some() {
+            rows.push(vec![
+                format!("CPU µs per request at {SATURATED} with per-minute usage (reference)"),
+                opt(p.usage_minutes_cpu_us, 1),
+                opt(nginx_cpu, 1),
+                format!(
+                    "ratio {}{}",
+                    opt(p.usage_minutes_cpu_ratio, 2),
+                    rounds_range(p.usage_minutes_cpu_ratio_range, 2)
+                ),
+                "-".into(),
+            ]);
+        }
     }
     let (light, nginx_light) = match paired {
         Some(p) => (p.gateway_added_p50_ms, p.nginx_added_p50_ms),
@@ -586,7 +599,7 @@ mod tests {
 
     #[test]
     fn the_verdict_uses_the_paired_medians_when_rounds_ran() {
-        use super::super::paired::{Round, RoundSample};
+        use super::super::paired::{Round, RoundSample, USAGE_MINUTES};
         let sample = |target: &str, cpu: Option<f64>, p50: f64| RoundSample {
             target: target.into(),
             cpu_us_per_request: cpu,
@@ -599,6 +612,7 @@ mod tests {
                 sample("direct", None, 1.0),
                 sample("nginx", Some(10.0), 1.1),
                 sample("gateway", Some(gateway_cpu), 1.2),
+                sample(USAGE_MINUTES, Some(gateway_cpu - 3.0), 1.2),
             ],
         };
         let mut report = report();
@@ -619,6 +633,12 @@ mod tests {
         );
         assert!(
             md.contains("| median | 21.0 | 10.0 | 2.10 | 0.200 | 0.100 | 0.100 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| CPU µs per request at c=64 with per-minute usage (reference) | 18.0 | 10.0 | ratio 1.80; rounds 1.60-3.70 | - |"
+            ),
             "{md}"
         );
         assert!(
