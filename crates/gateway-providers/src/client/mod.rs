@@ -1,6 +1,7 @@
 //! The pooled upstream HTTP client shared by every provider: hyper's HTTP/1.1 and HTTP/2
-//! connections over hyper-rustls (webpki roots, aws-lc-rs; HTTP/2 where the server offers it
-//! via ALPN), `TCP_NODELAY`, a connection pool per thread ([`pool`]), and the three timeouts
+//! connections over hyper-rustls (webpki roots, or a private CA's with
+//! [`HttpClient::with_root_certificates`]; aws-lc-rs; HTTP/2 where the server offers it via
+//! ALPN, one shared connection per thread), `TCP_NODELAY`, a connection pool per thread ([`pool`]), and the three timeouts
 //! (connect, first byte, total).
 
 mod pool;
@@ -60,27 +61,54 @@ impl std::fmt::Debug for HttpClient {
 }
 
 impl HttpClient {
+    /// A client that trusts the public web PKI (webpki roots).
     pub fn new(connect_timeout: Duration) -> Result<Self, ProviderError> {
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| ProviderError::Connect(format!("TLS setup failed: {e}")))?;
+        Ok(Self::from_tls(tls, connect_timeout))
+    }
+
+    /// A client that trusts only `roots`: upstreams behind a private certificate authority
+    /// (an internal vLLM or Ollama, say), or a test server.
+    pub fn with_root_certificates(
+        connect_timeout: Duration,
+        roots: rustls::RootCertStore,
+    ) -> Result<Self, ProviderError> {
+        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProviderError::Connect(format!("TLS setup failed: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let tls = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config);
+        Ok(Self::from_tls(tls, connect_timeout))
+    }
+
+    /// HTTP/1.1 and HTTP/2 (by ALPN) over `tls`, plain HTTP for `http://` upstreams.
+    fn from_tls(
+        tls: hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>,
+        connect_timeout: Duration,
+    ) -> Self {
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.enforce_http(false);
         http.set_connect_timeout(Some(connect_timeout));
         http.set_keepalive(Some(Duration::from_secs(60)));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map_err(|e| ProviderError::Connect(format!("TLS setup failed: {e}")))?
+        let https = tls
             .https_or_http()
             .enable_http1()
             .enable_http2()
             .wrap_connector(http);
-        Ok(HttpClient {
+        HttpClient {
             shared: Arc::new(pool::Shared {
                 connector: https,
                 connect_timeout,
                 idle_timeout: IDLE_TIMEOUT,
                 max_idle_per_host: MAX_IDLE_PER_HOST,
             }),
-        })
+        }
     }
 
     /// Send a request and wait for the response head, bounded by `first_byte`.
