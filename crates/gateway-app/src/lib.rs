@@ -11,6 +11,7 @@ pub mod config;
 pub mod dialects;
 pub mod error;
 pub mod http;
+mod private_ca;
 pub mod reload;
 
 pub mod server;

@@ -370,7 +370,10 @@ fn build_provider(
         .collect();
     let name = name.to_owned();
     let api_key = p.api_key.clone();
-    let client = client.clone();
+    let client = match &p.ca_file {
+        Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file, timeouts.connect)?,
+        None => client.clone(),
+    };
     let provider: Result<Arc<dyn gateway_core::Provider>, _> = match p.kind {
         ProviderKind::Openai => OpenAiProvider::new(
             OpenAiConfig {

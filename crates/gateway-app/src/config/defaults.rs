@@ -95,6 +95,7 @@ fn provider(kind: ProviderKind, base_url: Option<&str>, key: Option<String>) -> 
         first_byte_timeout_secs: 60,
         total_timeout_secs: 300,
         headers: BTreeMap::new(),
+        ca_file: None,
     }
 }
 

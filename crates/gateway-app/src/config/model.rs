@@ -215,6 +215,10 @@ pub struct ProviderConfig {
     /// Extra headers sent with every upstream request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// PEM file of the certificate authorities this upstream's TLS certificate is checked
+    /// against, instead of the web PKI: a private CA (an internal vLLM or Ollama, say).
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_connect_ms() -> u64 {

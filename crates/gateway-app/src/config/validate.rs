@@ -88,6 +88,24 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 "must be a non-empty single line",
             ));
         }
+        if let Some(ca_file) = &p.ca_file {
+            let https = p
+                .base_url
+                .as_deref()
+                .or(p.kind.default_base_url())
+                .is_some_and(|url| url.starts_with("https://"));
+            if !https {
+                problems.push(Problem::new(
+                    &format!("{path}.ca_file"),
+                    "needs an https:// base_url",
+                ));
+            } else if !ca_file.is_file() {
+                problems.push(Problem::new(
+                    &format!("{path}.ca_file"),
+                    format!("file {} does not exist", ca_file.display()),
+                ));
+            }
+        }
         for header in p.headers.keys() {
             if http::HeaderName::try_from(header.as_str()).is_err() {
                 problems.push(Problem::new(
