@@ -60,8 +60,7 @@ impl Lasting {
     /// Routes, guardrails and policies from `config`, over the lasting parts: the one place
     /// where the pipeline's phases are put together.
     fn assemble(self, config: &Config) -> Result<AppState, AppError> {
-        let client = HttpClient::new(Duration::from_secs(5))
-            .map_err(|e| AppError::Startup(e.to_string()))?;
+        let client = HttpClient::new().map_err(|e| AppError::Startup(e.to_string()))?;
         let mut providers = std::collections::BTreeMap::new();
         for (name, p) in &config.providers {
             providers.insert(name.clone(), build_provider(name, p, &client)?);
@@ -371,7 +370,7 @@ fn build_provider(
     let name = name.to_owned();
     let api_key = p.api_key.clone();
     let client = match &p.ca_file {
-        Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file, timeouts.connect)?,
+        Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file)?,
         None => client.clone(),
     };
     let provider: Result<Arc<dyn gateway_core::Provider>, _> = match p.kind {

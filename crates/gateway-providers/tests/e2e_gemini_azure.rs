@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use gateway_core::types::EmbeddingsRequest;
@@ -17,7 +16,7 @@ const GEMINI_KEY: &str = "AIzaSyTestKey0123456789";
 const AZURE_KEY: &str = "azure-key-0123456789abcdef";
 
 fn client() -> HttpClient {
-    HttpClient::new(Duration::from_secs(2)).unwrap()
+    HttpClient::new().unwrap()
 }
 
 fn req(v: serde_json::Value) -> ChatRequest {

@@ -17,7 +17,7 @@ use gateway_providers::{HttpClient, Timeouts};
 use gateway_testkit::MockServer;
 
 fn client() -> HttpClient {
-    HttpClient::new(Duration::from_secs(2)).unwrap()
+    HttpClient::new().unwrap()
 }
 
 fn status_error(status: StatusCode, _: &HeaderMap, _: &Bytes) -> ProviderError {
@@ -274,4 +274,54 @@ async fn streams_ended_by_their_marker_keep_their_connection() {
     }
     assert_eq!(mock.connections(), 1);
     assert_eq!(vendor.connections(), 1);
+}
+
+/// An upstream that accepts TCP but never answers the TLS handshake: the call ends at its own
+/// connect timeout (each provider's `connect_timeout_ms`), not at a client-wide one.
+#[tokio::test]
+async fn a_stalled_handshake_ends_at_the_calls_connect_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let endpoint = chat_endpoint(&format!("https://127.0.0.1:{port}/v1"));
+    let client = client();
+    let call = |connect_ms: u64, first_byte_ms: u64| {
+        let timeouts = Timeouts {
+            connect: Duration::from_millis(connect_ms),
+            first_byte: Duration::from_millis(first_byte_ms),
+            ..Timeouts::default()
+        };
+        let (endpoint, client) = (&endpoint, &client);
+        async move {
+            let started = tokio::time::Instant::now();
+            let err = endpoint
+                .post_json(client, body(false), &timeouts, status_error)
+                .await
+                .unwrap_err();
+            (err, started.elapsed())
+        }
+    };
+    let (err, took) = call(150, 5_000).await;
+    assert!(
+        matches!(
+            err,
+            ProviderError::Timeout(gateway_core::TimeoutPhase::Connect)
+        ),
+        "{err:?}"
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    // A longer connect timeout than the first-byte one: the first-byte bound ends it.
+    let (err, _) = call(5_000, 150).await;
+    assert!(
+        matches!(
+            err,
+            ProviderError::Timeout(gateway_core::TimeoutPhase::FirstByte)
+        ),
+        "{err:?}"
+    );
 }
