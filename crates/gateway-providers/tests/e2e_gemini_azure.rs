@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-
 use futures_util::StreamExt;
 use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, ChatStream, Provider, ProviderError, Secret, StreamEvent, Usage};
