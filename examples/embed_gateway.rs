@@ -6,6 +6,7 @@
 //! Run: `cargo run -p gateway-examples --example embed_gateway`
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use gateway_core::{ChatRequest, Endpoint, Gateway, Message, Principal, RequestContext, Role};
 use gateway_providers::{
@@ -16,7 +17,7 @@ use gateway_providers::{
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let upstream = gateway_testkit::MockServer::start().await?;
 
-    let client = HttpClient::new()?;
+    let client = HttpClient::new(Duration::from_secs(5))?;
     let provider = OpenAiProvider::new(
         OpenAiConfig {
             name: "local".into(),

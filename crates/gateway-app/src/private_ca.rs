@@ -2,6 +2,7 @@
 //! a PEM file instead of the web PKI.
 
 use std::path::Path;
+use std::time::Duration;
 
 use gateway_providers::HttpClient;
 use rustls_pki_types::CertificateDer;
@@ -12,7 +13,11 @@ use crate::error::AppError;
 /// A client for provider `provider` trusting only the CAs in `ca_file`. Every problem names
 /// the provider and the file: an unreadable file, no certificate in it, a certificate that
 /// is not a usable trust anchor.
-pub(crate) fn client_trusting(provider: &str, ca_file: &Path) -> Result<HttpClient, AppError> {
+pub(crate) fn client_trusting(
+    provider: &str,
+    ca_file: &Path,
+    connect_timeout: Duration,
+) -> Result<HttpClient, AppError> {
     let problem = |what: String| {
         AppError::Startup(format!(
             "providers.{provider}.ca_file ({}): {what}",
@@ -32,5 +37,5 @@ pub(crate) fn client_trusting(provider: &str, ca_file: &Path) -> Result<HttpClie
             .add(cert)
             .map_err(|e| problem(format!("not a usable CA certificate: {e}")))?;
     }
-    HttpClient::with_root_certificates(roots).map_err(|e| problem(e.to_string()))
+    HttpClient::with_root_certificates(connect_timeout, roots).map_err(|e| problem(e.to_string()))
 }

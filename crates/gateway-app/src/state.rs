@@ -60,7 +60,8 @@ impl Lasting {
     /// Routes, guardrails and policies from `config`, over the lasting parts: the one place
     /// where the pipeline's phases are put together.
     fn assemble(self, config: &Config) -> Result<AppState, AppError> {
-        let client = HttpClient::new().map_err(|e| AppError::Startup(e.to_string()))?;
+        let client = HttpClient::new(Duration::from_secs(5))
+            .map_err(|e| AppError::Startup(e.to_string()))?;
         let mut providers = std::collections::BTreeMap::new();
         for (name, p) in &config.providers {
             providers.insert(name.clone(), build_provider(name, p, &client)?);
@@ -369,9 +370,13 @@ fn build_provider(
         .collect();
     let name = name.to_owned();
     let api_key = p.api_key.clone();
+    // Connect timeouts and trusted CAs belong to a client: a provider that sets its own gets
+    // a client of its own; the others share one (and its connection pools).
     let client = match &p.ca_file {
-        Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file)?,
-        None => client.clone(),
+        Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file, timeouts.connect)?,
+        None if timeouts.connect == client.connect_timeout() => client.clone(),
+        None => HttpClient::new(timeouts.connect)
+            .map_err(|e| AppError::Startup(format!("provider '{name}': {e}")))?,
     };
     let provider: Result<Arc<dyn gateway_core::Provider>, _> = match p.kind {
         ProviderKind::Openai => OpenAiProvider::new(

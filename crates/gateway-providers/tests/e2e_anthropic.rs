@@ -25,7 +25,8 @@ async fn setup() -> (VendorServer, AnthropicProvider) {
     let server = VendorServer::start(Vendor::Anthropic).await.unwrap();
     let mut config = AnthropicConfig::new("anthropic", Some(Secret::new(KEY.to_owned())));
     config.base_url = server.base_url();
-    let provider = AnthropicProvider::new(config, HttpClient::new().unwrap()).unwrap();
+    let provider =
+        AnthropicProvider::new(config, HttpClient::new(Duration::from_secs(2)).unwrap()).unwrap();
     (server, provider)
 }
 
@@ -288,7 +289,8 @@ async fn the_router_falls_back_from_anthropic_to_gemini_on_500() {
     let g = VendorServer::start(Vendor::Gemini).await.unwrap();
     let mut config = GeminiConfig::new("gemini", Some(Secret::new("AIza-test".to_owned())));
     config.base_url = g.base_url();
-    let gemini = GeminiProvider::new(config, HttpClient::new().unwrap()).unwrap();
+    let gemini =
+        GeminiProvider::new(config, HttpClient::new(Duration::from_secs(2)).unwrap()).unwrap();
     let router = ModelRouter::new([ModelGroup::new(
         "smart",
         vec![

@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::time::Duration;
+
 use futures_util::StreamExt;
 use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, ChatStream, Provider, ProviderError, Secret, StreamEvent, Usage};
@@ -15,7 +17,7 @@ const GEMINI_KEY: &str = "AIzaSyTestKey0123456789";
 const AZURE_KEY: &str = "azure-key-0123456789abcdef";
 
 fn client() -> HttpClient {
-    HttpClient::new().unwrap()
+    HttpClient::new(Duration::from_secs(2)).unwrap()
 }
 
 fn req(v: serde_json::Value) -> ChatRequest {

@@ -9,6 +9,7 @@ use std::convert::Infallible;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode, Version};
@@ -113,7 +114,7 @@ fn trusting_the_test_ca() -> HttpClient {
     roots
         .add(CertificateDer::from_pem_file(tls_dir().join("ca.pem")).unwrap())
         .unwrap();
-    HttpClient::with_root_certificates(roots).unwrap()
+    HttpClient::with_root_certificates(Duration::from_secs(2), roots).unwrap()
 }
 
 fn status_error(status: StatusCode, _: &HeaderMap, _: &Bytes) -> ProviderError {
@@ -177,7 +178,7 @@ async fn an_h2_upstream_serves_every_call_of_a_thread_on_one_connection() {
 async fn an_upstream_the_client_does_not_trust_is_refused() {
     let (port, seen) = h2_upstream().await;
     // Web PKI roots only: the test CA is not among them.
-    let client = HttpClient::new().unwrap();
+    let client = HttpClient::new(Duration::from_secs(2)).unwrap();
     let endpoint = Endpoint::new(
         &format!("https://localhost:{port}/v1/chat/completions"),
         Vec::new(),

@@ -17,7 +17,7 @@ use gateway_providers::{HttpClient, Timeouts};
 use gateway_testkit::MockServer;
 
 fn client() -> HttpClient {
-    HttpClient::new().unwrap()
+    HttpClient::new(Duration::from_secs(2)).unwrap()
 }
 
 fn status_error(status: StatusCode, _: &HeaderMap, _: &Bytes) -> ProviderError {
@@ -276,10 +276,10 @@ async fn streams_ended_by_their_marker_keep_their_connection() {
     assert_eq!(vendor.connections(), 1);
 }
 
-/// An upstream that accepts TCP but never answers the TLS handshake: the call ends at its own
-/// connect timeout (each provider's `connect_timeout_ms`), not at a client-wide one.
+/// An upstream that accepts TCP but never answers the TLS handshake: the call ends at the
+/// client's connect timeout, or at the first-byte bound when that is the shorter one.
 #[tokio::test]
-async fn a_stalled_handshake_ends_at_the_calls_connect_timeout() {
+async fn a_stalled_handshake_ends_at_the_connect_timeout() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -289,18 +289,17 @@ async fn a_stalled_handshake_ends_at_the_calls_connect_timeout() {
         }
     });
     let endpoint = chat_endpoint(&format!("https://127.0.0.1:{port}/v1"));
-    let client = client();
     let call = |connect_ms: u64, first_byte_ms: u64| {
+        let client = HttpClient::new(Duration::from_millis(connect_ms)).unwrap();
         let timeouts = Timeouts {
-            connect: Duration::from_millis(connect_ms),
             first_byte: Duration::from_millis(first_byte_ms),
             ..Timeouts::default()
         };
-        let (endpoint, client) = (&endpoint, &client);
+        let endpoint = &endpoint;
         async move {
             let started = tokio::time::Instant::now();
             let err = endpoint
-                .post_json(client, body(false), &timeouts, status_error)
+                .post_json(&client, body(false), &timeouts, status_error)
                 .await
                 .unwrap_err();
             (err, started.elapsed())
@@ -315,7 +314,6 @@ async fn a_stalled_handshake_ends_at_the_calls_connect_timeout() {
         "{err:?}"
     );
     assert!(took < Duration::from_secs(2), "{took:?}");
-    // A longer connect timeout than the first-byte one: the first-byte bound ends it.
     let (err, _) = call(5_000, 150).await;
     assert!(
         matches!(

@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn deployment_urls_and_validation() {
-        let client = HttpClient::new().unwrap();
+        let client = HttpClient::new(std::time::Duration::from_secs(1)).unwrap();
         let p = AzureProvider::new(
             AzureConfig::new("az", "https://res.openai.azure.com/", None),
             client,

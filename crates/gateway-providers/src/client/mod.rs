@@ -54,22 +54,27 @@ pub struct HttpClient {
 
 impl std::fmt::Debug for HttpClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClient").finish_non_exhaustive()
+        f.debug_struct("HttpClient")
+            .field("connect_timeout", &self.shared.connect_timeout)
+            .finish_non_exhaustive()
     }
 }
 
 impl HttpClient {
     /// A client that trusts the public web PKI (webpki roots).
-    pub fn new() -> Result<Self, ProviderError> {
+    pub fn new(connect_timeout: Duration) -> Result<Self, ProviderError> {
         let tls = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(rustls::crypto::aws_lc_rs::default_provider())
             .map_err(|e| ProviderError::Connect(format!("TLS setup failed: {e}")))?;
-        Ok(Self::from_tls(tls))
+        Ok(Self::from_tls(tls, connect_timeout))
     }
 
     /// A client that trusts only `roots`: upstreams behind a private certificate authority
     /// (an internal vLLM or Ollama, say), or a test server.
-    pub fn with_root_certificates(roots: rustls::RootCertStore) -> Result<Self, ProviderError> {
+    pub fn with_root_certificates(
+        connect_timeout: Duration,
+        roots: rustls::RootCertStore,
+    ) -> Result<Self, ProviderError> {
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::aws_lc_rs::default_provider(),
         ))
@@ -78,17 +83,18 @@ impl HttpClient {
         .with_root_certificates(roots)
         .with_no_client_auth();
         let tls = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config);
-        Ok(Self::from_tls(tls))
+        Ok(Self::from_tls(tls, connect_timeout))
     }
 
-    /// HTTP/1.1 and HTTP/2 (by ALPN) over `tls`, plain HTTP for `http://` upstreams. Each
-    /// call's `Timeouts::connect` bounds TCP and TLS together (see [`HttpClient::send`]).
+    /// HTTP/1.1 and HTTP/2 (by ALPN) over `tls`, plain HTTP for `http://` upstreams.
     fn from_tls(
         tls: hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>,
+        connect_timeout: Duration,
     ) -> Self {
         let mut http = HttpConnector::new();
         http.set_nodelay(true);
         http.enforce_http(false);
+        http.set_connect_timeout(Some(connect_timeout));
         http.set_keepalive(Some(Duration::from_secs(60)));
         let https = tls
             .https_or_http()
@@ -98,21 +104,25 @@ impl HttpClient {
         HttpClient {
             shared: Arc::new(pool::Shared {
                 connector: https,
+                connect_timeout,
                 idle_timeout: IDLE_TIMEOUT,
                 max_idle_per_host: MAX_IDLE_PER_HOST,
             }),
         }
     }
 
-    /// Send a request and wait for the response head, bounded by `first_byte`; opening a new
-    /// connection for it (TCP and TLS) is bounded by `connect` as well.
+    /// How long opening a connection (TCP and TLS) may take with this client.
+    pub fn connect_timeout(&self) -> Duration {
+        self.shared.connect_timeout
+    }
+
+    /// Send a request and wait for the response head, bounded by `first_byte`.
     pub async fn send(
         &self,
         req: Request<Full<Bytes>>,
         timeouts: &Timeouts,
     ) -> Result<Response<UpstreamBody>, ProviderError> {
-        let sent = self.shared.send(req, timeouts.connect);
-        match tokio::time::timeout(timeouts.first_byte, sent).await {
+        match tokio::time::timeout(timeouts.first_byte, self.shared.send(req)).await {
             Err(_) => Err(ProviderError::Timeout(TimeoutPhase::FirstByte)),
             Ok(result) => result,
         }

@@ -41,6 +41,7 @@ type H2 = http2::SendRequest<Full<Bytes>>;
 /// What every clone of one [`super::HttpClient`] shares.
 pub(super) struct Shared {
     pub connector: HttpsConnector<HttpConnector>,
+    pub connect_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_idle_per_host: usize,
 }
@@ -161,7 +162,6 @@ impl Shared {
     pub(super) async fn send(
         self: &Arc<Self>,
         mut req: Request<Full<Bytes>>,
-        connect_timeout: Duration,
     ) -> Result<Response<UpstreamBody>, ProviderError> {
         let target = Target::of(req.uri())?;
         let mut reuse = true;
@@ -172,7 +172,7 @@ impl Shared {
                 Some(conn) => conn,
                 // Boxed: opening a connection holds a TLS stream and handshake state, several
                 // KiB that every call's future would otherwise carry and copy when moved.
-                None => Box::pin(self.connect(&target, &mut req, connect_timeout)).await?,
+                None => Box::pin(self.connect(&target, &mut req)).await?,
             };
             let result = match conn {
                 Conn::H1(mut sender, host) => {
@@ -228,14 +228,13 @@ impl Shared {
         self: &Arc<Self>,
         target: &Target,
         req: &mut Request<Full<Bytes>>,
-        connect_timeout: Duration,
     ) -> Result<Conn, ProviderError> {
         if req.uri().authority().is_none() {
             *req.uri_mut() = target.uri(req.uri().path_and_query().cloned())?;
         }
         let mut connector = self.connector.clone();
         let uri = req.uri().clone();
-        let opened = tokio::time::timeout(connect_timeout, async move {
+        let opened = tokio::time::timeout(self.connect_timeout, async move {
             std::future::poll_fn(|cx| connector.poll_ready(cx)).await?;
             connector.call(uri).await
         })

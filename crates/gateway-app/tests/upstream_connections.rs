@@ -1,6 +1,7 @@
-//! `[providers.NAME] ca_file`: an upstream behind a private certificate authority. Here the
-//! upstream is a second gateway serving HTTPS with the test CA's certificate
-//! (`tests/tls`), so the call goes gateway -> TLS (HTTP/2 by ALPN) -> gateway -> mock.
+//! How the gateway connects to upstreams, per provider: `ca_file` for an upstream behind a
+//! private certificate authority (here a second gateway serving HTTPS with the test CA's
+//! certificate from `tests/tls`, so a call goes gateway -> TLS, HTTP/2 by ALPN -> gateway ->
+//! mock), and `connect_timeout_ms`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -106,4 +107,36 @@ async fn ca_file_problems_are_named_before_any_call() {
     let err = err.to_string();
     assert!(err.contains("providers.inner.ca_file"), "{err}");
     assert!(err.contains("holds no certificate"), "{err}");
+}
+
+/// A provider's own `connect_timeout_ms` bounds its connects: an upstream that accepts TCP
+/// but never completes the TLS handshake answers 504 at 150 ms, not at the default 5 s.
+#[tokio::test]
+async fn a_providers_connect_timeout_is_its_own() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let front = TestGateway::start_with_sections(
+        "",
+        &format!(
+            "[providers.stalled]\nkind = \"openai\"\nbase_url = \"https://127.0.0.1:{port}/v1\"\n\
+             connect_timeout_ms = 150\n\n[models.stalled]\nprovider = \"stalled\"\nupstream_model = \"x\"\n"
+        ),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let reply = front
+        .post("/v1/chat/completions", &chat_body("stalled", false))
+        .await;
+    assert_eq!(reply.status, 504, "{:?}", reply.body);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
 }
