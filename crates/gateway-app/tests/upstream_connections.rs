@@ -106,7 +106,7 @@ async fn ca_file_problems_are_named_before_any_call() {
     };
     let err = err.to_string();
     assert!(err.contains("providers.inner.ca_file"), "{err}");
-    assert!(err.contains("holds no certificate"), "{err}");
+    assert!(err.contains("no certificate in"), "{err}");
 }
 
 /// A provider's own `connect_timeout_ms` bounds its connects: an upstream that accepts TCP

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
-use common::{MemoryStore, metric, until, usage_record};
+use common::{MemoryStore, until, usage_counter, usage_record};
 use gateway_core::TenantId;
 use gateway_core::phases::account::{UsageRecord, UsageSink};
 use gateway_core::store::UsageTotals;
@@ -87,13 +87,7 @@ async fn calls_are_added_up_per_minute_tenant_subject_and_model() {
     );
     assert!((rows[0].1.cost_usd - 0.004).abs() < 1e-12);
     let text = metrics.encode();
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_written_records_total{name="usage"}"#
-        ),
-        7.0
-    );
+    assert_eq!(usage_counter(&text, "written_records"), 7.0);
 }
 
 #[tokio::test]
@@ -138,20 +132,8 @@ async fn a_failed_write_is_retried_and_counted_once() {
     writer.flush().await;
     assert_eq!(store.minutes()[0].1.requests, 2);
     let text = metrics.encode();
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_write_errors_total{name="usage"}"#
-        ),
-        2.0
-    );
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_dropped_records_total{name="usage"}"#
-        ),
-        0.0
-    );
+    assert_eq!(usage_counter(&text, "write_errors"), 2.0);
+    assert_eq!(usage_counter(&text, "dropped_records"), 0.0);
 }
 
 #[tokio::test(start_paused = true)]
@@ -165,13 +147,7 @@ async fn totals_are_dropped_and_counted_when_the_store_stays_down() {
     writer.flush().await;
     assert!(store.minutes().is_empty());
     let text = metrics.encode();
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_dropped_records_total{name="usage"}"#
-        ),
-        3.0
-    );
+    assert_eq!(usage_counter(&text, "dropped_records"), 3.0);
 }
 
 #[tokio::test]

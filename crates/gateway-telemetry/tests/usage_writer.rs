@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::{MemoryStore, metric, until, usage_record};
+use common::{MemoryStore, until, usage_counter, usage_record};
 use gateway_core::phases::account::UsageSink;
 use gateway_telemetry::config::UsageConfig;
 use gateway_telemetry::retention::prune_usage;
@@ -46,13 +46,7 @@ async fn batches_fill_and_flush_writes_the_rest() {
         .collect();
     assert_eq!(ids, (1..=7).map(|n| format!("req-{n}")).collect::<Vec<_>>());
     let text = metrics.encode();
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_written_records_total{name="usage"}"#
-        ),
-        7.0
-    );
+    assert_eq!(usage_counter(&text, "written_records"), 7.0);
 }
 
 /// The writer is not woken per record, but a full batch is written at once, long before the
@@ -109,13 +103,7 @@ async fn a_full_buffer_drops_and_counts_never_blocks() {
         writer.record(usage_record(n));
     }
     let text = metrics.encode();
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_dropped_records_total{name="usage"}"#
-        ),
-        3.0
-    );
+    assert_eq!(usage_counter(&text, "dropped_records"), 3.0);
     drop(gate);
     writer.flush().await;
     let ids: Vec<String> = store
@@ -136,20 +124,8 @@ async fn failed_writes_are_retried() {
     writer.flush().await;
     assert_eq!(store.records().len(), 1);
     let text = metrics.encode();
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_write_errors_total{name="usage"}"#
-        ),
-        2.0
-    );
-    assert_eq!(
-        metric(
-            &text,
-            r#"gateway_telemetry_dropped_records_total{name="usage"}"#
-        ),
-        0.0
-    );
+    assert_eq!(usage_counter(&text, "write_errors"), 2.0);
+    assert_eq!(usage_counter(&text, "dropped_records"), 0.0);
 }
 
 #[tokio::test]

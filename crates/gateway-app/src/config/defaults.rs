@@ -91,7 +91,7 @@ fn provider(kind: ProviderKind, base_url: Option<&str>, key: Option<String>) -> 
         base_url: base_url.map(str::to_owned),
         api_version: None,
         api_key: key.map(Secret::new),
-        connect_timeout_ms: 5_000,
+        connect_timeout_ms: super::model::DEFAULT_CONNECT_MS,
         first_byte_timeout_secs: 60,
         total_timeout_secs: 300,
         headers: BTreeMap::new(),

@@ -221,8 +221,12 @@ pub struct ProviderConfig {
     pub ca_file: Option<std::path::PathBuf>,
 }
 
+/// A provider's connect timeout unless it sets one; the providers that keep it share one
+/// upstream client.
+pub const DEFAULT_CONNECT_MS: u64 = 5_000;
+
 fn default_connect_ms() -> u64 {
-    5_000
+    DEFAULT_CONNECT_MS
 }
 fn default_first_byte_secs() -> u64 {
     60

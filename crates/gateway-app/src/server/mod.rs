@@ -2,7 +2,7 @@
 //! graceful shutdown (stop accepting, let in-flight requests and streams finish up to a
 //! deadline, then return).
 
-mod tls;
+pub(crate) mod tls;
 mod workers;
 
 use std::convert::Infallible;

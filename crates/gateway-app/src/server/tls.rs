@@ -1,5 +1,6 @@
 //! TLS from PEM files, with ALPN for HTTP/2 and HTTP/1.1.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use rustls::ServerConfig as RustlsConfig;
@@ -10,21 +11,20 @@ use tokio_rustls::TlsAcceptor;
 use crate::config::TlsConfig;
 use crate::error::AppError;
 
-pub fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, AppError> {
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&config.cert_file)
+/// The certificates of a PEM file, at least one; the error says what is wrong with the file
+/// (the caller names the setting).
+pub(crate) fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<Result<_, _>>())
-        .map_err(|e| {
-            AppError::Tls(format!(
-                "cannot read certificates from {}: {e}",
-                config.cert_file.display()
-            ))
-        })?;
+        .map_err(|e| format!("cannot read certificates from {}: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(AppError::Tls(format!(
-            "no certificate in {}",
-            config.cert_file.display()
-        )));
+        return Err(format!("no certificate in {}", path.display()));
     }
+    Ok(certs)
+}
+
+pub fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, AppError> {
+    let certs = pem_certificates(&config.cert_file).map_err(AppError::Tls)?;
     let key = PrivateKeyDer::from_pem_file(&config.key_file).map_err(|e| {
         AppError::Tls(format!(
             "cannot read private key from {}: {e}",

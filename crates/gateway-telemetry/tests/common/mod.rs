@@ -187,6 +187,14 @@ pub fn metric(text: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// The usage writer's counter `what` (`written_records`, `dropped_records`, `write_errors`).
+pub fn usage_counter(text: &str, what: &str) -> f64 {
+    metric(
+        text,
+        &format!("gateway_telemetry_{what}_total{{name=\"usage\"}}"),
+    )
+}
+
 /// Let spawned tasks run until `done` holds (bounded).
 pub async fn until(mut done: impl FnMut() -> bool) {
     for _ in 0..2000 {
