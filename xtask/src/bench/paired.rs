@@ -37,6 +37,10 @@ pub struct RoundSample {
     pub system_us_per_request: Option<f64>,
     /// p50 latency at the light rate, in ms.
     pub light_p50_ms: Option<f64>,
+    /// CPU µs per 2xx response at the light rate: what a request costs when the process
+    /// has been idle since the last one (cold caches), which is what the light-rate
+    /// latency is made of.
+    pub light_cpu_us_per_request: Option<f64>,
 }
 
 /// One round: every target once.
@@ -99,6 +103,9 @@ pub struct Paired {
     pub usage_minutes_cpu_us: Option<f64>,
     pub usage_minutes_cpu_ratio: Option<f64>,
     pub usage_minutes_cpu_ratio_range: Option<(f64, f64)>,
+    /// Medians over rounds of the gateway's and nginx's CPU per request at the light rate.
+    pub gateway_light_cpu_us: Option<f64>,
+    pub nginx_light_cpu_us: Option<f64>,
 }
 
 /// The lowest and highest of the values present.
@@ -141,6 +148,7 @@ impl Paired {
         let cpu = |name: &str| of(name, |s| s.cpu_us_per_request);
         let user = |name: &str| of(name, |s| s.user_us_per_request);
         let system = |name: &str| of(name, |s| s.system_us_per_request);
+        let light_cpu = |name: &str| of(name, |s| s.light_cpu_us_per_request);
         Paired {
             seconds_per_point,
             cpu_ratio_range: range(rounds.iter().map(|r| r.cpu_ratio("gateway"))),
@@ -163,6 +171,8 @@ impl Paired {
             usage_minutes_cpu_us: cpu(USAGE_MINUTES),
             usage_minutes_cpu_ratio: median(rounds.iter().map(|r| r.cpu_ratio(USAGE_MINUTES))),
             usage_minutes_cpu_ratio_range: range(rounds.iter().map(|r| r.cpu_ratio(USAGE_MINUTES))),
+            gateway_light_cpu_us: light_cpu("gateway"),
+            nginx_light_cpu_us: light_cpu("nginx"),
             rounds,
         }
     }
@@ -200,15 +210,23 @@ pub fn run(oha: &Oha, targets: &[(&str, &Target)], rounds: usize, seconds: u64) 
                 sample.user_us_per_request = per_response(spent.user);
                 sample.system_us_per_request = per_response(spent.system);
             }
+            let before = target.measured_pid.and_then(sysinfo::cpu_nanos);
             let light = oha.run(&spec(target, LIGHT_CONCURRENCY, Some(LIGHT_RATE)));
-            sample.light_p50_ms = light.ok().filter(|l| l.ok > 0).map(|l| l.p50_ms);
+            let after = target.measured_pid.and_then(sysinfo::cpu_nanos);
+            let light = light.ok().filter(|l| l.ok > 0);
+            sample.light_p50_ms = light.as_ref().map(|l| l.p50_ms);
+            if let (Some(load), Some(b), Some(a)) = (&light, before, after) {
+                sample.light_cpu_us_per_request =
+                    Some(a.saturating_sub(b) as f64 / 1e3 / load.ok as f64);
+            }
             println!(
-                "  round {}/{rounds} {name:<8} CPU at {SATURATED}: {} µs/req (user {}, system {})  p50 at {LIGHT}: {} ms",
+                "  round {}/{rounds} {name:<8} CPU at {SATURATED}: {} µs/req (user {}, system {})  p50 at {LIGHT}: {} ms (CPU {} µs/req)",
                 round + 1,
                 opt(sample.cpu_us_per_request, 1),
                 opt(sample.user_us_per_request, 1),
                 opt(sample.system_us_per_request, 1),
                 opt(sample.light_p50_ms, 3),
+                opt(sample.light_cpu_us_per_request, 1),
             );
             samples.push(sample);
         }
@@ -229,6 +247,7 @@ mod tests {
             user_us_per_request: cpu.map(|c| c * 2.0 / 3.0),
             system_us_per_request: cpu.map(|c| c / 3.0),
             light_p50_ms: Some(p50),
+            light_cpu_us_per_request: cpu.map(|c| c * 10.0),
         }
     }
 
@@ -272,6 +291,9 @@ mod tests {
         assert!((paired.gateway_user_us.unwrap() - 40.0 * 2.0 / 3.0).abs() < 1e-9);
         assert!((paired.gateway_system_us.unwrap() - 40.0 / 3.0).abs() < 1e-9);
         assert!((paired.nginx_system_us.unwrap() - 20.0 / 3.0).abs() < 1e-9);
+        // Light-rate CPU is a median of its own: the rounds' 380, 600 and 400 µs.
+        assert_eq!(paired.gateway_light_cpu_us, Some(400.0));
+        assert_eq!(paired.nginx_light_cpu_us, Some(200.0));
         let (lo, hi) = paired.cpu_ratio_range.unwrap();
         assert!(
             (lo - 1.9).abs() < 1e-9 && (hi - 3.0).abs() < 1e-9,

@@ -362,6 +362,18 @@ fn round_targets(report: &Report) -> Table {
             format!("-{}", rounds_range(p.gateway_over_nginx_p50_range, 3)),
             "-".into(),
         ]);
+        let light_ratio = p
+            .gateway_light_cpu_us
+            .zip(p.nginx_light_cpu_us)
+            .filter(|&(_, nginx)| nginx > 0.0)
+            .map(|(gateway, nginx)| gateway / nginx);
+        rows.push(vec![
+            format!("CPU µs per request at {LIGHT}, idle between requests (reference)"),
+            opt(p.gateway_light_cpu_us, 1),
+            opt(p.nginx_light_cpu_us, 1),
+            format!("ratio {}", opt(light_ratio, 2)),
+            "-".into(),
+        ]);
     }
     let idle =
         |m: Option<&Measurements>| m?.process.as_ref()?.idle.map(|m| m.rss_kib as f64 / 1024.0);
@@ -606,6 +618,7 @@ mod tests {
             user_us_per_request: cpu.map(|c| c - 4.0),
             system_us_per_request: cpu.map(|_| 4.0),
             light_p50_ms: Some(p50),
+            light_cpu_us_per_request: cpu.map(|c| c * 8.0),
         };
         let round = |gateway_cpu: f64| Round {
             samples: vec![
@@ -650,6 +663,12 @@ mod tests {
         assert!(
             md.contains(
                 "| p50 ms at 50 req/s over nginx's (reference) | 0.100 | 0 | -; rounds 0.100-0.100 | - |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains(
+                "| CPU µs per request at 50 req/s, idle between requests (reference) | 168.0 | 80.0 | ratio 2.10 | - |"
             ),
             "{md}"
         );
