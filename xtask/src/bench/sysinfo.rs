@@ -88,18 +88,17 @@ pub fn parse_stat_cpu_ticks(stat: &str) -> Option<CpuTicks> {
 /// CPU time of a process, its threads and its live children's threads, in nanoseconds, from
 /// `/proc/PID/task/TID/schedstat`: exact where clock ticks (10 ms) are far too coarse for the
 /// few hundred requests of a light-rate run. Time of threads that exited is not counted
-/// (the measured servers keep theirs for the whole run).
+/// (the measured servers keep theirs for the whole run). `None` on a kernel built without
+/// scheduler statistics, rather than a time of zero.
 pub fn cpu_nanos(pid: u32) -> Option<u64> {
     let of_process = |pid: u32| -> Option<u64> {
         let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
-        Some(
-            tasks
-                .filter_map(|task| {
-                    let path = task.ok()?.path().join("schedstat");
-                    parse_schedstat_nanos(&std::fs::read_to_string(path).ok()?)
-                })
-                .sum(),
-        )
+        tasks
+            .filter_map(|task| {
+                let path = task.ok()?.path().join("schedstat");
+                parse_schedstat_nanos(&std::fs::read_to_string(path).ok()?)
+            })
+            .reduce(|sum, nanos| sum + nanos)
     };
     let own = of_process(pid)?;
     Some(
