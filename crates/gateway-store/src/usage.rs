@@ -4,8 +4,8 @@
 use async_trait::async_trait;
 use gateway_core::phases::account::UsageRecord;
 use gateway_core::store::{
-    UsageAggregate, UsageDimension, UsageMinute, UsageQuery, UsageStore, from_unix_millis,
-    unix_millis,
+    UsageAggregate, UsageDimension, UsageMinute, UsageQuery, UsageStore, UsageTotals,
+    from_unix_millis, unix_millis,
 };
 use gateway_core::{GatewayError, TenantId};
 use std::sync::LazyLock;
@@ -217,14 +217,16 @@ fn aggregate_from_row(
         } else {
             None
         },
-        requests: row.uint("requests")?,
-        errors: row.uint("errors")?,
-        cache_hits: row.uint("cache_hits")?,
-        prompt_tokens: row.uint("prompt_tokens")?,
-        completion_tokens: row.uint("completion_tokens")?,
-        total_tokens: row.uint("total_tokens")?,
-        cost_usd: row.float("cost_usd")?,
-        unpriced_requests: row.uint("unpriced")?,
+        totals: UsageTotals {
+            requests: row.uint("requests")?,
+            errors: row.uint("errors")?,
+            cache_hits: row.uint("cache_hits")?,
+            prompt_tokens: row.uint("prompt_tokens")?,
+            completion_tokens: row.uint("completion_tokens")?,
+            total_tokens: row.uint("total_tokens")?,
+            cost_usd: row.float("cost_usd")?,
+            unpriced_requests: row.uint("unpriced")?,
+        },
     })
 }
 

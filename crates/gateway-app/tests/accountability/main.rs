@@ -95,22 +95,26 @@ async fn calls_are_accounted_exactly(usage_section: &str) {
         .iter()
         .find(|r| r.model.as_deref() == Some("gpt-test"))
         .expect("gpt-test usage");
-    assert_eq!(row.requests, 3);
-    assert_eq!(row.prompt_tokens, p1 + 2 * p2);
-    assert_eq!(row.completion_tokens, c1 + 2 * c2);
+    assert_eq!(row.totals.requests, 3);
+    assert_eq!(row.totals.prompt_tokens, p1 + 2 * p2);
+    assert_eq!(row.totals.completion_tokens, c1 + 2 * c2);
     let expected = ((p1 + 2 * p2) as f64 * 2.0 + (c1 + 2 * c2) as f64 * 4.0) / 1e6;
     assert!(
-        (row.cost_usd - expected).abs() < 1e-12,
+        (row.totals.cost_usd - expected).abs() < 1e-12,
         "{} vs {expected}",
-        row.cost_usd
+        row.totals.cost_usd
     );
-    assert_eq!(row.unpriced_requests, 0);
+    assert_eq!(row.totals.unpriced_requests, 0);
     let house = rows
         .iter()
         .find(|r| r.model.as_deref() == Some("house-model"))
         .unwrap();
     assert_eq!(
-        (house.requests, house.unpriced_requests, house.cost_usd),
+        (
+            house.totals.requests,
+            house.totals.unpriced_requests,
+            house.totals.cost_usd
+        ),
         (1, 1, 0.0)
     );
 }

@@ -14,8 +14,8 @@ use super::{from_unix_millis, unix_millis};
 
 const MINUTE_MS: i64 = 60_000;
 
-/// What one (minute, tenant, subject, model) adds up to. The sums mean what the fields of
-/// [`super::UsageAggregate`] of the same name mean.
+/// What a set of calls adds up to: one (minute, tenant, subject, model) of the per-minute
+/// totals, or one group of a [`super::UsageAggregate`].
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct UsageTotals {
     pub requests: u64,

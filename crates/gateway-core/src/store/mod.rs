@@ -170,17 +170,8 @@ pub struct UsageAggregate {
     pub model: Option<String>,
     /// Midnight UTC starting the day.
     pub day: Option<SystemTime>,
-    pub requests: u64,
-    /// Calls answered with status >= 400.
-    pub errors: u64,
-    pub cache_hits: u64,
-    pub prompt_tokens: u64,
-    pub completion_tokens: u64,
-    pub total_tokens: u64,
-    /// Sum over the calls with a known price.
-    pub cost_usd: f64,
-    /// Calls whose price was unknown (not counted in `cost_usd`).
-    pub unpriced_requests: u64,
+    /// What the group's calls add up to.
+    pub totals: UsageTotals,
 }
 
 /// How an audited action ended.

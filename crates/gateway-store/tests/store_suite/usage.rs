@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gateway_core::phases::account::UsageRecord;
-use gateway_core::store::{UsageAggregate, UsageDimension, UsageQuery, UsageStore};
+use gateway_core::store::{UsageAggregate, UsageDimension, UsageQuery, UsageStore, UsageTotals};
 use gateway_core::{TenantId, Usage};
 
 use crate::harness::Harness;
@@ -70,35 +70,50 @@ async fn seed(h: &Harness) {
     h.store.insert_usage(&batch).await.unwrap();
 }
 
-fn totals(requests: u64, prompt: u64, completion: u64, cost: f64) -> UsageAggregate {
-    UsageAggregate {
+fn totals(requests: u64, prompt: u64, completion: u64, cost: f64) -> UsageTotals {
+    UsageTotals {
         requests,
         prompt_tokens: prompt,
         completion_tokens: completion,
         total_tokens: prompt + completion,
         cost_usd: cost,
-        ..UsageAggregate::default()
+        ..UsageTotals::default()
     }
 }
 
-fn close(a: f64, b: f64) -> bool {
+pub fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
+}
+
+/// Every total as `want`, the cost (a sum of prices) within float rounding.
+pub fn assert_totals(got: &UsageTotals, want: UsageTotals) {
+    assert!(close(got.cost_usd, want.cost_usd), "{got:?} != {want:?}");
+    assert_eq!(
+        UsageTotals {
+            cost_usd: want.cost_usd,
+            ..*got
+        },
+        want
+    );
 }
 
 pub async fn usage_totals_and_groups(h: &Harness) {
     seed(h).await;
     let all = h.store.query_usage(&UsageQuery::default()).await.unwrap();
     assert_eq!(all.len(), 1);
-    let a = &all[0];
-    assert_eq!(
-        (a.requests, a.errors, a.cache_hits, a.unpriced_requests),
-        (5, 1, 1, 2)
+    assert_totals(
+        &all[0].totals,
+        UsageTotals {
+            requests: 5,
+            errors: 1,
+            cache_hits: 1,
+            prompt_tokens: 1310,
+            completion_tokens: 155,
+            total_tokens: 1465,
+            cost_usd: 0.03,
+            unpriced_requests: 2,
+        },
     );
-    assert_eq!(
-        (a.prompt_tokens, a.completion_tokens, a.total_tokens),
-        (1310, 155, 1465)
-    );
-    assert!(close(a.cost_usd, 0.03), "{}", a.cost_usd);
 
     let by_tenant = h
         .store
@@ -110,7 +125,7 @@ pub async fn usage_totals_and_groups(h: &Harness) {
         .unwrap();
     let tenants: Vec<_> = by_tenant
         .iter()
-        .map(|g| (g.tenant.clone().unwrap().to_string(), g.requests))
+        .map(|g| (g.tenant.clone().unwrap().to_string(), g.totals.requests))
         .collect();
     assert_eq!(tenants, [("acme".to_owned(), 4), ("beta".to_owned(), 1)]);
     assert!(
@@ -135,7 +150,7 @@ pub async fn usage_totals_and_groups(h: &Harness) {
                 g.day.unwrap(),
                 g.model.clone().unwrap(),
                 g.subject.clone().unwrap(),
-                g.requests,
+                g.totals.requests,
             )
         })
         .collect();
@@ -148,18 +163,20 @@ pub async fn usage_totals_and_groups(h: &Harness) {
         ]
     );
     let first = &groups[0];
+    // Not grouped by tenant: no tenant in the group.
+    assert_eq!(first.tenant, None);
     assert_eq!(
-        UsageAggregate {
-            day: None,
-            model: None,
-            subject: None,
+        UsageTotals {
             errors: 0,
             unpriced_requests: 0,
-            ..first.clone()
+            ..first.totals
         },
-        totals(3, 300, 150, first.cost_usd)
+        totals(3, 300, 150, first.totals.cost_usd)
     );
-    assert_eq!((first.errors, first.unpriced_requests), (1, 1));
+    assert_eq!(
+        (first.totals.errors, first.totals.unpriced_requests),
+        (1, 1)
+    );
 }
 
 pub async fn usage_filters(h: &Harness) {
@@ -170,19 +187,19 @@ pub async fn usage_filters(h: &Harness) {
         ..UsageQuery::default()
     })
     .await;
-    assert_eq!(acme.requests, 4);
+    assert_eq!(acme.totals.requests, 4);
     let key1 = q(UsageQuery {
         subject: Some("key_1".into()),
         ..UsageQuery::default()
     })
     .await;
-    assert_eq!(key1.requests, 3);
+    assert_eq!(key1.totals.requests, 3);
     let gpt = q(UsageQuery {
         model: Some("gpt-4o".into()),
         ..UsageQuery::default()
     })
     .await;
-    assert_eq!(gpt.requests, 4);
+    assert_eq!(gpt.totals.requests, 4);
     // `from` inclusive, `until` exclusive.
     let day_one = q(UsageQuery {
         from: Some(day0()),
@@ -190,13 +207,13 @@ pub async fn usage_filters(h: &Harness) {
         ..UsageQuery::default()
     })
     .await;
-    assert_eq!(day_one.requests, 3);
+    assert_eq!(day_one.totals.requests, 3);
     let day_two = q(UsageQuery {
         from: Some(day0() + DAY),
         ..UsageQuery::default()
     })
     .await;
-    assert_eq!(day_two.requests, 2);
+    assert_eq!(day_two.totals.requests, 2);
     let none = q(UsageQuery {
         tenant: Some(TenantId::new("ghost")),
         ..UsageQuery::default()
@@ -237,20 +254,23 @@ pub async fn large_batch_spans_several_statements(h: &Harness) {
     h.store.insert_usage(&batch).await.unwrap();
     let q = |q: UsageQuery| async move { h.store.query_usage(&q).await.unwrap().remove(0) };
     let all = q(UsageQuery::default()).await;
-    assert_eq!((all.requests, all.errors), (300, 1));
+    assert_eq!((all.totals.requests, all.totals.errors), (300, 1));
     let prompt: u64 = (0..300).sum();
     assert_eq!(
-        (all.prompt_tokens, all.completion_tokens),
+        (all.totals.prompt_tokens, all.totals.completion_tokens),
         (prompt, 2 * prompt)
     );
-    assert!(close(all.cost_usd, 0.3), "{}", all.cost_usd);
+    assert!(close(all.totals.cost_usd, 0.3), "{}", all.totals.cost_usd);
     let acme = q(UsageQuery {
         tenant: Some(TenantId::new("acme")),
         ..UsageQuery::default()
     })
     .await;
     let acme_prompt: u64 = (0..300).filter(|i| i % 3 == 0).sum();
-    assert_eq!((acme.requests, acme.prompt_tokens), (100, acme_prompt));
+    assert_eq!(
+        (acme.totals.requests, acme.totals.prompt_tokens),
+        (100, acme_prompt)
+    );
 }
 
 /// Retention: only records strictly before the cutoff go, across several delete chunks.
@@ -275,7 +295,10 @@ pub async fn retention_deletes_only_older_records(h: &Harness) {
 
     assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 5_001);
     let left = h.store.query_usage(&UsageQuery::default()).await.unwrap();
-    assert_eq!((left[0].requests, left[0].prompt_tokens), (4, 310));
+    assert_eq!(
+        (left[0].totals.requests, left[0].totals.prompt_tokens),
+        (4, 310)
+    );
     // Nothing left to expire: a second pass deletes nothing.
     assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 0);
 }

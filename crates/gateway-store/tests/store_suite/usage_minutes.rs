@@ -11,7 +11,7 @@ use gateway_core::store::{
 };
 
 use crate::harness::Harness;
-use crate::usage::{DAY, day0, rec};
+use crate::usage::{DAY, assert_totals, close, day0, rec};
 
 fn minute(
     tenant: &str,
@@ -46,10 +46,6 @@ fn calls(requests: u64) -> UsageTotals {
     }
 }
 
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() < 1e-9
-}
-
 pub async fn minutes_add_up_across_writes(h: &Harness) {
     let at = day0() + Duration::from_secs(600);
     h.store
@@ -74,16 +70,19 @@ pub async fn minutes_add_up_across_writes(h: &Harness) {
         .unwrap();
     h.store.add_usage_minutes(&[]).await.unwrap();
     let all = h.store.query_usage(&UsageQuery::default()).await.unwrap();
-    let a = &all[0];
-    assert_eq!(
-        (a.requests, a.errors, a.cache_hits, a.unpriced_requests),
-        (9, 3, 2, 3)
+    assert_totals(
+        &all[0].totals,
+        UsageTotals {
+            requests: 9,
+            errors: 3,
+            cache_hits: 2,
+            prompt_tokens: 90,
+            completion_tokens: 45,
+            total_tokens: 135,
+            cost_usd: 0.06,
+            unpriced_requests: 3,
+        },
     );
-    assert_eq!(
-        (a.prompt_tokens, a.completion_tokens, a.total_tokens),
-        (90, 45, 135)
-    );
-    assert!(close(a.cost_usd, 0.06), "{}", a.cost_usd);
     let by_minute = h
         .store
         .query_usage(&UsageQuery {
@@ -93,7 +92,7 @@ pub async fn minutes_add_up_across_writes(h: &Harness) {
         })
         .await
         .unwrap();
-    assert_eq!(by_minute[0].requests, 5);
+    assert_eq!(by_minute[0].totals.requests, 5);
 }
 
 /// Records and minutes answer one query: filters and groups apply to both.
@@ -118,11 +117,19 @@ pub async fn aggregates_count_records_and_minutes_together(h: &Harness) {
     let q = |q: UsageQuery| async move { h.store.query_usage(&q).await.unwrap() };
     let all = q(UsageQuery::default()).await.remove(0);
     assert_eq!(
-        (all.requests, all.errors, all.unpriced_requests),
+        (
+            all.totals.requests,
+            all.totals.errors,
+            all.totals.unpriced_requests
+        ),
         (11, 3, 4)
     );
-    assert_eq!(all.prompt_tokens, 100 + 7 + 10 * 9);
-    assert!(close(all.cost_usd, 0.5 + 0.01 * 6.0), "{}", all.cost_usd);
+    assert_eq!(all.totals.prompt_tokens, 100 + 7 + 10 * 9);
+    assert!(
+        close(all.totals.cost_usd, 0.5 + 0.01 * 6.0),
+        "{}",
+        all.totals.cost_usd
+    );
 
     let acme = q(UsageQuery {
         tenant: Some(TenantId::new("acme")),
@@ -131,7 +138,7 @@ pub async fn aggregates_count_records_and_minutes_together(h: &Harness) {
     })
     .await
     .remove(0);
-    assert_eq!((acme.requests, acme.prompt_tokens), (5, 140));
+    assert_eq!((acme.totals.requests, acme.totals.prompt_tokens), (5, 140));
     let claude = q(UsageQuery {
         model: Some("claude".into()),
         from: Some(day0() + DAY),
@@ -139,7 +146,7 @@ pub async fn aggregates_count_records_and_minutes_together(h: &Harness) {
     })
     .await
     .remove(0);
-    assert_eq!(claude.requests, 4);
+    assert_eq!(claude.totals.requests, 4);
 
     let groups = q(UsageQuery {
         group_by: vec![UsageDimension::Day, UsageDimension::Tenant],
@@ -152,7 +159,7 @@ pub async fn aggregates_count_records_and_minutes_together(h: &Harness) {
             (
                 g.day.unwrap(),
                 g.tenant.clone().unwrap().to_string(),
-                g.requests,
+                g.totals.requests,
             )
         })
         .collect();
@@ -200,6 +207,6 @@ pub async fn retention_deletes_older_minutes(h: &Harness) {
         .unwrap();
     assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 3);
     let left = h.store.query_usage(&UsageQuery::default()).await.unwrap();
-    assert_eq!(left[0].requests, 4);
+    assert_eq!(left[0].totals.requests, 4);
     assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 0);
 }

@@ -71,14 +71,14 @@ pub fn key_with_secret(k: &ApiKeyRecord, secret: &str) -> Value {
 
 pub fn usage(a: &UsageAggregate) -> Value {
     let mut v = json!({
-        "requests": a.requests,
-        "errors": a.errors,
-        "cache_hits": a.cache_hits,
-        "prompt_tokens": a.prompt_tokens,
-        "completion_tokens": a.completion_tokens,
-        "total_tokens": a.total_tokens,
-        "cost_usd": a.cost_usd,
-        "unpriced_requests": a.unpriced_requests,
+        "requests": a.totals.requests,
+        "errors": a.totals.errors,
+        "cache_hits": a.totals.cache_hits,
+        "prompt_tokens": a.totals.prompt_tokens,
+        "completion_tokens": a.totals.completion_tokens,
+        "total_tokens": a.totals.total_tokens,
+        "cost_usd": a.totals.cost_usd,
+        "unpriced_requests": a.totals.unpriced_requests,
     });
     if let Value::Object(map) = &mut v {
         let dims = [
