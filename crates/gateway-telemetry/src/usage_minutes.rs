@@ -3,9 +3,10 @@
 //! flush interval (and on [`crate::UsageWriter::flush`]). A call costs a map update instead of
 //! a queued record and a database row; the store adds each write to the totals it holds.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
+
+use dashmap::DashMap;
 
 use gateway_core::phases::account::UsageRecord;
 use gateway_core::store::{MinuteKey, UsageMinute, UsageStore, UsageTotals};
@@ -15,11 +16,13 @@ use tokio::time::MissedTickBehavior;
 use crate::metrics::Metrics;
 use crate::usage::{Command, WRITE_ATTEMPTS};
 
-/// The totals not yet written. Hashed with foldhash (randomly seeded per map): the keys are
-/// the gateway's own tenants, subjects and models, and the map is emptied every flush.
+/// The totals not yet written, in a sharded map: calls on different connection threads
+/// update them without a lock they all share. Hashed with foldhash (randomly seeded per map):
+/// the keys are the gateway's own tenants, subjects and models, and the map is emptied every
+/// flush.
 #[derive(Default)]
 pub(crate) struct MinuteTotals {
-    pending: Mutex<HashMap<MinuteKey, UsageTotals, foldhash::fast::RandomState>>,
+    pending: DashMap<MinuteKey, UsageTotals, foldhash::fast::RandomState>,
 }
 
 impl MinuteTotals {
@@ -27,20 +30,24 @@ impl MinuteTotals {
     pub(crate) fn add(&self, record: UsageRecord) {
         let mut one = UsageTotals::default();
         one.add_record(&record);
-        let key = MinuteKey::of(record);
-        // A panic elsewhere cannot leave the map half-updated: `merge` only adds numbers.
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.entry(key).or_default().merge(&one);
+        self.pending
+            .entry(MinuteKey::of(record))
+            .or_default()
+            .merge(&one);
     }
 
-    /// Everything counted so far, leaving the totals empty.
+    /// Everything counted so far, leaving the totals empty. Each shard is emptied under its
+    /// lock, so a call counted meanwhile is either taken now or left for the next flush.
     fn take(&self) -> Vec<UsageMinute> {
-        let pending =
-            std::mem::take(&mut *self.pending.lock().unwrap_or_else(PoisonError::into_inner));
-        pending
-            .into_iter()
-            .map(|(key, totals)| UsageMinute { key, totals })
-            .collect()
+        let mut taken = Vec::with_capacity(self.pending.len());
+        self.pending.retain(|key, totals| {
+            taken.push(UsageMinute {
+                key: key.clone(),
+                totals: *totals,
+            });
+            false
+        });
+        taken
     }
 }
 

@@ -158,3 +158,42 @@ async fn dropping_the_writer_still_writes_what_was_counted() {
     drop(writer);
     until(|| store.minutes().len() == 1).await;
 }
+
+/// Calls counted on several threads while flushes empty the totals: each call lands in
+/// exactly one write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_counted_during_flushes_are_written_once() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    const THREADS: u64 = 4;
+    const FLUSHES: u64 = 5;
+    let store = Arc::new(MemoryStore::default());
+    let (writer, _) = writer(&store, &per_minute(60_000));
+    let writer = Arc::new(writer);
+    let flushes = Arc::new(AtomicU64::new(0));
+    let counted = Arc::new(AtomicU64::new(0));
+    // Each thread counts until the flushes below are done, so the two overlap.
+    let counting: Vec<_> = (0..THREADS)
+        .map(|thread| {
+            let (writer, flushes, counted) = (writer.clone(), flushes.clone(), counted.clone());
+            std::thread::spawn(move || {
+                let mut n = 0;
+                while flushes.load(Ordering::Acquire) < FLUSHES {
+                    writer.record(call(thread * 1_000_000 + n, "acme", n % 3));
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    n += 1;
+                }
+            })
+        })
+        .collect();
+    for _ in 0..FLUSHES {
+        until(|| counted.load(Ordering::Relaxed) > 0).await;
+        writer.flush().await;
+        flushes.fetch_add(1, Ordering::Release);
+    }
+    for thread in counting {
+        thread.join().unwrap();
+    }
+    writer.flush().await;
+    let written: u64 = store.minutes().iter().map(|(_, t)| t.requests).sum();
+    assert_eq!(written, counted.load(Ordering::Relaxed));
+}
