@@ -84,10 +84,7 @@ fn main() -> ExitCode {
     // The main thread's runtime runs startup, background tasks (usage and audit writers,
     // reload) and the accept loop, and serves its share of connections; the server starts
     // one more single-threaded runtime per extra core (`server.workers`).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match gateway_app::server::connection_runtime(config.server.idle_poll()) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

@@ -28,6 +28,8 @@ use report::{Report, TargetReport};
 
 /// The `GATEWAY__*` override that the `gateway-usage-minutes` target starts the gateway with.
 const USAGE_DETAIL_VAR: &str = "GATEWAY__TELEMETRY__USAGE__DETAIL";
+/// The `GATEWAY__*` override that the `gateway-idle-poll` target starts the gateway with.
+const IDLE_POLL_VAR: &str = "GATEWAY__SERVER__IDLE_POLL_US";
 
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug)]
@@ -49,7 +51,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "direct,nginx,gateway,gateway-cache-hit,gateway-usage-minutes"
+        default_value = "direct,nginx,gateway,gateway-cache-hit,gateway-usage-minutes,gateway-idle-poll"
     )]
     pub targets: Vec<TargetName>,
     /// apt-get install nginx when it is missing.
@@ -80,13 +82,19 @@ pub enum TargetName {
     /// The same gateway keeping usage as per-minute totals (`[telemetry.usage] detail =
     /// "minute"`) instead of a record per call, to show what the per-call rows cost.
     GatewayUsageMinutes,
+    /// The same gateway polling its event loop briefly before it sleeps
+    /// (`server.idle_poll_us`, off by default), to show what that does to the light rate.
+    GatewayIdlePoll,
 }
 
 impl TargetName {
     fn is_gateway(self) -> bool {
         matches!(
             self,
-            Self::Gateway | Self::GatewayCacheHit | Self::GatewayUsageMinutes
+            Self::Gateway
+                | Self::GatewayCacheHit
+                | Self::GatewayUsageMinutes
+                | Self::GatewayIdlePoll
         )
     }
 
@@ -97,6 +105,7 @@ impl TargetName {
             Self::Gateway => "gateway",
             Self::GatewayCacheHit => "gateway-cache-hit",
             Self::GatewayUsageMinutes => "gateway-usage-minutes",
+            Self::GatewayIdlePoll => paired::IDLE_POLL,
         }
     }
 }
@@ -311,15 +320,24 @@ fn start_target(
                 }
             }
         }
-        TargetName::Gateway | TargetName::GatewayCacheHit | TargetName::GatewayUsageMinutes => {
+        TargetName::Gateway
+        | TargetName::GatewayCacheHit
+        | TargetName::GatewayUsageMinutes
+        | TargetName::GatewayIdlePoll => {
             let cached = name == TargetName::GatewayCacheHit;
-            let env: &[(&str, &OsStr)] = if name == TargetName::GatewayUsageMinutes {
-                &[(USAGE_DETAIL_VAR, OsStr::new("minute"))]
-            } else {
-                &[]
+            let window = paired::IDLE_POLL_US.to_string();
+            let env: Vec<(&str, &OsStr)> = match name {
+                TargetName::GatewayUsageMinutes => vec![(USAGE_DETAIL_VAR, OsStr::new("minute"))],
+                TargetName::GatewayIdlePoll => vec![(IDLE_POLL_VAR, OsStr::new(&window))],
+                _ => Vec::new(),
             };
-            match targets::start_gateway_with(gateway_bin, &scratch.join(label), mocks, cached, env)
-            {
+            match targets::start_gateway_with(
+                gateway_bin,
+                &scratch.join(label),
+                mocks,
+                cached,
+                &env,
+            ) {
                 Ok((service, target)) => Running {
                     name,
                     status: "ok".into(),
@@ -358,6 +376,9 @@ fn paired_rounds(
     // Beside the verdict, for reference: what the same rounds give with per-minute usage.
     if let Some(minutes) = find(TargetName::GatewayUsageMinutes) {
         targets.push((paired::USAGE_MINUTES, minutes));
+    }
+    if let Some(idle_poll) = find(TargetName::GatewayIdlePoll) {
+        targets.push((paired::IDLE_POLL, idle_poll));
     }
     let names: Vec<&str> = targets.iter().map(|(name, _)| *name).collect();
     banner(&format!(
