@@ -178,6 +178,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         TargetName::Gateway,
         TargetName::GatewayCacheHit,
         TargetName::GatewayUsageMinutes,
+        TargetName::GatewayIdlePoll,
     ] {
         if args.targets.contains(&name) {
             running.push(start_target(name, &mocks, &gateway_bin, &scratch, args));
