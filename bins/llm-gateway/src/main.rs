@@ -84,7 +84,10 @@ fn main() -> ExitCode {
     // The main thread's runtime runs startup, background tasks (usage and audit writers,
     // reload) and the accept loop, and serves its share of connections; the server starts
     // one more single-threaded runtime per extra core (`server.workers`).
-    let runtime = match gateway_app::server::connection_runtime(config.server.idle_poll()) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the async runtime: {e}");

@@ -294,17 +294,3 @@ async fn connections_are_served_by_every_worker_and_drained() {
     }
     assert!(gw.shutdown().await, "every worker drained in time");
 }
-
-/// With idle polling on, worker threads poll through their waits: every connection is still
-/// answered and shutdown still drains every worker (a polling thread must not miss its
-/// inbox closing).
-#[tokio::test]
-async fn idle_polling_workers_serve_and_drain() {
-    let gw = TestGateway::start_with("workers = 3\nidle_poll_us = 500").await;
-    let body = r#"{"model":"gpt-test","messages":[{"role":"user","content":"hi"}]}"#;
-    for _ in 0..6 {
-        let reply = gw.post("/v1/chat/completions", body).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-    }
-    assert!(gw.shutdown().await, "every polling worker drained in time");
-}

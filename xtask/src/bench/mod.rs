@@ -28,8 +28,6 @@ use report::{Report, TargetReport};
 
 /// The `GATEWAY__*` override that the `gateway-usage-minutes` target starts the gateway with.
 const USAGE_DETAIL_VAR: &str = "GATEWAY__TELEMETRY__USAGE__DETAIL";
-/// The `GATEWAY__*` override that the `gateway-idle-poll` target starts the gateway with.
-const IDLE_POLL_VAR: &str = "GATEWAY__SERVER__IDLE_POLL_US";
 
 /// Options of `cargo xtask bench`.
 #[derive(Args, Debug)]
@@ -51,7 +49,7 @@ pub struct BenchArgs {
         long,
         value_enum,
         value_delimiter = ',',
-        default_value = "direct,nginx,gateway,gateway-cache-hit,gateway-usage-minutes,gateway-idle-poll"
+        default_value = "direct,nginx,gateway,gateway-cache-hit,gateway-usage-minutes"
     )]
     pub targets: Vec<TargetName>,
     /// apt-get install nginx when it is missing.
@@ -82,19 +80,13 @@ pub enum TargetName {
     /// The same gateway keeping usage as per-minute totals (`[telemetry.usage] detail =
     /// "minute"`) instead of a record per call, to show what the per-call rows cost.
     GatewayUsageMinutes,
-    /// The same gateway polling its event loop briefly before it sleeps
-    /// (`server.idle_poll_us`, off by default), to show what that does to the light rate.
-    GatewayIdlePoll,
 }
 
 impl TargetName {
     fn is_gateway(self) -> bool {
         matches!(
             self,
-            Self::Gateway
-                | Self::GatewayCacheHit
-                | Self::GatewayUsageMinutes
-                | Self::GatewayIdlePoll
+            Self::Gateway | Self::GatewayCacheHit | Self::GatewayUsageMinutes
         )
     }
 
@@ -105,7 +97,6 @@ impl TargetName {
             Self::Gateway => "gateway",
             Self::GatewayCacheHit => "gateway-cache-hit",
             Self::GatewayUsageMinutes => "gateway-usage-minutes",
-            Self::GatewayIdlePoll => paired::IDLE_POLL,
         }
     }
 }
@@ -178,7 +169,6 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         TargetName::Gateway,
         TargetName::GatewayCacheHit,
         TargetName::GatewayUsageMinutes,
-        TargetName::GatewayIdlePoll,
     ] {
         if args.targets.contains(&name) {
             running.push(start_target(name, &mocks, &gateway_bin, &scratch, args));
@@ -321,24 +311,15 @@ fn start_target(
                 }
             }
         }
-        TargetName::Gateway
-        | TargetName::GatewayCacheHit
-        | TargetName::GatewayUsageMinutes
-        | TargetName::GatewayIdlePoll => {
+        TargetName::Gateway | TargetName::GatewayCacheHit | TargetName::GatewayUsageMinutes => {
             let cached = name == TargetName::GatewayCacheHit;
-            let window = paired::IDLE_POLL_US.to_string();
-            let env: Vec<(&str, &OsStr)> = match name {
-                TargetName::GatewayUsageMinutes => vec![(USAGE_DETAIL_VAR, OsStr::new("minute"))],
-                TargetName::GatewayIdlePoll => vec![(IDLE_POLL_VAR, OsStr::new(&window))],
-                _ => Vec::new(),
+            let env: &[(&str, &OsStr)] = if name == TargetName::GatewayUsageMinutes {
+                &[(USAGE_DETAIL_VAR, OsStr::new("minute"))]
+            } else {
+                &[]
             };
-            match targets::start_gateway_with(
-                gateway_bin,
-                &scratch.join(label),
-                mocks,
-                cached,
-                &env,
-            ) {
+            match targets::start_gateway_with(gateway_bin, &scratch.join(label), mocks, cached, env)
+            {
                 Ok((service, target)) => Running {
                     name,
                     status: "ok".into(),
@@ -377,9 +358,6 @@ fn paired_rounds(
     // Beside the verdict, for reference: what the same rounds give with per-minute usage.
     if let Some(minutes) = find(TargetName::GatewayUsageMinutes) {
         targets.push((paired::USAGE_MINUTES, minutes));
-    }
-    if let Some(idle_poll) = find(TargetName::GatewayIdlePoll) {
-        targets.push((paired::IDLE_POLL, idle_poll));
     }
     let names: Vec<&str> = targets.iter().map(|(name, _)| *name).collect();
     banner(&format!(

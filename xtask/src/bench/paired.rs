@@ -19,15 +19,6 @@ use super::targets::Target;
 /// reference beside the verdict (which is the default configuration's).
 pub const USAGE_MINUTES: &str = "gateway-usage-minutes";
 
-/// The gateway polling its event loop for [`IDLE_POLL_US`] before it sleeps
-/// (`server.idle_poll_us`): measured in the rounds when it runs, as a reference beside the
-/// verdict (idle polling is off by default).
-pub const IDLE_POLL: &str = "gateway-idle-poll";
-
-/// The idle polling window of [`IDLE_POLL`], in µs: longer than the mock's answer takes on
-/// loopback, so that the wait for the upstream is polled through.
-pub const IDLE_POLL_US: u64 = 200;
-
 /// Light-rate requests per second (as the plan's light point).
 const LIGHT_RATE: u32 = 50;
 /// Connections of the light point (as the plan's).
@@ -115,13 +106,6 @@ pub struct Paired {
     /// Medians over rounds of the gateway's and nginx's CPU per request at the light rate.
     pub gateway_light_cpu_us: Option<f64>,
     pub nginx_light_cpu_us: Option<f64>,
-    /// [`IDLE_POLL`]'s light-rate added p50 (median and range), its CPU per request at the
-    /// light rate and at saturation (medians), and that CPU's ratio to nginx's.
-    pub idle_poll_added_p50_ms: Option<f64>,
-    pub idle_poll_added_p50_range: Option<(f64, f64)>,
-    pub idle_poll_light_cpu_us: Option<f64>,
-    pub idle_poll_cpu_us: Option<f64>,
-    pub idle_poll_cpu_ratio: Option<f64>,
 }
 
 /// The lowest and highest of the values present.
@@ -189,11 +173,6 @@ impl Paired {
             usage_minutes_cpu_ratio_range: range(rounds.iter().map(|r| r.cpu_ratio(USAGE_MINUTES))),
             gateway_light_cpu_us: light_cpu("gateway"),
             nginx_light_cpu_us: light_cpu("nginx"),
-            idle_poll_added_p50_ms: median(rounds.iter().map(|r| r.added_light_p50(IDLE_POLL))),
-            idle_poll_added_p50_range: range(rounds.iter().map(|r| r.added_light_p50(IDLE_POLL))),
-            idle_poll_light_cpu_us: light_cpu(IDLE_POLL),
-            idle_poll_cpu_us: cpu(IDLE_POLL),
-            idle_poll_cpu_ratio: median(rounds.iter().map(|r| r.cpu_ratio(IDLE_POLL))),
             rounds,
         }
     }
@@ -324,7 +303,6 @@ mod tests {
         assert_eq!(range([None]), None);
         // No per-minute gateway in these rounds: no reference figures.
         assert_eq!(paired.usage_minutes_cpu_ratio, None);
-        assert_eq!(paired.idle_poll_added_p50_ms, None);
     }
 
     #[test]
@@ -355,41 +333,6 @@ mod tests {
         );
         // The verdict's figures are the default gateway's.
         assert_eq!(paired.gateway_cpu_us, Some(40.0));
-    }
-
-    #[test]
-    fn the_idle_polling_gateway_gets_its_own_light_figures_when_it_ran() {
-        let with_idle_poll = |p50: f64, light_cpu: f64| {
-            let mut r = round(40.0, 0.35);
-            r.samples.push(RoundSample {
-                target: IDLE_POLL.into(),
-                cpu_us_per_request: Some(44.0),
-                light_p50_ms: Some(p50),
-                light_cpu_us_per_request: Some(light_cpu),
-                ..RoundSample::default()
-            });
-            r
-        };
-        let paired = Paired::summarise(
-            3,
-            vec![
-                with_idle_poll(0.28, 500.0),
-                with_idle_poll(0.22, 450.0),
-                with_idle_poll(0.31, 480.0),
-            ],
-        );
-        // Over direct's 0.10 ms: 0.18, 0.12 and 0.21.
-        assert!((paired.idle_poll_added_p50_ms.unwrap() - 0.18).abs() < 1e-9);
-        let (lo, hi) = paired.idle_poll_added_p50_range.unwrap();
-        assert!(
-            (lo - 0.12).abs() < 1e-9 && (hi - 0.21).abs() < 1e-9,
-            "{lo}-{hi}"
-        );
-        assert_eq!(paired.idle_poll_light_cpu_us, Some(480.0));
-        assert_eq!(paired.idle_poll_cpu_us, Some(44.0));
-        assert!((paired.idle_poll_cpu_ratio.unwrap() - 2.2).abs() < 1e-9);
-        // The verdict's light figure stays the default gateway's.
-        assert!((paired.gateway_added_p50_ms.unwrap() - 0.25).abs() < 1e-9);
     }
 
     #[test]

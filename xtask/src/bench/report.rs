@@ -82,7 +82,6 @@ pub fn added_latency(targets: &[TargetReport]) -> Vec<AddedLatency> {
         "gateway",
         "gateway-cache-hit",
         "gateway-usage-minutes",
-        super::paired::IDLE_POLL,
     ] {
         let Some(proxy) = find(name) else { continue };
         for label in ["c=1", LIGHT, SATURATED, "c=64, upstream +20 ms"] {
@@ -375,9 +374,6 @@ fn round_targets(report: &Report) -> Table {
             format!("ratio {}", opt(light_ratio, 2)),
             "-".into(),
         ]);
-        if p.idle_poll_added_p50_ms.is_some() {
-            idle_poll_rows(&mut rows, p);
-        }
     }
     let idle =
         |m: Option<&Measurements>| m?.process.as_ref()?.idle.map(|m| m.rss_kib as f64 / 1024.0);
@@ -410,36 +406,6 @@ fn round_targets(report: &Report) -> Table {
         headers: vec!["measure", "gateway", "nginx", "target", "verdict"],
         rows: if gateway.is_some() { rows } else { Vec::new() },
     }
-}
-
-/// The gateway with idle polling on (`server.idle_poll_us`), beside the default one: what
-/// the light rate gains and what it costs in CPU, at the light rate and at saturation.
-fn idle_poll_rows(rows: &mut Vec<Vec<String>>, p: &super::paired::Paired) {
-    let window = super::paired::IDLE_POLL_US;
-    rows.push(vec![
-        format!("added p50 ms at {LIGHT}, idle polling {window} µs (reference)"),
-        opt(p.idle_poll_added_p50_ms, 3),
-        opt(p.nginx_added_p50_ms, 3),
-        format!("≤ 0.25{}", rounds_range(p.idle_poll_added_p50_range, 3)),
-        "-".into(),
-    ]);
-    rows.push(vec![
-        format!(
-            "CPU µs per request, idle polling {window} µs: at {LIGHT} / at {SATURATED} (reference)"
-        ),
-        format!(
-            "{} / {}",
-            opt(p.idle_poll_light_cpu_us, 1),
-            opt(p.idle_poll_cpu_us, 1)
-        ),
-        format!(
-            "{} / {}",
-            opt(p.nginx_light_cpu_us, 1),
-            opt(p.nginx_cpu_us, 1)
-        ),
-        format!("ratio at {SATURATED} {}", opt(p.idle_poll_cpu_ratio, 2)),
-        "-".into(),
-    ]);
 }
 
 /// Each paired round's figures and the medians the verdict uses.
@@ -633,10 +599,6 @@ mod tests {
             md.contains("| CPU µs per request at c=64 | 12.5 | - | ≤ 2× nginx (ratio -) | - |")
         );
         assert!(!md.contains("Paired rounds"), "no rounds ran: {md}");
-        assert!(
-            !md.contains("idle polling"),
-            "no idle-polling gateway ran: {md}"
-        );
         for table in tables(&report()) {
             let columns = table.headers.len();
             assert!(
@@ -649,7 +611,7 @@ mod tests {
 
     #[test]
     fn the_verdict_uses_the_paired_medians_when_rounds_ran() {
-        use super::super::paired::{IDLE_POLL, Round, RoundSample, USAGE_MINUTES};
+        use super::super::paired::{Round, RoundSample, USAGE_MINUTES};
         let sample = |target: &str, cpu: Option<f64>, p50: f64| RoundSample {
             target: target.into(),
             cpu_us_per_request: cpu,
@@ -664,7 +626,6 @@ mod tests {
                 sample("nginx", Some(10.0), 1.1),
                 sample("gateway", Some(gateway_cpu), 1.2),
                 sample(USAGE_MINUTES, Some(gateway_cpu - 3.0), 1.2),
-                sample(IDLE_POLL, Some(gateway_cpu + 2.0), 1.15),
             ],
         };
         let mut report = report();
@@ -708,18 +669,6 @@ mod tests {
         assert!(
             md.contains(
                 "| CPU µs per request at 50 req/s, idle between requests (reference) | 168.0 | 80.0 | ratio 2.10 | - |"
-            ),
-            "{md}"
-        );
-        assert!(
-            md.contains(
-                "| added p50 ms at 50 req/s, idle polling 200 µs (reference) | 0.150 | 0.100 | ≤ 0.25; rounds 0.150-0.150 | - |"
-            ),
-            "{md}"
-        );
-        assert!(
-            md.contains(
-                "| CPU µs per request, idle polling 200 µs: at 50 req/s / at c=64 (reference) | 184.0 / 23.0 | 80.0 / 10.0 | ratio at c=64 2.30 | - |"
             ),
             "{md}"
         );

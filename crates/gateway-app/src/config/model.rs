@@ -108,9 +108,6 @@ pub struct ServerConfig {
     /// Threads serving connections, each on its own single-threaded runtime (0: one per
     /// CPU core). 1 serves every connection on the runtime that runs the server.
     pub workers: usize,
-    /// How long a connection thread that ran out of work keeps polling for more before it
-    /// sleeps, in microseconds (0: off). See `server::idle_poll`.
-    pub idle_poll_us: u64,
 }
 
 impl ServerConfig {
@@ -120,11 +117,6 @@ impl ServerConfig {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         }
-    }
-
-    /// The idle polling window `idle_poll_us` asks for (zero: off).
-    pub fn idle_poll(&self) -> std::time::Duration {
-        std::time::Duration::from_micros(self.idle_poll_us)
     }
 }
 
@@ -141,7 +133,6 @@ impl Default for ServerConfig {
             tls: None,
             data_dir: PathBuf::from("data"),
             workers: 0,
-            idle_poll_us: 0,
         }
     }
 }

@@ -105,21 +105,6 @@ fn env_providers_are_enabled_by_key() {
 }
 
 #[test]
-fn idle_polling_is_off_by_default_and_bounded() {
-    let config = load("").unwrap();
-    assert!(config.server.idle_poll().is_zero());
-    let on = load("[server]\nidle_poll_us = 150\n").unwrap();
-    assert_eq!(on.server.idle_poll(), std::time::Duration::from_micros(150));
-    let err = load("[server]\nidle_poll_us = 10001\n").unwrap_err();
-    assert!(
-        err.0.iter().any(|p| p.path == "server.idle_poll_us"),
-        "{:?}",
-        err.0
-    );
-    assert!(load("[server]\nidle_poll_us = -1\n").is_err());
-}
-
-#[test]
 fn server_workers_default_to_one_per_core_and_are_bounded() {
     let config = load("").unwrap();
     assert_eq!(config.server.workers, 0);

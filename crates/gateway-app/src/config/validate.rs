@@ -35,15 +35,6 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             format!("must be at most {MAX_WORKERS} (0: one per CPU core)"),
         ));
     }
-    if s.idle_poll() > crate::server::MAX_IDLE_POLL {
-        problems.push(Problem::new(
-            "server.idle_poll_us",
-            format!(
-                "must be at most {} (0: off)",
-                crate::server::MAX_IDLE_POLL.as_micros()
-            ),
-        ));
-    }
     if let Some(tls) = &s.tls {
         for (key, path) in [
             ("server.tls.cert_file", &tls.cert_file),

@@ -2,7 +2,6 @@
 //! graceful shutdown (stop accepting, let in-flight requests and streams finish up to a
 //! deadline, then return).
 
-mod idle_poll;
 pub(crate) mod tls;
 mod workers;
 
@@ -23,7 +22,6 @@ use crate::error::AppError;
 use crate::state::AppState;
 use arc_swap::ArcSwap;
 
-pub use idle_poll::{MAX_IDLE_POLL, connection_runtime};
 pub use tls::load_tls;
 
 /// The address of the peer a request came from, in the request's extensions.
@@ -41,8 +39,6 @@ pub struct Server {
     connections: Connections,
     /// Threads serving connections, the accept loop's own included (`server.workers`).
     workers: usize,
-    /// Each worker thread's idle polling window (`server.idle_poll_us`).
-    idle_poll: Duration,
     grace: Duration,
 }
 
@@ -79,7 +75,6 @@ impl Server {
                 handshake_timeout: Duration::from_secs(config.header_timeout_secs),
             },
             workers: config.worker_threads(),
-            idle_poll: config.idle_poll(),
             grace: Duration::from_secs(config.shutdown_grace_secs),
         })
     }
@@ -111,7 +106,6 @@ impl Server {
             self.workers.saturating_sub(1),
             &self.connections,
             &states,
-            self.idle_poll,
             self.grace,
         ) {
             Ok(pool) => pool,
@@ -174,7 +168,6 @@ impl Connections {
         // The peer address travels with each request (audit "from where", policies).
         let peer = stream.peer_addr().ok().map(|a| ClientAddr(a.ip()));
         let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            idle_poll::note_request();
             if let Some(peer) = peer {
                 req.extensions_mut().insert(peer);
             }

@@ -36,7 +36,6 @@ impl WorkerPool {
         count: usize,
         connections: &Connections,
         states: &Arc<ArcSwap<AppState>>,
-        idle_poll: Duration,
         grace: Duration,
     ) -> std::io::Result<WorkerPool> {
         let mut workers = Vec::with_capacity(count);
@@ -46,7 +45,7 @@ impl WorkerPool {
             let states = states.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("gateway-worker-{}", index + 1))
-                .spawn(move || serve_queue(queue, &connections, &states, idle_poll, grace))?;
+                .spawn(move || serve_queue(queue, &connections, &states, grace))?;
             workers.push(Worker { inbox, thread });
         }
         Ok(WorkerPool { workers })
@@ -124,10 +123,12 @@ fn serve_queue(
     mut queue: mpsc::UnboundedReceiver<std::net::TcpStream>,
     connections: &Connections,
     states: &Arc<ArcSwap<AppState>>,
-    idle_poll: Duration,
     grace: Duration,
 ) -> bool {
-    let runtime = match super::connection_runtime(idle_poll) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             tracing::error!(error = %e, "a connection worker could not start its runtime");
