@@ -134,25 +134,23 @@ pub fn start_gateway_with(
     env: &[(&str, &OsStr)],
 ) -> Result<(Service, Target)> {
     std::fs::create_dir_all(scratch)?;
-    let listen = SocketAddr::from(([127, 0, 0, 1], free_port()?));
-    let config = scratch.join("gateway-bench.toml");
-    std::fs::write(
-        &config,
-        render_config(listen, mocks.fast_addr, mocks.slow_addr),
-    )?;
-    let mut cmd = Command::new(bin);
-    // `--demo` registers GATEWAY_DEMO_KEY in an in-memory store, so every call goes
-    // through real API-key authentication (hash, constant-time compare, key cache).
-    cmd.arg("--config")
-        .arg(&config)
-        .arg("--demo")
-        .current_dir(scratch)
-        .env("GATEWAY_BENCH_KEY", GATEWAY_KEY)
-        .env("GATEWAY_DEMO_KEY", GATEWAY_KEY)
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied());
-    let mut service = Service::spawn("llm-gateway", cmd)?;
-    service.wait_ready(Some(listen), STARTUP)?;
+    // The port is free when picked but not reserved: an outgoing connection or another
+    // process may take it before the gateway binds it. Such a start is retried on a new port.
+    let mut attempt = 1;
+    let (service, listen) = loop {
+        let listen = SocketAddr::from(([127, 0, 0, 1], free_port()?));
+        match spawn_gateway(bin, scratch, mocks, listen, env) {
+            Ok(service) => break (service, listen),
+            Err(err) if attempt < START_ATTEMPTS && lost_port_race(&err.to_string()) => {
+                println!(
+                    "  gateway: port {} was taken meanwhile; retrying",
+                    listen.port()
+                );
+                attempt += 1;
+            }
+            Err(err) => return Err(err),
+        }
+    };
     let endpoint = |model: &str| Endpoint {
         addr: listen,
         model: model.into(),
@@ -171,9 +169,58 @@ pub fn start_gateway_with(
     Ok((service, target))
 }
 
+/// Starts the gateway on `listen` with the bench config and waits until it listens.
+fn spawn_gateway(
+    bin: &Path,
+    scratch: &Path,
+    mocks: &Mocks,
+    listen: SocketAddr,
+    env: &[(&str, &OsStr)],
+) -> Result<Service> {
+    let config = scratch.join("gateway-bench.toml");
+    std::fs::write(
+        &config,
+        render_config(listen, mocks.fast_addr, mocks.slow_addr),
+    )?;
+    let mut cmd = Command::new(bin);
+    // `--demo` registers GATEWAY_DEMO_KEY in an in-memory store, so every call goes
+    // through real API-key authentication (hash, constant-time compare, key cache).
+    cmd.arg("--config")
+        .arg(&config)
+        .arg("--demo")
+        .current_dir(scratch)
+        .env("GATEWAY_BENCH_KEY", GATEWAY_KEY)
+        .env("GATEWAY_DEMO_KEY", GATEWAY_KEY)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied());
+    let mut service = Service::spawn("llm-gateway", cmd)?;
+    service.wait_ready(Some(listen), STARTUP)?;
+    Ok(service)
+}
+
+/// Starts of the gateway tried before a taken port fails the target.
+const START_ATTEMPTS: u32 = 3;
+
+/// Whether a gateway that failed to start lost its picked port to someone else.
+fn lost_port_race(error: &str) -> bool {
+    error.contains("Address already in use")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_taken_port_is_retried() {
+        assert!(lost_port_race(
+            "llm-gateway exited (exit status: 1) before listening; output:\n\
+             error: I/O error: Address already in use (os error 98)"
+        ));
+        assert!(!lost_port_race(
+            "llm-gateway exited (exit status: 1) before listening; output:\n\
+             error: config: server.workers: must be at most 1024"
+        ));
+    }
 
     #[test]
     fn config_template_renders_to_valid_toml() {
