@@ -17,7 +17,7 @@ use crate::metered_stream::MeteredStream;
 use crate::phases::account::{call_span, in_span};
 use crate::phases::admission::{Admitted, UsageEstimate};
 use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer};
-use crate::phases::guard::{GuardOutcome, StreamGuard};
+use crate::phases::guard::StreamGuard;
 use crate::phases::route::{Router, ServedBy};
 use crate::principal::Principal;
 use crate::types::{ChatRequest, ChatResponse, EmbeddingsRequest, ModelInfo, StreamOptions, Usage};
@@ -105,16 +105,14 @@ impl Gateway {
         &self,
         ctx: &RequestContext,
         req: &mut ChatRequest,
-    ) -> Result<Vec<GuardOutcome>, GatewayError> {
-        let mut outcomes = Vec::new();
+    ) -> Result<(), GatewayError> {
+        // Allowed outcomes (and redactions, already applied to `req`) need nothing more.
         for guard in self.guardrails.iter() {
-            let outcome = guard.check_request(req, ctx);
-            if let Some(err) = outcome.block_error() {
+            if let Some(err) = guard.check_request(req, ctx).block_error() {
                 return Err(err);
             }
-            outcomes.push(outcome);
         }
-        Ok(outcomes)
+        Ok(())
     }
 
     /// Phase 5, checks with I/O, on the text the guardrails let through.
