@@ -14,6 +14,7 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod body;
 pub mod client;
 pub mod endpoint;
 pub mod gemini;

@@ -46,7 +46,7 @@ pub async fn read_limited(
     timeout: Duration,
 ) -> Result<Bytes, GatewayError> {
     let limited = Limited::new(body, limit);
-    match tokio::time::timeout(timeout, limited.collect()).await {
+    match tokio::time::timeout(timeout, gateway_providers::body::collect(limited)).await {
         Err(_) => Err(GatewayError::InvalidRequest {
             message: format!(
                 "The request body was not received within {} seconds.",
@@ -59,7 +59,7 @@ pub async fn read_limited(
             Err(GatewayError::PayloadTooLarge { limit })
         }
         Ok(Err(_)) => Err(GatewayError::invalid("The request body could not be read.")),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(bytes)) => Ok(bytes),
     }
 }
 

@@ -143,7 +143,7 @@ pub(super) fn gateway_headers(
     }
     headers.insert(
         names::X_GATEWAY_ATTEMPTS,
-        HeaderValue::from(served_by.attempts),
+        names::number(u64::from(served_by.attempts)),
     );
     if let Some(region) = served_by
         .region
@@ -160,7 +160,7 @@ pub(super) fn gateway_headers(
     ];
     for (name, value) in numbers {
         if let Some(v) = value {
-            headers.insert(name, HeaderValue::from(v));
+            headers.insert(name, names::number(v));
         }
     }
     for (name, secs) in [

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{Full, Limited};
 use hyper_util::client::legacy::connect::HttpConnector;
 
 use gateway_core::{ProviderError, TimeoutPhase};
@@ -143,12 +143,12 @@ fn error_chain(e: &(dyn std::error::Error + '_)) -> String {
 /// Read a whole (non-streamed) body, bounded in size and by the remaining time.
 pub async fn read_body(body: UpstreamBody, deadline: Duration) -> Result<Bytes, ProviderError> {
     let limited = Limited::new(body, MAX_UPSTREAM_BODY);
-    match tokio::time::timeout(deadline, limited.collect()).await {
+    match tokio::time::timeout(deadline, crate::body::collect(limited)).await {
         Err(_) => Err(ProviderError::Timeout(TimeoutPhase::Total)),
         Ok(Err(e)) => Err(ProviderError::InvalidResponse(format!(
             "reading the body failed: {e}"
         ))),
-        Ok(Ok(collected)) => Ok(collected.to_bytes()),
+        Ok(Ok(bytes)) => Ok(bytes),
     }
 }
 
