@@ -24,10 +24,16 @@ const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subj
                       reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled) ";
 
 /// Rows per multi-row `INSERT`, largest first. A batch is cut greedily into these sizes: one
-/// statement (one round trip to the driver) per chunk instead of per record, and only four
+/// statement (one round trip to the driver) per chunk instead of per record, and only five
 /// statement texts ever, so each is prepared once and then served from the driver's
-/// statement cache. 64 rows × 20 binds stays far under both databases' bind limits.
-const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
+/// statement cache. 256 rows × 20 binds stays far under both databases' bind limits
+/// (SQLite 32,766, PostgreSQL 65,535).
+///
+/// Round trips, not rows, are what limits the writer when the serving thread is saturated:
+/// each statement's answer wakes the writer task, which then waits its turn behind every
+/// busy connection. With 64-row statements a bench at 50 k cache hits a second dropped a
+/// quarter of its records while the SQLite thread sat 92 % idle.
+const ROWS_PER_INSERT: [usize; 5] = [256, 64, 16, 4, 1];
 
 const COLUMNS: usize = 20;
 
@@ -53,9 +59,9 @@ fn insert_sql(rows: usize, numbered: bool) -> String {
 }
 
 /// The statement texts for [`ROWS_PER_INSERT`], written once per placeholder style.
-static INSERT_SQL_NUMBERED: LazyLock<[String; 4]> =
+static INSERT_SQL_NUMBERED: LazyLock<[String; 5]> =
     LazyLock::new(|| ROWS_PER_INSERT.map(|rows| insert_sql(rows, true)));
-static INSERT_SQL_POSITIONAL: LazyLock<[String; 4]> =
+static INSERT_SQL_POSITIONAL: LazyLock<[String; 5]> =
     LazyLock::new(|| ROWS_PER_INSERT.map(|rows| insert_sql(rows, false)));
 
 /// The next chunk of `records` (the largest of [`ROWS_PER_INSERT`] that fits), its
@@ -71,7 +77,7 @@ fn next_chunk(
     let size = ROWS_PER_INSERT
         .get(index)
         .map_or(records.len(), |&rows| rows.min(records.len()));
-    let texts: &'static [String; 4] = if numbered {
+    let texts: &'static [String; 5] = if numbered {
         &INSERT_SQL_NUMBERED
     } else {
         &INSERT_SQL_POSITIONAL
@@ -238,11 +244,7 @@ impl UsageStore for SqlStore {
         }
         let numbered = matches!(self.backend, crate::pool::Backend::Postgres(_));
         on_pool!(&self.backend, pool => {
-            let mut tx = pool.begin().await.map_err(StoreError::from)?;
-            let mut rest = records;
-            while !rest.is_empty() {
-                let (chunk, sql, tail) = next_chunk(rest, numbered);
-                rest = tail;
+            let insert = |chunk: &[UsageRecord], sql: &'static str| {
                 let mut insert = sqlx::query(sql);
                 for r in chunk {
                     let usage = r.usage.as_ref();
@@ -271,9 +273,19 @@ impl UsageStore for SqlStore {
                         .bind(r.cancelled);
                 }
                 insert
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from)?;
+            };
+            let (chunk, sql, mut rest) = next_chunk(records, numbered);
+            if rest.is_empty() {
+                // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+                insert(chunk, sql).execute(pool).await.map_err(StoreError::from)?;
+                return Ok(());
+            }
+            let mut tx = pool.begin().await.map_err(StoreError::from)?;
+            insert(chunk, sql).execute(&mut *tx).await.map_err(StoreError::from)?;
+            while !rest.is_empty() {
+                let (chunk, sql, tail) = next_chunk(rest, numbered);
+                rest = tail;
+                insert(chunk, sql).execute(&mut *tx).await.map_err(StoreError::from)?;
             }
             tx.commit().await.map_err(StoreError::from)?;
             Ok(())
@@ -360,7 +372,7 @@ mod tests {
     }
 
     #[test]
-    fn batches_are_cut_into_the_four_statement_sizes() {
+    fn batches_are_cut_into_the_five_statement_sizes() {
         let record = UsageRecord {
             request_id: "r".into(),
             at: std::time::SystemTime::UNIX_EPOCH,
@@ -404,6 +416,7 @@ mod tests {
         assert_eq!(sizes(1), [1]);
         assert_eq!(sizes(7), [4, 1, 1, 1]);
         assert_eq!(sizes(150), [64, 64, 16, 4, 1, 1]);
-        assert_eq!(sizes(256), [64, 64, 64, 64]);
+        assert_eq!(sizes(256), [256]);
+        assert_eq!(sizes(1000), [256, 256, 256, 64, 64, 64, 16, 16, 4, 4]);
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! [telemetry.usage]
 //! detail = "request"                    # a row per call; "minute": totals per minute
-//! batch_size = 256
+//! batch_size = 1024
 //! flush_interval_ms = 1000
 //! buffer = 10000
 //! retention = "90d"                     # delete older records hourly; kept forever if unset
@@ -143,7 +143,7 @@ impl Default for UsageConfig {
     fn default() -> Self {
         UsageConfig {
             detail: UsageDetail::Request,
-            batch_size: 256,
+            batch_size: 1024,
             flush_interval_ms: 1000,
             buffer: 10_000,
             retention: None,
