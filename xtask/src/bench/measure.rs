@@ -77,6 +77,8 @@ pub struct ProcessStats {
     pub idle: Option<Memory>,
     pub peak_rss_kib: Option<u64>,
     pub cpu_us_per_request: Option<f64>,
+    /// Usage records the gateway dropped over the whole run (gateway targets only).
+    pub usage_records_dropped: Option<u64>,
 }
 
 /// Everything measured for one target.
@@ -198,11 +200,18 @@ pub fn run(name: &str, target: &Target, oha: &Oha, settings: &Settings) -> Measu
     );
     measurements.concurrent_streams = Some(concurrent);
 
+    let usage_records_dropped = target
+        .metrics
+        .and_then(super::gateway_metrics::usage_records_dropped);
+    if let Some(dropped) = usage_records_dropped {
+        println!("  {name}: usage records dropped: {dropped}");
+    }
     if let Some(pid) = pid {
         measurements.process = Some(ProcessStats {
             idle,
             peak_rss_kib: sysinfo::memory(pid).map(|m| m.peak_kib),
             cpu_us_per_request: sysinfo::cpu_us_per_response(total_ticks, ticks_per_sec, total_ok),
+            usage_records_dropped,
         });
     }
     measurements

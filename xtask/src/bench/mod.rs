@@ -2,6 +2,7 @@
 //! under the same load in one run, prints tables, writes docs/benchmarks.md and,
 //! with `--json FILE`, JSON. Every started process is stopped at the end, even on error.
 
+mod gateway_metrics;
 mod measure;
 mod nginx;
 mod oha;

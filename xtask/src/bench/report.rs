@@ -169,6 +169,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             "idle RSS MiB",
             "peak RSS MiB",
             "CPU µs per request (all points)",
+            "usage records dropped",
         ],
         rows: Vec::new(),
     };
@@ -223,6 +224,8 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 opt(p.idle.map(|m| m.rss_kib as f64 / 1024.0), 1),
                 opt(p.peak_rss_kib.map(|k| k as f64 / 1024.0), 1),
                 opt(p.cpu_us_per_request, 1),
+                p.usage_records_dropped
+                    .map_or_else(|| "-".to_owned(), |n| n.to_string()),
             ]);
         }
     }

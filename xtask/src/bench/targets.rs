@@ -62,6 +62,8 @@ pub struct Target {
     pub fast: Endpoint,
     pub slow: Endpoint,
     pub measured_pid: Option<u32>,
+    /// Where the gateway serves `/metrics` (gateway targets only).
+    pub metrics: Option<SocketAddr>,
 }
 
 /// The two mock-upstream processes.
@@ -112,6 +114,7 @@ pub fn upstream_style(fast: SocketAddr, slow: SocketAddr) -> Target {
         fast: endpoint(fast),
         slow: endpoint(slow),
         measured_pid: None,
+        metrics: None,
     }
 }
 
@@ -165,6 +168,7 @@ pub fn start_gateway_with(
         fast: endpoint(fast),
         slow: endpoint(slow),
         measured_pid: Some(service.pid()),
+        metrics: Some(listen),
     };
     Ok((service, target))
 }
