@@ -244,7 +244,7 @@ impl UsageStore for SqlStore {
         }
         let numbered = matches!(self.backend, crate::pool::Backend::Postgres(_));
         on_pool!(&self.backend, pool => {
-            let insert = |chunk: &[UsageRecord], sql: &'static str| {
+            let statement = |chunk: &[UsageRecord], sql: &'static str| {
                 let mut insert = sqlx::query(sql);
                 for r in chunk {
                     let usage = r.usage.as_ref();
@@ -277,15 +277,15 @@ impl UsageStore for SqlStore {
             let (chunk, sql, mut rest) = next_chunk(records, numbered);
             if rest.is_empty() {
                 // One statement is atomic on its own: no BEGIN and COMMIT round trips.
-                insert(chunk, sql).execute(pool).await.map_err(StoreError::from)?;
+                statement(chunk, sql).execute(pool).await.map_err(StoreError::from)?;
                 return Ok(());
             }
             let mut tx = pool.begin().await.map_err(StoreError::from)?;
-            insert(chunk, sql).execute(&mut *tx).await.map_err(StoreError::from)?;
+            statement(chunk, sql).execute(&mut *tx).await.map_err(StoreError::from)?;
             while !rest.is_empty() {
                 let (chunk, sql, tail) = next_chunk(rest, numbered);
                 rest = tail;
-                insert(chunk, sql).execute(&mut *tx).await.map_err(StoreError::from)?;
+                statement(chunk, sql).execute(&mut *tx).await.map_err(StoreError::from)?;
             }
             tx.commit().await.map_err(StoreError::from)?;
             Ok(())
