@@ -175,3 +175,30 @@ async fn admin_invalidation_empties_the_cache_and_is_admin_only() {
     assert_eq!(test_model["circuit"], "closed");
     assert_eq!(test_model["provider"], "mock");
 }
+
+#[tokio::test]
+async fn a_gateway_whose_cache_redis_is_down_starts_degraded_and_answers() {
+    // A port where nothing listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gw = TestGateway::start_with_sections(
+        "",
+        &format!(
+            "[cache]\nenabled = true\nbackend = \"redis\"\nredis_url = \"redis://127.0.0.1:{port}\""
+        ),
+    )
+    .await;
+    let ready = gw.get("/ready").await;
+    assert_eq!(ready.status, 200, "degraded, still ready: {:?}", ready.body);
+    assert_eq!(ready.json()["checks"]["cache"]["state"], "down");
+    let answer = gw.post("/v1/chat/completions", &body(false)).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.headers["x-gateway-cache"], "miss");
+    let metrics = gw.get("/metrics").await;
+    let text = String::from_utf8_lossy(&metrics.body);
+    assert!(text.contains("gateway_cache_backend_down 1"), "{text}");
+    assert!(text.contains("gateway_cache_errors_total"), "{text}");
+}

@@ -113,7 +113,8 @@ impl Cache {
 
     /// The cache `cfg` describes; `None` when it is disabled. With the memory backend and a
     /// `redis_url`, invalidations are published to and received from the other instances.
-    /// Fails if the configuration is invalid or Redis cannot be reached now.
+    /// Fails only if the configuration is invalid: a Redis that cannot be reached now starts
+    /// the cache degraded (off: lookups miss) until it answers.
     pub async fn from_config(cfg: &CacheConfig) -> Result<Option<Arc<Cache>>, CacheError> {
         if !cfg.enabled {
             return Ok(None);
@@ -127,7 +128,15 @@ impl Cache {
         let url = cfg.redis_url.as_deref();
         let cache = match (cfg.backend, url) {
             (CacheBackendKind::Redis, Some(url)) => {
-                let redis = RedisCache::connect(url, &cfg.key_prefix, cfg.redis_timeout()).await?;
+                let redis = RedisCache::new(
+                    url,
+                    &cfg.key_prefix,
+                    cfg.redis_timeout(),
+                    cfg.redis_retry_interval(),
+                )?;
+                if let Err(err) = redis.ping().await {
+                    tracing::warn!(error = %err, "response cache: Redis unreachable at start; the cache is off until it answers");
+                }
                 Cache::new(Arc::new(redis), policy)
             }
             (CacheBackendKind::Redis, None) => {
@@ -138,8 +147,7 @@ impl Cache {
             }
             (CacheBackendKind::Memory, Some(url)) => {
                 let memory: Arc<dyn CacheBackend> = Arc::new(MemoryCache::new(cfg.max_bytes));
-                let bus =
-                    InvalidationBus::connect(url, &cfg.key_prefix, cfg.redis_timeout()).await?;
+                let bus = InvalidationBus::new(url, &cfg.key_prefix, cfg.redis_timeout())?;
                 let listener =
                     spawn_invalidation_listener(url, &cfg.key_prefix, memory.clone()).await?;
                 Cache::new(memory, policy)

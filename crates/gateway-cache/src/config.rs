@@ -36,8 +36,11 @@ pub struct CacheConfig {
     /// Redis (`redis://`, `redis+unix://`): the store of the `redis` backend, and the
     /// invalidation channel of the `memory` backend when set.
     pub redis_url: Option<String>,
-    /// How long one Redis command may take before the cache gives up (a miss, never an error).
+    /// How long one lookup or store may take, reconnecting included, before the cache gives
+    /// up (a miss or a skipped store, never a failed request).
     pub redis_timeout_ms: u64,
+    /// After a Redis failure, how long calls skip Redis at once (one probe per interval).
+    pub redis_retry_interval_ms: u64,
     /// Prefix of every Redis key and of the invalidation channel (`{prefix}invalidate`).
     pub key_prefix: String,
     /// Cache requests with `temperature > 0` (their answers vary from call to call).
@@ -98,6 +101,7 @@ impl Default for CacheConfig {
             max_ttl_secs: DEFAULT_MAX_TTL_SECS,
             redis_url: None,
             redis_timeout_ms: 500,
+            redis_retry_interval_ms: 1000,
             key_prefix: DEFAULT_KEY_PREFIX.to_owned(),
             cache_nonzero_temperature: false,
             models: BTreeMap::new(),
@@ -117,6 +121,10 @@ impl CacheConfig {
 
     pub fn redis_timeout(&self) -> Duration {
         Duration::from_millis(self.redis_timeout_ms)
+    }
+
+    pub fn redis_retry_interval(&self) -> Duration {
+        Duration::from_millis(self.redis_retry_interval_ms)
     }
 
     /// Problems as `(dotted key path under prefix, message)` (prefix e.g. `"cache"`); empty
@@ -139,6 +147,9 @@ impl CacheConfig {
         }
         if self.redis_timeout_ms == 0 {
             add("redis_timeout_ms", "must be greater than 0");
+        }
+        if !(10..=60_000).contains(&self.redis_retry_interval_ms) {
+            add("redis_retry_interval_ms", "must be between 10 and 60000");
         }
         if self.key_prefix.is_empty() || self.key_prefix.chars().any(char::is_whitespace) {
             add("key_prefix", "must be non-empty and contain no whitespace");

@@ -13,6 +13,12 @@ pub enum CacheError {
     /// Redis could not be reached or answered with an error.
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis did not answer within the deadline (reconnecting included).
+    #[error("redis: no answer within {0:?}")]
+    Timeout(std::time::Duration),
+    /// Redis failed moments ago: the call was skipped rather than waited on.
+    #[error("redis: unavailable (failed moments ago; retried shortly)")]
+    Unavailable,
     /// A stored value could not be encoded or decoded.
     #[error("cache entry encoding: {0}")]
     Encoding(#[from] serde_json::Error),
@@ -35,7 +41,7 @@ impl From<CacheError> for GatewayError {
     fn from(err: CacheError) -> Self {
         match err {
             CacheError::Config(message) => GatewayError::invalid(message),
-            CacheError::Redis(_) => {
+            CacheError::Redis(_) | CacheError::Timeout(_) | CacheError::Unavailable => {
                 GatewayError::Unavailable("The shared response cache is unavailable.".to_owned())
             }
             CacheError::Encoding(_) | CacheError::Format(_) => {

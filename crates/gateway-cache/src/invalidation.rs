@@ -28,6 +28,7 @@ pub fn invalidation_channel(prefix: &str) -> String {
 pub struct InvalidationBus {
     conn: ConnectionManager,
     channel: Arc<str>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for InvalidationBus {
@@ -39,28 +40,33 @@ impl std::fmt::Debug for InvalidationBus {
 }
 
 impl InvalidationBus {
-    pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, CacheError> {
-        let conn = crate::redis_store::connect(url, timeout).await?;
-        Ok(InvalidationBus::with_connection(conn, prefix))
-    }
-
-    pub fn with_connection(conn: ConnectionManager, prefix: &str) -> Self {
-        InvalidationBus {
+    /// A bus over `url` that dials on first use (a Redis that is down at start-up is not an
+    /// error here). Must be called inside a tokio runtime.
+    pub fn new(url: &str, prefix: &str, timeout: Duration) -> Result<Self, CacheError> {
+        let conn = crate::redis_store::connect_lazy(
+            url,
+            timeout,
+            crate::redis_store::DEFAULT_RETRY_INTERVAL,
+        )?;
+        Ok(InvalidationBus {
             conn,
             channel: Arc::from(invalidation_channel(prefix)),
-        }
+            timeout,
+        })
     }
 
-    /// Publish `scope`; returns how many listeners received it.
+    /// Publish `scope` (connecting included, within the timeout); returns how many
+    /// listeners received it.
     pub async fn publish(&self, scope: &Invalidation) -> Result<u64, CacheError> {
         let payload = serde_json::to_vec(scope)?;
         let mut conn = self.conn.clone();
-        let receivers: u64 = redis::cmd("PUBLISH")
-            .arg(&*self.channel)
-            .arg(payload)
-            .query_async(&mut conn)
-            .await?;
-        Ok(receivers)
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(&*self.channel).arg(payload);
+        let publish = cmd.query_async::<u64>(&mut conn);
+        match tokio::time::timeout(self.timeout, publish).await {
+            Ok(receivers) => Ok(receivers?),
+            Err(_) => Err(CacheError::Timeout(self.timeout)),
+        }
     }
 }
 
@@ -77,8 +83,9 @@ impl Drop for InvalidationListener {
 }
 
 /// Subscribe to the invalidations published for `prefix` and apply them to `cache`. Returns
-/// once subscribed (so nothing published afterwards is missed), or the error if Redis cannot
-/// be reached now; later disconnections are retried with backoff in the background.
+/// once subscribed (so nothing published afterwards is missed) or, when Redis cannot be
+/// reached now, at once with the subscription retried in the background (its cache is
+/// cleared when it succeeds, as after any lost subscription). Fails only for a bad URL.
 pub async fn spawn_invalidation_listener(
     redis_url: &str,
     prefix: &str,
@@ -86,7 +93,13 @@ pub async fn spawn_invalidation_listener(
 ) -> Result<InvalidationListener, CacheError> {
     let client = redis::Client::open(redis_url)?;
     let channel = invalidation_channel(prefix);
-    let first = subscribe(&client, &channel).await?;
+    let first = match subscribe(&client, &channel).await {
+        Ok(pubsub) => Some(pubsub),
+        Err(err) => {
+            tracing::warn!(%channel, error = %err, "cache invalidation channel unreachable at start; retrying in the background");
+            None
+        }
+    };
     let task = tokio::spawn(listen(client, channel, cache, first));
     Ok(InvalidationListener { task })
 }
@@ -113,9 +126,9 @@ async fn listen(
     client: redis::Client,
     channel: String,
     cache: Arc<dyn CacheBackend>,
-    first: redis::aio::PubSub,
+    first: Option<redis::aio::PubSub>,
 ) {
-    let mut next = Some(first);
+    let mut next = first;
     let mut backoff = Duration::from_secs(1);
     loop {
         let pubsub = match next.take() {

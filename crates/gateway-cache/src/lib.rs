@@ -16,6 +16,7 @@ mod accumulate;
 mod backend;
 mod cache;
 mod canonical;
+mod circuit;
 mod config;
 mod entry;
 mod error;

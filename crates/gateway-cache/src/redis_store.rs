@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::backend::CacheBackend;
+use crate::circuit::Circuit;
 use crate::entry::{CachedResponse, Invalidation};
 use crate::error::CacheError;
 use crate::key::Key;
@@ -17,11 +18,16 @@ use crate::stats::{CacheStats, Counters, bump};
 /// Keys removed per `SCAN` page during invalidation.
 const SCAN_COUNT: usize = 500;
 
-/// The Redis response cache. Cheap to clone (clones share the connection).
+/// The Redis response cache. Cheap to clone (clones share the connection and the circuit).
+///
+/// Every lookup and store, reconnection included, is bounded by `timeout`; after a failure
+/// the circuit opens and calls are skipped at once (a miss) until a probe succeeds.
 #[derive(Clone)]
 pub struct RedisCache {
     conn: ConnectionManager,
     prefix: Arc<str>,
+    timeout: Duration,
+    circuit: Arc<Circuit>,
     counters: Arc<Counters>,
 }
 
@@ -33,32 +39,94 @@ impl std::fmt::Debug for RedisCache {
     }
 }
 
-/// A multiplexed, self-reconnecting connection whose commands give up after `timeout`.
-pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<ConnectionManager, CacheError> {
+/// How long the circuit stays open after a failure when no interval is configured.
+pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// A multiplexed, self-reconnecting connection that dials on first use (so a Redis that is
+/// down at start-up is handled like one that goes down later). Must be called inside a tokio
+/// runtime. Callers bound each use with their own deadline.
+pub(crate) fn connect_lazy(
+    url: &str,
+    timeout: Duration,
+    retry: Duration,
+) -> Result<ConnectionManager, CacheError> {
     let client = redis::Client::open(url)?;
     let config = ConnectionManagerConfig::new()
         .set_response_timeout(Some(timeout))
-        .set_connection_timeout(Some(timeout.max(Duration::from_secs(1))))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_secs(2));
-    Ok(ConnectionManager::new_with_config(client, config).await?)
+        .set_connection_timeout(Some(timeout))
+        .set_number_of_retries(1)
+        .set_max_delay(retry);
+    Ok(client.get_connection_manager_lazy(config)?)
 }
 
 impl RedisCache {
-    /// Connect to `url`; fails if Redis cannot be reached now (it reconnects on its own later).
-    pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, CacheError> {
-        Ok(RedisCache::with_connection(
-            connect(url, timeout).await?,
-            prefix,
-        ))
+    /// A cache over `url` that dials lazily: never fails because Redis is unreachable (only
+    /// for a malformed URL). Must be called inside a tokio runtime.
+    pub fn new(
+        url: &str,
+        prefix: &str,
+        timeout: Duration,
+        retry: Duration,
+    ) -> Result<Self, CacheError> {
+        Ok(RedisCache {
+            conn: connect_lazy(url, timeout, retry)?,
+            prefix: Arc::from(prefix),
+            timeout,
+            circuit: Arc::new(Circuit::new(retry)),
+            counters: Arc::new(Counters::default()),
+        })
     }
 
-    pub fn with_connection(conn: ConnectionManager, prefix: &str) -> Self {
-        RedisCache {
-            conn,
-            prefix: Arc::from(prefix),
-            counters: Arc::new(Counters::default()),
+    /// [`RedisCache::new`], then fail unless Redis answers a `PING` within `timeout`.
+    pub async fn connect(url: &str, prefix: &str, timeout: Duration) -> Result<Self, CacheError> {
+        let cache = RedisCache::new(url, prefix, timeout, DEFAULT_RETRY_INTERVAL)?;
+        cache.ping().await?;
+        Ok(cache)
+    }
+
+    /// One `PING` under the deadline, recorded by the circuit (a failure opens it).
+    pub async fn ping(&self) -> Result<(), CacheError> {
+        let mut conn = self.conn.clone();
+        let result = self
+            .bounded(async move {
+                redis::cmd("PING")
+                    .query_async::<String>(&mut conn)
+                    .await
+                    .map(|_| ())
+                    .map_err(CacheError::from)
+            })
+            .await;
+        self.count_error(result)
+    }
+
+    /// Whether Redis failed its last call and no probe has succeeded since.
+    pub fn is_down(&self) -> bool {
+        self.circuit.is_down()
+    }
+
+    /// Run `op` if the circuit allows, under the deadline, and record how it went.
+    async fn guarded<T>(
+        &self,
+        op: impl Future<Output = Result<T, CacheError>>,
+    ) -> Result<T, CacheError> {
+        if !self.circuit.allow() {
+            return Err(CacheError::Unavailable);
         }
+        self.count_error(self.bounded(op).await)
+    }
+
+    async fn bounded<T>(
+        &self,
+        op: impl Future<Output = Result<T, CacheError>>,
+    ) -> Result<T, CacheError> {
+        let result = match tokio::time::timeout(self.timeout, op).await {
+            Ok(result) => result,
+            Err(_) => Err(CacheError::Timeout(self.timeout)),
+        };
+        // An undecodable entry is not Redis being down.
+        let reached = !matches!(result, Err(CacheError::Redis(_) | CacheError::Timeout(_)));
+        self.circuit.record(reached);
+        result
     }
 
     pub fn prefix(&self) -> &str {
@@ -89,6 +157,18 @@ impl RedisCache {
             .query_async(&mut conn)
             .await?;
         bytes.map(|b| CachedResponse::decode(&b)).transpose()
+    }
+
+    async fn write(&self, key: &Key, bytes: Vec<u8>, ttl_ms: u64) -> Result<(), CacheError> {
+        let mut conn = self.conn.clone();
+        redis::cmd("SET")
+            .arg(self.redis_key(key))
+            .arg(bytes)
+            .arg("PX")
+            .arg(ttl_ms)
+            .exec_async(&mut conn)
+            .await
+            .map_err(CacheError::from)
     }
 
     async fn scan_unlink(&self, pattern: &str) -> Result<u64, CacheError> {
@@ -123,7 +203,7 @@ impl RedisCache {
 /// core trait's same-named ones, so calls need no disambiguation).
 impl RedisCache {
     pub async fn get(&self, key: &Key) -> Result<Option<CachedResponse>, CacheError> {
-        let result = self.count_error(self.fetch(key).await);
+        let result = self.guarded(self.fetch(key)).await;
         let counter = match &result {
             Ok(Some(_)) => &self.counters.hits,
             _ => &self.counters.misses,
@@ -141,30 +221,28 @@ impl RedisCache {
         let bytes = entry.encode()?;
         let len = bytes.len() as u64;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut conn = self.conn.clone();
-        let result: Result<(), CacheError> = redis::cmd("SET")
-            .arg(self.redis_key(key))
-            .arg(bytes)
-            .arg("PX")
-            .arg(ttl_ms)
-            .exec_async(&mut conn)
-            .await
-            .map_err(CacheError::from);
-        self.count_error(result)?;
+        self.guarded(self.write(key, bytes, ttl_ms)).await?;
         bump(&self.counters.stores, 1);
         bump(&self.counters.bytes_written, len);
         Ok(())
     }
 
     pub async fn invalidate(&self, scope: &Invalidation) -> Result<u64, CacheError> {
+        // Not under the lookup deadline (a large scope takes many pages; each command is
+        // bounded by the connection's response timeout), but it tells the circuit.
         let result = self.scan_unlink(&self.scope_pattern(scope)).await;
+        self.circuit
+            .record(!matches!(result, Err(CacheError::Redis(_))));
         let removed = self.count_error(result)?;
         bump(&self.counters.invalidations, removed);
         Ok(removed)
     }
 
     pub fn stats(&self) -> CacheStats {
-        self.counters.snapshot()
+        CacheStats {
+            backend_down: self.circuit.is_down(),
+            ..self.counters.snapshot()
+        }
     }
 }
 

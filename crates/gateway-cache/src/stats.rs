@@ -26,8 +26,12 @@ pub struct CacheStats {
     pub bytes: u64,
     /// Memory backend: entries currently held (0 for Redis).
     pub entries: u64,
-    /// Backend errors (Redis unreachable, undecodable entries).
+    /// Backend errors (Redis unreachable or too slow, undecodable entries). Calls skipped
+    /// while Redis is presumed down are not errors (they are misses or skipped stores).
     pub errors: u64,
+    /// Redis backend: its last call failed and no probe has succeeded since (the cache is
+    /// off meanwhile: lookups miss, stores are skipped).
+    pub backend_down: bool,
 }
 
 impl CacheStats {
@@ -45,6 +49,7 @@ impl CacheStats {
             bytes: self.bytes + o.bytes,
             entries: self.entries + o.entries,
             errors: self.errors + o.errors,
+            backend_down: self.backend_down || o.backend_down,
         }
     }
 }
@@ -82,6 +87,7 @@ impl Counters {
             bytes: 0,
             entries: 0,
             errors: get(&self.errors),
+            backend_down: false,
         }
     }
 }

@@ -48,19 +48,54 @@ async fn redis_url() -> Option<String> {
     Some(url)
 }
 
-/// Limiters ("instances") sharing one Redis and one key prefix unique to this test run.
-fn instances(url: &str, test: &str, limits: &str, n: usize) -> Vec<Limiter> {
+/// The `[limits]` text of limiters ("instances") sharing one Redis and one key prefix unique
+/// to this test run, with 2 s leases.
+fn shared_config(url: &str, test: &str, limits: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
     let prefix = format!("gwtest:{test}:{}:{nanos}:", std::process::id());
-    let text = format!(
+    format!(
         "backend = \"redis\"\n[redis]\nurl = \"{url}\"\nkey_prefix = \"{prefix}\"\ntimeout = \"2s\"\nlease = \"2s\"\n{limits}"
-    );
+    )
+}
+
+fn instances_of(text: &str, n: usize) -> Vec<Limiter> {
     (0..n)
-        .map(|_| Limiter::new(&config(&text), Some(Arc::new(FlatPrice))).unwrap())
+        .map(|_| Limiter::new(&config(text), Some(Arc::new(FlatPrice))).unwrap())
         .collect()
+}
+
+fn instances(url: &str, test: &str, limits: &str, n: usize) -> Vec<Limiter> {
+    instances_of(&shared_config(url, test, limits), n)
+}
+
+/// An instance of `text` that takes a slot as `p` and crashes: its runtime (on a thread of
+/// its own) stops, so no lease renewal, and the slot is never released.
+fn crashed_instance(text: &str, p: &gateway_core::Principal) {
+    let (text, p) = (text.to_owned(), p.clone());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let admitted = rt.block_on(async {
+            let l = instances_of(&text, 1).remove(0);
+            for _ in 0..250 {
+                if let Ok(admitted) = call(&l, &p, "m", 0, 0).await {
+                    return admitted;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the crashing instance never got a slot");
+        });
+        rt.shutdown_background();
+        // Outside any runtime the permit cannot reach Redis: the slot stays taken.
+        drop(admitted);
+    })
+    .join()
+    .unwrap();
 }
 
 async fn eventually(mut f: impl AsyncFnMut() -> bool) {
@@ -107,22 +142,18 @@ async fn three_instances_admit_exactly_the_shared_rate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrency_slots_are_shared_and_leased() {
     let Some(url) = redis_url().await else { return };
-    let ls = instances(&url, "slots", "[key]\nmax_concurrency = 2", 3);
+    let text = shared_config(&url, "slots", "[key]\nmax_concurrency = 2");
+    let ls = instances_of(&text, 3);
     let p = principal("acme", "k");
     let a = call(&ls[0], &p, "m", 0, 0).await.unwrap();
     let b = call(&ls[1], &p, "m", 0, 0).await.unwrap();
     let err = call(&ls[2], &p, "m", 0, 0).await.unwrap_err();
     assert!(message(&err).contains("max_concurrency"));
     a.permit.complete(Some(&Usage::new(1, 1)), None);
-    eventually(async || {
-        call(&ls[2], &p, "m", 0, 0)
-            .await
-            .map(std::mem::forget)
-            .is_ok()
-    })
-    .await;
-    // That slot was never released (as if its instance crashed): the 2 s lease frees it.
     drop(b);
+    // An instance takes a slot (once one is free: releases run in the background) and
+    // crashes without releasing it: its 2 s lease, no longer renewed, frees it.
+    crashed_instance(&text, &p);
     let started = Instant::now();
     eventually(async || match call(&ls[0], &p, "m", 0, 0).await {
         Ok(x) => {
@@ -137,6 +168,20 @@ async fn concurrency_slots_are_shared_and_leased() {
         started.elapsed() >= Duration::from_millis(1000),
         "the lease expired too early"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_call_keeps_its_slot_past_its_lease() {
+    let Some(url) = redis_url().await else { return };
+    let ls = instances(&url, "renew", "[key]\nmax_concurrency = 1", 2);
+    let p = principal("acme", "k");
+    let running = call(&ls[0], &p, "m", 0, 0).await.unwrap();
+    // Three leases later the call still runs, so its slot must still be taken.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let err = call(&ls[1], &p, "m", 0, 0).await.unwrap_err();
+    assert!(message(&err).contains("max_concurrency"), "{err:?}");
+    drop(running);
+    eventually(async || call(&ls[1], &p, "m", 0, 0).await.is_ok()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

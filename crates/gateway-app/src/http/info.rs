@@ -29,7 +29,8 @@ const STORE_PING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2
 /// Readiness, with the state of each dependency: the store (pinged, bounded), the shared
 /// limits backend (Redis, when configured), the response cache, and every provider deployment
 /// with its circuit. Not ready (503) when the store does not answer or no model is routable;
-/// open circuits only degrade (other instances would see the same upstream).
+/// open circuits and a cache whose Redis is down only degrade (other instances would see the
+/// same upstream; without its cache the gateway still answers, from upstream).
 pub async fn ready(state: &AppState) -> Response<Body> {
     let models = state.router.models().len();
     let store = match tokio::time::timeout(STORE_PING_TIMEOUT, state.store.ping()).await {
@@ -66,7 +67,11 @@ pub async fn ready(state: &AppState) -> Response<Body> {
     let limits = state.limiter.stats();
     // The shared limits backend (Redis with `limits.backend = "redis"`; always up in memory).
     let limits_backend = json!({ "state": if limits.backend_down { "down" } else { "ok" } });
+    // A cache whose Redis is down is off (every lookup a miss): degraded, still ready.
     let cache = match &state.cache {
+        Some(cache) if cache.stats().backend_down => {
+            json!({ "state": "down", "backend": cache.backend().name() })
+        }
         Some(cache) => json!({ "state": "ok", "backend": cache.backend().name() }),
         None => json!({ "state": "disabled" }),
     };

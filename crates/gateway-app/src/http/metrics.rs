@@ -116,6 +116,16 @@ fn phase_stats(state: &AppState) -> Vec<Sample> {
                 "Cache entries evicted to stay within max_bytes",
                 c.evictions,
             ),
+            Sample::counter(
+                "gateway_cache_errors",
+                "Cache lookups and stores that failed (Redis unreachable or too slow, bad entry)",
+                c.errors,
+            ),
+            Sample::gauge(
+                "gateway_cache_backend_down",
+                "1 while the cache's Redis is considered down (the cache is off meanwhile)",
+                f64::from(u8::from(c.backend_down)),
+            ),
         ]);
     }
     out

@@ -11,7 +11,7 @@
 //! url = "redis://127.0.0.1:6379"
 //! key_prefix = "gw:limits:"
 //! timeout = "250ms"                 # per admission round trip; slower counts as unreachable
-//! lease = "15m"                     # a concurrency slot of a crashed instance frees after this
+//! lease = "60s"                     # renewed while a call runs; a crashed instance's slots free after this
 //!
 //! [limits.queue]                    # wait for a concurrency slot instead of an immediate 429
 //! max_depth = 16                    # waiting calls per tenant (0: no queue)
@@ -179,7 +179,8 @@ pub struct RedisLimitsConfig {
     /// Longest an admission waits for Redis before the fail mode applies.
     #[serde(deserialize_with = "duration")]
     pub timeout: Duration,
-    /// Concurrency slots are leases: one held longer (or by a crashed instance) frees after this.
+    /// Concurrency slots are leases, renewed every third of it while their calls run: the
+    /// slots of a crashed instance free after this.
     #[serde(deserialize_with = "duration")]
     pub lease: Duration,
     /// While Redis is down, how often one call probes it (the others take the fail mode at once).
@@ -193,7 +194,7 @@ impl Default for RedisLimitsConfig {
             url: "redis://127.0.0.1:6379".to_owned(),
             key_prefix: "gw:limits:".to_owned(),
             timeout: Duration::from_millis(250),
-            lease: Duration::from_secs(15 * 60),
+            lease: Duration::from_secs(60),
             retry_interval: Duration::from_secs(1),
         }
     }
@@ -342,6 +343,8 @@ rpd = 10
         assert_eq!(c.backend, BackendKind::Redis);
         assert_eq!(c.on_backend_error, FailMode::Closed);
         assert_eq!(c.redis.timeout, Duration::from_millis(100));
+        // A crashed instance's slots free within a minute (running calls renew theirs).
+        assert_eq!(c.redis.lease, Duration::from_secs(60));
         assert_eq!(c.queue.max_depth, 4);
         assert_eq!(c.key.max_concurrency, Some(2));
         assert_eq!(c.tenants["acme"].budget_usd_monthly, Some(5.0));

@@ -18,6 +18,7 @@ mod clock;
 pub mod config;
 pub mod estimate;
 pub mod events;
+mod lease;
 mod limiter;
 mod memory;
 mod messages;

@@ -5,6 +5,8 @@
 //!
 //! While Redis is unreachable, one call per `retry_interval` probes it and every other call
 //! gets [`BackendDown`] at once (the limiter then applies its fail mode).
+//!
+//! Concurrency slots are leases, renewed while their calls run ([`super::lease`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +19,7 @@ use super::backend::{Actual, Ask, Backend, BackendDown, Decision, Denial, Held, 
 use super::clock::{Clock, window_at};
 use super::config::RedisLimitsConfig;
 use super::events::LimiterStats;
+use super::lease::{LeaseOwner, Leases, renew_while_alive};
 use super::rules::{Kind, Rule};
 
 const ADMIT: &str = include_str!("admit.lua");
@@ -27,6 +30,21 @@ struct Shared {
     settle: redis::Script,
     timeout: Duration,
     stats: Arc<LimiterStats>,
+    leases: Leases,
+}
+
+impl LeaseOwner for Shared {
+    fn leases(&self) -> &Leases {
+        &self.leases
+    }
+
+    fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    fn timeout(&self) -> Duration {
+        self.timeout
+    }
 }
 
 pub(crate) struct RedisBackend {
@@ -61,7 +79,7 @@ struct Wire {
 impl RedisBackend {
     /// A lazily connecting backend: nothing is dialled until the first admission, so a Redis
     /// that is down at start-up is handled like one that goes down later. Must be called
-    /// inside a tokio runtime.
+    /// inside a tokio runtime, where it starts the lease renewal task.
     pub fn new(
         config: &RedisLimitsConfig,
         clock: Clock,
@@ -79,13 +97,16 @@ impl RedisBackend {
             std::process::id(),
             clock.wall().as_nanos() & 0xffff_ffff_ffff
         );
+        let shared = Arc::new(Shared {
+            conn,
+            settle: redis::Script::new(SETTLE),
+            timeout: config.timeout,
+            stats,
+            leases: Leases::default(),
+        });
+        tokio::spawn(renew_while_alive(Arc::downgrade(&shared), config.lease));
         Ok(RedisBackend {
-            shared: Arc::new(Shared {
-                conn,
-                settle: redis::Script::new(SETTLE),
-                timeout: config.timeout,
-                stats,
-            }),
+            shared,
             admit: redis::Script::new(ADMIT),
             prefix: config.key_prefix.clone(),
             lease_ms: u64::try_from(config.lease.as_millis()).unwrap_or(u64::MAX),
@@ -195,6 +216,12 @@ impl Backend for RedisBackend {
         self.mark(true);
         match reply.as_slice() {
             [1, rest @ ..] if rest.len() == 2 * wires.len() => {
+                let slots: Vec<String> = wires
+                    .iter()
+                    .filter(|w| w.kind == "c")
+                    .map(|w| w.key.clone())
+                    .collect();
+                self.shared.leases.hold(&member, slots);
                 let views = rest
                     .chunks_exact(2)
                     .map(|c| RuleView {
@@ -234,6 +261,7 @@ struct RedisHeld {
 
 impl Held for RedisHeld {
     fn settle(self: Box<Self>, actual: Actual) {
+        self.shared.leases.release(&self.member);
         let deltas: Vec<i128> = self
             .parts
             .iter()
