@@ -302,6 +302,7 @@ impl gateway_policy::guardrails::external::ModerationTransport for ModerationHtt
                 connect: limit,
                 first_byte: limit,
                 total: limit,
+                ..Timeouts::default()
             };
             let resp = self
                 .client
@@ -357,6 +358,8 @@ fn build_provider(
         connect: Duration::from_millis(p.connect_timeout_ms),
         first_byte: Duration::from_secs(p.first_byte_timeout_secs),
         total: Duration::from_secs(p.total_timeout_secs),
+        max_stream: Duration::from_secs(p.max_stream_secs),
+        max_sse_line: p.max_sse_line_bytes,
     };
     let base_url = p
         .base_url

@@ -1,13 +1,21 @@
 //! Incremental server-sent-events parsing (the WHATWG event-stream format), robust to events
 //! split anywhere across network reads, and the stream of events read from an upstream body.
+//!
+//! Parsing is linear in its input: the bytes of an unfinished line are searched for its end
+//! once, however many reads the line arrives in. A line, or the data of one event, longer
+//! than [`StreamLimits::max_line`] ends the stream with an error instead of growing without
+//! bound; so does silence (no event: comment lines such as `: ping` do not count) longer than
+//! [`StreamLimits::idle`], and a stream lasting longer than [`StreamLimits::max_duration`].
 
+use std::fmt::Display;
 use std::time::Duration;
 
-use crate::client::UpstreamBody;
 use bytes::{Buf, Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
+use http_body::Body;
 use http_body_util::BodyExt;
+use tokio::time::Instant;
 
 use gateway_core::{ProviderError, TimeoutPhase};
 
@@ -18,37 +26,80 @@ pub struct SseEvent {
     pub data: String,
 }
 
+/// Longest event-stream line (and largest event data) accepted unless configured otherwise.
+pub const DEFAULT_MAX_LINE: usize = 1024 * 1024;
+
 /// Feeds bytes in, takes complete events out.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SseParser {
     buf: BytesMut,
+    /// Leading bytes of `buf` already searched for a line end (none there).
+    scanned: usize,
     current: SseEvent,
     has_data: bool,
+    max_line: usize,
+    /// Bytes searched for a line end so far: the parser's work, which tests bound.
+    bytes_scanned: u64,
 }
 
-/// Longest line we accept before declaring the upstream broken (guards memory).
-const MAX_LINE: usize = 8 * 1024 * 1024;
+impl Default for SseParser {
+    fn default() -> Self {
+        SseParser::with_max_line(DEFAULT_MAX_LINE)
+    }
+}
+
+fn too_long(what: &str, max_line: usize) -> ProviderError {
+    ProviderError::InvalidResponse(format!("event-stream {what} longer than {max_line} bytes"))
+}
 
 impl SseParser {
+    /// A parser accepting lines of up to [`DEFAULT_MAX_LINE`] bytes.
     pub fn new() -> Self {
         SseParser::default()
+    }
+
+    /// A parser accepting lines (and event data) of up to `max_line` bytes.
+    pub fn with_max_line(max_line: usize) -> Self {
+        SseParser {
+            buf: BytesMut::new(),
+            scanned: 0,
+            current: SseEvent::default(),
+            has_data: false,
+            max_line,
+            bytes_scanned: 0,
+        }
+    }
+
+    /// How many bytes have been searched for a line end: linear in the input.
+    pub fn bytes_scanned(&self) -> u64 {
+        self.bytes_scanned
     }
 
     /// Append bytes and push every event they complete onto `out`.
     pub fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
         self.buf.extend_from_slice(bytes);
-        while let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
-            let mut line = self.buf.split_to(pos + 1);
-            line.truncate(pos);
+        loop {
+            let unscanned = self.buf.get(self.scanned..).unwrap_or_default();
+            let Some(offset) = memchr::memchr(b'\n', unscanned) else {
+                self.bytes_scanned += unscanned.len() as u64;
+                self.scanned = self.buf.len();
+                break;
+            };
+            self.bytes_scanned += offset as u64 + 1;
+            let end = self.scanned + offset;
+            self.scanned = 0;
+            if end > self.max_line {
+                return Err(too_long("line", self.max_line));
+            }
+            let mut line = self.buf.split_to(end + 1);
+            line.truncate(end);
             if line.last() == Some(&b'\r') {
-                line.truncate(pos - 1);
+                line.truncate(end - 1);
             }
             self.line(&line, out)?;
         }
-        if self.buf.len() > MAX_LINE {
-            return Err(ProviderError::InvalidResponse(
-                "event-stream line too long".to_owned(),
-            ));
+        if self.buf.len() > self.max_line {
+            return Err(too_long("line", self.max_line));
         }
         Ok(())
     }
@@ -57,6 +108,7 @@ impl SseParser {
     pub fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
         if !self.buf.is_empty() {
             let line = self.buf.split();
+            self.scanned = 0;
             self.line(&line, out)?;
         }
         self.dispatch(out);
@@ -64,11 +116,11 @@ impl SseParser {
     }
 
     fn line(&mut self, line: &[u8], out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
-        if line.is_empty() {
+        let Some(&first) = line.first() else {
             self.dispatch(out);
             return Ok(());
-        }
-        if line[0] == b':' {
+        };
+        if first == b':' {
             return Ok(()); // comment / keep-alive
         }
         let line = std::str::from_utf8(line)
@@ -79,6 +131,9 @@ impl SseParser {
         };
         match field {
             "data" => {
+                if self.current.data.len() + value.len() + 1 > self.max_line {
+                    return Err(too_long("event", self.max_line));
+                }
                 if self.has_data {
                     self.current.data.push('\n');
                 }
@@ -96,6 +151,56 @@ impl SseParser {
             out.push(std::mem::take(&mut self.current));
         }
         self.has_data = false;
+    }
+}
+
+/// The bounds of one upstream event stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamLimits {
+    /// Longest silence: time spent waiting for the upstream without an event arriving
+    /// (comment lines do not count).
+    pub idle: Duration,
+    /// Longest the whole stream may last, from its response head.
+    pub max_duration: Duration,
+    /// Longest line, and largest data of one event, in bytes.
+    pub max_line: usize,
+}
+
+/// `now + d`, saturating far in the future instead of overflowing.
+pub(crate) fn deadline_after(now: Instant, d: Duration) -> Instant {
+    now.checked_add(d)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// Counts the time spent waiting for progress; progress resets it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SilenceTimer {
+    idle: Duration,
+    silent: Duration,
+    end: Instant,
+}
+
+impl SilenceTimer {
+    pub(crate) fn new(limits: &StreamLimits) -> Self {
+        SilenceTimer {
+            idle: limits.idle,
+            silent: Duration::ZERO,
+            end: deadline_after(Instant::now(), limits.max_duration),
+        }
+    }
+
+    /// Run `wait`, failing with a timeout once the silence or the stream's duration is over.
+    pub(crate) async fn wait<F: Future>(&mut self, wait: F) -> Result<F::Output, ProviderError> {
+        let started = Instant::now();
+        let silence_over = deadline_after(started, self.idle.saturating_sub(self.silent));
+        let result = tokio::time::timeout_at(silence_over.min(self.end), wait).await;
+        self.silent += started.elapsed();
+        result.map_err(|_| ProviderError::Timeout(TimeoutPhase::Total))
+    }
+
+    /// Something that counts arrived: silence starts again.
+    pub(crate) fn progress(&mut self) {
+        self.silent = Duration::ZERO;
     }
 }
 
@@ -127,20 +232,26 @@ where
     });
 }
 
-/// The events of an upstream event-stream body, each bounded by `idle` (longest silence).
-pub fn sse_events(
-    body: UpstreamBody,
-    idle: Duration,
-) -> impl Stream<Item = Result<SseEvent, ProviderError>> + Send {
-    struct State {
-        body: UpstreamBody,
+/// The events of an upstream event-stream body, within `limits`.
+pub fn sse_events<B>(
+    body: B,
+    limits: StreamLimits,
+) -> impl Stream<Item = Result<SseEvent, ProviderError>> + Send
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Display,
+{
+    struct State<B> {
+        body: B,
         parser: SseParser,
+        timer: SilenceTimer,
         ready: std::collections::VecDeque<SseEvent>,
         ended: bool,
     }
     let state = State {
         body,
-        parser: SseParser::new(),
+        parser: SseParser::with_max_line(limits.max_line),
+        timer: SilenceTimer::new(&limits),
         ready: Default::default(),
         ended: false,
     };
@@ -153,35 +264,29 @@ pub fn sse_events(
                 return None;
             }
             let mut out = Vec::new();
-            match tokio::time::timeout(idle, st.body.frame()).await {
-                Err(_) => {
-                    st.ended = true;
-                    return Some((Err(ProviderError::Timeout(TimeoutPhase::Total)), st));
-                }
+            let failed = match st.timer.wait(st.body.frame()).await {
+                Err(timeout) => Some(timeout),
                 Ok(None) => {
                     st.ended = true;
-                    if let Err(e) = st.parser.finish(&mut out) {
-                        return Some((Err(e), st));
-                    }
+                    st.parser.finish(&mut out).err()
                 }
-                Ok(Some(Err(e))) => {
-                    st.ended = true;
-                    return Some((
-                        Err(ProviderError::InvalidResponse(format!(
-                            "stream interrupted: {e}"
-                        ))),
-                        st,
-                    ));
-                }
-                Ok(Some(Ok(frame))) => {
-                    if let Ok(mut data) = frame.into_data() {
+                Ok(Some(Err(e))) => Some(ProviderError::InvalidResponse(format!(
+                    "stream interrupted: {e}"
+                ))),
+                Ok(Some(Ok(frame))) => match frame.into_data() {
+                    Ok(mut data) => {
                         let bytes: Bytes = data.copy_to_bytes(data.remaining());
-                        if let Err(e) = st.parser.push(&bytes, &mut out) {
-                            st.ended = true;
-                            return Some((Err(e), st));
-                        }
+                        st.parser.push(&bytes, &mut out).err()
                     }
-                }
+                    Err(_) => None, // trailers
+                },
+            };
+            if let Some(e) = failed {
+                st.ended = true;
+                return Some((Err(e), st));
+            }
+            if !out.is_empty() {
+                st.timer.progress();
             }
             st.ready.extend(out);
         }
@@ -189,47 +294,5 @@ pub fn sse_events(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse_in_pieces(input: &str, piece: usize) -> Vec<SseEvent> {
-        let mut p = SseParser::new();
-        let mut out = Vec::new();
-        for chunk in input.as_bytes().chunks(piece) {
-            p.push(chunk, &mut out).unwrap();
-        }
-        p.finish(&mut out).unwrap();
-        out
-    }
-
-    #[test]
-    fn events_survive_any_split() {
-        let input = "event: message_start\r\ndata: {\"a\":1}\r\n\r\n: ping\n\ndata: line1\ndata: line2\n\ndata: [DONE]\n\n";
-        for piece in 1..input.len() {
-            let events = parse_in_pieces(input, piece);
-            assert_eq!(events.len(), 3, "piece {piece}");
-            assert_eq!(events[0].event.as_deref(), Some("message_start"));
-            assert_eq!(events[0].data, "{\"a\":1}");
-            assert_eq!(events[1].data, "line1\nline2");
-            assert_eq!(events[2].data, "[DONE]");
-        }
-    }
-
-    #[test]
-    fn last_event_without_blank_line_is_kept() {
-        let events = parse_in_pieces("data: x", 3);
-        assert_eq!(
-            events,
-            vec![SseEvent {
-                event: None,
-                data: "x".into()
-            }]
-        );
-    }
-
-    #[test]
-    fn invalid_utf8_is_an_error() {
-        let mut p = SseParser::new();
-        assert!(p.push(b"data: \xff\xfe\n\n", &mut Vec::new()).is_err());
-    }
-}
+#[path = "sse_tests.rs"]
+pub(crate) mod tests;

@@ -1,16 +1,23 @@
 //! Drives a vendor's stateful event decoder over an upstream event-stream body: each SSE event
 //! may yield any number of canonical [`StreamEvent`]s; the decoder says when the stream is
 //! complete and what an early end of the body means.
+//!
+//! Silence is measured on what the decoder makes of the events: a vendor's keep-alive events
+//! (Anthropic's `ping`) are no more progress than comment lines are, so an upstream that
+//! only pings is ended after [`StreamLimits::idle`].
 
 use std::collections::VecDeque;
-use std::time::Duration;
+use std::fmt::Display;
 
-use crate::client::UpstreamBody;
+use bytes::Bytes;
 use futures_util::StreamExt;
+use http_body::Body;
 
 use gateway_core::{ChatStream, ProviderError, StreamEvent};
 
-use crate::sse::{SseEvent, SseParser, drain_in_background, sse_events};
+use crate::sse::{
+    SilenceTimer, SseEvent, SseParser, StreamLimits, drain_in_background, sse_events,
+};
 
 /// A vendor's translation of its event stream into canonical events.
 pub trait SseDecoder: Send + 'static {
@@ -45,13 +52,19 @@ pub fn decode_text<D: SseDecoder>(
     Ok(out.into())
 }
 
-/// The canonical stream of an upstream body, each event bounded by `idle`.
-pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D) -> ChatStream {
+/// The canonical stream of an upstream body, within `limits`.
+pub fn decode_body<D, B>(body: B, limits: StreamLimits, decoder: D) -> ChatStream
+where
+    D: SseDecoder,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Display,
+{
     struct State<D> {
         events: std::pin::Pin<
             Box<dyn futures_core::Stream<Item = Result<SseEvent, ProviderError>> + Send>,
         >,
         decoder: D,
+        timer: SilenceTimer,
         ready: VecDeque<StreamEvent>,
         ended: bool,
         /// The vendor's end marker was seen: the rest of the body is read after the stream
@@ -59,8 +72,9 @@ pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D
         marked_end: bool,
     }
     let state = State {
-        events: Box::pin(sse_events(body, idle)),
+        events: Box::pin(sse_events(body, limits)),
         decoder,
+        timer: SilenceTimer::new(&limits),
         ready: VecDeque::new(),
         ended: false,
         marked_end: false,
@@ -76,17 +90,27 @@ pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D
                 }
                 return None;
             }
-            let step = match st.events.next().await {
-                None => st.decoder.on_eof(&mut st.ready).map(|()| true),
-                Some(Err(e)) => Err(e),
-                Some(Ok(event)) => {
+            let step = match st.timer.wait(st.events.next()).await {
+                Err(timeout) => Err(timeout),
+                Ok(None) => st.decoder.on_eof(&mut st.ready).map(|()| true),
+                Ok(Some(Err(e))) => Err(e),
+                Ok(Some(Ok(event))) => {
                     let done = st.decoder.on_event(&event, &mut st.ready);
                     st.marked_end = matches!(done, Ok(true));
                     done
                 }
             };
             match step {
-                Ok(done) => st.ended = done,
+                Ok(done) => {
+                    st.ended = done;
+                    if st
+                        .ready
+                        .iter()
+                        .any(|e| !matches!(e, StreamEvent::KeepAlive))
+                    {
+                        st.timer.progress();
+                    }
+                }
                 Err(e) => {
                     // Everything decoded before this step was delivered; the failed step's events are not.
                     st.ended = true;
@@ -97,3 +121,7 @@ pub fn decode_body<D: SseDecoder>(body: UpstreamBody, idle: Duration, decoder: D
         }
     }))
 }
+
+#[cfg(test)]
+#[path = "vendor_stream_tests.rs"]
+mod tests;

@@ -94,6 +94,8 @@ fn provider(kind: ProviderKind, base_url: Option<&str>, key: Option<String>) -> 
         connect_timeout_ms: super::model::DEFAULT_CONNECT_MS,
         first_byte_timeout_secs: 60,
         total_timeout_secs: 300,
+        max_stream_secs: super::model::default_max_stream_secs(),
+        max_sse_line_bytes: super::model::default_max_sse_line_bytes(),
         headers: BTreeMap::new(),
         ca_file: None,
     }

@@ -212,6 +212,13 @@ pub struct ProviderConfig {
     pub first_byte_timeout_secs: u64,
     #[serde(default = "default_total_secs")]
     pub total_timeout_secs: u64,
+    /// The longest a streamed answer may last, from its response head.
+    #[serde(default = "default_max_stream_secs")]
+    pub max_stream_secs: u64,
+    /// Longest event-stream line (and largest event data) accepted from this upstream, in
+    /// bytes; a longer one ends the stream with an error.
+    #[serde(default = "default_max_sse_line_bytes")]
+    pub max_sse_line_bytes: usize,
     /// Extra headers sent with every upstream request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
@@ -233,6 +240,12 @@ fn default_first_byte_secs() -> u64 {
 }
 fn default_total_secs() -> u64 {
     300
+}
+pub(crate) fn default_max_stream_secs() -> u64 {
+    gateway_providers::client::DEFAULT_MAX_STREAM.as_secs()
+}
+pub(crate) fn default_max_sse_line_bytes() -> usize {
+    gateway_providers::sse::DEFAULT_MAX_LINE
 }
 
 /// A public model name and the deployments that serve it: either one deployment written

@@ -119,3 +119,21 @@ fn server_workers_default_to_one_per_core_and_are_bounded() {
         err.0
     );
 }
+
+#[test]
+fn stream_bounds_have_defaults_and_are_validated() {
+    let base = "[providers.up]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n";
+    let c = load(base).unwrap();
+    assert_eq!(c.providers["up"].max_stream_secs, 3600);
+    assert_eq!(c.providers["up"].max_sse_line_bytes, 1024 * 1024);
+    let err = load(&format!(
+        "{base}max_stream_secs = 0\nmax_sse_line_bytes = 10\n"
+    ))
+    .unwrap_err();
+    let paths: Vec<&str> = err.0.iter().map(|p| p.path.as_str()).collect();
+    assert!(paths.contains(&"providers.up"), "{paths:?}");
+    assert!(
+        paths.contains(&"providers.up.max_sse_line_bytes"),
+        "{paths:?}"
+    );
+}

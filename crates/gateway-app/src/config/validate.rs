@@ -4,6 +4,8 @@ use super::{Config, Problem};
 
 /// More connection threads than this is a typo, not a machine.
 const MAX_WORKERS: usize = 1024;
+/// A smaller line cap would refuse ordinary answers (one chunk of a few KiB).
+const MIN_SSE_LINE_BYTES: usize = 4096;
 
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -76,9 +78,18 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                 )),
             },
         }
-        if p.connect_timeout_ms == 0 || p.first_byte_timeout_secs == 0 || p.total_timeout_secs == 0
+        if p.connect_timeout_ms == 0
+            || p.first_byte_timeout_secs == 0
+            || p.total_timeout_secs == 0
+            || p.max_stream_secs == 0
         {
             problems.push(Problem::new(&path, "timeouts must be greater than 0"));
+        }
+        if p.max_sse_line_bytes < MIN_SSE_LINE_BYTES {
+            problems.push(Problem::new(
+                &format!("{path}.max_sse_line_bytes"),
+                format!("must be at least {MIN_SSE_LINE_BYTES}"),
+            ));
         }
         if let Some(key) = &p.api_key
             && (key.expose().is_empty() || key.expose().contains(['\r', '\n']))

@@ -122,7 +122,11 @@ impl Provider for AnthropicProvider {
             .post_stream(&self.client, body, &self.timeouts, error_from_response)
             .await?;
         let decoder = stream::StreamDecoder::new(req.wants_stream_usage(), response::unix_now());
-        Ok(decode_body(resp.into_body(), self.timeouts.total, decoder))
+        Ok(decode_body(
+            resp.into_body(),
+            self.timeouts.stream(),
+            decoder,
+        ))
     }
 
     async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {

@@ -5,6 +5,7 @@
 //! (connect, first byte, total).
 
 mod pool;
+mod retry_after;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,17 +17,28 @@ use hyper_util::client::legacy::connect::HttpConnector;
 
 use gateway_core::{ProviderError, TimeoutPhase};
 
-pub use pool::UpstreamBody;
+use crate::sse::StreamLimits;
 
-/// Upstream timeouts.
+pub use pool::UpstreamBody;
+pub use retry_after::{MAX_RETRY_AFTER, retry_after};
+
+/// Upstream timeouts, and the bounds of a streamed answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     pub connect: Duration,
     /// Until the response status and headers arrive.
     pub first_byte: Duration,
-    /// The whole non-streamed exchange; for streams, the longest silence between two events.
+    /// The whole non-streamed exchange; for streams, the longest silence between two events
+    /// (comment lines and vendor keep-alive events do not count as events).
     pub total: Duration,
+    /// The longest a streamed answer may last, from its response head.
+    pub max_stream: Duration,
+    /// Longest event-stream line, and largest event data, accepted from the upstream (bytes).
+    pub max_sse_line: usize,
 }
+
+/// Default [`Timeouts::max_stream`]: one hour.
+pub const DEFAULT_MAX_STREAM: Duration = Duration::from_secs(3600);
 
 impl Default for Timeouts {
     fn default() -> Self {
@@ -34,6 +46,19 @@ impl Default for Timeouts {
             connect: Duration::from_secs(5),
             first_byte: Duration::from_secs(60),
             total: Duration::from_secs(300),
+            max_stream: DEFAULT_MAX_STREAM,
+            max_sse_line: crate::sse::DEFAULT_MAX_LINE,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The bounds of an event stream read with these settings.
+    pub fn stream(&self) -> StreamLimits {
+        StreamLimits {
+            idle: self.total,
+            max_duration: self.max_stream,
+            max_line: self.max_sse_line,
         }
     }
 }
@@ -152,48 +177,7 @@ pub async fn read_body(body: UpstreamBody, deadline: Duration) -> Result<Bytes, 
     }
 }
 
-/// `retry-after-ms`, then `retry-after` (seconds or HTTP date).
-pub fn retry_after(headers: &http::HeaderMap) -> Option<Duration> {
-    if let Some(ms) = headers
-        .get("retry-after-ms")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<f64>().ok())
-    {
-        return (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
-    }
-    let value = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?;
-    if let Ok(secs) = value.trim().parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
-    }
-    let when = httpdate_parse(value)?;
-    Some(
-        when.duration_since(std::time::SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
-fn httpdate_parse(value: &str) -> Option<std::time::SystemTime> {
-    httpdate::parse_http_date(value).ok()
-}
-
 /// Whether a status means success.
 pub fn is_success(status: StatusCode) -> bool {
     status.is_success()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_forms() {
-        let mut h = http::HeaderMap::new();
-        h.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert("retry-after-ms", "250".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_millis(250)));
-        let mut h = http::HeaderMap::new();
-        h.insert("retry-after", "soon".parse().unwrap());
-        assert_eq!(retry_after(&h), None);
-    }
 }

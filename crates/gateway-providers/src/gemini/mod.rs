@@ -129,7 +129,11 @@ impl Provider for GeminiProvider {
             .await?;
         let decoder =
             stream::StreamDecoder::new(&req.model, req.wants_stream_usage(), response::unix_now());
-        Ok(decode_body(resp.into_body(), self.timeouts.total, decoder))
+        Ok(decode_body(
+            resp.into_body(),
+            self.timeouts.stream(),
+            decoder,
+        ))
     }
 
     async fn embeddings(

@@ -111,7 +111,7 @@ impl Provider for OpenAiProvider {
             .chat
             .post_stream(&self.client, body, &self.timeouts, error_from_response)
             .await?;
-        Ok(stream::decode(resp.into_body(), self.timeouts.total))
+        Ok(stream::decode(resp.into_body(), self.timeouts.stream()))
     }
 
     async fn embeddings(

@@ -1,16 +1,14 @@
 //! OpenAI `chat.completion.chunk` event streams -> [`StreamEvent`]s.
 
-use std::time::Duration;
-
 use crate::client::UpstreamBody;
 use futures_util::StreamExt;
 
 use gateway_core::{ChatChunk, ChatStream, ProviderError, StreamEvent};
 
-use crate::sse::{SseEvent, drain_in_background, sse_events};
+use crate::sse::{SseEvent, StreamLimits, drain_in_background, sse_events};
 
-pub(crate) fn decode(body: UpstreamBody, idle: Duration) -> ChatStream {
-    let events = Box::pin(sse_events(body, idle));
+pub(crate) fn decode(body: UpstreamBody, limits: StreamLimits) -> ChatStream {
+    let events = Box::pin(sse_events(body, limits));
     Box::pin(futures_util::stream::unfold(
         (events, false),
         |(mut events, ended)| async move {
