@@ -15,7 +15,7 @@
 //! [telemetry.usage]
 //! detail = "request"                    # a row per call; "minute": totals per minute
 //! batch_size = 1024
-//! flush_interval_ms = 1000
+//! flush_interval_ms = 200
 //! buffer = 10000
 //! retention = "90d"                     # delete older records hourly; kept forever if unset
 //!
@@ -104,7 +104,8 @@ pub struct UsageConfig {
     pub detail: UsageDetail,
     /// Records written per store transaction, at most.
     pub batch_size: usize,
-    /// How long a record may wait for its batch to fill.
+    /// How long a record may wait for its batch to fill: with the time of one store write,
+    /// the most a process killed without warning (SIGKILL, OOM) loses of completed calls.
     pub flush_interval_ms: u64,
     /// Records buffered between the request path and the writer; beyond it they are
     /// counted as dropped and logged.
@@ -129,6 +130,13 @@ pub enum UsageDetail {
     Minute,
 }
 
+/// Default `flush_interval_ms`: a crash loses at most the calls of the last 200 ms (plus
+/// one store write), at one small write per interval when idle.
+pub const DEFAULT_FLUSH_INTERVAL_MS: u64 = 200;
+
+/// Longest `flush_interval_ms`: the loss bound on a crash stays seconds, not minutes.
+pub const MAX_FLUSH_INTERVAL_MS: u64 = 10_000;
+
 /// Shortest `retention`: a typo such as `"30s"` must not empty the usage table.
 pub const MIN_USAGE_RETENTION: Duration = Duration::from_secs(3600);
 
@@ -144,7 +152,7 @@ impl Default for UsageConfig {
         UsageConfig {
             detail: UsageDetail::Request,
             batch_size: 1024,
-            flush_interval_ms: 1000,
+            flush_interval_ms: DEFAULT_FLUSH_INTERVAL_MS,
             buffer: 10_000,
             retention: None,
         }
@@ -193,8 +201,11 @@ impl TelemetryConfig {
         if self.usage.batch_size == 0 {
             push("usage.batch_size", "must be at least 1");
         }
-        if self.usage.flush_interval_ms == 0 {
-            push("usage.flush_interval_ms", "must be greater than 0");
+        if !(1..=MAX_FLUSH_INTERVAL_MS).contains(&self.usage.flush_interval_ms) {
+            push(
+                "usage.flush_interval_ms",
+                "must be between 1 and 10000 (it bounds what a crash loses)",
+            );
         }
         if self.usage.buffer == 0 {
             push("usage.buffer", "must be at least 1");
@@ -272,6 +283,18 @@ mod tests {
         }
         let err = parse(r#"{"usage": {"retention": "ninety days"}}"#).unwrap_err();
         assert!(err.to_string().contains("invalid duration"), "{err}");
+    }
+
+    #[test]
+    fn the_usage_flush_interval_is_short_and_bounded() {
+        let parse = |json: &str| serde_json::from_str::<TelemetryConfig>(json).unwrap();
+        // It bounds the usage a crash loses (docs/security.md, "Durability").
+        assert_eq!(parse("{}").usage.flush_interval_ms, 200);
+        for bad in [0, 10_001] {
+            let c = parse(&format!(r#"{{"usage": {{"flush_interval_ms": {bad}}}}}"#));
+            let keys: Vec<String> = c.problems("telemetry").into_iter().map(|p| p.0).collect();
+            assert_eq!(keys, ["telemetry.usage.flush_interval_ms"], "{bad}");
+        }
     }
 
     #[test]
