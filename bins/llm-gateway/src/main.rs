@@ -111,9 +111,12 @@ async fn run(
     demo: bool,
     path: Option<PathBuf>,
 ) -> Result<(), gateway_app::AppError> {
-    // The demo upstream lives as long as the server; it only ever listens on 127.0.0.1.
+    // The demo upstream lives as long as the server; it only ever listens on 127.0.0.1, and
+    // keeps no request (nobody reads them; recording would grow with the traffic).
     let demo_mock = if demo {
-        let mock = gateway_testkit::MockServer::start()
+        let local = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let options = gateway_testkit::MockOptions::new().with_record(false);
+        let mock = gateway_testkit::MockServer::start_on(local, options)
             .await
             .map_err(|e| gateway_app::AppError::Startup(format!("demo upstream: {e}")))?;
         Some(mock)

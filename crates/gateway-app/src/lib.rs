@@ -11,6 +11,7 @@ pub mod config;
 pub mod dialects;
 pub mod error;
 pub mod http;
+pub mod log_secrets;
 mod private_ca;
 pub mod reload;
 

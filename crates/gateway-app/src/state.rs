@@ -60,6 +60,7 @@ impl Lasting {
     /// Routes, guardrails and policies from `config`, over the lasting parts: the one place
     /// where the pipeline's phases are put together.
     fn assemble(self, config: &Config) -> Result<AppState, AppError> {
+        crate::log_secrets::register(config);
         let client = HttpClient::new(Duration::from_millis(crate::config::DEFAULT_CONNECT_MS))
             .map_err(|e| AppError::Startup(e.to_string()))?;
         let mut providers = std::collections::BTreeMap::new();

@@ -20,6 +20,7 @@ pub mod phases;
 pub mod principal;
 pub mod provider;
 pub mod secret;
+pub mod secret_mask;
 pub mod store;
 pub mod types;
 

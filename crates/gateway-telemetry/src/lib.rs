@@ -7,7 +7,9 @@
 //! optional JSON-lines file). [`Telemetry`] puts them behind the pipeline's `UsageSink`,
 //! `AuditSink` and `CostModel` traits.
 //!
-//! It depends only on `gateway-core` among the gateway crates. It never sees secrets; it
+//! It depends only on `gateway-core` among the gateway crates. Every log line passes
+//! [`log_mask`], which masks the secrets the application registered and caller credentials
+//! (`gateway_core::secret_mask`); it
 //! never logs prompts unless the operator enabled it for a tenant. Nothing here blocks a
 //! request: sinks queue into bounded buffers, and a full buffer is counted and logged.
 //!
@@ -18,6 +20,7 @@ pub mod audit;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod log_mask;
 pub mod logging;
 pub mod metrics;
 pub mod prices;

@@ -3,7 +3,9 @@
 //!
 //! Each model call logs one line with target `gateway::access` (request id, tenant,
 //! principal, route, model, provider, status, latency, tokens, cost): see
-//! [`crate::Telemetry`]. Secrets never reach a log line; prompts only for the tenants listed in
+//! [`crate::Telemetry`]. Secrets never reach a log line: every line goes through
+//! [`crate::log_mask`] (`gateway_core::secret_mask`: known secrets and caller credentials masked by exact value and shape)
+//! on its way to stderr. Prompts are logged only for the tenants listed in
 //! `telemetry.log_prompts_for_tenants`.
 
 use tracing_subscriber::layer::SubscriberExt;
@@ -12,6 +14,7 @@ use tracing_subscriber::{EnvFilter, Layer, Registry};
 
 use crate::config::OtlpConfig;
 use crate::error::TelemetryError;
+use crate::log_mask::MaskedStderr;
 use crate::trace::{self, TracingGuard};
 
 /// Output format of log lines.
@@ -33,7 +36,7 @@ fn env_filter(filter: &str) -> EnvFilter {
 }
 
 fn fmt_layer(format: Format) -> Box<dyn Layer<Registry> + Send + Sync> {
-    let base = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let base = tracing_subscriber::fmt::layer().with_writer(MaskedStderr);
     match format {
         Format::Text => base.with_target(false).boxed(),
         Format::Json => base

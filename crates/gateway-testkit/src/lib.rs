@@ -4,7 +4,8 @@
 //! wire format with its own types. Entry points: [`MockServer::start`] /
 //! [`MockServer::start_on`] (a hyper HTTP/1.1 + h2c server on `127.0.0.1:0`), whose
 //! behaviour is scripted by the request's model name — see [`Script`] — and
-//! [`MockServer::requests`] to inspect what the gateway sent upstream.
+//! [`MockServer::requests`] to inspect what the gateway sent upstream (the latest
+//! [`RECORD_LIMIT`] requests, so that a long-running mock stays small).
 //!
 //! Endpoints: `POST /v1/chat/completions` (streaming or not, tool calls, `n` choices),
 //! `POST /v1/embeddings` (float or base64), `GET /v1/models`, `GET /v1/models/{id}`;
@@ -13,6 +14,7 @@
 mod body;
 mod chat;
 mod embeddings;
+mod recorder;
 mod respond;
 mod script;
 mod server;
@@ -20,5 +22,6 @@ mod stream;
 pub mod vendors;
 
 pub use embeddings::DIMENSIONS as EMBEDDING_DIMENSIONS;
+pub use recorder::RECORD_LIMIT;
 pub use script::Script;
 pub use server::{MockOptions, MockServer, RecordedRequest};

@@ -18,6 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::body::MockBody;
+use crate::recorder::{RECORD_LIMIT, Recorder};
 use crate::{chat, embeddings, respond};
 
 /// How the mock behaves for every request.
@@ -25,8 +26,10 @@ use crate::{chat, embeddings, respond};
 pub struct MockOptions {
     /// Added to every response, before its headers are sent.
     pub latency: Duration,
-    /// Keep every request for [`MockServer::requests`]; load tests turn it off.
+    /// Keep requests for [`MockServer::requests`]; load tests turn it off.
     pub record: bool,
+    /// How many of the latest requests are kept (default [`RECORD_LIMIT`]).
+    pub record_limit: usize,
 }
 
 impl Default for MockOptions {
@@ -42,12 +45,19 @@ impl MockOptions {
         Self {
             latency: Duration::ZERO,
             record: true,
+            record_limit: RECORD_LIMIT,
         }
     }
 
     /// The same options with `latency` added to every response.
     pub fn with_latency(mut self, latency: Duration) -> Self {
         self.latency = latency;
+        self
+    }
+
+    /// The same options keeping the latest `limit` requests.
+    pub fn with_record_limit(mut self, limit: usize) -> Self {
+        self.record_limit = limit;
         self
     }
 
@@ -87,7 +97,7 @@ impl RecordedRequest {
 /// State shared by every connection of one server.
 pub struct State {
     options: MockOptions,
-    requests: Mutex<Vec<RecordedRequest>>,
+    requests: Recorder<RecordedRequest>,
     model_counts: Mutex<HashMap<String, u64>>,
     completions: AtomicU64,
     connections: AtomicU64,
@@ -136,7 +146,7 @@ impl State {
             headers,
             body: body.clone(),
         };
-        lock(&self.requests).push(request);
+        self.requests.push(request);
     }
 }
 
@@ -167,8 +177,8 @@ impl MockServer {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
+            requests: Recorder::new(opts.record_limit),
             options: opts,
-            requests: Mutex::new(Vec::new()),
             model_counts: Mutex::new(HashMap::new()),
             completions: AtomicU64::new(0),
             connections: AtomicU64::new(0),
@@ -192,14 +202,20 @@ impl MockServer {
         self.state.connections.load(Ordering::Relaxed)
     }
 
-    /// Every request received so far (when recording), in arrival order.
+    /// The requests received so far (when recording), in arrival order: the latest
+    /// [`MockOptions::record_limit`].
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.state.requests).clone()
+        self.state.requests.snapshot()
+    }
+
+    /// How many requests were recorded in all, including those no longer kept.
+    pub fn requests_seen(&self) -> u64 {
+        self.state.requests.seen()
     }
 
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
-        lock(&self.state.requests).clear();
+        self.state.requests.clear();
     }
 }
 

@@ -377,3 +377,35 @@ async fn records_requests_in_order_and_clears() {
     post(quiet.addr(), CHAT, &chat("gpt-4o-mini", "x")).await;
     assert!(quiet.requests().is_empty());
 }
+
+#[tokio::test]
+async fn recording_keeps_only_the_latest_requests() {
+    assert_eq!(
+        MockOptions::new().record_limit,
+        gateway_testkit::RECORD_LIMIT
+    );
+    let mock = MockServer::start_on(
+        "127.0.0.1:0".parse().unwrap(),
+        MockOptions::new().with_record_limit(3),
+    )
+    .await
+    .unwrap();
+    for i in 0..5 {
+        post(
+            mock.addr(),
+            CHAT,
+            &chat("gpt-4o-mini", &format!("call {i}")),
+        )
+        .await;
+    }
+    let kept: Vec<Value> = mock
+        .requests()
+        .iter()
+        .map(|r| r.json()["messages"][1]["content"].clone())
+        .collect();
+    assert_eq!(
+        kept,
+        vec![json!("call 2"), json!("call 3"), json!("call 4")]
+    );
+    assert_eq!(mock.requests_seen(), 5);
+}

@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
 use crate::body::MockBody;
+use crate::recorder::{RECORD_LIMIT, Recorder};
 
 /// Which wire format a [`VendorServer`] speaks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,7 +64,7 @@ impl VendorRequest {
 
 /// State shared by the connections of one vendor mock.
 pub struct VendorState {
-    requests: Mutex<Vec<VendorRequest>>,
+    requests: Recorder<VendorRequest>,
     model_counts: Mutex<HashMap<String, u64>>,
     ids: AtomicU64,
     connections: AtomicU64,
@@ -110,7 +111,7 @@ impl VendorServer {
         let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(VendorState {
-            requests: Mutex::new(Vec::new()),
+            requests: Recorder::new(RECORD_LIMIT),
             model_counts: Mutex::new(HashMap::new()),
             ids: AtomicU64::new(0),
             connections: AtomicU64::new(0),
@@ -142,12 +143,18 @@ impl VendorServer {
         self.state.connections.load(Ordering::Relaxed)
     }
 
+    /// The latest requests received ([`RECORD_LIMIT`] at most), in arrival order.
     pub fn requests(&self) -> Vec<VendorRequest> {
-        lock(&self.state.requests).clone()
+        self.state.requests.snapshot()
+    }
+
+    /// How many requests arrived in all, including those no longer kept.
+    pub fn requests_seen(&self) -> u64 {
+        self.state.requests.seen()
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.state.requests).clear();
+        self.state.requests.clear();
     }
 }
 
@@ -211,7 +218,7 @@ async fn handle(
             .collect(),
         body,
     };
-    lock(&state.requests).push(recorded.clone());
+    state.requests.push(recorded.clone());
     match vendor {
         Vendor::Anthropic => super::anthropic::handle(state, &recorded).await,
         Vendor::Gemini => super::gemini::handle(state, &recorded).await,
