@@ -5,7 +5,7 @@
 //! reveals whether a key exists. The precise reason ([`AuthError::reason`]) is for logs and
 //! metrics only.
 
-use gateway_core::GatewayError;
+use gateway_core::{AuthFailure, GatewayError};
 
 /// Told to callers that sent no credential.
 pub const MISSING_MESSAGE: &str = "Missing credentials: send a gateway API key or token as \
@@ -69,7 +69,9 @@ impl AuthError {
     /// What the caller sees.
     pub fn into_gateway(self) -> GatewayError {
         match self {
-            AuthError::Missing => GatewayError::Unauthenticated(MISSING_MESSAGE.to_owned()),
+            AuthError::Missing => {
+                GatewayError::unauthenticated(AuthFailure::Missing, MISSING_MESSAGE)
+            }
             AuthError::Store(e) => e,
             AuthError::Jwks(_) => GatewayError::Unavailable(
                 "The identity provider's signing keys are unavailable; retry later.".to_owned(),
@@ -77,7 +79,7 @@ impl AuthError {
             AuthError::Config(_) => {
                 GatewayError::Internal("Authentication is misconfigured.".to_owned())
             }
-            _ => GatewayError::Unauthenticated(INVALID_MESSAGE.to_owned()),
+            _ => GatewayError::unauthenticated(AuthFailure::Invalid, INVALID_MESSAGE),
         }
     }
 }
@@ -120,8 +122,15 @@ mod tests {
             let g = e.into_gateway();
             assert_eq!(g.status(), 401);
             assert_eq!(g.to_string(), INVALID_MESSAGE);
+            assert!(
+                matches!(&g, GatewayError::Unauthenticated(r) if r.reason == AuthFailure::Invalid)
+            );
         }
-        assert_eq!(AuthError::Missing.into_gateway().status(), 401);
+        let missing = AuthError::Missing.into_gateway();
+        assert_eq!(missing.status(), 401);
+        assert!(
+            matches!(&missing, GatewayError::Unauthenticated(r) if r.reason == AuthFailure::Missing)
+        );
         assert_eq!(AuthError::Jwks("x".into()).into_gateway().status(), 503);
     }
 }

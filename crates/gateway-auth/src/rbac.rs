@@ -11,7 +11,7 @@
 //! Gateway-wide operations (`target_tenant = None`, managing tenants or configuration) are
 //! for `admin` only.
 
-use gateway_core::{GatewayError, GatewayRole, Principal, TenantId};
+use gateway_core::{DeniedBy, GatewayError, GatewayRole, Principal, TenantId};
 
 /// Something a principal may be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,13 +101,16 @@ pub fn authorize(
     if granted {
         Ok(())
     } else {
-        Err(GatewayError::Forbidden(format!(
-            "Your credentials do not grant the '{permission}' permission {}.",
-            if target_tenant.is_some() {
-                "on this tenant"
-            } else {
-                "across tenants"
-            }
-        )))
+        Err(GatewayError::forbidden(
+            DeniedBy::Permission,
+            format!(
+                "Your credentials do not grant the '{permission}' permission {}.",
+                if target_tenant.is_some() {
+                    "on this tenant"
+                } else {
+                    "across tenants"
+                }
+            ),
+        ))
     }
 }

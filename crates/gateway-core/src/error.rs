@@ -1,6 +1,11 @@
 //! The gateway's error vocabulary. Every failure a caller can see is a [`GatewayError`]; it
 //! knows its HTTP status, its OpenAI error `type` and whether it is the caller's fault, the
 //! upstream's (and whether retrying elsewhere may help) or ours.
+//!
+//! Refusals carry why they happened as typed fields — the kind of limit ([`LimitKind`]), the
+//! authentication failure ([`AuthFailure`]), who denied ([`DeniedBy`]), the guardrail and rule —
+//! next to the message the caller reads, so metrics, audit and the HTTP mapping match on the
+//! fields and never on the text.
 
 use std::time::Duration;
 
@@ -24,9 +29,9 @@ pub enum GatewayError {
         code: Option<&'static str>,
     },
     #[error("{0}")]
-    Unauthenticated(String),
+    Unauthenticated(AuthRefusal),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Denial),
     #[error("The model '{0}' does not exist or you do not have access to it.")]
     ModelNotFound(String),
     #[error("{0}")]
@@ -39,6 +44,8 @@ pub enum GatewayError {
     PolicyBlocked { guardrail: String, rule: String },
     #[error("{message}")]
     RateLimited {
+        /// Which limit refused the call.
+        limit: LimitKind,
         message: String,
         retry_after: Option<Duration>,
     },
@@ -57,7 +64,122 @@ pub enum GatewayError {
     Internal(String),
 }
 
+/// Why a caller was not authenticated. Callers read only the message (the same for every
+/// refused credential); this is the metric label and the audit field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credential was presented.
+    Missing,
+    /// A credential was presented and refused, whatever the reason.
+    Invalid,
+}
+
+impl AuthFailure {
+    /// The stable label: `missing` or `invalid`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "missing",
+            AuthFailure::Invalid => "invalid",
+        }
+    }
+}
+
+/// A 401: why, and what the caller reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AuthRefusal {
+    pub reason: AuthFailure,
+    pub message: String,
+}
+
+/// Who refused an authenticated caller (a 403).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeniedBy {
+    /// A custom (Rego) policy; `rule` names the deny rule when the policy said which.
+    Policy { rule: Option<String> },
+    /// The caller's roles lack the permission.
+    Permission,
+    /// No deployment of the model is in a region the caller may use.
+    Region,
+}
+
+impl DeniedBy {
+    /// The stable label: `policy`, `permission` or `region`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeniedBy::Policy { .. } => "policy",
+            DeniedBy::Permission => "permission",
+            DeniedBy::Region => "region",
+        }
+    }
+}
+
+/// A 403: who denied, and what the caller reads.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Denial {
+    pub by: DeniedBy,
+    pub message: String,
+}
+
+/// Which kind of limit a 429 comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitKind {
+    /// A request rate (`rps`, `rpm`, `rpd`).
+    Requests,
+    /// A token rate (`tpm`, `tpd`).
+    Tokens,
+    /// Calls in flight: a caller's `max_concurrency`, or every deployment of a model saturated.
+    Concurrency,
+    /// A spend budget.
+    Budget,
+    /// The upstream provider answered 429.
+    Upstream,
+}
+
+impl LimitKind {
+    /// The stable label: `requests`, `tokens`, `concurrency`, `budget` or `upstream`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LimitKind::Requests => "requests",
+            LimitKind::Tokens => "tokens",
+            LimitKind::Concurrency => "concurrency",
+            LimitKind::Budget => "budget",
+            LimitKind::Upstream => "upstream",
+        }
+    }
+}
+
 impl GatewayError {
+    /// A 401 for `reason`, reading `message`.
+    pub fn unauthenticated(reason: AuthFailure, message: impl Into<String>) -> Self {
+        GatewayError::Unauthenticated(AuthRefusal {
+            reason,
+            message: message.into(),
+        })
+    }
+
+    /// A 403 by `by`, reading `message`.
+    pub fn forbidden(by: DeniedBy, message: impl Into<String>) -> Self {
+        GatewayError::Forbidden(Denial {
+            by,
+            message: message.into(),
+        })
+    }
+
+    /// A 429 from a limit of kind `limit`.
+    pub fn rate_limited(
+        limit: LimitKind,
+        message: impl Into<String>,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        GatewayError::RateLimited {
+            limit,
+            message: message.into(),
+            retry_after,
+        }
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         GatewayError::InvalidRequest {
             message: message.into(),
@@ -215,6 +337,7 @@ impl ProviderError {
                 retry_after,
                 ..
             } => GatewayError::RateLimited {
+                limit: LimitKind::Upstream,
                 message: format!(
                     "The upstream provider '{provider}' is rate limiting requests; retry later."
                 ),
@@ -302,9 +425,17 @@ mod tests {
             message: String::new(),
             retry_after: Some(Duration::from_secs(7)),
         };
-        assert_eq!(
-            e.into_gateway_error("p").retry_after(),
-            Some(Duration::from_secs(7))
+        let e = e.into_gateway_error("p");
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(7)));
+        assert!(
+            matches!(
+                e,
+                GatewayError::RateLimited {
+                    limit: LimitKind::Upstream,
+                    ..
+                }
+            ),
+            "{e:?}"
         );
     }
 

@@ -25,7 +25,10 @@ pub mod store;
 pub mod types;
 
 pub use context::{Endpoint, RequestContext, RouteConstraints};
-pub use error::{ErrorClass, GatewayError, ProviderError, TimeoutPhase};
+pub use error::{
+    AuthFailure, AuthRefusal, Denial, DeniedBy, ErrorClass, GatewayError, LimitKind, ProviderError,
+    TimeoutPhase,
+};
 pub use gateway::{ChatOutcome, EmbeddingsOutcome, Gateway, GatewayBuilder, StreamOutcome};
 pub use metered_stream::GatewayStream;
 pub use principal::{AuthMethod, GatewayRole, Principal, TenantId};

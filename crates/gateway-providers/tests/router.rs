@@ -301,7 +301,7 @@ async fn regions_are_honoured_and_fail_closed() {
     c.constraints.regions = Some(Arc::from(vec!["ap-south".to_owned()]));
     assert!(matches!(
         r.chat(request("m"), &c).await,
-        Err(GatewayError::Forbidden(_))
+        Err(GatewayError::Forbidden(d)) if d.by == gateway_core::DeniedBy::Region
     ));
     assert_eq!(us.calls(), 0);
 }

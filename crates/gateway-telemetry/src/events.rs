@@ -5,10 +5,8 @@ use std::time::SystemTime;
 
 use gateway_core::phases::account::UsageRecord;
 use gateway_core::store::{AuditEvent, AuditOutcome};
-use gateway_core::{GatewayError, TenantId};
+use gateway_core::{DeniedBy, GatewayError, TenantId};
 use serde_json::{Map, Value, json};
-
-use crate::metrics::{auth_reason, limit_kind};
 
 /// Who made a refused request, when known.
 #[derive(Debug, Clone, Copy)]
@@ -30,21 +28,26 @@ pub fn denial_event(
 ) -> Option<AuditEvent> {
     let mut details = Map::new();
     let action = match err {
-        GatewayError::Unauthenticated(_) => {
-            details.insert("reason".into(), json!(auth_reason(&err.to_string())));
+        GatewayError::Unauthenticated(refusal) => {
+            details.insert("reason".into(), json!(refusal.reason.as_str()));
             "auth.failed"
         }
-        GatewayError::Forbidden(_) => "authz.denied",
+        GatewayError::Forbidden(denial) => {
+            details.insert("denied_by".into(), json!(denial.by.as_str()));
+            if let DeniedBy::Policy { rule: Some(rule) } = &denial.by {
+                details.insert("rule".into(), json!(rule));
+            }
+            "authz.denied"
+        }
         GatewayError::PolicyBlocked { guardrail, rule } => {
             details.insert("guardrail".into(), json!(guardrail));
             details.insert("rule".into(), json!(rule));
             "guardrail.block"
         }
         GatewayError::RateLimited {
-            message,
-            retry_after,
+            limit, retry_after, ..
         } => {
-            details.insert("limit".into(), json!(limit_kind(message)));
+            details.insert("limit".into(), json!(limit.as_str()));
             if let Some(after) = retry_after {
                 details.insert("retry_after_ms".into(), json!(after.as_millis() as u64));
             }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::{MemoryStore, metric, usage_record};
 use gateway_core::phases::account::{AuditSink, UsageSink};
 use gateway_core::store::{AuditOutcome, AuditStore, UsageStore};
-use gateway_core::{GatewayError, TenantId, Usage};
+use gateway_core::{AuthFailure, DeniedBy, GatewayError, LimitKind, TenantId, Usage};
 use gateway_telemetry::events::{Caller, denial_event};
 use gateway_telemetry::{Telemetry, TelemetryConfig};
 
@@ -102,7 +102,7 @@ fn refusals_become_audit_events() {
         ip: None,
     };
     let e = denial_event(
-        &GatewayError::Unauthenticated("Invalid API key.".into()),
+        &GatewayError::unauthenticated(AuthFailure::Invalid, "Missing or invalid API key."),
         anonymous,
         "req-2",
         "/v1/messages",
@@ -113,15 +113,41 @@ fn refusals_become_audit_events() {
         ("auth.failed", "anonymous")
     );
     assert_eq!(e.details["reason"], "invalid");
-    let limited = GatewayError::RateLimited {
-        message: "Daily budget exhausted".into(),
-        retry_after: None,
-    };
-    assert_eq!(
-        denial_event(&limited, anonymous, "r", "/query")
-            .unwrap()
-            .details["limit"],
-        "budget"
+    // Each field comes from the error's typed fields: the messages name other kinds.
+    let kinds = [
+        (LimitKind::Requests, "requests"),
+        (LimitKind::Tokens, "tokens"),
+        (LimitKind::Concurrency, "concurrency"),
+        (LimitKind::Budget, "budget"),
+        (LimitKind::Upstream, "upstream"),
+    ];
+    for (kind, label) in kinds {
+        let limited = GatewayError::rate_limited(
+            kind,
+            "Budget exhausted: too many tokens in flight.",
+            Some(std::time::Duration::from_millis(1500)),
+        );
+        let e = denial_event(&limited, anonymous, "r", "/query").unwrap();
+        assert_eq!(e.action, "limit.reject");
+        assert_eq!(e.details["limit"], label);
+        assert_eq!(e.details["retry_after_ms"], 1500);
+    }
+    let missing = GatewayError::unauthenticated(AuthFailure::Missing, "Invalid API key.");
+    let e = denial_event(&missing, anonymous, "r", "/query").unwrap();
+    assert_eq!(e.details["reason"], "missing");
+    let denied = GatewayError::forbidden(
+        DeniedBy::Policy {
+            rule: Some("no_night".into()),
+        },
+        "Request denied by policy (rule 'no_night').",
     );
+    let e = denial_event(&denied, caller, "r", "/query").unwrap();
+    assert_eq!(e.action, "authz.denied");
+    assert_eq!(e.details["denied_by"], "policy");
+    assert_eq!(e.details["rule"], "no_night");
+    let region = GatewayError::forbidden(DeniedBy::Region, "No deployment in region.");
+    let e = denial_event(&region, caller, "r", "/query").unwrap();
+    assert_eq!(e.details["denied_by"], "region");
+    assert!(e.details.get("rule").is_none());
     assert!(denial_event(&GatewayError::invalid("bad json"), anonymous, "r", "/query").is_none());
 }

@@ -8,6 +8,7 @@
 mod audit;
 #[path = "../common/mod.rs"]
 mod common;
+mod refusals;
 mod traces;
 
 use std::collections::BTreeMap;

@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::accounting::{CallEnd, CallRecord, complete_admission};
 use crate::content_log;
 use crate::context::RequestContext;
-use crate::error::GatewayError;
+use crate::error::{AuthFailure, GatewayError};
 use crate::metered_stream::MeteredStream;
 use crate::phases::account::{call_span, in_span};
 use crate::phases::admission::{Admitted, UsageEstimate};
@@ -43,8 +43,9 @@ impl Gateway {
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Principal, GatewayError> {
         match (&self.authenticator, token) {
             (None, _) => Ok(Principal::anonymous()),
-            (Some(_), None) => Err(GatewayError::Unauthenticated(
-                "Missing API key. Pass it as 'Authorization: Bearer <key>' or in the 'x-api-key' header.".to_owned(),
+            (Some(_), None) => Err(GatewayError::unauthenticated(
+                AuthFailure::Missing,
+                "Missing API key. Pass it as 'Authorization: Bearer <key>' or in the 'x-api-key' header.",
             )),
             (Some(auth), Some(token)) => auth.authenticate(token).await,
         }

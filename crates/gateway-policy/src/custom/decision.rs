@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use gateway_core::types::ChatRequest;
-use gateway_core::{GatewayError, RequestContext};
+use gateway_core::{DeniedBy, GatewayError, RequestContext};
 
 /// The value of the policy's query: either a boolean (allow or deny) or an object
 /// `{"allow": bool, "reason"?: str, "rule"?: str, "region"?: str | [str], "model"?: str}`.
@@ -86,17 +86,19 @@ impl Decision {
         req: &mut ChatRequest,
     ) -> Result<(), GatewayError> {
         if !self.allow {
-            let rule = self
+            let named = self
                 .rule
+                .as_ref()
                 .map(|r| format!(" (rule '{r}')"))
                 .unwrap_or_default();
             let reason = self
                 .reason
                 .map(|r| format!(": {r}"))
                 .unwrap_or_else(|| ".".to_owned());
-            return Err(GatewayError::Forbidden(format!(
-                "Request denied by policy{rule}{reason}"
-            )));
+            return Err(GatewayError::forbidden(
+                DeniedBy::Policy { rule: self.rule },
+                format!("Request denied by policy{named}{reason}"),
+            ));
         }
         if let Some(pinned) = self.regions {
             let narrowed: Vec<String> = match ctx.constraints.regions.as_deref() {
@@ -155,6 +157,11 @@ mod tests {
         };
         let err = deny.apply(&mut ctx, &mut req).unwrap_err();
         assert_eq!(err.status(), 403);
+        assert!(
+            matches!(&err, GatewayError::Forbidden(d)
+                if d.by == DeniedBy::Policy { rule: Some("office_hours".into()) }),
+            "{err:?}"
+        );
         assert_eq!(
             err.to_string(),
             "Request denied by policy (rule 'office_hours'): outside office hours"

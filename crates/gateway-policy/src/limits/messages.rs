@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use gateway_core::{GatewayError, Principal};
+use gateway_core::{GatewayError, LimitKind, Principal};
 
 use super::backend::Denial;
 use super::rules::{Dimension, Kind, Rule, describe_scope};
@@ -10,11 +10,8 @@ use super::rules::{Dimension, Kind, Rule, describe_scope};
 /// A concurrency refusal does not know when a slot frees; suggest a short wait.
 const CONCURRENCY_RETRY: Duration = Duration::from_secs(1);
 
-fn limited(message: String, retry_after: Option<Duration>) -> GatewayError {
-    GatewayError::RateLimited {
-        message,
-        retry_after,
-    }
+fn limited(limit: LimitKind, message: String, retry_after: Option<Duration>) -> GatewayError {
+    GatewayError::rate_limited(limit, message, retry_after)
 }
 
 fn usd(micros: u64) -> String {
@@ -34,6 +31,7 @@ pub(crate) fn refused(
     let what = rule.dimension.describe();
     let name = rule.dimension.as_str();
     let is_spend = matches!(rule.dimension.kind(), Kind::Spend(_));
+    let kind = rule.dimension.limit_kind();
     let (limit, need) = if is_spend {
         (
             format!("{} USD", usd(rule.limit)),
@@ -44,6 +42,7 @@ pub(crate) fn refused(
     };
     if denial.too_large {
         return limited(
+            kind,
             format!(
                 "Request too large for the limit on {what} ({name}) of {who}: it needs {need}, the limit is {limit}. Reduce the prompt or max_tokens."
             ),
@@ -55,6 +54,7 @@ pub(crate) fn refused(
             .map(|w| format!(" after waiting {:.1}s in the queue", w.as_secs_f64()))
             .unwrap_or_default();
         return limited(
+            kind,
             format!(
                 "Concurrency limit reached for {who}: at most {limit} {what} ({name}){queued}. Retry when a request finishes."
             ),
@@ -73,11 +73,12 @@ pub(crate) fn refused(
             human(retry)
         )
     };
-    limited(message, Some(retry))
+    limited(kind, message, Some(retry))
 }
 
 pub(crate) fn queue_full(p: &Principal, depth: usize) -> GatewayError {
     limited(
+        LimitKind::Concurrency,
         format!(
             "Concurrency limit reached for tenant '{}' and its queue is full ({depth} requests waiting). Retry shortly.",
             p.tenant
@@ -88,6 +89,7 @@ pub(crate) fn queue_full(p: &Principal, depth: usize) -> GatewayError {
 
 pub(crate) fn unpriced(model: &str) -> GatewayError {
     limited(
+        LimitKind::Budget,
         format!(
             "Model '{model}' has no known price, and a spend limit applies to this caller: it cannot be used under a budget."
         ),
@@ -103,5 +105,58 @@ fn human(d: Duration) -> String {
         format!("{}m{}s", d.as_secs() / 60, d.as_secs() % 60)
     } else {
         format!("{}h{}m", d.as_secs() / 3600, d.as_secs() % 3600 / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::limits::rules::Scope;
+
+    fn refusal(dimension: Dimension, too_large: bool) -> GatewayError {
+        let rule = Rule {
+            scope: Scope::Tenant,
+            dimension,
+            limit: 1,
+            id: "t/acme".to_owned(),
+        };
+        let denial = Denial {
+            index: 0,
+            retry_after: Some(Duration::from_secs(2)),
+            too_large,
+        };
+        refused(&Principal::anonymous(), "m", &rule, 5, denial, None)
+    }
+
+    fn kind(err: &GatewayError) -> Option<LimitKind> {
+        match err {
+            GatewayError::RateLimited { limit, .. } => Some(*limit),
+            _ => None,
+        }
+    }
+
+    /// Every refusal names its limit kind as a field, whatever its message says.
+    #[test]
+    fn each_dimension_refuses_with_its_limit_kind() {
+        let expected = [
+            (Dimension::Rps, LimitKind::Requests),
+            (Dimension::Rpm, LimitKind::Requests),
+            (Dimension::Rpd, LimitKind::Requests),
+            (Dimension::Tpm, LimitKind::Tokens),
+            (Dimension::Tpd, LimitKind::Tokens),
+            (Dimension::Concurrency, LimitKind::Concurrency),
+            (Dimension::SpendDaily, LimitKind::Budget),
+            (Dimension::SpendMonthly, LimitKind::Budget),
+        ];
+        assert_eq!(expected.len(), Dimension::ALL.len());
+        for (dimension, limit) in expected {
+            for too_large in [false, true] {
+                let err = refusal(dimension, too_large);
+                assert_eq!(kind(&err), Some(limit), "{dimension:?}: {err}");
+            }
+        }
+        let p = Principal::anonymous();
+        assert_eq!(kind(&queue_full(&p, 3)), Some(LimitKind::Concurrency));
+        assert_eq!(kind(&unpriced("m")), Some(LimitKind::Budget));
     }
 }

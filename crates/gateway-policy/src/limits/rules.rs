@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use gateway_core::Principal;
+use gateway_core::{LimitKind, Principal};
 
 use super::config::{LimitSet, LimitsConfig};
 
@@ -77,6 +77,16 @@ impl Dimension {
             Dimension::Concurrency => "concurrent requests",
             Dimension::SpendDaily => "daily spend (USD)",
             Dimension::SpendMonthly => "monthly spend (USD)",
+        }
+    }
+
+    /// The kind of limit a refusal on this dimension reports (metrics and audit).
+    pub fn limit_kind(self) -> LimitKind {
+        match self {
+            Dimension::Rps | Dimension::Rpm | Dimension::Rpd => LimitKind::Requests,
+            Dimension::Tpm | Dimension::Tpd => LimitKind::Tokens,
+            Dimension::Concurrency => LimitKind::Concurrency,
+            Dimension::SpendDaily | Dimension::SpendMonthly => LimitKind::Budget,
         }
     }
 

@@ -28,7 +28,8 @@ use tokio::time::Instant;
 use gateway_core::phases::route::{Routed, Router};
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{
-    ChatRequest, ChatResponse, ChatStream, GatewayError, ProviderError, RequestContext,
+    ChatRequest, ChatResponse, ChatStream, DeniedBy, GatewayError, LimitKind, ProviderError,
+    RequestContext,
 };
 
 pub use adaptive::AdaptiveConfig;
@@ -175,9 +176,10 @@ impl ModelRouter {
             )
             .collect();
         if allowed.is_empty() {
-            return Err(GatewayError::Forbidden(format!(
-                "No deployment of model '{model}' is in a region this caller may use."
-            )));
+            return Err(GatewayError::forbidden(
+                DeniedBy::Region,
+                format!("No deployment of model '{model}' is in a region this caller may use."),
+            ));
         }
         Ok((group, allowed))
     }
@@ -280,6 +282,7 @@ impl ModelRouter {
         let err = match last {
             Some((err, _)) => err,
             None if saturated => GatewayError::RateLimited {
+                limit: LimitKind::Concurrency,
                 message: format!(
                     "Every deployment of model '{model}' is at its concurrency limit (the provider is pushing back); retry shortly."
                 ),

@@ -73,27 +73,3 @@ pub(super) struct LimitLabel {
 pub(super) struct ReasonLabel {
     pub(super) reason: &'static str,
 }
-
-/// Which kind of limit a 429 names (the admission phase names it in the message).
-pub fn limit_kind(message: &str) -> &'static str {
-    let m = message.to_ascii_lowercase();
-    if m.contains("budget") || m.contains("spend") {
-        "budget"
-    } else if m.contains("concurren") || m.contains("in flight") {
-        "concurrency"
-    } else if m.contains("token") {
-        "tokens"
-    } else {
-        "requests"
-    }
-}
-
-/// A low-cardinality reason for a 401: `missing` or `invalid` (callers are told no more,
-/// and neither are metrics; the auth log line has the detail).
-pub fn auth_reason(message: &str) -> &'static str {
-    if message.to_ascii_lowercase().contains("missing") {
-        "missing"
-    } else {
-        "invalid"
-    }
-}

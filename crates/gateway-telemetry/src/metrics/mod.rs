@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use gateway_core::GatewayError;
 use gateway_core::phases::account::UsageRecord;
+use gateway_core::{GatewayError, LimitKind};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -29,7 +29,6 @@ pub use deployments::{CIRCUIT_STATES, DeploymentSnapshot};
 use external::ExternalCollector;
 pub use external::Sample;
 use labels::*;
-pub use labels::{auth_reason, limit_kind};
 use series::{SeriesCache, SeriesKey};
 
 /// The content type of [`Metrics::encode`]'s output.
@@ -374,8 +373,8 @@ impl Metrics {
     pub fn observe_error(&self, err: &GatewayError) {
         match err {
             GatewayError::PolicyBlocked { guardrail, .. } => self.guardrail_block(guardrail),
-            GatewayError::RateLimited { message, .. } => self.limit_rejection(limit_kind(message)),
-            GatewayError::Unauthenticated(message) => self.auth_failure(auth_reason(message)),
+            GatewayError::RateLimited { limit, .. } => self.limit_rejection(*limit),
+            GatewayError::Unauthenticated(refusal) => self.auth_failure(refusal.reason.as_str()),
             GatewayError::Forbidden(_) => self.auth_failure("forbidden"),
             _ => {}
         }
@@ -389,10 +388,11 @@ impl Metrics {
             .inc();
     }
 
-    /// `limit`: `requests`, `tokens`, `concurrency` or `budget`.
-    pub fn limit_rejection(&self, limit: &'static str) {
+    pub fn limit_rejection(&self, limit: LimitKind) {
         self.limit_rejections
-            .get_or_create(&LimitLabel { limit })
+            .get_or_create(&LimitLabel {
+                limit: limit.as_str(),
+            })
             .inc();
     }
 

@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use gateway_core::types::{CompletionTokensDetails, PromptTokensDetails};
-use gateway_core::{TenantId, Usage};
+use gateway_core::{AuthFailure, DeniedBy, TenantId, Usage};
 
 use super::*;
 
@@ -187,11 +187,15 @@ fn edge_rejections_and_router_state() {
         guardrail: "injection".into(),
         rule: "r1".into(),
     });
-    m.observe_error(&GatewayError::RateLimited {
-        message: "Token limit of 1000 per minute exceeded".into(),
-        retry_after: None,
-    });
-    m.observe_error(&GatewayError::Unauthenticated("Missing API key.".into()));
+    m.observe_error(&GatewayError::rate_limited(
+        LimitKind::Tokens,
+        "Token limit of 1000 per minute exceeded",
+        None,
+    ));
+    m.observe_error(&GatewayError::unauthenticated(
+        AuthFailure::Missing,
+        "Missing API key.",
+    ));
     m.observe_error(&GatewayError::invalid("not counted"));
     m.observe_usage(&UsageRecord {
         status: 422,
@@ -262,17 +266,54 @@ fn edge_rejections_and_router_state() {
     assert_eq!(parse(&m.encode())["gateway_http_requests_in_flight"], 0.0);
 }
 
+/// The labels come from the typed fields of the refusal, never from its message: each
+/// message here names a different kind than the field, and the field wins.
 #[test]
-fn limit_and_auth_classification() {
-    assert_eq!(limit_kind("Daily budget of $5 exhausted"), "budget");
+fn refusal_labels_come_from_typed_fields() {
+    let m = Metrics::new();
+    let kinds = [
+        (LimitKind::Requests, "requests"),
+        (LimitKind::Tokens, "tokens"),
+        (LimitKind::Concurrency, "concurrency"),
+        (LimitKind::Budget, "budget"),
+        (LimitKind::Upstream, "upstream"),
+    ];
+    for (kind, _) in kinds {
+        m.observe_error(&GatewayError::rate_limited(
+            kind,
+            "Budget exhausted: too many tokens in flight (concurrency).",
+            None,
+        ));
+    }
+    m.observe_error(&GatewayError::unauthenticated(
+        AuthFailure::Invalid,
+        "Missing credentials: send a key.",
+    ));
+    m.observe_error(&GatewayError::unauthenticated(
+        AuthFailure::Missing,
+        "Invalid credentials.",
+    ));
+    m.observe_error(&GatewayError::forbidden(
+        DeniedBy::Policy {
+            rule: Some("no_night".into()),
+        },
+        "Request denied by policy (rule 'no_night').",
+    ));
+    let s = parse(&m.encode());
+    let get = |k: &str| s.get(k).copied().unwrap_or_else(|| panic!("missing {k}"));
+    for (_, label) in kinds {
+        assert_eq!(
+            get(&format!(
+                "gateway_limit_rejections_total{{limit=\"{label}\"}}"
+            )),
+            1.0,
+            "{label}"
+        );
+    }
+    assert_eq!(get(r#"gateway_auth_failures_total{reason="missing"}"#), 1.0);
+    assert_eq!(get(r#"gateway_auth_failures_total{reason="invalid"}"#), 1.0);
     assert_eq!(
-        limit_kind("Too many requests in flight (concurrency limit 4)"),
-        "concurrency"
+        get(r#"gateway_auth_failures_total{reason="forbidden"}"#),
+        1.0
     );
-    assert_eq!(
-        limit_kind("Rate limit of 60 requests per minute exceeded"),
-        "requests"
-    );
-    assert_eq!(auth_reason("Missing credentials: send a key"), "missing");
-    assert_eq!(auth_reason("Invalid API key."), "invalid");
 }

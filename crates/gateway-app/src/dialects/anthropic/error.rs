@@ -31,10 +31,13 @@ mod tests {
         let cases = [
             (GatewayError::invalid("bad"), "invalid_request_error"),
             (
-                GatewayError::Unauthenticated("no key".into()),
+                GatewayError::unauthenticated(gateway_core::AuthFailure::Missing, "no key"),
                 "authentication_error",
             ),
-            (GatewayError::Forbidden("no".into()), "permission_error"),
+            (
+                GatewayError::forbidden(gateway_core::DeniedBy::Permission, "no"),
+                "permission_error",
+            ),
             (GatewayError::ModelNotFound("m".into()), "not_found_error"),
             (
                 GatewayError::PayloadTooLarge { limit: 1 },
@@ -48,10 +51,7 @@ mod tests {
                 "invalid_request_error",
             ),
             (
-                GatewayError::RateLimited {
-                    message: "slow down".into(),
-                    retry_after: None,
-                },
+                GatewayError::rate_limited(gateway_core::LimitKind::Requests, "slow down", None),
                 "rate_limit_error",
             ),
             (GatewayError::Unavailable("busy".into()), "overloaded_error"),

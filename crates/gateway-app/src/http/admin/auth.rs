@@ -12,7 +12,9 @@ use subtle::{Choice, ConstantTimeEq};
 
 use gateway_auth::error::{INVALID_MESSAGE, MISSING_MESSAGE};
 use gateway_auth::{Permission, authorize};
-use gateway_core::{AuthMethod, GatewayError, GatewayRole, Principal, TenantId};
+use gateway_core::{
+    AuthFailure, AuthMethod, DeniedBy, GatewayError, GatewayRole, Principal, TenantId,
+};
 
 use crate::http::extract_token;
 use crate::state::AppState;
@@ -26,7 +28,10 @@ pub async fn authenticate(
     headers: &HeaderMap,
 ) -> Result<Principal, GatewayError> {
     let Some(token) = extract_token(headers) else {
-        return Err(GatewayError::Unauthenticated(MISSING_MESSAGE.to_owned()));
+        return Err(GatewayError::unauthenticated(
+            AuthFailure::Missing,
+            MISSING_MESSAGE,
+        ));
     };
     if let Some(admin) = &state.admin_token
         && token_matches(admin.expose().as_bytes(), token.as_bytes())
@@ -36,7 +41,10 @@ pub async fn authenticate(
     let principal = state.gateway.authenticate(Some(token)).await?;
     if principal.method == AuthMethod::None {
         // A gateway without authentication never opens its admin API to anonymous callers.
-        return Err(GatewayError::Unauthenticated(INVALID_MESSAGE.to_owned()));
+        return Err(GatewayError::unauthenticated(
+            AuthFailure::Invalid,
+            INVALID_MESSAGE,
+        ));
     }
     Ok(principal)
 }
@@ -107,8 +115,9 @@ pub fn require_somewhere(
 /// with the `admin` role.
 pub fn may_grant(principal: &Principal, roles: &[GatewayRole]) -> Result<(), GatewayError> {
     if roles.contains(&GatewayRole::Admin) && !is_admin(principal) {
-        return Err(GatewayError::Forbidden(
-            "Only an admin may issue, grant or change keys with the 'admin' role.".to_owned(),
+        return Err(GatewayError::forbidden(
+            DeniedBy::Permission,
+            "Only an admin may issue, grant or change keys with the 'admin' role.",
         ));
     }
     Ok(())
