@@ -5,7 +5,8 @@
 //! ([`state::AppState::build`]), and runs the HTTP edge ([`server::Server`]: hyper 1.x,
 //! HTTP/1.1 + HTTP/2, optional rustls TLS, limits, graceful shutdown) whose handlers decode
 //! inbound dialects and render every error in one place ([`http::error`]). It is the only crate
-//! that depends on all the phase crates; binaries depend on it.
+//! that depends on all the phase crates; binaries depend on it. [`run()`] runs it as a process
+//! (configuration, logging, the offline demo, serving, reload on SIGHUP).
 
 pub mod config;
 pub mod dialects;
@@ -14,6 +15,7 @@ pub mod http;
 pub mod log_secrets;
 mod private_ca;
 pub mod reload;
+pub mod run;
 
 pub mod server;
 pub mod state;
@@ -21,5 +23,6 @@ pub mod state;
 pub use config::Config;
 pub use error::AppError;
 pub use gateway_telemetry::logging;
+pub use run::{RunOptions, run};
 pub use server::{Server, shutdown_signal};
 pub use state::AppState;

@@ -2,6 +2,7 @@
 //! rejected with every problem logged and traffic goes on with the old configuration. A good
 //! one replaces routes, providers, guardrails, policies and `/query` atomically — requests in
 //! flight finish on the configuration they started with. Either way the attempt is audited.
+//! [`reload_on_sighup`] runs [`reload`] on every SIGHUP.
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use gateway_core::phases::account::AuditSink;
 use gateway_core::store::{AuditEvent, AuditOutcome};
 
 use crate::config::{Config, ConfigErrors};
+use crate::error::{AppError, chain};
 use crate::state::AppState;
 
 /// Why a reload did not take effect.
@@ -19,8 +21,8 @@ use crate::state::AppState;
 pub enum ReloadError {
     #[error(transparent)]
     Invalid(#[from] ConfigErrors),
-    #[error("{0}")]
-    Build(String),
+    #[error(transparent)]
+    Build(AppError),
 }
 
 /// Load a new configuration with `load` and swap it in.
@@ -29,11 +31,9 @@ pub fn reload(
     load: impl FnOnce() -> Result<Config, ConfigErrors>,
 ) -> Result<(), ReloadError> {
     let current = states.load_full();
-    let result = load().map_err(ReloadError::from).and_then(|config| {
-        current
-            .reload(&config)
-            .map_err(|e| ReloadError::Build(e.to_string()))
-    });
+    let result = load()
+        .map_err(ReloadError::from)
+        .and_then(|config| current.reload(&config).map_err(ReloadError::Build));
     let (outcome, details) = match &result {
         Ok(next) => {
             tracing::info!(models = next.router_models(), "configuration reloaded");
@@ -43,8 +43,9 @@ pub fn reload(
             )
         }
         Err(err) => {
-            tracing::error!(error = %err, "configuration reload rejected; serving the previous configuration");
-            (AuditOutcome::Failure, json!({ "error": err.to_string() }))
+            let error = chain(err);
+            tracing::error!(%error, "configuration reload rejected; serving the previous configuration");
+            (AuditOutcome::Failure, json!({ "error": error }))
         }
     };
     current.telemetry.audit(AuditEvent {
@@ -60,6 +61,29 @@ pub fn reload(
     let next = result?;
     states.store(next);
     Ok(())
+}
+
+/// On each SIGHUP, read the configuration again with `load` and [`reload`] it; a rejected
+/// one is logged and audited, and the loop goes on. Runs until the task is aborted.
+pub async fn reload_on_sighup(
+    states: Arc<ArcSwap<AppState>>,
+    load: impl Fn() -> Result<Config, ConfigErrors>,
+) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; configuration reload is off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let _ = reload(&states, &load);
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (states, load);
+    }
 }
 
 impl AppState {

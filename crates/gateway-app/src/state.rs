@@ -62,7 +62,7 @@ impl Lasting {
     fn assemble(self, config: &Config) -> Result<AppState, AppError> {
         crate::log_secrets::register(config);
         let client = HttpClient::new(Duration::from_millis(crate::config::DEFAULT_CONNECT_MS))
-            .map_err(|e| AppError::Startup(e.to_string()))?;
+            .map_err(|e| AppError::startup("HTTP client", e))?;
         let mut providers = std::collections::BTreeMap::new();
         for (name, p) in &config.providers {
             providers.insert(name.clone(), build_provider(name, p, &client)?);
@@ -86,7 +86,7 @@ impl Lasting {
         });
         let router = Arc::new(ModelRouter::new(groups));
         let guardrails = gateway_policy::PolicyGuardrail::from_config(&config.guardrails)
-            .map_err(|e| AppError::Startup(format!("guardrails: {e}")))?;
+            .map_err(|e| AppError::startup("guardrails", e))?;
         let guardrail_set = guardrails.set().clone();
         let policy = build_policy(config, &guardrail_set)?;
         let mut builder = Gateway::builder(router.clone())
@@ -139,15 +139,18 @@ impl AppState {
     pub async fn build(config: &Config) -> Result<Arc<AppState>, AppError> {
         if config.store.database_url.is_none() {
             std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
-                AppError::Startup(format!(
-                    "cannot create data_dir {}: {e}",
-                    config.server.data_dir.display()
-                ))
+                AppError::startup(
+                    format!(
+                        "cannot create data_dir {}",
+                        config.server.data_dir.display()
+                    ),
+                    e,
+                )
             })?;
         }
         let store = SqlStore::from_config(&config.store, &config.server.data_dir)
             .await
-            .map_err(|e| AppError::Startup(format!("store: {e}")))?;
+            .map_err(|e| AppError::startup("store", e))?;
         AppState::build_with_store(config, store).await
     }
 
@@ -155,7 +158,7 @@ impl AppState {
     pub async fn build_in_memory(config: &Config) -> Result<Arc<AppState>, AppError> {
         let store = SqlStore::connect("sqlite::memory:")
             .await
-            .map_err(|e| AppError::Startup(format!("store: {e}")))?;
+            .map_err(|e| AppError::startup("store", e))?;
         AppState::build_with_store(config, store).await
     }
 
@@ -167,16 +170,16 @@ impl AppState {
         let sql = Arc::new(sql);
         let store: Arc<dyn Store> = sql.clone();
         let auth = AuthStack::build(&config.auth, Some(store.clone()))
-            .map_err(|e| AppError::Startup(format!("auth: {e}")))?;
+            .map_err(|e| AppError::startup("auth", e))?;
         let cache = gateway_cache::Cache::from_config(&config.cache)
             .await
-            .map_err(|e| AppError::Startup(format!("cache: {e}")))?;
+            .map_err(|e| AppError::startup("cache", e))?;
         let telemetry = gateway_telemetry::Telemetry::start(
             &config.telemetry,
             store.clone(),
             Some(store.clone()),
         )
-        .map_err(|e| AppError::Startup(format!("telemetry: {e}")))?;
+        .map_err(|e| AppError::startup("telemetry", e))?;
         let limiter = build_limiter(config, telemetry.cost_model())?;
         let lasting = Lasting {
             sql,
@@ -267,7 +270,7 @@ fn build_limiter(
     }
     let limiter = builder
         .build()
-        .map_err(|e| AppError::Startup(format!("limits: {e}")))?;
+        .map_err(|e| AppError::startup("limits", e))?;
     if config.limits.has_config_limits() {
         let warm = limiter.clone();
         tokio::task::spawn_blocking(move || warm.warm_up());
@@ -325,7 +328,7 @@ fn build_policy(
     guardrails: &gateway_policy::GuardrailSet,
 ) -> Result<Option<Arc<gateway_policy::CustomPolicy>>, AppError> {
     let policy = gateway_policy::CustomPolicy::new(&config.policies)
-        .map_err(|e| AppError::Startup(format!("policies: {e}")))?;
+        .map_err(|e| AppError::startup("policies", e))?;
     let Some(policy) = policy else {
         return Ok(None);
     };
@@ -347,7 +350,7 @@ fn build_policy(
 }
 
 fn startup(e: gateway_core::GatewayError) -> AppError {
-    AppError::Startup(e.to_string())
+    AppError::startup("demo key", e)
 }
 
 fn build_provider(
@@ -380,7 +383,7 @@ fn build_provider(
         Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file, timeouts.connect)?,
         None if timeouts.connect == client.connect_timeout() => client.clone(),
         None => HttpClient::new(timeouts.connect)
-            .map_err(|e| AppError::Startup(format!("provider '{name}': {e}")))?,
+            .map_err(|e| AppError::startup(format!("provider '{name}'"), e))?,
     };
     let provider: Result<Arc<dyn gateway_core::Provider>, _> = match p.kind {
         ProviderKind::Openai => OpenAiProvider::new(
@@ -420,6 +423,6 @@ fn build_provider(
             AzureProvider::new(c, client).map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
         }
     };
-    let provider = provider.map_err(|e| AppError::Startup(format!("provider '{name}': {e}")))?;
+    let provider = provider.map_err(|e| AppError::startup(format!("provider '{name}'"), e))?;
     Ok(provider)
 }

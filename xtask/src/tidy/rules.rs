@@ -39,6 +39,8 @@ const APP_DEPS: &[&str] = &[
     "gateway-cache",
     "gateway-telemetry",
     "gateway-store",
+    // The mock provider behind `llm-gateway --demo` (`gateway_app::run`; documented exception).
+    "gateway-testkit",
 ];
 
 /// The workspace crates `krate` may have as normal dependencies (DESIGN.md's direction),
@@ -49,8 +51,7 @@ pub fn allowed_normal_deps(krate: &str) -> Option<&'static [&'static str]> {
         "gateway-providers" | "gateway-auth" | "gateway-policy" | "gateway-cache"
         | "gateway-telemetry" | "gateway-store" | "gateway-testkit" => Some(LEAVES),
         "gateway-app" => Some(APP_DEPS),
-        // gateway-testkit: the mock provider behind `llm-gateway --demo` (documented exception).
-        "llm-gateway" => Some(&["gateway-app", "gateway-core", "gateway-testkit"]),
+        "llm-gateway" => Some(&["gateway-app", "gateway-core"]),
         "gatewayctl" => Some(&["gateway-core"]),
         "gateway-examples" => Some(&["gateway-core", "gateway-providers", "gateway-app"]),
         _ => None,
@@ -253,11 +254,11 @@ workspace = true
             ),
             (
                 "gateway-app",
-                "[dependencies]\ngateway-core.workspace = true\ngateway-providers.workspace = true\ngateway-store = { workspace = true, features = [] }\n",
+                "[dependencies]\ngateway-core.workspace = true\ngateway-providers.workspace = true\ngateway-store = { workspace = true, features = [] }\ngateway-testkit.workspace = true\n",
             ),
             (
                 "llm-gateway",
-                "[dependencies]\ngateway-app.workspace = true\ngateway-testkit.workspace = true\ngateway-core.workspace = true\n",
+                "[dependencies]\ngateway-app.workspace = true\ngateway-core.workspace = true\n[dev-dependencies]\ngateway-testkit.workspace = true\n",
             ),
             ("gatewayctl", "[dependencies]\nclap.workspace = true\n"),
             (

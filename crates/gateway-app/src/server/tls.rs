@@ -26,18 +26,18 @@ pub(crate) fn pem_certificates(path: &Path) -> Result<Vec<CertificateDer<'static
 pub fn load_tls(config: &TlsConfig) -> Result<TlsAcceptor, AppError> {
     let certs = pem_certificates(&config.cert_file).map_err(AppError::Tls)?;
     let key = PrivateKeyDer::from_pem_file(&config.key_file).map_err(|e| {
-        AppError::Tls(format!(
-            "cannot read private key from {}: {e}",
-            config.key_file.display()
-        ))
+        AppError::tls(
+            format!("cannot read private key from {}", config.key_file.display()),
+            e,
+        )
     })?;
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut tls = RustlsConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| AppError::Tls(e.to_string()))?
+        .map_err(|e| AppError::tls("protocol versions", e))?
         .with_no_client_auth()
         .with_single_cert(certs, key)
-        .map_err(|e| AppError::Tls(format!("certificate and key do not form a valid pair: {e}")))?;
+        .map_err(|e| AppError::tls("certificate and key do not form a valid pair", e))?;
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(TlsAcceptor::from(Arc::new(tls)))
 }
