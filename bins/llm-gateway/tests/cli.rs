@@ -173,7 +173,7 @@ fn sighup_reloads_a_good_file_and_rejects_a_bad_one() {
         .arg(&path)
         .env("GATEWAY_DEMO_KEY", DEMO_KEY)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
@@ -182,6 +182,16 @@ fn sighup_reloads_a_good_file_and_rejects_a_bad_one() {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(addr) = line.trim().strip_prefix("listening on http://") {
                 let _ = tx.send(addr.to_owned());
+            }
+        }
+    });
+    // The log says when a reload was rejected; the reader keeps draining stderr.
+    let stderr = child.stderr.take().unwrap();
+    let (rejected_tx, rejected) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("configuration reload rejected") {
+                let _ = rejected_tx.send(line);
             }
         }
     });
@@ -206,7 +216,9 @@ fn sighup_reloads_a_good_file_and_rejects_a_bad_one() {
 
     std::fs::write(&path, "[models.broken]\nprovider = \"nowhere\"\n").unwrap();
     hangup(&running.0);
-    std::thread::sleep(Duration::from_millis(500));
+    rejected
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the bad file was never rejected");
     let after = models(&addr);
     assert!(
         after.contains("\"extra\"") && !after.contains("\"broken\""),

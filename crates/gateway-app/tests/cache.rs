@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use http::Method;
 
@@ -13,6 +15,16 @@ fn body(stream: bool) -> String {
     serde_json::json!({"model": "gpt-test", "stream": stream, "temperature": 0,
         "messages": [{"role": "user", "content": "What is the capital of France?"}]})
     .to_string()
+}
+
+/// Wait until the cache has written the first fill (fills are stored in the background).
+async fn filled(gw: &TestGateway) {
+    let cache = gw.state.cache.as_ref().expect("cache enabled");
+    assert!(
+        gateway_testkit::eventually(Duration::from_secs(10), || cache.stats().stores >= 1).await,
+        "the cache fill was never written: {:?}",
+        cache.stats()
+    );
 }
 
 async fn cached_gateway() -> TestGateway {
@@ -26,7 +38,7 @@ async fn second_identical_request_is_a_hit_and_never_reaches_upstream() {
     assert_eq!(first.status, 200);
     assert_eq!(first.headers["x-gateway-cache"], "miss");
     // The fill is written in the background.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    filled(&gw).await;
     let second = gw.post("/v1/chat/completions", &body(false)).await;
     assert_eq!(second.headers["x-gateway-cache"], "hit");
     assert_eq!(
@@ -44,7 +56,7 @@ async fn second_identical_request_is_a_hit_and_never_reaches_upstream() {
 async fn bypass_header_and_nonzero_temperature_skip_the_cache() {
     let gw = cached_gateway().await;
     gw.post("/v1/chat/completions", &body(false)).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    filled(&gw).await;
     let auth = gw.bearer();
     let headers = [
         ("content-type", "application/json"),
@@ -69,7 +81,7 @@ async fn bypass_header_and_nonzero_temperature_skip_the_cache() {
 async fn tenants_never_share_answers() {
     let gw = cached_gateway().await;
     gw.post("/v1/chat/completions", &body(false)).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    filled(&gw).await;
     let other = issue_key(&gw.state, "globex").await;
     let auth = format!("Bearer {other}");
     let headers = [
@@ -95,7 +107,7 @@ async fn a_cached_answer_is_replayed_as_a_stream() {
         .as_str()
         .unwrap()
         .to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    filled(&gw).await;
     let streamed = gw.post("/v1/chat/completions", &body(true)).await;
     assert_eq!(streamed.headers["x-gateway-cache"], "hit");
     let events = sse_data(&streamed.body);
@@ -118,7 +130,7 @@ async fn a_streamed_answer_fills_the_cache_once_complete() {
     let gw = cached_gateway().await;
     let streamed = gw.post("/v1/chat/completions", &body(true)).await;
     assert_eq!(streamed.headers["x-gateway-cache"], "miss");
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    filled(&gw).await;
     let plain = gw.post("/v1/chat/completions", &body(false)).await;
     assert_eq!(plain.headers["x-gateway-cache"], "hit");
     assert_eq!(gw.mock.requests().len(), 1);
@@ -131,7 +143,7 @@ async fn admin_invalidation_empties_the_cache_and_is_admin_only() {
     let sections = format!("[cache]\nenabled = true\n[admin]\ntoken = \"{ADMIN}\"");
     let gw = TestGateway::start_with_sections("", &sections).await;
     gw.post("/v1/chat/completions", &body(false)).await;
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    filled(&gw).await;
     assert_eq!(
         gw.post("/v1/chat/completions", &body(false)).await.headers["x-gateway-cache"],
         "hit"

@@ -103,14 +103,12 @@ async fn prompts_and_completions_are_logged_only_for_listed_tenants() {
     assert!(!delivered.is_empty());
     // The stream's completion is logged when it ends, right after its last byte.
     let id = request_id(&streamed);
-    let mut events = captured.content_of(&id);
-    for _ in 0..100 {
-        if events.len() == 2 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        events = captured.content_of(&id);
-    }
+    let logged = gateway_testkit::eventually(std::time::Duration::from_secs(5), || {
+        captured.content_of(&id).len() == 2
+    })
+    .await;
+    assert!(logged, "the stream's completion was never logged");
+    let events = captured.content_of(&id);
     assert!(
         kind(&events, "prompt")["messages"]
             .as_str()

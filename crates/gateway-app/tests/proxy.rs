@@ -269,9 +269,11 @@ async fn shutdown_lets_in_flight_streams_finish() {
         send(Method::POST, &url, chat_body("stream-gap", true), &headers).await
     });
     // Wait until the upstream has the request, so the stream is in flight.
-    while gw.mock.requests().is_empty() {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    assert!(
+        gateway_testkit::eventually(Duration::from_secs(10), || !gw.mock.requests().is_empty())
+            .await,
+        "the upstream never got the request"
+    );
     let drained = gw.shutdown().await;
     assert!(drained, "drain finished within the grace period");
     let reply = in_flight.await.unwrap();

@@ -10,10 +10,13 @@
 //! Endpoints: `POST /v1/chat/completions` (streaming or not, tool calls, `n` choices),
 //! `POST /v1/embeddings` (float or base64), `GET /v1/models`, `GET /v1/models/{id}`;
 //! anything else is a 404 with an OpenAI error body.
+//!
+//! [`eventually`] polls a condition until a deadline, for tests that wait on background work.
 
 mod body;
 mod chat;
 mod embeddings;
+mod eventually;
 mod recorder;
 mod respond;
 mod script;
@@ -22,6 +25,7 @@ mod stream;
 pub mod vendors;
 
 pub use embeddings::DIMENSIONS as EMBEDDING_DIMENSIONS;
+pub use eventually::{eventually, eventually_async};
 pub use recorder::RECORD_LIMIT;
 pub use script::Script;
 pub use server::{MockOptions, MockServer, RecordedRequest};

@@ -233,8 +233,8 @@ async fn cancelled_streams_are_recorded_as_such() {
     let resp = common::client().request(req).await.unwrap();
     assert_eq!(resp.status(), 200);
     drop(resp); // the client goes away mid-stream
-    let mut cancelled = 0.0;
-    for _ in 0..200 {
+    let series = r#"gateway_requests_cancelled_total{route="chat_completions",model="stream-gap"}"#;
+    let cancelled = || async {
         let text = String::from_utf8(
             send(Method::GET, &gw.url("/metrics"), "", &[])
                 .await
@@ -242,15 +242,14 @@ async fn cancelled_streams_are_recorded_as_such() {
                 .to_vec(),
         )
         .unwrap();
-        let series =
-            r#"gateway_requests_cancelled_total{route="chat_completions",model="stream-gap"}"#;
-        cancelled = parse_metrics(&text).get(series).copied().unwrap_or(0.0);
-        if cancelled > 0.0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(cancelled, 1.0);
+        parse_metrics(&text).get(series).copied().unwrap_or(0.0)
+    };
+    let recorded = gateway_testkit::eventually_async(Duration::from_secs(5), || async {
+        cancelled().await > 0.0
+    })
+    .await;
+    assert!(recorded, "the cancelled stream was never recorded");
+    assert_eq!(cancelled().await, 1.0);
 }
 
 #[tokio::test]
