@@ -22,6 +22,7 @@ pub mod provider;
 pub mod secret;
 pub mod secret_mask;
 pub mod store;
+mod tool_call_guard;
 pub mod types;
 
 pub use context::{Endpoint, RequestContext, RouteConstraints};

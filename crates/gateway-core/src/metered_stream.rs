@@ -13,6 +13,7 @@ use futures_core::Stream;
 use crate::error::GatewayError;
 use crate::phases::guard::{GuardOutcome, StreamGuard};
 use crate::provider::ChatStream;
+use crate::tool_call_guard::ToolCallGuards;
 use crate::types::{ChatChunk, ChunkChoice, Delta, StreamEvent, Usage};
 
 /// What the edge turns into server-sent events.
@@ -46,6 +47,7 @@ pub(crate) struct MeteredStream {
     client_wants_usage: bool,
     make_guards: Box<dyn Fn() -> Vec<Box<dyn StreamGuard>> + Send>,
     guards: Vec<ChoiceGuards>,
+    tool_guards: ToolCallGuards,
     pending: VecDeque<Result<StreamEvent, GatewayError>>,
     tally: StreamTally,
     /// Id, model and timestamps of the stream, for chunks the gateway adds itself.
@@ -68,6 +70,7 @@ impl MeteredStream {
             client_wants_usage,
             make_guards,
             guards: Vec::new(),
+            tool_guards: ToolCallGuards::default(),
             pending: VecDeque::new(),
             tally: StreamTally::default(),
             template: None,
@@ -165,6 +168,30 @@ impl MeteredStream {
                 Err(outcome) => return self.block(template, index, outcome),
             }
         }
+        for index in self.tool_guards.open_choices() {
+            let Some(template) = self.template.clone() else {
+                return;
+            };
+            match self.tool_guards.release(index) {
+                Ok(calls) if calls.is_empty() => {}
+                Ok(calls) => {
+                    let chunk = ChatChunk {
+                        choices: vec![ChunkChoice {
+                            index,
+                            delta: Delta {
+                                tool_calls: Some(calls),
+                                ..Delta::default()
+                            },
+                            finish_reason: None,
+                            logprobs: None,
+                        }],
+                        ..template
+                    };
+                    self.pending.push_back(Ok(StreamEvent::Chunk(chunk)));
+                }
+                Err(outcome) => return self.block(template, index, outcome),
+            }
+        }
     }
 
     fn process_chunk(&mut self, mut chunk: ChatChunk) {
@@ -196,6 +223,13 @@ impl MeteredStream {
                 && (text.as_deref().is_some_and(|t| !t.is_empty()) || has_tool_calls)
             {
                 self.tally.first_token_at = Some(Instant::now());
+            }
+            let calls = &mut chunk.choices[i].delta.tool_calls;
+            if let Err(outcome) =
+                self.tool_guards
+                    .guard(index, calls, finishing, &*self.make_guards)
+            {
+                return self.block(chunk, index, outcome);
             }
             if text.is_none() && !finishing {
                 continue;

@@ -19,7 +19,7 @@ use gateway_core::types::ChatRequest;
 use gateway_core::{GatewayError, RequestContext, Secret};
 
 use crate::guardrails::finding::Action;
-use crate::guardrails::pipeline::is_untrusted;
+use crate::guardrails::inspected::request_texts_ref;
 
 /// `[guardrails.moderation_api]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -195,14 +195,12 @@ impl AsyncGuardrail for ExternalModeration {
         req: &ChatRequest,
         _ctx: &RequestContext,
     ) -> Result<GuardOutcome, GatewayError> {
-        let texts: Vec<&str> = req
-            .messages
-            .iter()
-            .filter(|m| is_untrusted(m.role))
-            .filter_map(|m| m.content.as_ref())
-            .flat_map(|c| c.texts())
-            .filter(|t| !t.trim().is_empty())
-            .collect();
+        let mut texts: Vec<&str> = Vec::new();
+        request_texts_ref(req, &mut |t| {
+            if !t.trim().is_empty() {
+                texts.push(t);
+            }
+        });
         match self.moderate(&texts).await {
             Ok(outcome) => Ok(outcome),
             Err(e) if self.config.on_error == Action::Allow => {

@@ -3,8 +3,8 @@
 //!
 //! Layout: [`finding`] (the explanation types), [`normalize`] (text folding shared by the
 //! word-level detectors), [`injection`], [`pii`], [`moderation`], [`config`], [`engine`]
-//! (one policy), [`tenants`] (per-tenant policies), [`stream_scan`] and [`pipeline`] (the
-//! `gateway-core` adapter).
+//! (one policy), [`tenants`] (per-tenant policies), [`stream_scan`], `inspected` (which text
+//! of a request or response is inspected) and [`pipeline`] (the `gateway-core` adapter).
 
 pub mod config;
 mod config_validate;
@@ -14,6 +14,7 @@ pub mod external;
 
 pub mod finding;
 pub mod injection;
+mod inspected;
 pub mod moderation;
 pub mod normalize;
 pub mod pii;

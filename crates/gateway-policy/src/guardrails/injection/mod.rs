@@ -1,8 +1,10 @@
 //! Prompt-injection scoring. A prompt is normalised ([`crate::guardrails::normalize`], with
 //! leetspeak folding), then weighted rules of five families fire on it: instruction
 //! override, role-play/jailbreak, system-prompt extraction, delimiter tricks and encoding
-//! tricks. Base64/hex segments are decoded and scanned too (a hit inside one adds a
-//! `hidden_instructions` signal), and when the prompt mentions ROT13 or reading backwards the
+//! tricks. Base64, hex and URL-escaped segments are decoded (nested ones too, see
+//! `encoded.rs`) and scanned together (a hit inside base64 or hex adds a
+//! `hidden_instructions` signal; more encoded text than the decoding budget adds
+//! `decode_budget_exceeded`), and when the prompt mentions ROT13 or reading backwards the
 //! transformed text is scanned as well. Each rule counts once; the score is the noisy-OR of
 //! the weights of the rules that fired, `1 - Π(1 - wᵢ)`, compared with a threshold.
 //!
@@ -22,7 +24,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::{Regex, RegexSet, RegexSetBuilder};
 
 use self::lexicon::{Lexicon, Mask, REVERSE_HINT, ROLE_WORD, ROT13_HINT};
-use self::rules::{HIDDEN_PAYLOAD_RULE, HIDDEN_PAYLOAD_WEIGHT, REGEX_RULES, Step, TOKEN_RULES};
+use self::rules::{
+    DECODE_BUDGET_RULE, HIDDEN_PAYLOAD_RULE, HIDDEN_PAYLOAD_WEIGHT, REGEX_RULES, Step, TOKEN_RULES,
+};
 use crate::error::Error;
 use crate::guardrails::encoded::{self, Segment};
 use crate::guardrails::finding::{Action, Finding};
@@ -114,8 +118,9 @@ struct Compiled {
     rules_by_first_class: Vec<u128>,
 }
 
-const RULE_COUNT: usize = TOKEN_RULES.len() + REGEX_RULES.len() + 1;
-const HIDDEN_INDEX: usize = RULE_COUNT - 1;
+const RULE_COUNT: usize = TOKEN_RULES.len() + REGEX_RULES.len() + 2;
+const HIDDEN_INDEX: usize = RULE_COUNT - 2;
+const BUDGET_INDEX: usize = RULE_COUNT - 1;
 const _: () = assert!(RULE_COUNT <= 128, "fired rules are tracked in a u128");
 
 static COMPILED: LazyLock<Result<Compiled, Error>> = LazyLock::new(compile);
@@ -263,31 +268,19 @@ impl InjectionDetector {
         let present = with_normalized(text, Fold::Leet, |n| self.scan_words(n, None, &mut acc));
         self.scan_regexes(text, None, &mut acc, present & ROLE_WORD != 0);
 
-        let mut segments: Vec<Segment> = Vec::new();
-        encoded::decode_segments(self.c.segments, text, &mut segments);
-        for seg in &segments {
-            let span = Some((seg.start, seg.end));
-            let mut local = Acc {
-                fired: 0,
-                signals: Vec::new(),
-            };
-            let present = with_normalized(&seg.decoded, Fold::Leet, |n| {
-                self.scan_words(n, span, &mut local)
-            });
-            self.scan_regexes(&seg.decoded, span, &mut local, present & ROLE_WORD != 0);
-            if local.signals.iter().any(|s| s.family != Family::Encoding) {
-                acc.fire(
-                    HIDDEN_INDEX,
-                    Family::Encoding,
-                    HIDDEN_PAYLOAD_RULE,
-                    HIDDEN_PAYLOAD_WEIGHT,
-                    (seg.start, seg.end),
-                );
-            }
-            for s in local.signals {
-                let index = rule_index(s.rule);
-                acc.fire(index, s.family, s.rule, s.weight, (s.start, s.end));
-            }
+        let decoded = encoded::decode_segments(self.c.segments, text);
+        let readable = decoded.segments.iter().filter(|s| s.readable);
+        let (hidden, visible): (Vec<&Segment>, Vec<&Segment>) = readable.partition(|s| s.hidden);
+        self.scan_segments(&hidden, true, &mut acc);
+        self.scan_segments(&visible, false, &mut acc);
+        if decoded.exhausted {
+            acc.fire(
+                BUDGET_INDEX,
+                Family::Encoding,
+                DECODE_BUDGET_RULE,
+                HIDDEN_PAYLOAD_WEIGHT,
+                (0, text.len()),
+            );
         }
         let whole = Some((0, text.len()));
         if present & ROT13_HINT != 0 {
@@ -306,6 +299,61 @@ impl InjectionDetector {
         InjectionReport {
             score: (1.0 - keep).clamp(0.0, 1.0),
             signals: acc.signals,
+        }
+    }
+
+    /// Scans decoded segments together, their texts joined by line breaks (so that a
+    /// payload split over several segments is seen whole), in one pass whatever their
+    /// number. Signals report the span of the segments they fired in. When `hidden` (base64
+    /// or hex), a rule other than an encoding one also raises `hidden_instructions`.
+    fn scan_segments(&self, segments: &[&Segment], hidden: bool, acc: &mut Acc) {
+        if segments.is_empty() {
+            return;
+        }
+        let mut joined = String::new();
+        let mut starts = Vec::with_capacity(segments.len());
+        for seg in segments {
+            if !joined.is_empty() {
+                joined.push('\n');
+            }
+            starts.push(joined.len());
+            joined.push_str(&seg.decoded);
+        }
+        let mut local = Acc {
+            fired: 0,
+            signals: Vec::new(),
+        };
+        let present = with_normalized(&joined, Fold::Leet, |n| {
+            self.scan_words(n, None, &mut local)
+        });
+        self.scan_regexes(&joined, None, &mut local, present & ROLE_WORD != 0);
+        // The original span of the segments holding joined bytes `start..end`.
+        let span = |start: usize, end: usize| {
+            let seg = |at: usize| {
+                let i = starts.partition_point(|&s| s <= at).saturating_sub(1);
+                segments.get(i).map(|s| (s.start, s.end))
+            };
+            let first = seg(start).unwrap_or((0, 0));
+            let last = seg(end.saturating_sub(1)).unwrap_or(first);
+            (first.0.min(last.0), first.1.max(last.1))
+        };
+        if let Some(s) = local
+            .signals
+            .iter()
+            .find(|s| hidden && s.family != Family::Encoding)
+        {
+            let at = span(s.start, s.end);
+            acc.fire(
+                HIDDEN_INDEX,
+                Family::Encoding,
+                HIDDEN_PAYLOAD_RULE,
+                HIDDEN_PAYLOAD_WEIGHT,
+                at,
+            );
+        }
+        for s in local.signals {
+            let index = rule_index(s.rule);
+            acc.fire(index, s.family, s.rule, s.weight, span(s.start, s.end));
         }
     }
 
@@ -395,6 +443,9 @@ impl InjectionDetector {
 fn rule_index(id: &str) -> usize {
     if id == HIDDEN_PAYLOAD_RULE {
         return HIDDEN_INDEX;
+    }
+    if id == DECODE_BUDGET_RULE {
+        return BUDGET_INDEX;
     }
     rules::token_rule(id).map(|(i, _)| i).unwrap_or_else(|| {
         REGEX_RULES

@@ -162,6 +162,11 @@ token_rules! {
 pub(crate) const HIDDEN_PAYLOAD_WEIGHT: f32 = 0.5;
 pub(crate) const HIDDEN_PAYLOAD_RULE: &str = "hidden_instructions";
 
+/// Raised (with the hidden-payload weight, so it blocks at the default threshold) when a
+/// text holds more encoded text than is decoded: the check fails closed rather than letting
+/// what was not decoded through.
+pub(crate) const DECODE_BUDGET_RULE: &str = "decode_budget_exceeded";
+
 /// Regex rules over the original text (ASCII, case-insensitive), all in the delimiter family.
 pub(crate) static REGEX_RULES: &[(&str, f32, &str)] = &[
     (
