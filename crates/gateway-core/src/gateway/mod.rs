@@ -299,7 +299,7 @@ impl Gateway {
             .get_or_insert_with(StreamOptions::default)
             .include_usage = Some(true);
         let call = self.call_record(ctx, &req, true);
-        let admitted = self.admit(ctx, &req).await?;
+        let mut admitted = self.admit(ctx, &req).await?;
         self.inspect_input(ctx, &mut req)?;
         self.inspect_input_async(ctx, &req).await?;
         if ctx.log_content {
@@ -333,9 +333,12 @@ impl Gateway {
                         return Err(err);
                     }
                 };
+                // Held to its reservation under hard token or spend limits.
+                let allowance = admitted.as_mut().and_then(|a| a.permit.output_allowance());
+                let upstream = crate::phases::output_cap::cap_output(routed.value, allowance);
                 let stream = match fill {
-                    Some(fill) => fill.wrap_stream(routed.value, &routed.served_by),
-                    None => routed.value,
+                    Some(fill) => fill.wrap_stream(upstream, &routed.served_by),
+                    None => upstream,
                 };
                 (stream, routed.served_by)
             }

@@ -58,6 +58,28 @@ pub struct LimitSnapshot {
 /// without completing releases the reservation (the call failed or was cancelled).
 pub trait Permit: Send {
     fn complete(self: Box<Self>, usage: Option<&Usage>, cost_usd: Option<f64>);
+
+    /// For a streamed call under a hard token or spend limit: how much output it may produce
+    /// before it must reserve more ([`crate::phases::output_cap::cap_output`] enforces it).
+    /// `None` (the default): no such limit applies, the stream is not metered.
+    fn output_allowance(&mut self) -> Option<Box<dyn OutputAllowance>> {
+        None
+    }
+}
+
+/// The future of [`OutputAllowance::extend`].
+pub type Extension = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
+/// The output tokens a streamed call has reserved on its token and spend limits, and the way
+/// to reserve more while it streams.
+pub trait OutputAllowance: Send {
+    /// Output tokens reserved so far: the admission's, then each extension's.
+    fn granted(&self) -> u64;
+    /// Prompt tokens the admission reserved (the usage charged when a stream is stopped).
+    fn prompt_tokens(&self) -> u64;
+    /// Reserve one more block of output; `false` when a hard limit would be crossed (the
+    /// stream is then stopped). Extensions stay charged in full.
+    fn extend(&mut self) -> Extension;
 }
 
 pub struct Admitted {

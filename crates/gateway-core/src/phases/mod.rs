@@ -6,4 +6,5 @@ pub mod admission;
 pub mod auth;
 pub mod cache;
 pub mod guard;
+pub mod output_cap;
 pub mod route;

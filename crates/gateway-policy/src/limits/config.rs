@@ -226,10 +226,13 @@ impl Default for QueueConfig {
 }
 
 /// The `[limits]` section.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub backend: BackendKind,
+    /// Output tokens reserved on token and spend limits for a call without `max_tokens`, and
+    /// the block a stream reserves each time its output reaches what it has reserved.
+    pub default_max_tokens_reservation: u64,
     pub on_backend_error: FailMode,
     pub unpriced: UnpricedMode,
     pub redis: RedisLimitsConfig,
@@ -248,10 +251,38 @@ pub struct LimitsConfig {
     pub key_models: BTreeMap<String, LimitSet>,
 }
 
+/// Default of `default_max_tokens_reservation`.
+pub const DEFAULT_MAX_TOKENS_RESERVATION: u64 = 1024;
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            backend: BackendKind::default(),
+            default_max_tokens_reservation: DEFAULT_MAX_TOKENS_RESERVATION,
+            on_backend_error: FailMode::default(),
+            unpriced: UnpricedMode::default(),
+            redis: RedisLimitsConfig::default(),
+            queue: QueueConfig::default(),
+            tenant: LimitSet::default(),
+            key: LimitSet::default(),
+            tenants: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            models: BTreeMap::new(),
+            key_models: BTreeMap::new(),
+        }
+    }
+}
+
 impl LimitsConfig {
     /// Every problem as `(dotted key path, message)` under `prefix` (e.g. `limits`).
     pub fn problems(&self, prefix: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
+        if !(1..=1_000_000).contains(&self.default_max_tokens_reservation) {
+            out.push((
+                format!("{prefix}.default_max_tokens_reservation"),
+                "must be between 1 and 1000000".to_owned(),
+            ));
+        }
         self.tenant.problems(&format!("{prefix}.tenant"), &mut out);
         self.key.problems(&format!("{prefix}.key"), &mut out);
         for (section, map) in [
@@ -352,6 +383,12 @@ rpd = 10
         assert!(c.problems("limits").is_empty());
         assert!(c.has_config_limits());
         assert!(toml::from_str::<LimitsConfig>("[key]\nrpn = 1").is_err());
+        assert_eq!(c.default_max_tokens_reservation, 1024);
+        let zero: LimitsConfig = toml::from_str("default_max_tokens_reservation = 0").unwrap();
+        assert_eq!(
+            zero.problems("limits")[0].0,
+            "limits.default_max_tokens_reservation"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use gateway_core::phases::account::CostModel;
 use gateway_core::phases::admission::{Admission, Admitted, UsageEstimate};
 use gateway_core::{ChatRequest, GatewayError, RequestContext, Usage};
 
+use super::allowance::Spec;
 use super::backend::{Ask, Backend, BackendDown, Decision, Denial};
 use super::clock::Clock;
 use super::config::{BackendKind, FailMode, LimitsConfig, UnpricedMode};
@@ -44,7 +45,7 @@ pub struct Target {
 
 pub(crate) struct Inner {
     config: ArcSwap<LimitsConfig>,
-    backend: Box<dyn Backend>,
+    pub(crate) backend: Box<dyn Backend>,
     pub(crate) queues: Queues,
     events: Arc<dyn LimitEvents>,
     pub(crate) stats: Arc<LimiterStats>,
@@ -262,12 +263,44 @@ impl Limiter {
         messages::refused(p, &est.model, rule, ask.amount(rule), denial, waited)
     }
 
-    fn grant(&self, rules: &[Rule], d: Decision) -> Option<Admitted> {
+    /// What a stream of `est` may reserve beyond its admission, under `rules`' token and
+    /// spend limits; `None` without such limits.
+    fn allowance(
+        &self,
+        config: &LimitsConfig,
+        est: &UsageEstimate,
+        rules: &[Rule],
+    ) -> Option<Spec> {
+        let rules = Spec::hard_rules(rules)?;
+        let block_tokens = config.default_max_tokens_reservation;
+        let spends = rules
+            .iter()
+            .any(|r| matches!(r.dimension.kind(), Kind::Spend(_)));
+        let block = UsageEstimate {
+            model: est.model.clone(),
+            prompt_tokens: 0,
+            max_output_tokens: block_tokens,
+        };
+        let block_cost_micros = match spends.then(|| self.price(&block)).flatten() {
+            Some(usd) => usd_to_micros(usd),
+            None => 0,
+        };
+        Some(Spec {
+            rules,
+            prompt_tokens: est.prompt_tokens,
+            reserved_output: est.max_output_tokens,
+            block_tokens,
+            block_cost_micros,
+            fail_mode: config.on_backend_error,
+        })
+    }
+
+    fn grant(&self, rules: &[Rule], d: Decision, allowance: Option<Spec>) -> Option<Admitted> {
         match d {
             Decision::Granted { held, views } => {
                 self.inner.stats.bump_admitted();
                 let snapshot = snapshot(rules, &views);
-                let permit = LimitPermit::new(held, self.inner.clone());
+                let permit = LimitPermit::new(held, self.inner.clone(), allowance);
                 Some(Admitted {
                     permit: Box::new(permit),
                     snapshot,
@@ -313,8 +346,9 @@ impl Limiter {
             let denial = match decision {
                 Decision::Denied(d) => d,
                 granted => {
+                    let allowance = self.allowance(config, est, ask.rules);
                     return self
-                        .grant(ask.rules, granted)
+                        .grant(ask.rules, granted, allowance)
                         .ok_or_else(|| timed_out(first));
                 }
             };
@@ -337,10 +371,14 @@ impl Admission for Limiter {
         if !needs_tokens(&config, &ctx.principal, &req.model) {
             return UsageEstimate::rough(req);
         }
+        let choices = u64::from(req.n.unwrap_or(1).max(1));
+        let max_output = req
+            .max_output_tokens()
+            .map_or(config.default_max_tokens_reservation, u64::from);
         UsageEstimate {
             model: req.model.clone(),
             prompt_tokens: prompt_tokens(req, self.family(&req.model)),
-            max_output_tokens: UsageEstimate::max_output_of(req),
+            max_output_tokens: max_output.saturating_mul(choices),
         }
     }
 
@@ -378,8 +416,9 @@ impl Admission for Limiter {
         let denial = match decision {
             Decision::Denied(d) => d,
             granted => {
+                let allowance = self.allowance(&config, est, &rules);
                 return self
-                    .grant(&rules, granted)
+                    .grant(&rules, granted, allowance)
                     .ok_or_else(|| GatewayError::Internal("limits: lost a grant".to_owned()));
             }
         };

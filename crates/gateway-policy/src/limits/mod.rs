@@ -13,6 +13,7 @@
 //!   admission). [`FailMode`] says what happens when Redis is unreachable; [`LimitEvents`] and
 //!   [`LimiterStats`] report it.
 
+mod allowance;
 mod backend;
 mod clock;
 pub mod config;

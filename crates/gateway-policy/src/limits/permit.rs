@@ -1,10 +1,12 @@
 //! The permit a granted call holds, and the `x-ratelimit-*` snapshot it is admitted with.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use gateway_core::Usage;
-use gateway_core::phases::admission::{Admitted, LimitSnapshot, Permit};
+use gateway_core::phases::admission::{Admitted, LimitSnapshot, OutputAllowance, Permit};
 
+use super::allowance::{Allowance, Extended, Spec};
 use super::backend::{Actual, Held, RuleView};
 use super::limiter::Inner;
 use super::rules::{Dimension, Rule, usd_to_micros};
@@ -38,13 +40,19 @@ pub(crate) fn unlimited() -> Admitted {
 pub(crate) struct LimitPermit {
     held: Option<Box<dyn Held>>,
     limiter: Arc<Inner>,
+    /// Under token or spend rules: how a stream may reserve more output.
+    allowance: Option<Arc<Spec>>,
+    /// Output reserved by the stream beyond the admission (charged in full).
+    extended: Arc<Extended>,
 }
 
 impl LimitPermit {
-    pub fn new(held: Box<dyn Held>, limiter: Arc<Inner>) -> Self {
+    pub fn new(held: Box<dyn Held>, limiter: Arc<Inner>, allowance: Option<Spec>) -> Self {
         LimitPermit {
             held: Some(held),
             limiter,
+            allowance: allowance.map(Arc::new),
+            extended: Arc::default(),
         }
     }
 
@@ -62,12 +70,29 @@ impl LimitPermit {
 impl Permit for LimitPermit {
     /// Unknown usage keeps the token reservation charged; unknown cost keeps the spend
     /// reservation charged (the safe side in both cases).
+    /// Blocks a stream reserved beyond the admission stay charged: they are taken off the
+    /// real usage this reconciles.
     fn complete(mut self: Box<Self>, usage: Option<&Usage>, cost_usd: Option<f64>) {
+        let tokens = self.extended.tokens.load(Ordering::Acquire);
+        let cost = self.extended.cost_micros.load(Ordering::Acquire);
         let actual = Actual {
-            tokens: usage.map(|u| u.total_tokens.max(u.prompt_tokens + u.completion_tokens)),
-            cost_micros: cost_usd.map(usd_to_micros),
+            tokens: usage.map(|u| {
+                u.total_tokens
+                    .max(u.prompt_tokens + u.completion_tokens)
+                    .saturating_sub(tokens)
+            }),
+            cost_micros: cost_usd.map(|usd| usd_to_micros(usd).saturating_sub(cost)),
         };
         self.settle(actual);
+    }
+
+    fn output_allowance(&mut self) -> Option<Box<dyn OutputAllowance>> {
+        let spec = self.allowance.clone()?;
+        Some(Box::new(Allowance {
+            limiter: self.limiter.clone(),
+            spec,
+            extended: self.extended.clone(),
+        }))
     }
 }
 
