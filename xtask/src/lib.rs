@@ -1,13 +1,15 @@
 //! Repository automation for the LLM Secure Gateway workspace: the code behind
-//! `cargo xtask tidy | test | bench | pgo`.
+//! `cargo xtask tidy | test | bench | pgo | soak | chaos`.
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
-//! README ([`testcmd`]), the load benchmark ([`bench`]) and the profile-guided release
-//! build ([`bench::pgo`]). It depends on no gateway crate: it drives the built binaries as
-//! a user would. Entry points are the `run` functions of each module; `main.rs` only
+//! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
+//! ([`bench::pgo`]), the memory soak ([`soak`]) and the fault suite ([`chaos`]). It depends on
+//! no gateway crate: it drives the built binaries as a user would. Entry points are the `run` functions of each module; `main.rs` only
 //! parses the command line.
 
 pub mod bench;
+pub mod chaos;
+pub mod soak;
 pub mod testcmd;
 pub mod tidy;
 pub mod util;

@@ -1,11 +1,11 @@
-//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo).
+//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo, soak, chaos).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, testcmd, tidy, util};
+use xtask::{bench, chaos, soak, testcmd, tidy, util};
 
 #[derive(Parser)]
 #[command(
@@ -21,13 +21,20 @@ struct Cli {
 enum Command {
     /// Check the workspace's structural rules (dependency direction, docs, file sizes, manifests).
     Tidy,
-    /// Run every test: cargo tests (nextest when installed), doc tests, Python end-to-end tests.
+    /// Run every test: cargo tests (nextest when installed), doc tests, Python end-to-end tests,
+    /// a one-minute soak and a short fault suite.
     Test(testcmd::TestArgs),
     /// Load-test mock-upstream, nginx and the release gateway; write docs/benchmarks.md.
     Bench(bench::BenchArgs),
     /// Build a profile-guided (PGO) release gateway: instrument, train on the bench's
     /// traffic, rebuild with the profile.
     Pgo(bench::pgo::PgoArgs),
+    /// Steady mixed load on one gateway (with --demo) with its RSS sampled: fails when RSS
+    /// grows more than 5 % after the warm-up.
+    Soak(soak::SoakArgs),
+    /// Fault suite on three gateways with private Redis and PostgreSQL: idle floods, faulty
+    /// upstreams, backend restarts, SIGKILL; fails above the bounds of docs/security.md.
+    Chaos(chaos::ChaosArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +45,8 @@ fn main() -> ExitCode {
         Command::Test(args) => testcmd::run(&root, &args),
         Command::Bench(args) => bench::run(&root, &args),
         Command::Pgo(args) => bench::pgo::run(&root, &args),
+        Command::Soak(args) => soak::run(&root, &args),
+        Command::Chaos(args) => chaos::run(&root, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
-//! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), then
-//! the Python end-to-end tests in `tests/e2e/` against the real binaries.
+//! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), the
+//! Python end-to-end tests in `tests/e2e/` against the real binaries, then a short soak
+//! (`cargo xtask soak --minutes 1`) and a short fault suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -23,7 +24,15 @@ pub struct TestArgs {
     /// Run only the Python end-to-end tests.
     #[arg(long)]
     pub e2e_only: bool,
+    /// Skip the short soak and fault suite runs.
+    #[arg(long)]
+    pub no_soak_chaos: bool,
 }
+
+/// Length of the soak run of `cargo xtask test`, in minutes.
+const TEST_SOAK_MINUTES: f64 = 1.0;
+/// Time budget of the fault suite run of `cargo xtask test`, in seconds.
+const TEST_CHAOS_SECONDS: u64 = 60;
 
 /// One step of the run: a name and what it does.
 struct Step {
@@ -125,7 +134,51 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
             action: Box::new(move || run_e2e(&dir)),
         });
     }
+    if !args.e2e_only && !args.no_soak_chaos {
+        push_soak_and_chaos(root, &mut steps);
+    }
     steps
+}
+
+/// The short runs of `cargo xtask soak` and `cargo xtask chaos` (debug binaries).
+fn push_soak_and_chaos(root: &Path, steps: &mut Vec<Step>) {
+    let dir = root.to_path_buf();
+    steps.push(Step {
+        name: format!("soak (cargo xtask soak --minutes {TEST_SOAK_MINUTES})"),
+        action: Box::new(move || {
+            let args = crate::soak::SoakArgs {
+                minutes: TEST_SOAK_MINUTES,
+                rate: 100,
+                max_growth_pct: 5.0,
+                release: false,
+                no_build: false,
+            };
+            let outcome = crate::soak::soak(&dir, &args)?;
+            println!("{}", outcome.summary);
+            if outcome.passed {
+                Ok(())
+            } else {
+                Err("the soak failed".into())
+            }
+        }),
+    });
+    let dir = root.to_path_buf();
+    steps.push(Step {
+        name: format!("fault suite (cargo xtask chaos --seconds {TEST_CHAOS_SECONDS})"),
+        action: Box::new(move || {
+            let args = crate::chaos::ChaosArgs {
+                seconds: TEST_CHAOS_SECONDS,
+                idle_connections: 500,
+                release: false,
+                no_build: false,
+            };
+            if crate::chaos::suite(&dir, &args)? {
+                Ok(())
+            } else {
+                Err("a fault scenario is above its bound".into())
+            }
+        }),
+    });
 }
 
 /// The e2e virtualenv: `$GATEWAY_VENV`, or `<repo>/.venv`.
@@ -211,12 +264,14 @@ mod tests {
     }
 
     #[test]
-    fn default_plan_runs_rust_then_e2e() {
+    fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 5, "{steps:?}");
+        assert_eq!(steps.len(), 7, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[4].starts_with("Python end-to-end"));
+        assert!(steps[5].starts_with("soak"));
+        assert!(steps[6].starts_with("fault suite"));
     }
 
     #[test]
@@ -231,7 +286,13 @@ mod tests {
             no_e2e: true,
             ..TestArgs::default()
         });
-        assert_eq!(none.len(), 2);
+        assert_eq!(none.len(), 4);
+        let short = names(&TestArgs {
+            no_e2e: true,
+            no_soak_chaos: true,
+            ..TestArgs::default()
+        });
+        assert_eq!(short.len(), 2);
     }
 
     #[test]

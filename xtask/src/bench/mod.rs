@@ -8,7 +8,7 @@ mod nginx;
 mod oha;
 mod paired;
 pub mod pgo;
-mod procs;
+pub(crate) mod procs;
 mod report;
 mod stream;
 mod streaming;
