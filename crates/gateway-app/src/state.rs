@@ -8,12 +8,11 @@ use gateway_auth::{AuthStack, NewApiKey};
 use gateway_core::store::{Store, Tenant};
 use gateway_core::{Gateway, Secret, TenantId};
 use gateway_providers::{
-    AnthropicConfig, AnthropicProvider, AzureConfig, AzureProvider, Deployment, GeminiConfig,
-    GeminiProvider, HttpClient, ModelGroup, ModelRouter, OpenAiConfig, OpenAiProvider, Timeouts,
+    Deployment, HttpClient, ModelGroup, ModelRouter, ProviderRegistry, ProviderSpec, Timeouts,
 };
 use gateway_store::SqlStore;
 
-use crate::config::{Config, ProviderConfig, ProviderKind};
+use crate::config::{Config, ProviderConfig};
 use crate::error::AppError;
 
 pub struct AppState {
@@ -63,9 +62,10 @@ impl Lasting {
         crate::log_secrets::register(config);
         let client = HttpClient::new(Duration::from_millis(crate::config::DEFAULT_CONNECT_MS))
             .map_err(|e| AppError::startup("HTTP client", e))?;
+        let kinds = gateway_providers::factory::registry();
         let mut providers = std::collections::BTreeMap::new();
         for (name, p) in &config.providers {
-            providers.insert(name.clone(), build_provider(name, p, &client)?);
+            providers.insert(name.clone(), build_provider(&kinds, name, p, &client)?);
         }
         let groups = config.models.iter().map(|(name, m)| {
             let deployments = m
@@ -353,76 +353,41 @@ fn startup(e: gateway_core::GatewayError) -> AppError {
     AppError::startup("demo key", e)
 }
 
+/// The provider of `[providers.NAME]`, built by the factory registered for its kind.
 fn build_provider(
+    kinds: &ProviderRegistry,
     name: &str,
     p: &ProviderConfig,
     client: &HttpClient,
 ) -> Result<Arc<dyn gateway_core::Provider>, AppError> {
-    let timeouts = Timeouts {
-        connect: Duration::from_millis(p.connect_timeout_ms),
-        first_byte: Duration::from_secs(p.first_byte_timeout_secs),
-        total: Duration::from_secs(p.total_timeout_secs),
-        max_stream: Duration::from_secs(p.max_stream_secs),
-        max_sse_line: p.max_sse_line_bytes,
+    let spec = ProviderSpec {
+        name: name.to_owned(),
+        kind: p.kind.clone(),
+        base_url: p.base_url.clone(),
+        api_version: p.api_version.clone(),
+        api_key: p.api_key.clone(),
+        timeouts: Timeouts {
+            connect: Duration::from_millis(p.connect_timeout_ms),
+            first_byte: Duration::from_secs(p.first_byte_timeout_secs),
+            total: Duration::from_secs(p.total_timeout_secs),
+            max_stream: Duration::from_secs(p.max_stream_secs),
+            max_sse_line: p.max_sse_line_bytes,
+        },
+        headers: p
+            .headers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
     };
-    let base_url = p
-        .base_url
-        .clone()
-        .or_else(|| p.kind.default_base_url().map(str::to_owned))
-        .unwrap_or_default();
-    let headers: Vec<(String, String)> = p
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let name = name.to_owned();
-    let api_key = p.api_key.clone();
     // Connect timeouts and trusted CAs belong to a client: a provider that sets its own gets
     // a client of its own; the others share one (and its connection pools).
     let client = match &p.ca_file {
-        Some(ca_file) => crate::private_ca::client_trusting(&name, ca_file, timeouts.connect)?,
-        None if timeouts.connect == client.connect_timeout() => client.clone(),
-        None => HttpClient::new(timeouts.connect)
+        Some(ca_file) => crate::private_ca::client_trusting(name, ca_file, spec.timeouts.connect)?,
+        None if spec.timeouts.connect == client.connect_timeout() => client.clone(),
+        None => HttpClient::new(spec.timeouts.connect)
             .map_err(|e| AppError::startup(format!("provider '{name}'"), e))?,
     };
-    let provider: Result<Arc<dyn gateway_core::Provider>, _> = match p.kind {
-        ProviderKind::Openai => OpenAiProvider::new(
-            OpenAiConfig {
-                name: name.clone(),
-                base_url,
-                api_key,
-                timeouts,
-                headers,
-            },
-            client,
-        )
-        .map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>),
-        ProviderKind::Anthropic => {
-            let mut c = AnthropicConfig::new(name.clone(), api_key);
-            c.base_url = base_url;
-            c.timeouts = timeouts;
-            c.headers = headers;
-            if let Some(v) = &p.api_version {
-                c.version = v.clone();
-            }
-            AnthropicProvider::new(c, client)
-                .map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
-        }
-        ProviderKind::Gemini => {
-            let mut c = GeminiConfig::new(name.clone(), api_key);
-            c.base_url = base_url;
-            c.timeouts = timeouts;
-            GeminiProvider::new(c, client).map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
-        }
-        ProviderKind::Azure => {
-            let mut c = AzureConfig::new(name.clone(), base_url, api_key);
-            c.timeouts = timeouts;
-            if let Some(v) = &p.api_version {
-                c.api_version = v.clone();
-            }
-            AzureProvider::new(c, client).map(|p| Arc::new(p) as Arc<dyn gateway_core::Provider>)
-        }
-    };
-    let provider = provider.map_err(|e| AppError::startup(format!("provider '{name}'"), e))?;
-    Ok(provider)
+    kinds
+        .build(&spec, client)
+        .map_err(|e| AppError::startup(format!("provider '{name}'"), e))
 }

@@ -22,7 +22,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::TcpListener;
 
 use gateway_core::ProviderError;
-use gateway_providers::endpoint::Endpoint;
+use gateway_providers::upstream_url::UpstreamUrl;
 use gateway_providers::{HttpClient, Timeouts};
 
 fn tls_dir() -> PathBuf {
@@ -132,7 +132,7 @@ fn body(stream: bool) -> Bytes {
 async fn an_h2_upstream_serves_every_call_of_a_thread_on_one_connection() {
     let (port, seen) = h2_upstream().await;
     let client = trusting_the_test_ca();
-    let endpoint = Endpoint::new(
+    let endpoint = UpstreamUrl::new(
         &format!("https://localhost:{port}/v1/chat/completions"),
         Vec::new(),
     )
@@ -179,7 +179,7 @@ async fn an_upstream_the_client_does_not_trust_is_refused() {
     let (port, seen) = h2_upstream().await;
     // Web PKI roots only: the test CA is not among them.
     let client = HttpClient::new(Duration::from_secs(2)).unwrap();
-    let endpoint = Endpoint::new(
+    let endpoint = UpstreamUrl::new(
         &format!("https://localhost:{port}/v1/chat/completions"),
         Vec::new(),
     )

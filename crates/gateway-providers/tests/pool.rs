@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use gateway_core::ProviderError;
-use gateway_providers::endpoint::Endpoint;
+use gateway_providers::upstream_url::UpstreamUrl;
 use gateway_providers::{HttpClient, Timeouts};
 use gateway_testkit::MockServer;
 
@@ -24,8 +24,8 @@ fn status_error(status: StatusCode, _: &HeaderMap, _: &Bytes) -> ProviderError {
     ProviderError::InvalidResponse(format!("status {status}"))
 }
 
-fn chat_endpoint(base_url: &str) -> Endpoint {
-    Endpoint::new(&format!("{base_url}/chat/completions"), Vec::new()).unwrap()
+fn chat_endpoint(base_url: &str) -> UpstreamUrl {
+    UpstreamUrl::new(&format!("{base_url}/chat/completions"), Vec::new()).unwrap()
 }
 
 fn body(stream: bool) -> Bytes {
@@ -43,7 +43,7 @@ fn body(stream: bool) -> Bytes {
 struct Upstream {
     mock: MockServer,
     client: HttpClient,
-    endpoint: Endpoint,
+    endpoint: UpstreamUrl,
     timeouts: Timeouts,
 }
 
@@ -181,7 +181,7 @@ async fn closing_upstream() -> (std::net::SocketAddr, tokio::task::JoinHandle<()
 async fn a_connection_the_upstream_closed_is_not_used_again() {
     let (addr, task) = closing_upstream().await;
     let client = client();
-    let endpoint = Endpoint::new(&format!("http://{addr}/v1/x"), Vec::new()).unwrap();
+    let endpoint = UpstreamUrl::new(&format!("http://{addr}/v1/x"), Vec::new()).unwrap();
     let timeouts = Timeouts::default();
     for _ in 0..3 {
         let bytes = endpoint
@@ -201,7 +201,7 @@ async fn an_unreachable_upstream_is_a_connect_error() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let endpoint = Endpoint::new(&format!("http://{addr}/v1/x"), Vec::new()).unwrap();
+    let endpoint = UpstreamUrl::new(&format!("http://{addr}/v1/x"), Vec::new()).unwrap();
     let err = endpoint
         .get(&client(), &Timeouts::default(), status_error)
         .await

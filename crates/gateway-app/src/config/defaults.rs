@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 
 use gateway_core::Secret;
 
-use super::{Config, ModelConfig, ProviderConfig, ProviderKind};
+use gateway_providers::factory::{ANTHROPIC, GEMINI, OPENAI};
+
+use super::{Config, ModelConfig, ProviderConfig};
 
 /// A provider recognised from the environment.
 struct EnvProvider {
     name: &'static str,
     key_var: &'static str,
-    kind: ProviderKind,
+    kind: &'static str,
     base_url: Option<&'static str>,
     models: &'static [&'static str],
 }
@@ -20,7 +22,7 @@ const ENV_PROVIDERS: [EnvProvider; 5] = [
     EnvProvider {
         name: "openai",
         key_var: "OPENAI_API_KEY",
-        kind: ProviderKind::Openai,
+        kind: OPENAI,
         base_url: None,
         models: &[
             "gpt-4o",
@@ -33,14 +35,14 @@ const ENV_PROVIDERS: [EnvProvider; 5] = [
     EnvProvider {
         name: "anthropic",
         key_var: "ANTHROPIC_API_KEY",
-        kind: ProviderKind::Anthropic,
+        kind: ANTHROPIC,
         base_url: None,
         models: &["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"],
     },
     EnvProvider {
         name: "gemini",
         key_var: "GEMINI_API_KEY",
-        kind: ProviderKind::Gemini,
+        kind: GEMINI,
         base_url: None,
         models: &[
             "gemini-2.5-pro",
@@ -51,14 +53,14 @@ const ENV_PROVIDERS: [EnvProvider; 5] = [
     EnvProvider {
         name: "groq",
         key_var: "GROQ_API_KEY",
-        kind: ProviderKind::Openai,
+        kind: OPENAI,
         base_url: Some("https://api.groq.com/openai/v1"),
         models: &["llama-3.3-70b-versatile", "llama-3.1-8b-instant"],
     },
     EnvProvider {
         name: "openrouter",
         key_var: "OPENROUTER_API_KEY",
-        kind: ProviderKind::Openai,
+        kind: OPENAI,
         base_url: Some("https://openrouter.ai/api/v1"),
         models: &["openrouter/auto"],
     },
@@ -85,9 +87,9 @@ pub fn providers_from_env(config: &mut Config, lookup: &dyn Fn(&str) -> Option<S
     }
 }
 
-fn provider(kind: ProviderKind, base_url: Option<&str>, key: Option<String>) -> ProviderConfig {
+fn provider(kind: &str, base_url: Option<&str>, key: Option<String>) -> ProviderConfig {
     ProviderConfig {
-        kind,
+        kind: kind.to_owned(),
         base_url: base_url.map(str::to_owned),
         api_version: None,
         api_key: key.map(Secret::new),
@@ -110,7 +112,7 @@ pub struct DemoUpstream {
 /// The demo provider and its public model `demo`, served by the local mock.
 pub fn add_demo_provider(config: &mut Config, upstream: &DemoUpstream) {
     let demo = provider(
-        ProviderKind::Openai,
+        OPENAI,
         Some(&upstream.base_url),
         Some("demo-upstream-key".to_owned()),
     );

@@ -169,35 +169,13 @@ impl Default for LoggingConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ProviderKind {
-    /// OpenAI and every OpenAI-compatible server.
-    Openai,
-    /// Anthropic's Messages API.
-    Anthropic,
-    /// Google Gemini (Generative Language API).
-    Gemini,
-    /// Azure OpenAI (deployments, `api-version`, `api-key`).
-    Azure,
-}
-
-impl ProviderKind {
-    /// The vendor's public endpoint, used when `base_url` is not set (Azure has none).
-    pub fn default_base_url(self) -> Option<&'static str> {
-        match self {
-            ProviderKind::Openai => Some("https://api.openai.com/v1"),
-            ProviderKind::Anthropic => Some("https://api.anthropic.com"),
-            ProviderKind::Gemini => Some("https://generativelanguage.googleapis.com/v1beta"),
-            ProviderKind::Azure => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderConfig {
-    pub kind: ProviderKind,
+    /// Which provider factory builds it: `openai` (and every OpenAI-compatible server),
+    /// `anthropic`, `gemini`, `azure`, or a kind registered with
+    /// `gateway_providers::register_kind`.
+    pub kind: String,
     /// The API root; defaults to the vendor's (required for Azure: `https://RESOURCE.openai.azure.com`).
     #[serde(default)]
     pub base_url: Option<String>,

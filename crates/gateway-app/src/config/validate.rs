@@ -60,9 +60,20 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             format!("not a valid filter: {e}"),
         ));
     }
+    let kinds = gateway_providers::factory::registry();
     for (name, p) in &config.providers {
         let path = format!("providers.{name}");
-        match (p.base_url.as_deref(), p.kind.default_base_url()) {
+        let factory = kinds.get(&p.kind);
+        if factory.is_none() {
+            let known: Vec<&str> = kinds.kinds().collect();
+            problems.push(Problem::new(
+                &path,
+                format!("unknown kind '{}' (known: {})", p.kind, known.join(", ")),
+            ));
+        }
+        let default_base_url = factory.and_then(|f| f.default_base_url());
+        match (p.base_url.as_deref(), default_base_url) {
+            (None, None) if factory.is_none() => {}
             (None, None) => problems.push(Problem::new(
                 &format!("{path}.base_url"),
                 "is required for this kind",
@@ -103,7 +114,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             let https = p
                 .base_url
                 .as_deref()
-                .or(p.kind.default_base_url())
+                .or(default_base_url)
                 .is_some_and(|url| url.starts_with("https://"));
             if !https {
                 problems.push(Problem::new(

@@ -9,17 +9,21 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-use async_trait::async_trait;
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
 
 use gateway_core::types::ModelInfo;
-use gateway_core::{ChatRequest, ChatResponse, ChatStream, Provider, ProviderError, Secret};
+use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError, Secret};
 
-use crate::client::{HttpClient, Timeouts};
-use crate::endpoint::Endpoint;
+use crate::client::{HttpClient, Timeouts, UpstreamBody};
+use crate::codec::{Encoded, VendorCodec};
 use crate::headers::header;
+use crate::http_provider::HttpProvider;
+use crate::sse::StreamLimits;
+use crate::upstream_url::{UpstreamUrl, secret_header};
 use crate::vendor_stream::decode_body;
-use error::error_from_response;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const DEFAULT_VERSION: &str = "2023-06-01";
@@ -57,23 +61,16 @@ impl AnthropicConfig {
     }
 }
 
-pub struct AnthropicProvider {
-    name: String,
-    messages: Endpoint,
-    models: Endpoint,
-    client: HttpClient,
-    timeouts: Timeouts,
+/// Anthropic's Messages API at `{base_url}/v1/messages`.
+#[derive(Debug)]
+pub struct AnthropicCodec {
+    messages: UpstreamUrl,
+    models: UpstreamUrl,
     default_max_tokens: u32,
 }
 
-impl std::fmt::Debug for AnthropicProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AnthropicProvider")
-            .field("name", &self.name)
-            .field("messages", &self.messages.uri)
-            .finish_non_exhaustive()
-    }
-}
+/// An Anthropic upstream.
+pub type AnthropicProvider = HttpProvider<AnthropicCodec>;
 
 impl AnthropicProvider {
     pub fn new(config: AnthropicConfig, client: HttpClient) -> Result<Self, ProviderError> {
@@ -81,73 +78,55 @@ impl AnthropicProvider {
         let base = base.strip_suffix("/v1").unwrap_or(base);
         let mut headers = Vec::with_capacity(config.headers.len() + 2);
         if let Some(key) = &config.api_key {
-            let (name, mut value) = header(&config.name, "x-api-key", key.expose())?;
-            value.set_sensitive(true);
-            headers.push((name, value));
+            headers.push(secret_header(&config.name, "x-api-key", key.expose())?);
         }
         headers.push(header(&config.name, "anthropic-version", &config.version)?);
         for (name, value) in &config.headers {
             headers.push(header(&config.name, name, value)?);
         }
-        Ok(AnthropicProvider {
-            messages: Endpoint::new(&format!("{base}/v1/messages"), headers.clone())?,
-            models: Endpoint::new(&format!("{base}/v1/models?limit=1000"), headers)?,
-            name: config.name,
-            client,
-            timeouts: config.timeouts,
+        let codec = AnthropicCodec {
+            messages: UpstreamUrl::new(&format!("{base}/v1/messages"), headers.clone())?,
+            models: UpstreamUrl::new(&format!("{base}/v1/models?limit=1000"), headers)?,
             default_max_tokens: config.default_max_tokens,
-        })
+        };
+        Ok(HttpProvider::from_codec(
+            config.name,
+            codec,
+            client,
+            config.timeouts,
+        ))
     }
 }
 
-#[async_trait]
-impl Provider for AnthropicProvider {
-    fn name(&self) -> &str {
-        &self.name
+impl VendorCodec for AnthropicCodec {
+    fn encode_chat(&self, req: &ChatRequest, stream: bool) -> Result<Encoded<'_>, ProviderError> {
+        let body = request::encode(req, self.default_max_tokens, stream)?;
+        Ok(Encoded::to(&self.messages, body))
     }
 
-    async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let body = request::encode(req, self.default_max_tokens, false)?;
-        let bytes = self
-            .messages
-            .post_json(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        response::decode(&bytes)
+    fn decode_chat(&self, _req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError> {
+        response::decode(body)
     }
 
-    async fn chat_stream(&self, req: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let body = request::encode(req, self.default_max_tokens, true)?;
-        let resp = self
-            .messages
-            .post_stream(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
+    fn decode_stream(
+        &self,
+        req: &ChatRequest,
+        body: UpstreamBody,
+        limits: StreamLimits,
+    ) -> ChatStream {
         let decoder = stream::StreamDecoder::new(req.wants_stream_usage(), response::unix_now());
-        Ok(decode_body(
-            resp.into_body(),
-            self.timeouts.stream(),
-            decoder,
-        ))
+        decode_body(body, limits, decoder)
     }
 
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        #[derive(Deserialize)]
-        struct List {
-            data: Vec<Entry>,
-        }
-        #[derive(Deserialize)]
-        struct Entry {
-            id: String,
-        }
-        let bytes = self
-            .models
-            .get(&self.client, &self.timeouts, error_from_response)
-            .await?;
-        let list: List = serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::InvalidResponse(format!("anthropic model list: {e}")))?;
-        Ok(list
-            .data
-            .into_iter()
-            .map(|m| ModelInfo::new(m.id, self.name.clone()))
-            .collect())
+    fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {
+        error::error_from_response(status, headers, body)
+    }
+
+    fn models_url(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        Ok(Cow::Borrowed(&self.models))
+    }
+
+    fn decode_models(&self, provider: &str, body: &[u8]) -> Result<Vec<ModelInfo>, ProviderError> {
+        response::decode_models(provider, body)
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use gateway_core::types::{
-    Choice, Content, Extra, FunctionCall, PromptTokensDetails, Role, ToolCall,
+    Choice, Content, Extra, FunctionCall, ModelInfo, PromptTokensDetails, Role, ToolCall,
 };
 use gateway_core::{ChatResponse, Message, ProviderError, Usage};
 
@@ -96,6 +96,25 @@ pub fn decode(bytes: &[u8]) -> Result<ChatResponse, ProviderError> {
     let msg: WireMessage = gateway_core::types::from_json_bytes(bytes)
         .map_err(|e| ProviderError::InvalidResponse(format!("anthropic message: {e}")))?;
     Ok(to_chat_response(msg, unix_now()))
+}
+
+/// Decode a `GET /v1/models` page, each model attributed to `provider`.
+pub fn decode_models(provider: &str, bytes: &[u8]) -> Result<Vec<ModelInfo>, ProviderError> {
+    #[derive(Deserialize)]
+    struct List {
+        data: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        id: String,
+    }
+    let list: List = serde_json::from_slice(bytes)
+        .map_err(|e| ProviderError::InvalidResponse(format!("anthropic model list: {e}")))?;
+    Ok(list
+        .data
+        .into_iter()
+        .map(|m| ModelInfo::new(m.id, provider))
+        .collect())
 }
 
 pub(crate) fn to_chat_response(msg: WireMessage, created: u64) -> ChatResponse {

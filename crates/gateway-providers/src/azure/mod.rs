@@ -1,17 +1,16 @@
-//! The Azure OpenAI provider. Azure speaks OpenAI's wire format (the OpenAI adapter's request,
-//! response, stream and error code is reused) at per-deployment URLs:
+//! The Azure OpenAI provider. Azure speaks OpenAI's wire format (the OpenAI codec is reused
+//! with Azure's [`AzureRoutes`]) at per-deployment URLs:
 //! `{endpoint}/openai/deployments/{deployment}/chat/completions?api-version={version}`, with
 //! the key in the `api-key` header. A deployment's upstream model IS the Azure deployment name.
 
-use async_trait::async_trait;
+use std::borrow::Cow;
 
-use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
-use gateway_core::{ChatRequest, ChatResponse, ChatStream, Provider, ProviderError, Secret};
+use gateway_core::{ProviderError, Secret};
 
 use crate::client::{HttpClient, Timeouts};
-use crate::endpoint::Endpoint;
-use crate::headers::header;
-use crate::openai::{error_from_response, request, response, stream};
+use crate::http_provider::HttpProvider;
+use crate::openai::{OpenAiCodec, OpenAiRoutes};
+use crate::upstream_url::{UpstreamUrl, secret_header};
 
 /// A generally available data-plane API version.
 pub const DEFAULT_API_VERSION: &str = "2024-10-21";
@@ -45,23 +44,16 @@ impl AzureConfig {
     }
 }
 
-pub struct AzureProvider {
-    name: String,
-    base: Endpoint,
+/// Azure's per-deployment URLs for OpenAI's wire format.
+#[derive(Debug)]
+pub struct AzureRoutes {
+    base: UpstreamUrl,
     prefix: String,
     api_version: String,
-    client: HttpClient,
-    timeouts: Timeouts,
 }
 
-impl std::fmt::Debug for AzureProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AzureProvider")
-            .field("name", &self.name)
-            .field("endpoint", &self.base.uri)
-            .finish_non_exhaustive()
-    }
-}
+/// An Azure OpenAI resource.
+pub type AzureProvider = HttpProvider<OpenAiCodec<AzureRoutes>>;
 
 fn query_safe(s: &str) -> bool {
     !s.is_empty()
@@ -79,24 +71,27 @@ impl AzureProvider {
         }
         let mut headers = Vec::with_capacity(1);
         if let Some(key) = &config.api_key {
-            let (name, mut value) = header(&config.name, "api-key", key.expose())?;
-            value.set_sensitive(true);
-            headers.push((name, value));
+            headers.push(secret_header(&config.name, "api-key", key.expose())?);
         }
-        let base = Endpoint::new(config.endpoint.trim_end_matches('/'), headers)?;
+        let base = UpstreamUrl::new(config.endpoint.trim_end_matches('/'), headers)?;
         let prefix = base.path().trim_end_matches('/').to_owned();
-        Ok(AzureProvider {
-            name: config.name,
+        let routes = AzureRoutes {
             base,
             prefix,
             api_version: config.api_version,
+        };
+        Ok(HttpProvider::from_codec(
+            config.name,
+            OpenAiCodec::new(routes),
             client,
-            timeouts: config.timeouts,
-        })
+            config.timeouts,
+        ))
     }
+}
 
+impl AzureRoutes {
     /// `…/openai/deployments/{deployment}/{operation}?api-version=…`.
-    fn deployment(&self, deployment: &str, operation: &str) -> Result<Endpoint, ProviderError> {
+    fn deployment(&self, deployment: &str, operation: &str) -> Result<UpstreamUrl, ProviderError> {
         if !query_safe(deployment) {
             return Err(ProviderError::Unsupported(format!(
                 "invalid Azure deployment name '{deployment}'"
@@ -110,58 +105,22 @@ impl AzureProvider {
     }
 }
 
-#[async_trait]
-impl Provider for AzureProvider {
-    fn name(&self) -> &str {
-        &self.name
+impl OpenAiRoutes for AzureRoutes {
+    fn chat(&self, model: &str) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        self.deployment(model, "chat/completions").map(Cow::Owned)
     }
 
-    async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let endpoint = self.deployment(&req.model, "chat/completions")?;
-        let body = request::encode(req)?;
-        let bytes = endpoint
-            .post_json(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        response::decode_chat(&bytes)
-    }
-
-    async fn chat_stream(&self, req: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let endpoint = self.deployment(&req.model, "chat/completions")?;
-        let body = request::encode(req)?;
-        let resp = endpoint
-            .post_stream(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        Ok(stream::decode(resp.into_body(), self.timeouts.stream()))
-    }
-
-    async fn embeddings(
-        &self,
-        req: &EmbeddingsRequest,
-    ) -> Result<EmbeddingsResponse, ProviderError> {
-        let endpoint = self.deployment(&req.model, "embeddings")?;
-        let body = serde_json::to_vec(req)
-            .map_err(|e| ProviderError::Unsupported(format!("cannot encode request: {e}")))?;
-        let bytes = endpoint
-            .post_json(
-                &self.client,
-                body.into(),
-                &self.timeouts,
-                error_from_response,
-            )
-            .await?;
-        response::decode_embeddings(&bytes)
+    fn embeddings(&self, model: &str) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        self.deployment(model, "embeddings").map(Cow::Owned)
     }
 
     /// The models the resource offers (not its deployments: those are the router's business).
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        let endpoint = self.base.with_path(&format!(
+    fn models(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        let path = format!(
             "{}/openai/models?api-version={}",
             self.prefix, self.api_version
-        ))?;
-        let bytes = endpoint
-            .get(&self.client, &self.timeouts, error_from_response)
-            .await?;
-        response::decode_models(&bytes)
+        );
+        self.base.with_path(&path).map(Cow::Owned)
     }
 }
 
@@ -177,12 +136,21 @@ mod tests {
             client,
         )
         .unwrap();
-        let e = p.deployment("gpt-4o-prod", "chat/completions").unwrap();
+        let e = p
+            .codec()
+            .routes()
+            .deployment("gpt-4o-prod", "chat/completions")
+            .unwrap();
         assert_eq!(
             e.uri.to_string(),
             "https://res.openai.azure.com/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21"
         );
-        assert!(p.deployment("x/../y", "embeddings").is_err());
-        assert!(p.deployment("a?b", "embeddings").is_err());
+        assert!(
+            p.codec()
+                .routes()
+                .deployment("x/../y", "embeddings")
+                .is_err()
+        );
+        assert!(p.codec().routes().deployment("a?b", "embeddings").is_err());
     }
 }

@@ -21,6 +21,15 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method [`encode`] chose for `req`: one text is `embedContent`, a list is batched.
+    pub fn of(req: &EmbeddingsRequest) -> Method {
+        if req.input.is_string() {
+            Method::EmbedContent
+        } else {
+            Method::BatchEmbedContents
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Method::EmbedContent => "embedContent",

@@ -9,17 +9,20 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-use async_trait::async_trait;
-use serde::Deserialize;
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
 
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
-use gateway_core::{ChatRequest, ChatResponse, ChatStream, Provider, ProviderError, Secret};
+use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError, Secret};
 
-use crate::client::{HttpClient, Timeouts};
-use crate::endpoint::Endpoint;
-use crate::headers::header;
+use crate::client::{HttpClient, Timeouts, UpstreamBody};
+use crate::codec::{Encoded, VendorCodec};
+use crate::http_provider::HttpProvider;
+use crate::sse::StreamLimits;
+use crate::upstream_url::{UpstreamUrl, secret_header};
 use crate::vendor_stream::decode_body;
-use error::error_from_response;
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 
@@ -45,23 +48,16 @@ impl GeminiConfig {
     }
 }
 
-pub struct GeminiProvider {
-    name: String,
+/// Gemini's wire format at per-model URLs under the base URL.
+#[derive(Debug)]
+pub struct GeminiCodec {
     /// The base URL; each call goes to a per-model path under `prefix`.
-    base: Endpoint,
+    base: UpstreamUrl,
     prefix: String,
-    client: HttpClient,
-    timeouts: Timeouts,
 }
 
-impl std::fmt::Debug for GeminiProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeminiProvider")
-            .field("name", &self.name)
-            .field("base", &self.base.uri)
-            .finish_non_exhaustive()
-    }
-}
+/// A Gemini upstream.
+pub type GeminiProvider = HttpProvider<GeminiCodec>;
 
 /// `gemini-2.0-flash` or `models/gemini-2.0-flash` -> `gemini-2.0-flash`, refusing anything that
 /// could change the URL's meaning.
@@ -84,99 +80,82 @@ impl GeminiProvider {
     pub fn new(config: GeminiConfig, client: HttpClient) -> Result<Self, ProviderError> {
         let mut headers = Vec::with_capacity(1);
         if let Some(key) = &config.api_key {
-            let (name, mut value) = header(&config.name, "x-goog-api-key", key.expose())?;
-            value.set_sensitive(true);
-            headers.push((name, value));
+            headers.push(secret_header(&config.name, "x-goog-api-key", key.expose())?);
         }
-        let base = Endpoint::new(config.base_url.trim_end_matches('/'), headers)?;
+        let base = UpstreamUrl::new(config.base_url.trim_end_matches('/'), headers)?;
         let prefix = base.path().trim_end_matches('/').to_owned();
-        Ok(GeminiProvider {
-            name: config.name,
-            base,
-            prefix,
+        let codec = GeminiCodec { base, prefix };
+        Ok(HttpProvider::from_codec(
+            config.name,
+            codec,
             client,
-            timeouts: config.timeouts,
-        })
+            config.timeouts,
+        ))
     }
+}
 
-    fn endpoint(&self, model: &str, method: &str, query: &str) -> Result<Endpoint, ProviderError> {
+impl GeminiCodec {
+    fn url(&self, model: &str, method: &str, query: &str) -> Result<UpstreamUrl, ProviderError> {
         let id = model_id(model)?;
         self.base
             .with_path(&format!("{}/models/{id}:{method}{query}", self.prefix))
     }
 }
 
-#[async_trait]
-impl Provider for GeminiProvider {
-    fn name(&self) -> &str {
-        &self.name
+impl VendorCodec for GeminiCodec {
+    fn encode_chat(&self, req: &ChatRequest, stream: bool) -> Result<Encoded<'_>, ProviderError> {
+        let url = if stream {
+            self.url(&req.model, "streamGenerateContent", "?alt=sse")?
+        } else {
+            self.url(&req.model, "generateContent", "")?
+        };
+        Ok(Encoded::to_owned_url(url, request::encode(req)?))
     }
 
-    async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let endpoint = self.endpoint(&req.model, "generateContent", "")?;
-        let body = request::encode(req)?;
-        let bytes = endpoint
-            .post_json(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        response::decode(&bytes, &req.model)
+    fn decode_chat(&self, req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError> {
+        response::decode(body, &req.model)
     }
 
-    async fn chat_stream(&self, req: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let endpoint = self.endpoint(&req.model, "streamGenerateContent", "?alt=sse")?;
-        let body = request::encode(req)?;
-        let resp = endpoint
-            .post_stream(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
+    fn decode_stream(
+        &self,
+        req: &ChatRequest,
+        body: UpstreamBody,
+        limits: StreamLimits,
+    ) -> ChatStream {
         let decoder =
             stream::StreamDecoder::new(&req.model, req.wants_stream_usage(), response::unix_now());
-        Ok(decode_body(
-            resp.into_body(),
-            self.timeouts.stream(),
-            decoder,
-        ))
+        decode_body(body, limits, decoder)
     }
 
-    async fn embeddings(
+    fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {
+        error::error_from_response(status, headers, body)
+    }
+
+    fn encode_embeddings(
         &self,
         req: &EmbeddingsRequest,
-    ) -> Result<EmbeddingsResponse, ProviderError> {
+    ) -> Result<Option<Encoded<'_>>, ProviderError> {
         let id = model_id(&req.model)?;
         let (method, body) = embeddings::encode(req, id)?;
-        let endpoint = self.endpoint(id, method.as_str(), "")?;
-        let bytes = endpoint
-            .post_json(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        embeddings::decode(&bytes, method, req)
+        let url = self.url(id, method.as_str(), "")?;
+        Ok(Some(Encoded::to_owned_url(url, body)))
     }
 
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        #[derive(Deserialize)]
-        struct List {
-            #[serde(default)]
-            models: Vec<Entry>,
-        }
-        #[derive(Deserialize)]
-        struct Entry {
-            name: String,
-        }
-        let endpoint = self
-            .base
-            .with_path(&format!("{}/models?pageSize=1000", self.prefix))?;
-        let bytes = endpoint
-            .get(&self.client, &self.timeouts, error_from_response)
-            .await?;
-        let list: List = serde_json::from_slice(&bytes)
-            .map_err(|e| ProviderError::InvalidResponse(format!("gemini model list: {e}")))?;
-        Ok(list
-            .models
-            .into_iter()
-            .map(|m| {
-                ModelInfo::new(
-                    m.name.strip_prefix("models/").unwrap_or(&m.name),
-                    self.name.clone(),
-                )
-            })
-            .collect())
+    fn decode_embeddings(
+        &self,
+        req: &EmbeddingsRequest,
+        body: &[u8],
+    ) -> Result<EmbeddingsResponse, ProviderError> {
+        embeddings::decode(body, embeddings::Method::of(req), req)
+    }
+
+    fn models_url(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        let path = format!("{}/models?pageSize=1000", self.prefix);
+        self.base.with_path(&path).map(Cow::Owned)
+    }
+
+    fn decode_models(&self, provider: &str, body: &[u8]) -> Result<Vec<ModelInfo>, ProviderError> {
+        response::decode_models(provider, body)
     }
 }
 

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use gateway_core::types::{
-    Choice, CompletionTokensDetails, Content, Extra, FunctionCall, PromptTokensDetails, Role,
-    ToolCall,
+    Choice, CompletionTokensDetails, Content, Extra, FunctionCall, ModelInfo, PromptTokensDetails,
+    Role, ToolCall,
 };
 use gateway_core::{ChatResponse, Message, ProviderError, Usage};
 
@@ -224,6 +224,27 @@ pub fn decode(bytes: &[u8], model: &str) -> Result<ChatResponse, ProviderError> 
     let resp: WireResponse = gateway_core::types::from_json_bytes(bytes)
         .map_err(|e| ProviderError::InvalidResponse(format!("gemini response: {e}")))?;
     to_chat_response(resp, model, unix_now())
+}
+
+/// Decode a `GET models` page, each model (without its `models/` prefix) attributed to
+/// `provider`.
+pub fn decode_models(provider: &str, bytes: &[u8]) -> Result<Vec<ModelInfo>, ProviderError> {
+    #[derive(Deserialize)]
+    struct List {
+        #[serde(default)]
+        models: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        name: String,
+    }
+    let list: List = serde_json::from_slice(bytes)
+        .map_err(|e| ProviderError::InvalidResponse(format!("gemini model list: {e}")))?;
+    Ok(list
+        .models
+        .into_iter()
+        .map(|m| ModelInfo::new(m.name.strip_prefix("models/").unwrap_or(&m.name), provider))
+        .collect())
 }
 
 pub(crate) fn to_chat_response(

@@ -7,16 +7,22 @@ pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod stream;
 
-use async_trait::async_trait;
-use http::HeaderValue;
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
 
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
-use gateway_core::{ChatRequest, ChatResponse, ChatStream, Provider, ProviderError, Secret};
+use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError, Secret};
 
-use crate::client::{HttpClient, Timeouts};
-use crate::endpoint::Endpoint;
+use crate::client::{HttpClient, Timeouts, UpstreamBody};
+use crate::codec::{Encoded, VendorCodec};
+use crate::headers::header;
+use crate::http_provider::HttpProvider;
+use crate::sse::StreamLimits;
+use crate::upstream_url::{UpstreamUrl, secret_header};
 
-pub(crate) use error::error_from_response;
+use error::error_from_response;
 
 /// Settings of one OpenAI-compatible upstream.
 #[derive(Debug, Clone)]
@@ -30,113 +36,131 @@ pub struct OpenAiConfig {
     pub headers: Vec<(String, String)>,
 }
 
-pub struct OpenAiProvider {
-    name: String,
-    chat: Endpoint,
-    embeddings: Endpoint,
-    models: Endpoint,
-    client: HttpClient,
-    timeouts: Timeouts,
+/// Where an OpenAI-format upstream takes each call: fixed URLs under a base (OpenAI and the
+/// compatible servers), or per-deployment URLs (Azure).
+pub trait OpenAiRoutes: std::fmt::Debug + Send + Sync + 'static {
+    fn chat(&self, model: &str) -> Result<Cow<'_, UpstreamUrl>, ProviderError>;
+    fn embeddings(&self, model: &str) -> Result<Cow<'_, UpstreamUrl>, ProviderError>;
+    fn models(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError>;
 }
 
-impl std::fmt::Debug for OpenAiProvider {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OpenAiProvider")
-            .field("name", &self.name)
-            .field("chat", &self.chat.uri)
-            .finish_non_exhaustive()
+/// `{base_url}/chat/completions`, `/embeddings` and `/models`.
+#[derive(Debug)]
+pub struct BaseUrlRoutes {
+    chat: UpstreamUrl,
+    embeddings: UpstreamUrl,
+    models: UpstreamUrl,
+}
+
+impl OpenAiRoutes for BaseUrlRoutes {
+    fn chat(&self, _model: &str) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        Ok(Cow::Borrowed(&self.chat))
+    }
+
+    fn embeddings(&self, _model: &str) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        Ok(Cow::Borrowed(&self.embeddings))
+    }
+
+    fn models(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        Ok(Cow::Borrowed(&self.models))
     }
 }
+
+/// OpenAI's wire format at the URLs of `R`.
+#[derive(Debug)]
+pub struct OpenAiCodec<R = BaseUrlRoutes> {
+    routes: R,
+}
+
+impl<R> OpenAiCodec<R> {
+    pub fn new(routes: R) -> Self {
+        OpenAiCodec { routes }
+    }
+
+    pub fn routes(&self) -> &R {
+        &self.routes
+    }
+}
+
+/// An OpenAI-compatible upstream.
+pub type OpenAiProvider = HttpProvider<OpenAiCodec>;
 
 impl OpenAiProvider {
     pub fn new(config: OpenAiConfig, client: HttpClient) -> Result<Self, ProviderError> {
         let base = config.base_url.trim_end_matches('/');
         let mut headers = Vec::with_capacity(config.headers.len() + 1);
         if let Some(key) = &config.api_key {
-            let mut value =
-                HeaderValue::try_from(format!("Bearer {}", key.expose())).map_err(|_| {
-                    ProviderError::Unsupported(format!(
-                        "provider '{}': API key is not a valid header",
-                        config.name
-                    ))
-                })?;
-            value.set_sensitive(true);
-            headers.push((http::header::AUTHORIZATION, value));
+            let bearer = format!("Bearer {}", key.expose());
+            headers.push(secret_header(&config.name, "authorization", &bearer)?);
         }
         for (name, value) in &config.headers {
-            let name = http::HeaderName::try_from(name.as_str()).map_err(|_| {
-                ProviderError::Unsupported(format!(
-                    "provider '{}': bad header name '{name}'",
-                    config.name
-                ))
-            })?;
-            let value = HeaderValue::try_from(value.as_str()).map_err(|_| {
-                ProviderError::Unsupported(format!(
-                    "provider '{}': bad value for header '{name}'",
-                    config.name
-                ))
-            })?;
-            headers.push((name, value));
+            headers.push(header(&config.name, name, value)?);
         }
-        let endpoint = |path: &str| Endpoint::new(&format!("{base}{path}"), headers.clone());
-        Ok(OpenAiProvider {
-            chat: endpoint("/chat/completions")?,
-            embeddings: endpoint("/embeddings")?,
-            models: endpoint("/models")?,
-            name: config.name,
+        let url = |path: &str| UpstreamUrl::new(&format!("{base}{path}"), headers.clone());
+        let routes = BaseUrlRoutes {
+            chat: url("/chat/completions")?,
+            embeddings: url("/embeddings")?,
+            models: url("/models")?,
+        };
+        Ok(HttpProvider::from_codec(
+            config.name,
+            OpenAiCodec::new(routes),
             client,
-            timeouts: config.timeouts,
-        })
+            config.timeouts,
+        ))
     }
 }
 
-#[async_trait]
-impl Provider for OpenAiProvider {
-    fn name(&self) -> &str {
-        &self.name
+impl<R: OpenAiRoutes> VendorCodec for OpenAiCodec<R> {
+    fn encode_chat(&self, req: &ChatRequest, _stream: bool) -> Result<Encoded<'_>, ProviderError> {
+        let url = self.routes.chat(&req.model)?;
+        Ok(Encoded {
+            url,
+            body: request::encode(req)?,
+        })
     }
 
-    async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let body = request::encode(req)?;
-        let bytes = self
-            .chat
-            .post_json(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        response::decode_chat(&bytes)
+    fn decode_chat(&self, _req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError> {
+        response::decode_chat(body)
     }
 
-    async fn chat_stream(&self, req: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let body = request::encode(req)?;
-        let resp = self
-            .chat
-            .post_stream(&self.client, body, &self.timeouts, error_from_response)
-            .await?;
-        Ok(stream::decode(resp.into_body(), self.timeouts.stream()))
+    fn decode_stream(
+        &self,
+        _req: &ChatRequest,
+        body: UpstreamBody,
+        limits: StreamLimits,
+    ) -> ChatStream {
+        stream::decode(body, limits)
     }
 
-    async fn embeddings(
+    fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {
+        error_from_response(status, headers, body)
+    }
+
+    fn encode_embeddings(
         &self,
         req: &EmbeddingsRequest,
-    ) -> Result<EmbeddingsResponse, ProviderError> {
-        let body = serde_json::to_vec(req)
-            .map_err(|e| ProviderError::Unsupported(format!("cannot encode request: {e}")))?;
-        let bytes = self
-            .embeddings
-            .post_json(
-                &self.client,
-                body.into(),
-                &self.timeouts,
-                error_from_response,
-            )
-            .await?;
-        response::decode_embeddings(&bytes)
+    ) -> Result<Option<Encoded<'_>>, ProviderError> {
+        let url = self.routes.embeddings(&req.model)?;
+        Ok(Some(Encoded {
+            url,
+            body: request::encode_embeddings(req)?,
+        }))
     }
 
-    async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        let bytes = self
-            .models
-            .get(&self.client, &self.timeouts, error_from_response)
-            .await?;
-        response::decode_models(&bytes)
+    fn decode_embeddings(
+        &self,
+        _req: &EmbeddingsRequest,
+        body: &[u8],
+    ) -> Result<EmbeddingsResponse, ProviderError> {
+        response::decode_embeddings(body)
+    }
+
+    fn models_url(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {
+        self.routes.models()
+    }
+
+    fn decode_models(&self, _provider: &str, body: &[u8]) -> Result<Vec<ModelInfo>, ProviderError> {
+        response::decode_models(body)
     }
 }

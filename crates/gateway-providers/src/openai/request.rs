@@ -3,10 +3,19 @@
 
 use bytes::Bytes;
 
+use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, ProviderError};
 
 pub(crate) fn encode(req: &ChatRequest) -> Result<Bytes, ProviderError> {
-    serde_json::to_vec(req)
+    to_json(req)
+}
+
+pub(crate) fn encode_embeddings(req: &EmbeddingsRequest) -> Result<Bytes, ProviderError> {
+    to_json(req)
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<Bytes, ProviderError> {
+    serde_json::to_vec(value)
         .map(Bytes::from)
         .map_err(|e| ProviderError::Unsupported(format!("cannot encode request: {e}")))
 }

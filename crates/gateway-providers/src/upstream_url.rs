@@ -1,5 +1,6 @@
-//! One upstream URL with its fixed headers, and the request/response plumbing every vendor
-//! adapter shares: send, map error statuses, read bounded bodies.
+//! [`UpstreamUrl`]: one upstream URL with its fixed headers (credentials, versions), and the
+//! request/response plumbing every vendor adapter shares: send, map error statuses, read
+//! bounded bodies. (The inbound API a caller used is `gateway_core::Endpoint`, not this.)
 
 use crate::client::UpstreamBody;
 use bytes::Bytes;
@@ -13,26 +14,39 @@ use crate::client::{HttpClient, Timeouts, read_body};
 /// Turns a non-2xx answer into an error (vendor-specific body formats).
 pub type ErrorMapper = fn(StatusCode, &HeaderMap, &Bytes) -> ProviderError;
 
-#[derive(Debug, Clone)]
-pub struct Endpoint {
+/// Where a provider sends one kind of call: the URL and the headers every request to it
+/// carries.
+#[derive(Clone)]
+pub struct UpstreamUrl {
     pub uri: Uri,
     headers: Vec<(HeaderName, HeaderValue)>,
 }
 
-impl Endpoint {
+/// The URL and the header names only: header values may be credentials.
+impl std::fmt::Debug for UpstreamUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("UpstreamUrl")
+            .field("uri", &self.uri)
+            .field("headers", &names)
+            .finish()
+    }
+}
+
+impl UpstreamUrl {
     pub fn new(url: &str, headers: Vec<(HeaderName, HeaderValue)>) -> Result<Self, ProviderError> {
         let uri: Uri = url
             .parse()
             .map_err(|_| ProviderError::Unsupported(format!("invalid upstream URL '{url}'")))?;
         match uri.scheme_str() {
-            Some("http" | "https") if uri.host().is_some() => Ok(Endpoint { uri, headers }),
+            Some("http" | "https") if uri.host().is_some() => Ok(UpstreamUrl { uri, headers }),
             _ => Err(ProviderError::Unsupported(format!(
                 "upstream URL '{url}' must be http(s)://host/..."
             ))),
         }
     }
 
-    /// The same endpoint at another path-and-query (e.g. Gemini's per-model URLs).
+    /// The same URL (and headers) at another path-and-query (e.g. Gemini's per-model URLs).
     pub fn with_path(&self, path_and_query: &str) -> Result<Self, ProviderError> {
         let mut parts = self.uri.clone().into_parts();
         parts.path_and_query = Some(path_and_query.parse().map_err(|_| {
@@ -40,7 +54,7 @@ impl Endpoint {
         })?);
         let uri = Uri::from_parts(parts)
             .map_err(|_| ProviderError::Unsupported("invalid upstream URL".to_owned()))?;
-        Ok(Endpoint {
+        Ok(UpstreamUrl {
             uri,
             headers: self.headers.clone(),
         })
@@ -131,4 +145,16 @@ impl Endpoint {
         let resp = self.send(client, req, timeouts, on_error).await?;
         read_body(resp.into_body(), timeouts.total).await
     }
+}
+
+/// A credential header for `provider`'s requests: its value is marked sensitive (kept out of
+/// `Debug` output and HPACK tables); an error names the header, never the value.
+pub(crate) fn secret_header(
+    provider: &str,
+    name: &str,
+    value: &str,
+) -> Result<(HeaderName, HeaderValue), ProviderError> {
+    let (name, mut value) = crate::headers::header(provider, name, value)?;
+    value.set_sensitive(true);
+    Ok((name, value))
 }

@@ -1,0 +1,88 @@
+//! [`VendorCodec`]: what a vendor adapter writes — where each call goes and how the canonical
+//! types translate to and from the vendor's wire format. [`crate::HttpProvider`] runs every
+//! call (encode -> send -> decode) over a codec, so a vendor module holds translation only.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode};
+
+use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
+use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError};
+
+use crate::client::UpstreamBody;
+use crate::sse::StreamLimits;
+use crate::upstream_url::UpstreamUrl;
+
+/// One encoded upstream call: where it goes and its JSON body. The URL is borrowed from the
+/// codec when it is fixed, built per call when it names the model (Gemini, Azure).
+#[derive(Debug)]
+pub struct Encoded<'a> {
+    pub url: Cow<'a, UpstreamUrl>,
+    pub body: Bytes,
+}
+
+impl<'a> Encoded<'a> {
+    /// A call to a URL the codec keeps.
+    pub fn to(url: &'a UpstreamUrl, body: Bytes) -> Self {
+        Encoded {
+            url: Cow::Borrowed(url),
+            body,
+        }
+    }
+
+    /// A call to a URL built for this request.
+    pub fn to_owned_url(url: UpstreamUrl, body: Bytes) -> Self {
+        Encoded {
+            url: Cow::Owned(url),
+            body,
+        }
+    }
+}
+
+/// A vendor's wire format. Methods get the canonical request so that decoding can use what
+/// was asked (the model name, whether stream usage was requested).
+pub trait VendorCodec: std::fmt::Debug + Send + Sync + 'static {
+    /// The chat call for `req`, streamed or not.
+    fn encode_chat(&self, req: &ChatRequest, stream: bool) -> Result<Encoded<'_>, ProviderError>;
+
+    /// A whole (non-streamed) chat answer.
+    fn decode_chat(&self, req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError>;
+
+    /// The canonical stream of an accepted streamed answer, within `limits` (silence,
+    /// duration, line length).
+    fn decode_stream(
+        &self,
+        req: &ChatRequest,
+        body: UpstreamBody,
+        limits: StreamLimits,
+    ) -> ChatStream;
+
+    /// The error for a non-2xx answer (only a sanitised message is kept).
+    fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError;
+
+    /// The embeddings call for `req`; `None` when the vendor serves no embeddings.
+    fn encode_embeddings(
+        &self,
+        _req: &EmbeddingsRequest,
+    ) -> Result<Option<Encoded<'_>>, ProviderError> {
+        Ok(None)
+    }
+
+    /// An embeddings answer (called only after [`Self::encode_embeddings`] gave a call).
+    fn decode_embeddings(
+        &self,
+        _req: &EmbeddingsRequest,
+        _body: &[u8],
+    ) -> Result<EmbeddingsResponse, ProviderError> {
+        Err(ProviderError::Unsupported(
+            "embeddings are not served".to_owned(),
+        ))
+    }
+
+    /// Where the model list is read (`GET`).
+    fn models_url(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError>;
+
+    /// The model list, each entry attributed to `provider`.
+    fn decode_models(&self, provider: &str, body: &[u8]) -> Result<Vec<ModelInfo>, ProviderError>;
+}
