@@ -1,4 +1,5 @@
-//! The listener, the per-connection hyper server, request recording and routing.
+//! The one mock listener: the per-connection hyper server, request recording, and dispatch
+//! to the wire format of its [`Vendor`] (OpenAI here, the others in [`crate::vendors`]).
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -19,7 +20,17 @@ use tokio::task::{JoinHandle, JoinSet};
 
 use crate::body::MockBody;
 use crate::recorder::{RECORD_LIMIT, Recorder};
-use crate::{chat, embeddings, respond};
+use crate::{chat, embeddings, respond, vendors};
+
+/// Which wire format a [`MockServer`] speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Vendor {
+    /// OpenAI's API under `/v1` (the default).
+    OpenAi,
+    Anthropic,
+    Gemini,
+    Azure,
+}
 
 /// How the mock behaves for every request.
 #[derive(Clone, Debug)]
@@ -74,12 +85,33 @@ pub struct RecordedRequest {
     pub method: String,
     /// The URI path, without the query.
     pub path: String,
+    /// The raw query string (`None` when the URI had none), so tests can check where
+    /// credentials travel.
+    pub query: Option<String>,
     /// Header names are lower case, in the order received.
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
 
 impl RecordedRequest {
+    fn new(parts: &http::request::Parts, body: &Bytes) -> Self {
+        let headers = parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        RecordedRequest {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers,
+            body: body.clone(),
+        }
+    }
+
     /// The body parsed as JSON; `Value::Null` when it is not JSON.
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
@@ -92,6 +124,14 @@ impl RecordedRequest {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// The value of a query parameter (not percent-decoded).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .as_deref()?
+            .split('&')
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+    }
 }
 
 /// State shared by every connection of one server.
@@ -99,7 +139,7 @@ pub struct State {
     options: MockOptions,
     requests: Recorder<RecordedRequest>,
     model_counts: Mutex<HashMap<String, u64>>,
-    completions: AtomicU64,
+    ids: AtomicU64,
     connections: AtomicU64,
 }
 
@@ -110,10 +150,14 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl State {
+    /// 1, 2, 3... per server, for response ids.
+    pub fn next_id(&self) -> u64 {
+        self.ids.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     /// `chatcmpl-mock-N`, N counting from 1 per server.
     pub fn next_completion_id(&self) -> String {
-        let n = self.completions.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("chatcmpl-mock-{n}")
+        format!("chatcmpl-mock-{}", self.next_id())
     }
 
     /// Unix time in seconds.
@@ -132,26 +176,14 @@ impl State {
     }
 
     fn record(&self, parts: &http::request::Parts, body: &Bytes) {
-        let headers = parts
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-                (name.as_str().to_owned(), value)
-            })
-            .collect();
-        let request = RecordedRequest {
-            method: parts.method.as_str().to_owned(),
-            path: parts.uri.path().to_owned(),
-            headers,
-            body: body.clone(),
-        };
+        let request = RecordedRequest::new(parts, body);
         self.requests.push(request);
     }
 }
 
-/// A running mock of the OpenAI HTTP API; it stops (listener and connections) when dropped.
+/// A running mock of one vendor's HTTP API; it stops (listener and connections) when dropped.
 pub struct MockServer {
+    vendor: Vendor,
     addr: SocketAddr,
     state: Arc<State>,
     task: JoinHandle<()>,
@@ -160,6 +192,7 @@ pub struct MockServer {
 impl std::fmt::Debug for MockServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MockServer")
+            .field("vendor", &self.vendor)
             .field("addr", &self.addr)
             .field("options", &self.state.options)
             .finish_non_exhaustive()
@@ -167,24 +200,48 @@ impl std::fmt::Debug for MockServer {
 }
 
 impl MockServer {
-    /// Starts a recording mock without latency on `127.0.0.1:0`.
+    /// Starts a recording OpenAI mock without latency on `127.0.0.1:0`.
     pub async fn start() -> std::io::Result<MockServer> {
-        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0)), MockOptions::new()).await
+        Self::start_vendor(Vendor::OpenAi).await
     }
 
-    /// Starts a mock on `addr` (port 0 picks a free port) with `opts`.
+    /// Starts an OpenAI mock on `addr` (port 0 picks a free port) with `opts`.
     pub async fn start_on(addr: SocketAddr, opts: MockOptions) -> std::io::Result<MockServer> {
+        Self::start_vendor_on(Vendor::OpenAi, addr, opts).await
+    }
+
+    /// Starts a recording mock of `vendor` without latency on `127.0.0.1:0`.
+    pub async fn start_vendor(vendor: Vendor) -> std::io::Result<MockServer> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self::start_vendor_on(vendor, addr, MockOptions::new()).await
+    }
+
+    /// Starts a mock of `vendor` on `addr` (port 0 picks a free port) with `opts`.
+    pub async fn start_vendor_on(
+        vendor: Vendor,
+        addr: SocketAddr,
+        opts: MockOptions,
+    ) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(State {
             requests: Recorder::new(opts.record_limit),
             options: opts,
             model_counts: Mutex::new(HashMap::new()),
-            completions: AtomicU64::new(0),
+            ids: AtomicU64::new(0),
             connections: AtomicU64::new(0),
         });
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&state)));
-        Ok(MockServer { addr, state, task })
+        let task = tokio::spawn(accept_loop(listener, vendor, Arc::clone(&state)));
+        Ok(MockServer {
+            vendor,
+            addr,
+            state,
+            task,
+        })
+    }
+
+    pub fn vendor(&self) -> Vendor {
+        self.vendor
     }
 
     /// The bound address.
@@ -192,9 +249,15 @@ impl MockServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT/v1`, what an OpenAI client takes as its base URL.
+    /// What the vendor's SDKs take as base URL: `http://ADDR/v1` for OpenAI,
+    /// `http://ADDR/v1beta` for Gemini, `http://ADDR` for Anthropic and Azure (the client
+    /// appends `/v1/messages` or `/openai/...`).
     pub fn base_url(&self) -> String {
-        format!("http://{}/v1", self.addr)
+        match self.vendor {
+            Vendor::OpenAi => format!("http://{}/v1", self.addr),
+            Vendor::Gemini => format!("http://{}/v1beta", self.addr),
+            Vendor::Anthropic | Vendor::Azure => format!("http://{}", self.addr),
+        }
     }
 
     /// How many connections the mock has accepted so far.
@@ -227,14 +290,14 @@ impl Drop for MockServer {
 
 /// Accepts until aborted; the connections live in a `JoinSet` so aborting this task
 /// (dropping the set) closes them too.
-async fn accept_loop(listener: TcpListener, state: Arc<State>) {
+async fn accept_loop(listener: TcpListener, vendor: Vendor, state: Arc<State>) {
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
                     state.connections.fetch_add(1, Ordering::Relaxed);
-                    connections.spawn(serve_connection(stream, Arc::clone(&state)));
+                    connections.spawn(serve_connection(stream, vendor, Arc::clone(&state)));
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(5)).await,
@@ -244,12 +307,12 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, state: Arc<State>) {
+async fn serve_connection(stream: TcpStream, vendor: Vendor, state: Arc<State>) {
     // Without Nagle every SSE event leaves as soon as it is written; failure only costs latency.
     let _ = stream.set_nodelay(true);
     let service = service_fn(move |request| {
         let state = Arc::clone(&state);
-        async move { Ok::<_, Infallible>(handle(&state, request).await) }
+        async move { Ok::<_, Infallible>(handle(vendor, &state, request).await) }
     });
     let builder = auto::Builder::new(TokioExecutor::new());
     // Connection errors (resets, aborted streams) end this connection only.
@@ -258,7 +321,7 @@ async fn serve_connection(stream: TcpStream, state: Arc<State>) {
         .await;
 }
 
-async fn handle(state: &State, request: Request<Incoming>) -> Response<MockBody> {
+async fn handle(vendor: Vendor, state: &State, request: Request<Incoming>) -> Response<MockBody> {
     let (parts, body) = request.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
@@ -270,10 +333,22 @@ async fn handle(state: &State, request: Request<Incoming>) -> Response<MockBody>
     if !state.options.latency.is_zero() {
         tokio::time::sleep(state.options.latency).await;
     }
+    // The vendor handlers read the request whether or not it is recorded.
+    let request = || RecordedRequest::new(&parts, &body);
+    match vendor {
+        Vendor::OpenAi => openai(state, &parts, &body).await,
+        Vendor::Anthropic => vendors::anthropic::handle(state, &request()).await,
+        Vendor::Gemini => vendors::gemini::handle(state, &request()).await,
+        Vendor::Azure => vendors::azure::handle(state, &request()).await,
+    }
+}
+
+/// OpenAI's routes.
+async fn openai(state: &State, parts: &http::request::Parts, body: &Bytes) -> Response<MockBody> {
     let path = parts.uri.path();
     match (&parts.method, path) {
-        (&Method::POST, "/v1/chat/completions") => chat::handle(state, &body).await,
-        (&Method::POST, "/v1/embeddings") => embeddings::handle(state, &body).await,
+        (&Method::POST, "/v1/chat/completions") => chat::handle(state, body).await,
+        (&Method::POST, "/v1/embeddings") => embeddings::handle(state, body).await,
         (&Method::GET, "/v1/models") => respond::models(),
         (&Method::GET, _) => match path.strip_prefix("/v1/models/") {
             Some(id) if !id.is_empty() && !id.contains('/') => respond::model(id),

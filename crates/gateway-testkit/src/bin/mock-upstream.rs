@@ -1,4 +1,5 @@
-//! `mock-upstream`: the OpenAI mock as a standalone process, the upstream of load tests.
+//! `mock-upstream`: the mock (OpenAI unless `--vendor` says otherwise) as a standalone
+//! process, the upstream of load tests.
 //! Prints one line `listening on http://ADDR` once bound, then serves until SIGTERM or SIGINT.
 
 use std::io::Write as _;
@@ -7,10 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use gateway_testkit::vendors::{Vendor, VendorServer};
-use gateway_testkit::{MockOptions, MockServer};
+use gateway_testkit::{MockOptions, MockServer, Vendor};
 
-/// In-process OpenAI mock server for load tests (recording off).
+/// In-process mock server for load tests (recording off).
 #[derive(Parser, Debug)]
 #[command(name = "mock-upstream", version, about)]
 struct Args {
@@ -20,8 +20,7 @@ struct Args {
     /// Latency added to every response, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
-    /// Wire format to serve: `openai` (default), or `anthropic`, `gemini`, `azure` (these
-    /// always bind 127.0.0.1 on a free port and ignore --listen and --latency-ms).
+    /// Wire format to serve: `openai` (default), `anthropic`, `gemini` or `azure`.
     #[arg(long, default_value = "openai")]
     vendor: String,
 }
@@ -38,10 +37,10 @@ async fn main() -> ExitCode {
         }
     };
     let vendor = match args.vendor.as_str() {
-        "openai" => None,
-        "anthropic" => Some(Vendor::Anthropic),
-        "gemini" => Some(Vendor::Gemini),
-        "azure" => Some(Vendor::Azure),
+        "openai" => Vendor::OpenAi,
+        "anthropic" => Vendor::Anthropic,
+        "gemini" => Vendor::Gemini,
+        "azure" => Vendor::Azure,
         other => {
             eprintln!(
                 "mock-upstream: unknown --vendor '{other}' (openai, anthropic, gemini, azure)"
@@ -49,32 +48,10 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(vendor) = vendor {
-        let server = match VendorServer::start(vendor).await {
-            Ok(server) => server,
-            Err(err) => {
-                eprintln!(
-                    "mock-upstream: cannot start the {} mock: {err}",
-                    args.vendor
-                );
-                return ExitCode::FAILURE;
-            }
-        };
-        let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "listening on http://{}", server.addr())
-            .and_then(|()| stdout.flush())
-            .is_err()
-        {
-            return ExitCode::FAILURE;
-        }
-        drop(stdout);
-        shutdown.wait().await;
-        return ExitCode::SUCCESS;
-    }
     let options = MockOptions::new()
         .with_latency(Duration::from_millis(args.latency_ms))
         .with_record(false);
-    let server = match MockServer::start_on(args.listen, options).await {
+    let server = match MockServer::start_vendor_on(vendor, args.listen, options).await {
         Ok(server) => server,
         Err(err) => {
             eprintln!("mock-upstream: cannot listen on {}: {err}", args.listen);

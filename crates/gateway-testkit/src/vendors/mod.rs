@@ -1,4 +1,5 @@
-//! Mocks of the non-OpenAI vendors' real wire formats, for the adapters' end-to-end tests:
+//! The non-OpenAI wire formats of the one [`MockServer`] (`MockServer::start_vendor`, or
+//! [`VendorServer::start`]), for the adapters' end-to-end tests:
 //! [`anthropic`] (Messages API, JSON and SSE), [`gemini`] (generateContent,
 //! streamGenerateContent `alt=sse`, embedContent, batchEmbedContents) and [`azure`] (OpenAI's
 //! format at Azure's deployment URLs). Each checks credentials the way its vendor does and
@@ -17,7 +18,6 @@
 pub mod anthropic;
 pub mod azure;
 pub mod gemini;
-mod server;
 #[cfg(test)]
 mod tests;
 
@@ -30,7 +30,32 @@ use http::{Response, StatusCode};
 
 use crate::body::MockBody;
 use crate::script::Script;
-pub use server::{Vendor, VendorRequest, VendorServer, VendorState};
+pub use crate::server::Vendor;
+use crate::server::{MockServer, RecordedRequest, State};
+
+/// A request as a vendor mock received it (the one [`RecordedRequest`] type).
+pub type VendorRequest = RecordedRequest;
+/// The state of a vendor mock (the one server [`State`]).
+pub type VendorState = State;
+
+/// The [`MockServer`] of a vendor, started by naming the vendor; it derefs to the server.
+#[derive(Debug)]
+pub struct VendorServer(MockServer);
+
+impl VendorServer {
+    /// A recording mock of `vendor` on `127.0.0.1:0`.
+    pub async fn start(vendor: Vendor) -> std::io::Result<VendorServer> {
+        MockServer::start_vendor(vendor).await.map(VendorServer)
+    }
+}
+
+impl std::ops::Deref for VendorServer {
+    type Target = MockServer;
+
+    fn deref(&self) -> &MockServer {
+        &self.0
+    }
+}
 
 /// What a request's model name asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
