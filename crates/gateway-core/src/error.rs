@@ -40,6 +40,9 @@ pub enum GatewayError {
     MethodNotAllowed(String),
     #[error("Request body is larger than the limit of {limit} bytes.")]
     PayloadTooLarge { limit: usize },
+    /// The request body did not arrive within the server's body timeout.
+    #[error("The request body was not received within {secs} seconds.")]
+    RequestTimeout { secs: u64 },
     #[error("Request blocked by guardrail '{guardrail}' (rule '{rule}').")]
     PolicyBlocked { guardrail: String, rule: String },
     #[error("{message}")]
@@ -204,6 +207,7 @@ impl GatewayError {
             GatewayError::Forbidden(_) => 403,
             GatewayError::ModelNotFound(_) | GatewayError::NotFound(_) => 404,
             GatewayError::MethodNotAllowed(_) => 405,
+            GatewayError::RequestTimeout { .. } => 408,
             GatewayError::PayloadTooLarge { .. } => 413,
             GatewayError::PolicyBlocked { .. } => 422,
             GatewayError::RateLimited { .. } => 429,
@@ -221,7 +225,8 @@ impl GatewayError {
             | GatewayError::ModelNotFound(_)
             | GatewayError::NotFound(_)
             | GatewayError::MethodNotAllowed(_)
-            | GatewayError::PayloadTooLarge { .. } => "invalid_request_error",
+            | GatewayError::PayloadTooLarge { .. }
+            | GatewayError::RequestTimeout { .. } => "invalid_request_error",
             GatewayError::Unauthenticated(_) => "authentication_error",
             GatewayError::Forbidden(_) => "permission_error",
             GatewayError::PolicyBlocked { .. } => "policy_violation",
@@ -243,6 +248,7 @@ impl GatewayError {
             GatewayError::Unauthenticated(_) => Some("invalid_api_key"),
             GatewayError::ModelNotFound(_) => Some("model_not_found"),
             GatewayError::PayloadTooLarge { .. } => Some("request_too_large"),
+            GatewayError::RequestTimeout { .. } => Some("request_timeout"),
             GatewayError::PolicyBlocked { .. } => Some("content_policy_violation"),
             GatewayError::RateLimited { .. } => Some("rate_limit_exceeded"),
             GatewayError::Upstream { .. } => Some("upstream_error"),

@@ -4,6 +4,7 @@
 mod defaults;
 mod env;
 mod model;
+mod server;
 mod validate;
 
 use std::fmt;
@@ -14,6 +15,7 @@ use toml::Table;
 
 pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use model::*;
+pub use server::{ServerConfig, TlsConfig};
 
 /// One configuration problem: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,10 +2,10 @@
 //! unknown keys are rejected so that a typo never silently does nothing.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use serde::Deserialize;
+
+use super::ServerConfig;
 
 use gateway_core::Secret;
 
@@ -83,65 +83,6 @@ pub struct AdminConfig {
     /// work too once issued. Without either, the admin API refuses every call.
     #[serde(default)]
     pub token: Option<Secret<String>>,
-}
-
-/// Listener, limits and timeouts. Changing these needs a restart.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
-    /// Largest accepted request body; larger bodies get 413.
-    pub max_body_bytes: usize,
-    /// Largest accepted request head (request line + headers); larger get 431.
-    pub max_header_bytes: usize,
-    /// Time allowed to receive a request head, also the idle time of a kept-alive connection.
-    pub header_timeout_secs: u64,
-    /// Time allowed to receive the request body.
-    pub body_timeout_secs: u64,
-    /// Longest non-streamed request, end to end; streams are bounded by the upstream's idle timeout.
-    pub request_timeout_secs: u64,
-    /// On SIGTERM/SIGINT, how long in-flight requests and streams may run on.
-    pub shutdown_grace_secs: u64,
-    pub tls: Option<TlsConfig>,
-    /// Where the gateway keeps its state (the embedded SQLite database).
-    pub data_dir: PathBuf,
-    /// Threads serving connections, each on its own single-threaded runtime (0: one per
-    /// CPU core). 1 serves every connection on the runtime that runs the server.
-    pub workers: usize,
-}
-
-impl ServerConfig {
-    /// The number of connection-serving threads `workers` asks for.
-    pub fn worker_threads(&self) -> usize {
-        match self.workers {
-            0 => std::thread::available_parallelism().map_or(1, usize::from),
-            n => n,
-        }
-    }
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
-            max_body_bytes: 4 * 1024 * 1024,
-            max_header_bytes: 16 * 1024,
-            header_timeout_secs: 30,
-            body_timeout_secs: 30,
-            request_timeout_secs: 600,
-            shutdown_grace_secs: 30,
-            tls: None,
-            data_dir: PathBuf::from("data"),
-            workers: 0,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsConfig {
-    pub cert_file: PathBuf,
-    pub key_file: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -6,6 +6,8 @@ use super::{Config, Problem};
 const MAX_WORKERS: usize = 1024;
 /// A smaller line cap would refuse ordinary answers (one chunk of a few KiB).
 const MIN_SSE_LINE_BYTES: usize = 4096;
+/// Fewer spare descriptors than this cannot even hold the store, the log and one upstream call.
+const MIN_RESERVED_DESCRIPTORS: usize = 16;
 
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -26,10 +28,29 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         ("server.header_timeout_secs", s.header_timeout_secs),
         ("server.body_timeout_secs", s.body_timeout_secs),
         ("server.request_timeout_secs", s.request_timeout_secs),
+        (
+            "server.tls_handshake_timeout_secs",
+            s.tls_handshake_timeout_secs,
+        ),
+        ("server.idle_timeout_secs", s.idle_timeout_secs),
+        (
+            "server.h2_keep_alive_interval_secs",
+            s.h2_keep_alive_interval_secs,
+        ),
+        (
+            "server.h2_keep_alive_timeout_secs",
+            s.h2_keep_alive_timeout_secs,
+        ),
     ] {
         if value == 0 {
             problems.push(Problem::new(key, "must be greater than 0"));
         }
+    }
+    if s.reserved_descriptors < MIN_RESERVED_DESCRIPTORS {
+        problems.push(Problem::new(
+            "server.reserved_descriptors",
+            format!("must be at least {MIN_RESERVED_DESCRIPTORS}"),
+        ));
     }
     if s.workers > MAX_WORKERS {
         problems.push(Problem::new(

@@ -8,6 +8,7 @@ use http::header::CONTENT_TYPE;
 use http::{HeaderMap, HeaderValue, Response};
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use hyper::body::Body as _;
 use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 
@@ -40,20 +41,23 @@ pub fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, GatewayErro
 }
 
 /// Read the request body, at most `limit` bytes (413 beyond) within `timeout` (408 beyond).
+///
+/// A body whose declared length is over the limit is refused before anything is read, so that
+/// a client waiting on `Expect: 100-continue` gets the 413 at once instead of a `100 Continue`
+/// (hyper sends that on the first read). The connection then closes lingeringly
+/// (`crate::server`), so a client already sending still reads the answer.
 pub async fn read_limited(
     body: Incoming,
     limit: usize,
     timeout: Duration,
 ) -> Result<Bytes, GatewayError> {
+    if body.size_hint().lower() > limit as u64 {
+        return Err(GatewayError::PayloadTooLarge { limit });
+    }
     let limited = Limited::new(body, limit);
     match tokio::time::timeout(timeout, gateway_providers::body::collect(limited)).await {
-        Err(_) => Err(GatewayError::InvalidRequest {
-            message: format!(
-                "The request body was not received within {} seconds.",
-                timeout.as_secs()
-            ),
-            param: None,
-            code: Some("request_timeout"),
+        Err(_) => Err(GatewayError::RequestTimeout {
+            secs: timeout.as_secs(),
         }),
         Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => {
             Err(GatewayError::PayloadTooLarge { limit })

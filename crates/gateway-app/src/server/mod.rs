@@ -2,25 +2,26 @@
 //! graceful shutdown (stop accepting, let in-flight requests and streams finish up to a
 //! deadline, then return).
 
+mod accept;
+mod activity;
+mod connection;
+mod descriptors;
+mod drain;
+mod linger;
 pub(crate) mod tls;
 mod workers;
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
 
 use crate::config::ServerConfig;
 use crate::error::AppError;
 use crate::state::AppState;
-use arc_swap::ArcSwap;
+use connection::Connections;
 
 pub use tls::load_tls;
 
@@ -40,14 +41,8 @@ pub struct Server {
     /// Threads serving connections, the accept loop's own included (`server.workers`).
     workers: usize,
     grace: Duration,
-}
-
-/// How a connection is served (TLS, protocol limits and timeouts); cloned into each worker.
-#[derive(Clone)]
-struct Connections {
-    tls: Option<TlsAcceptor>,
-    builder: auto::Builder<TokioExecutor>,
-    handshake_timeout: Duration,
+    /// Client connections open at once, at most (`server.max_connections`, clamped).
+    max_connections: usize,
 }
 
 impl Server {
@@ -55,27 +50,32 @@ impl Server {
     pub async fn bind(config: &ServerConfig) -> Result<Server, AppError> {
         let tls = config.tls.as_ref().map(load_tls).transpose()?;
         let listener = TcpListener::bind(config.listen).await?;
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(config.header_timeout_secs))
-            .max_buf_size(config.max_header_bytes.max(8192))
-            .keep_alive(true);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .max_header_list_size(config.max_header_bytes as u32)
-            .keep_alive_interval(Some(Duration::from_secs(30)));
+        let limit = descriptors::descriptor_limit();
+        let max_connections = descriptors::max_connections(
+            config.max_connections,
+            config.reserved_descriptors,
+            limit,
+        );
+        if config.max_connections > max_connections {
+            tracing::warn!(
+                configured = config.max_connections,
+                max_connections,
+                descriptor_limit = limit,
+                reserved = config.reserved_descriptors,
+                "server.max_connections lowered to fit the descriptor limit"
+            );
+        }
+        tracing::debug!(
+            max_connections,
+            descriptor_limit = limit,
+            "connection limit"
+        );
         Ok(Server {
             listener,
-            connections: Connections {
-                tls,
-                builder,
-                handshake_timeout: Duration::from_secs(config.header_timeout_secs),
-            },
+            connections: Connections::new(config, tls),
             workers: config.worker_threads(),
             grace: Duration::from_secs(config.shutdown_grace_secs),
+            max_connections,
         })
     }
 
@@ -85,6 +85,11 @@ impl Server {
 
     pub fn is_tls(&self) -> bool {
         self.connections.tls.is_some()
+    }
+
+    /// The connection cap in force (after clamping to the descriptor limit).
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// Serve until `shutdown` resolves, then drain. Returns whether the drain finished in time.
@@ -101,7 +106,8 @@ impl Server {
         states: Arc<ArcSwap<AppState>>,
         shutdown: impl Future<Output = ()>,
     ) -> bool {
-        let graceful = GracefulShutdown::new();
+        let metrics = states.load().telemetry.metrics().clone();
+        let table = activity::Table::new(self.max_connections, metrics);
         let pool = match workers::WorkerPool::start(
             self.workers.saturating_sub(1),
             &self.connections,
@@ -114,38 +120,22 @@ impl Server {
                 workers::WorkerPool::empty()
             }
         };
-        let mut next_slot = 0usize;
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => break,
-                accepted = self.listener.accept() => {
-                    let (stream, _) = match accepted {
-                        Ok(conn) => conn,
-                        Err(e) => {
-                            // EMFILE and friends: back off briefly instead of spinning.
-                            tracing::warn!(error = %e, "accept failed");
-                            tokio::time::sleep(Duration::from_millis(50)).await;
-                            continue;
-                        }
-                    };
-                    let _ = stream.set_nodelay(true);
-                    // Round-robin over the threads; slot 0 is this runtime.
-                    let slot = next_slot % pool.slots();
-                    next_slot = next_slot.wrapping_add(1);
-                    if let Err(stream) = pool.dispatch(slot, stream) {
-                        self.connections.serve(stream, states.clone(), &graceful);
-                    }
-                }
+        let drain = drain::Drain::new();
+        accept::accept_loop(&self.listener, &table, shutdown, |stream, entry, slot| {
+            // Round-robin over the threads; slot 0 is this runtime.
+            if let Err((stream, entry)) = pool.dispatch(slot % pool.slots(), stream, entry) {
+                self.connections
+                    .serve(stream, entry, states.clone(), &drain);
             }
-        }
+        })
+        .await;
         drop(self.listener);
         tracing::info!(
             grace_secs = self.grace.as_secs(),
             "shutting down: draining in-flight requests"
         );
         let (local, workers) = tokio::join!(
-            tokio::time::timeout(self.grace, graceful.shutdown()),
+            tokio::time::timeout(self.grace, drain.shutdown()),
             pool.drain()
         );
         if local.is_ok() && workers {
@@ -153,58 +143,6 @@ impl Server {
         } else {
             tracing::warn!("shutdown deadline reached with requests still in flight");
             false
-        }
-    }
-}
-
-impl Connections {
-    /// Serves one connection on the current runtime until it closes.
-    fn serve(
-        &self,
-        stream: tokio::net::TcpStream,
-        states: Arc<ArcSwap<AppState>>,
-        graceful: &GracefulShutdown,
-    ) {
-        // The peer address travels with each request (audit "from where", policies).
-        let peer = stream.peer_addr().ok().map(|a| ClientAddr(a.ip()));
-        let service = service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            if let Some(peer) = peer {
-                req.extensions_mut().insert(peer);
-            }
-            let state = states.load_full();
-            async move { Ok::<_, Infallible>(crate::http::handle(state, req).await) }
-        });
-        let builder = self.builder.clone();
-        match &self.tls {
-            None => {
-                let conn = builder
-                    .serve_connection(TokioIo::new(stream), service)
-                    .into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
-            Some(acceptor) => {
-                let acceptor = acceptor.clone();
-                let timeout = self.handshake_timeout;
-                let watcher = graceful.watcher();
-                tokio::spawn(async move {
-                    let tls = match tokio::time::timeout(timeout, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => tls,
-                        Ok(Err(e)) => return tracing::debug!(error = %e, "TLS handshake failed"),
-                        Err(_) => return tracing::debug!("TLS handshake timed out"),
-                    };
-                    let conn = builder
-                        .serve_connection(TokioIo::new(tls), service)
-                        .into_owned();
-                    if let Err(e) = watcher.watch(conn).await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
-            }
         }
     }
 }

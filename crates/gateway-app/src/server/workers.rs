@@ -14,10 +14,11 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::sync::mpsc;
 
-use super::Connections;
+use super::activity::Entry;
+use super::connection::Connections;
+use super::drain::Drain;
 use crate::state::AppState;
 
 /// Threads serving connections besides the one running the accept loop.
@@ -26,7 +27,7 @@ pub(super) struct WorkerPool {
 }
 
 struct Worker {
-    inbox: mpsc::UnboundedSender<std::net::TcpStream>,
+    inbox: mpsc::UnboundedSender<(std::net::TcpStream, Entry)>,
     thread: JoinHandle<bool>,
 }
 
@@ -69,9 +70,10 @@ impl WorkerPool {
         &self,
         slot: usize,
         stream: tokio::net::TcpStream,
-    ) -> Result<(), tokio::net::TcpStream> {
+        entry: Entry,
+    ) -> Result<(), (tokio::net::TcpStream, Entry)> {
         let Some(worker) = slot.checked_sub(1).and_then(|i| self.workers.get(i)) else {
-            return Err(stream);
+            return Err((stream, entry));
         };
         // Deregister from this runtime's reactor; the worker registers it with its own.
         let std_stream = match stream.into_std() {
@@ -81,11 +83,11 @@ impl WorkerPool {
                 return Ok(());
             }
         };
-        match worker.inbox.send(std_stream) {
+        match worker.inbox.send((std_stream, entry)) {
             Ok(()) => Ok(()),
             // The worker is gone (it panicked): serve here rather than drop the caller.
-            Err(returned) => match tokio::net::TcpStream::from_std(returned.0) {
-                Ok(stream) => Err(stream),
+            Err(returned) => match tokio::net::TcpStream::from_std(returned.0.0) {
+                Ok(stream) => Err((stream, returned.0.1)),
                 Err(e) => {
                     tracing::debug!(error = %e, "a connection could not be served");
                     Ok(())
@@ -120,7 +122,7 @@ impl WorkerPool {
 
 /// A worker thread's life: serve every connection it receives, then drain.
 fn serve_queue(
-    mut queue: mpsc::UnboundedReceiver<std::net::TcpStream>,
+    mut queue: mpsc::UnboundedReceiver<(std::net::TcpStream, Entry)>,
     connections: &Connections,
     states: &Arc<ArcSwap<AppState>>,
     grace: Duration,
@@ -136,15 +138,13 @@ fn serve_queue(
         }
     };
     runtime.block_on(async {
-        let graceful = GracefulShutdown::new();
-        while let Some(stream) = queue.recv().await {
+        let drain = Drain::new();
+        while let Some((stream, entry)) = queue.recv().await {
             match tokio::net::TcpStream::from_std(stream) {
-                Ok(stream) => connections.serve(stream, states.clone(), &graceful),
+                Ok(stream) => connections.serve(stream, entry, states.clone(), &drain),
                 Err(e) => tracing::debug!(error = %e, "a handed-over connection was lost"),
             }
         }
-        tokio::time::timeout(grace, graceful.shutdown())
-            .await
-            .is_ok()
+        tokio::time::timeout(grace, drain.shutdown()).await.is_ok()
     })
 }

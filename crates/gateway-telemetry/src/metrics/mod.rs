@@ -7,6 +7,7 @@
 //! ([`Metrics::observe_error`]) and router state at scrape time
 //! ([`Metrics::set_deployments`]).
 
+mod connections;
 mod deployments;
 mod external;
 mod labels;
@@ -24,6 +25,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+pub use connections::{CloseReason, ConnectionMetrics, OpenConnection};
 use deployments::DeploymentCollector;
 pub use deployments::{CIRCUIT_STATES, DeploymentSnapshot};
 use external::ExternalCollector;
@@ -74,6 +76,7 @@ pub struct Metrics {
     write_errors: Family<NameLabel, Counter>,
     deployments: Arc<DeploymentCollector>,
     external: Arc<ExternalCollector>,
+    connections: ConnectionMetrics,
     series: SeriesCache,
 }
 
@@ -112,6 +115,7 @@ impl Metrics {
             write_errors: Family::default(),
             deployments: Arc::default(),
             external: Arc::default(),
+            connections: ConnectionMetrics::default(),
             series: SeriesCache::default(),
             registry: Registry::default(),
         };
@@ -203,6 +207,7 @@ impl Metrics {
             "Failed writes of usage batches and audit events (each retried)",
             m.write_errors.clone(),
         );
+        m.connections.register(r);
         r.register_collector(Box::new(m.deployments.clone()));
         r.register_collector(Box::new(m.external.clone()));
         Metrics { registry, ..m }
@@ -230,6 +235,11 @@ impl Metrics {
             Ok(mut guard) => *guard = samples,
             Err(poisoned) => *poisoned.into_inner() = samples,
         }
+    }
+
+    /// The listener's connection series.
+    pub fn connections(&self) -> &ConnectionMetrics {
+        &self.connections
     }
 
     /// Count one HTTP request as in flight until the guard drops.
