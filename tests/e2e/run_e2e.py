@@ -141,6 +141,29 @@ def expect_error(exc_type: type[BaseException], fn: Callable[[], object]) -> Bas
     raise AssertionError(f"expected {exc_type.__name__}, got a result: {result!r}")
 
 
+def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Whether `condition` held within `timeout` seconds, polled every 20 ms."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def metric(base_url: str, series: str) -> float:
+    """The value of `series` on the gateway's `/metrics` (0 when absent)."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{base_url}/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name == series:
+            return float(value)
+    return 0.0
+
+
 HELLO = [{"role": "user", "content": "Hello"}]
 
 
@@ -195,7 +218,9 @@ def test_cached_answer_replayed_to_streaming_sdk(ctx: Context) -> None:
     first = client.chat.completions.with_raw_response.create(model="demo", messages=prompt, temperature=0)
     check(first.headers.get("x-gateway-cache") == "miss", f"first call: {first.headers.get('x-gateway-cache')!r}")
     expected = first.parse().choices[0].message.content
-    time.sleep(0.3)  # the cache fill is written in the background
+    # The cache fill is written in the background: wait until the cache counts it.
+    stored = eventually(lambda: metric(ctx.base_url, "gateway_cache_stores_total") >= 1)
+    check(stored, "the cache fill was never written")
     raw = client.chat.completions.with_raw_response.create(model="demo", messages=prompt, temperature=0, stream=True)
     check(raw.headers.get("x-gateway-cache") == "hit", f"second call: {raw.headers.get('x-gateway-cache')!r}")
     chunks = list(raw.parse())

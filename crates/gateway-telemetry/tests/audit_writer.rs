@@ -6,9 +6,9 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::Ordering;
 
-use common::{MemoryStore, audit_event, metric};
+use common::{MemoryStore, audit_event, metric, until};
 use gateway_core::phases::account::AuditSink;
 use gateway_core::store::AuditStore;
 use gateway_telemetry::config::AuditConfig;
@@ -134,7 +134,8 @@ async fn a_full_buffer_is_counted_and_the_rest_is_written() {
     .unwrap();
     let gate = store.gate.lock().await;
     writer.audit(audit_event("a.1", "x"));
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The writer takes event 1 and stalls on the store.
+    until(|| store.entered.load(Ordering::SeqCst) == 1).await;
     for i in 2..=4 {
         writer.audit(audit_event(&format!("a.{i}"), "x"));
     }

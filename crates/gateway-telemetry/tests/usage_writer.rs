@@ -6,6 +6,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use common::{MemoryStore, until, usage_counter, usage_record};
@@ -98,7 +99,7 @@ async fn a_full_buffer_drops_and_counts_never_blocks() {
     let gate = store.gate.lock().await;
     writer.record(usage_record(1));
     // The writer takes record 1 and stalls on the store; two more fit in the buffer.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    until(|| store.entered.load(Ordering::SeqCst) == 1).await;
     for n in 2..=6 {
         writer.record(usage_record(n));
     }

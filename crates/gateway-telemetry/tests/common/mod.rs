@@ -27,6 +27,8 @@ pub struct MemoryStore {
     pub audit: Mutex<Vec<AuditRecord>>,
     /// Held by a test to stall every write.
     pub gate: tokio::sync::Mutex<()>,
+    /// Writes that reached the store (counted before they wait on `gate`).
+    pub entered: AtomicU32,
     /// Writes to fail before succeeding again.
     pub fail: AtomicU32,
 }
@@ -58,6 +60,12 @@ impl MemoryStore {
         self.batches.lock().unwrap().iter().map(Vec::len).collect()
     }
 
+    /// Wait for the gate, counting the write as entered first.
+    async fn open(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.entered.fetch_add(1, Ordering::SeqCst);
+        self.gate.lock().await
+    }
+
     fn failing(&self) -> bool {
         self.fail
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -68,7 +76,7 @@ impl MemoryStore {
 #[async_trait]
 impl UsageStore for MemoryStore {
     async fn insert_usage(&self, records: &[UsageRecord]) -> Result<(), GatewayError> {
-        let _open = self.gate.lock().await;
+        let _open = self.open().await;
         if self.failing() {
             return Err(GatewayError::Unavailable("store down".into()));
         }
@@ -77,7 +85,7 @@ impl UsageStore for MemoryStore {
     }
 
     async fn add_usage_minutes(&self, minutes: &[UsageMinute]) -> Result<(), GatewayError> {
-        let _open = self.gate.lock().await;
+        let _open = self.open().await;
         if self.failing() {
             return Err(GatewayError::Unavailable("store down".into()));
         }
@@ -103,7 +111,7 @@ impl UsageStore for MemoryStore {
 #[async_trait]
 impl AuditStore for MemoryStore {
     async fn append_audit(&self, event: &AuditEvent) -> Result<AuditRecord, GatewayError> {
-        let _open = self.gate.lock().await;
+        let _open = self.open().await;
         if self.failing() {
             return Err(GatewayError::Unavailable("store down".into()));
         }
