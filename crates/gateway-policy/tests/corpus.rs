@@ -12,8 +12,12 @@
 
 use std::collections::BTreeMap;
 
-use gateway_policy::InjectionDetector;
+use gateway_core::phases::guard::{GuardAction, Guardrail};
+use gateway_core::types::{ChatRequest, Message, Role};
+use gateway_core::{Endpoint, Principal, RequestContext};
+use gateway_policy::guardrails::config::GuardrailConfig;
 use gateway_policy::guardrails::injection::DEFAULT_THRESHOLD;
+use gateway_policy::{InjectionDetector, PolicyGuardrail};
 use serde_json::Value;
 
 struct Example {
@@ -176,4 +180,50 @@ fn measure(name: &str) -> (f64, f64) {
         total.fn_
     );
     (p, r)
+}
+
+/// Requests are also checked with their texts joined (a payload split across messages is
+/// seen whole). That must not make benign conversations look malicious: every run of four
+/// consecutive benign prompts of each set is sent as one request of four user messages, and
+/// at most 2% of the runs in which no prompt is blocked on its own may be blocked joined.
+#[test]
+fn benign_prompts_joined_into_conversations_stay_benign() {
+    let guardrail = PolicyGuardrail::from_config(&GuardrailConfig::default()).unwrap();
+    let ctx = RequestContext::new("corpus", Principal::anonymous(), Endpoint::ChatCompletions);
+    let blocked = |texts: &[String]| {
+        let mut req = ChatRequest {
+            model: "m".into(),
+            messages: texts
+                .iter()
+                .map(|t| Message::text(Role::User, t.as_str()))
+                .collect(),
+            ..ChatRequest::default()
+        };
+        guardrail.check_request(&mut req, &ctx).action == GuardAction::Block
+    };
+    let (mut runs, mut flagged) = (0usize, 0usize);
+    for (name, _, _) in SETS {
+        let benign: Vec<String> = load(name)
+            .into_iter()
+            .filter(|e| !e.malicious)
+            .map(|e| e.text)
+            .collect();
+        for window in benign.windows(4) {
+            if window.iter().any(|t| blocked(std::slice::from_ref(t))) {
+                continue;
+            }
+            runs += 1;
+            if blocked(window) {
+                println!("benign run blocked when joined: {window:?}");
+                flagged += 1;
+            }
+        }
+    }
+    let rate = flagged as f64 / runs.max(1) as f64;
+    println!("benign runs of four: {flagged} of {runs} blocked joined ({rate:.3})");
+    assert!(runs >= 100, "{runs} runs");
+    assert!(
+        rate <= 0.02,
+        "{flagged} of {runs} benign runs blocked joined"
+    );
 }

@@ -4,7 +4,7 @@
 use crate::error::Error;
 use crate::guardrails::config::GuardrailConfig;
 use crate::guardrails::finding::{Action, Finding, Verdict, resolve_overlaps};
-use crate::guardrails::injection::InjectionDetector;
+use crate::guardrails::injection::{InjectionDetector, InjectionReport, Signal};
 use crate::guardrails::moderation::ModerationMatcher;
 use crate::guardrails::pii::{Entity, PiiDetector, PiiMatch};
 use crate::guardrails::stream_hold;
@@ -169,6 +169,57 @@ impl Guardrails {
         {
             m.scan(text, &mut findings);
         }
+        findings
+    }
+
+    /// The findings over a request's texts joined with line breaks (`boundaries`: the offset
+    /// of each separator) that only the join reveals, i.e. those crossing a boundary: a
+    /// payload split across parts or messages. For injection, a split payload is scored with
+    /// the signals that cross a boundary plus the other signals of the parts they join, so
+    /// that weak signals of separate messages do not add up to a block.
+    pub(crate) fn joined_findings(&self, text: &str, boundaries: &[usize]) -> Vec<Finding> {
+        let c = &self.config;
+        let crosses = |start: usize, end: usize| boundaries.iter().any(|&b| start <= b && b < end);
+        let part = |at: usize| boundaries.partition_point(|&b| b < at);
+        let mut findings = Vec::new();
+        if let Some(det) = self.injection.filter(|_| c.injection.on_input) {
+            let report = det.score(text);
+            let mut touched: Vec<(usize, usize)> = report
+                .signals
+                .iter()
+                .filter(|s| crosses(s.start, s.end))
+                .map(|s| (part(s.start), part(s.end.saturating_sub(1))))
+                .collect();
+            touched.sort_unstable();
+            let joined_by = |s: &Signal| {
+                let (first, last) = (part(s.start), part(s.end.saturating_sub(1)));
+                touched.iter().any(|&(a, b)| a <= first && last <= b)
+            };
+            let signals: Vec<Signal> = report.signals.into_iter().filter(joined_by).collect();
+            let keep = signals.iter().fold(1.0f32, |k, s| k * (1.0 - s.weight));
+            let split = InjectionReport {
+                score: (1.0 - keep).clamp(0.0, 1.0),
+                signals,
+            };
+            if !touched.is_empty()
+                && split.score >= c.injection.threshold
+                && c.injection.action != Action::Allow
+            {
+                findings.extend(split.findings(c.injection.action));
+            }
+        }
+        let mut others = Vec::new();
+        if let Some(det) = self.pii.filter(|_| c.pii.on_input) {
+            others.extend(
+                det.detect(text)
+                    .into_iter()
+                    .filter_map(|m| self.pii_finding(m)),
+            );
+        }
+        if let Some(m) = self.moderation.as_ref().filter(|_| c.moderation.on_input) {
+            m.scan(text, &mut others);
+        }
+        findings.extend(others.into_iter().filter(|f| crosses(f.start, f.end)));
         findings
     }
 

@@ -5,8 +5,9 @@
 //! text (content, parts and the text of passed-through blocks such as Anthropic documents),
 //! and every choice's text and tool-call arguments. A request's texts are checked one by one
 //! (redacting in place) and, when there are several, joined with line breaks and checked
-//! again for blocking findings only, so that a payload split across parts or messages is
-//! seen whole. Finding offsets are relative to the text they were found in (the joined text
+//! again for what only the join reveals (findings crossing a boundary; see
+//! `Guardrails::joined_findings`), so that a payload split across parts or messages is seen
+//! whole. Finding offsets are relative to the text they were found in (the joined text
 //! for findings of the joined check).
 
 use gateway_core::RequestContext;
@@ -87,14 +88,14 @@ impl Outcome {
         self.findings.extend(verdict.findings);
     }
 
-    /// The verdict over the joined texts: only its blocking findings count (the others were
-    /// found, and redactions applied, in the texts one by one).
-    fn add_joined(&mut self, verdict: Verdict) {
-        if verdict.action == Action::Block {
+    /// The findings that only the joined texts reveal: only blocking ones count (the texts
+    /// were redacted one by one already).
+    fn add_joined(&mut self, findings: Vec<Finding>) {
+        let blocking = findings.into_iter().filter(|f| f.action == Action::Block);
+        let before = self.findings.len();
+        self.findings.extend(blocking);
+        if self.findings.len() > before {
             self.action = Action::Block;
-            let blocking = verdict.findings.into_iter();
-            self.findings
-                .extend(blocking.filter(|f| f.action == Action::Block));
         }
     }
 
@@ -119,13 +120,15 @@ impl Guardrail for PolicyGuardrail {
         });
         if texts > 1 && outcome.action != Action::Block {
             let mut joined = String::new();
+            let mut boundaries = Vec::with_capacity(texts);
             request_texts(req, &mut |text| {
                 if !joined.is_empty() {
+                    boundaries.push(joined.len());
                     joined.push('\n');
                 }
                 joined.push_str(text);
             });
-            outcome.add_joined(guards.check(&joined, Direction::Input));
+            outcome.add_joined(guards.joined_findings(&joined, &boundaries));
         }
         outcome.into_outcome()
     }
@@ -373,6 +376,29 @@ mod tests {
             g.check_request(&mut two_parts, &ctx()).action,
             GuardAction::Block
         );
+    }
+
+    #[test]
+    fn weak_signals_of_separate_messages_do_not_add_up_to_a_block() {
+        let messages = [
+            "Please act as a reviewer for my essay.",
+            "How do I enable developer mode in Chrome?",
+            "From now on, call me Alex.",
+        ];
+        let joined = messages.join("\n");
+        let g = guardrail();
+        assert_eq!(
+            g.set().default_policy().check_text(&joined).action,
+            Action::Block,
+            "one text with all three signals is blocked"
+        );
+        let mut req = request(
+            messages
+                .iter()
+                .map(|m| Message::text(Role::User, *m))
+                .collect(),
+        );
+        assert_eq!(g.check_request(&mut req, &ctx()).action, GuardAction::Allow);
     }
 
     #[test]
