@@ -66,9 +66,18 @@ impl Drop for Gateway {
 }
 
 fn start_gateway() -> Gateway {
+    start_gateway_with("")
+}
+
+/// A demo gateway whose configuration has `extra` appended.
+fn start_gateway_with(extra: &str) -> Gateway {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("gateway.toml");
-    std::fs::write(&config, "[admin]\ntoken = \"${GATEWAY_ADMIN_TOKEN}\"\n").unwrap();
+    std::fs::write(
+        &config,
+        format!("[admin]\ntoken = \"${{GATEWAY_ADMIN_TOKEN}}\"\n{extra}"),
+    )
+    .unwrap();
     let mut cmd = Command::new(gateway_bin());
     for var in SCRUB {
         cmd.env_remove(var);
@@ -123,13 +132,18 @@ fn ok(out: &Output) -> String {
 
 /// Status code of a chat completion with `secret`, over a raw HTTP/1.1 connection.
 fn chat_status(url: &str, secret: &str) -> u16 {
-    let addr = url.strip_prefix("http://").unwrap();
     let body = r#"{"model":"demo","messages":[{"role":"user","content":"Hello from gatewayctl"}]}"#;
+    post_status(url, "/v1/chat/completions", secret, body)
+}
+
+/// Status code of a POST of `body` to `path` with `secret`, over a raw HTTP/1.1 connection.
+fn post_status(url: &str, path: &str, secret: &str, body: &str) -> u16 {
+    let addr = url.strip_prefix("http://").unwrap();
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     write!(
         s,
-        "POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {secret}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {secret}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -205,6 +219,63 @@ fn tenant_and_key_from_gatewayctl_call_the_gateway_until_revoked() {
         ],
     ));
     assert!(usage.starts_with("model,requests"), "{usage}");
+}
+
+#[test]
+fn embeddings_calls_show_in_usage_with_tokens_and_cost() {
+    let gw = start_gateway_with(
+        "[telemetry.prices.\"demo-model\"]\ninput_per_mtok = 100.0\noutput_per_mtok = 100.0\n",
+    );
+    ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &["tenants", "create", "initech", "--name", "Initech"],
+    ));
+    let key: serde_json::Value = serde_json::from_str(&ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &[
+            "--json", "keys", "create", "--tenant", "initech", "--name", "rag",
+        ],
+    )))
+    .unwrap();
+    let secret = key["secret"].as_str().unwrap();
+    let body = r#"{"model":"demo","input":["the first passage to embed","and a second one"]}"#;
+    for _ in 0..2 {
+        assert_eq!(post_status(&gw.url, "/v1/embeddings", secret, body), 200);
+    }
+    // The usage writer flushes on its interval; poll the report until both calls are in.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let report = loop {
+        let out: serde_json::Value = serde_json::from_str(&ok(&ctl(
+            &gw.url,
+            TOKEN,
+            &[
+                "--json",
+                "usage",
+                "--tenant",
+                "initech",
+                "--group-by",
+                "model",
+            ],
+        )))
+        .unwrap();
+        let rows = out["data"].as_array().cloned().unwrap_or_default();
+        if rows.first().is_some_and(|r| r["requests"] == 2) || std::time::Instant::now() > deadline
+        {
+            break rows;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(report.len(), 1, "{report:?}");
+    let row = &report[0];
+    assert_eq!(
+        (row["model"].as_str(), row["requests"].as_u64()),
+        (Some("demo"), Some(2))
+    );
+    assert!(row["prompt_tokens"].as_u64().unwrap() > 0, "{row}");
+    assert_eq!(row["completion_tokens"], 0, "{row}");
+    assert!(row["cost_usd"].as_f64().unwrap() > 0.0, "{row}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::content_log;
 use crate::context::RequestContext;
+use crate::error::GatewayError;
 use crate::metered_stream::StreamTally;
 use crate::phases::account::{CostModel, UsageRecord, UsageSink};
 use crate::phases::admission::{Admitted, LimitSnapshot, Permit};
@@ -136,6 +137,15 @@ impl CallRecord {
             });
         }
         cost
+    }
+
+    /// Record a call that failed with `err` before any answer; returns `err`.
+    pub(crate) fn failed(&self, err: GatewayError) -> GatewayError {
+        self.finish(CallEnd {
+            status: err.status(),
+            ..CallEnd::default()
+        });
+        err
     }
 
     /// Accounting for a stream, run once when it ends or is dropped.

@@ -37,6 +37,13 @@ pub struct RouteConstraints {
     pub regions: Option<Arc<[String]>>,
 }
 
+/// Request headers the edge captured for the custom policy (`[policies] headers`): lower-case
+/// name and value. Empty unless the policy asks for some.
+pub type CapturedHeaders = Arc<[(String, String)]>;
+
+/// What the pipeline knows of one request: who asked, through which API, from where, and what
+/// the edge learned on the way in. Built once by the edge (or an embedding service) and
+/// passed to every phase; nothing of it travels in task-locals.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub request_id: Arc<str>,
@@ -50,6 +57,8 @@ pub struct RequestContext {
     /// The operator allowed this tenant's prompts and completions in the logs
     /// ([`crate::content_log`]). Off unless the edge turns it on.
     pub log_content: bool,
+    /// Headers captured for the custom policy's `input.headers` (`None`: none).
+    pub headers: Option<CapturedHeaders>,
 }
 
 impl RequestContext {
@@ -66,6 +75,7 @@ impl RequestContext {
             constraints,
             cache: Default::default(),
             log_content: false,
+            headers: None,
         }
     }
 }

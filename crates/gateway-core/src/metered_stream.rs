@@ -54,6 +54,9 @@ pub(crate) struct MeteredStream {
     template: Option<ChatChunk>,
     done: bool,
     on_end: Option<OnStreamEnd>,
+    /// The public model name the caller used, written into every chunk (upstreams name their
+    /// own model).
+    public_model: Option<Arc<str>>,
 }
 
 impl MeteredStream {
@@ -76,7 +79,14 @@ impl MeteredStream {
             template: None,
             done: false,
             on_end: Some(on_end),
+            public_model: None,
         }
+    }
+
+    /// Name `model` in every chunk, as the non-streamed answer does.
+    pub(crate) fn with_public_model(mut self, model: &str) -> Self {
+        self.public_model = Some(Arc::from(model));
+        self
     }
 
     /// Keep the delivered text for the content log ([`crate::content_log`]).
@@ -195,6 +205,13 @@ impl MeteredStream {
     }
 
     fn process_chunk(&mut self, mut chunk: ChatChunk) {
+        if let Some(model) = &self.public_model
+            && chunk.model != **model
+        {
+            // In place: the chunk's own buffer usually holds the name without reallocating.
+            chunk.model.clear();
+            chunk.model.push_str(model);
+        }
         if self.template.is_none() {
             self.template = Some(ChatChunk {
                 id: chunk.id.clone(),

@@ -1,4 +1,69 @@
-//! Inbound API dialects other than OpenAI's: pure translations between a dialect's wire
-//! format and the canonical types, without I/O (the edge wires them to routes).
+//! Inbound API dialects: each translates between its wire format and the canonical types, and
+//! is served by the one model-call handler of the edge (`http::model_call`). A new ingress is a
+//! new [`Dialect`], not a new handler: authentication, body limits, the pipeline, gateway
+//! headers and error rendering come with it.
+//!
+//! - [`openai::OpenAiChat`] (`/v1/chat/completions`) and [`openai::OpenAiEmbeddings`]
+//!   (`/v1/embeddings`);
+//! - [`anthropic::AnthropicMessages`] (`/v1/messages`, with its stream events and errors);
+//! - [`query::QueryApi`] (`/query`, the simple API).
 
 pub mod anthropic;
+pub mod openai;
+pub mod query;
+
+use http::Response;
+
+use gateway_core::types::EmbeddingsRequest;
+use gateway_core::{ChatOutcome, ChatRequest, Endpoint, GatewayError, GatewayStream};
+use gateway_core::{EmbeddingsOutcome, RequestContext};
+
+use crate::http::body::Body;
+use crate::http::error::ErrorShape;
+use crate::state::AppState;
+
+/// A decoded model call, in canonical form.
+// Not boxed: a call is decoded once and moved once into the pipeline; a box would be one
+// more allocation per call on the hot path.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Call {
+    /// A chat completion, streamed when `stream` is set.
+    Chat(ChatRequest),
+    Embeddings(EmbeddingsRequest),
+}
+
+/// One inbound API: how its requests decode and its answers, streams and errors encode.
+pub trait Dialect: Sync {
+    /// The inbound API, for metrics, usage records and audit.
+    fn endpoint(&self) -> Endpoint;
+
+    /// The shape of its error bodies.
+    fn error_shape(&self) -> ErrorShape;
+
+    /// The request body as a canonical call (400 with the decoder's message when malformed).
+    fn decode(&self, state: &AppState, body: &[u8]) -> Result<Call, GatewayError>;
+
+    /// A whole chat answer. `requested` is the model name the caller sent.
+    fn encode_chat(
+        &self,
+        outcome: &ChatOutcome,
+        requested: &str,
+        ctx: &RequestContext,
+    ) -> Result<Response<Body>, GatewayError>;
+
+    /// The body of a streamed chat answer (`text/event-stream`).
+    fn encode_stream(&self, stream: GatewayStream, requested: &str) -> Body;
+
+    /// A whole embeddings answer; only dialects that decode embeddings are asked.
+    fn encode_embeddings(
+        &self,
+        outcome: &EmbeddingsOutcome,
+    ) -> Result<Response<Body>, GatewayError> {
+        let _ = outcome;
+        Err(GatewayError::Internal(format!(
+            "the {} API has no embeddings answer",
+            self.endpoint().as_str()
+        )))
+    }
+}

@@ -21,19 +21,23 @@ pub fn error_json(err: &GatewayError) -> serde_json::Value {
 
 /// Which API's error body shape the caller expects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
+pub enum ErrorShape {
     OpenAi,
     Anthropic,
 }
 
 /// Render `err` as an OpenAI-style response.
 pub fn error_response(err: &GatewayError, request_id: &str) -> Response<Body> {
-    error_response_in(err, request_id, Dialect::OpenAi)
+    error_response_in(err, request_id, ErrorShape::OpenAi)
 }
 
 /// Render `err` as a response in the caller's dialect, logging it at a level that matches
 /// whose fault it is.
-pub fn error_response_in(err: &GatewayError, request_id: &str, dialect: Dialect) -> Response<Body> {
+pub fn error_response_in(
+    err: &GatewayError,
+    request_id: &str,
+    shape: ErrorShape,
+) -> Response<Body> {
     match err.class() {
         ErrorClass::Internal => {
             tracing::error!(request_id, status = err.status(), error = %err, "request failed")
@@ -45,9 +49,9 @@ pub fn error_response_in(err: &GatewayError, request_id: &str, dialect: Dialect)
             tracing::debug!(request_id, status = err.status(), error = %err, "request rejected")
         }
     }
-    let json = match dialect {
-        Dialect::OpenAi => error_json(err),
-        Dialect::Anthropic => crate::dialects::anthropic::encode_error(err),
+    let json = match shape {
+        ErrorShape::OpenAi => error_json(err),
+        ErrorShape::Anthropic => crate::dialects::anthropic::encode_error(err),
     };
     let body = serde_json::to_vec(&json).unwrap_or_default();
     let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

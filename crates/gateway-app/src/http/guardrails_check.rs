@@ -16,7 +16,7 @@ use gateway_core::GatewayError;
 use gateway_policy::Direction;
 
 use super::body::{Body, parse_json, read_limited};
-use super::extract_token;
+use super::inbound::Inbound;
 use super::info::json_response;
 use crate::state::AppState;
 
@@ -44,12 +44,9 @@ enum CheckDirection {
 pub async fn check(
     state: &AppState,
     req: Request<Incoming>,
-    _request_id: &str,
+    inbound: &mut Inbound,
 ) -> Result<Response<Body>, GatewayError> {
-    let principal = state
-        .gateway
-        .authenticate(extract_token(req.headers()))
-        .await?;
+    let principal = inbound.authenticate(state, req.headers()).await?;
     // The JSON wrapper and escapes may take more than the text itself.
     let limit = state.max_body_bytes.min(2 * MAX_TEXT_BYTES);
     let bytes = read_limited(req.into_body(), limit, state.body_timeout).await?;

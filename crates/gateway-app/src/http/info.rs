@@ -8,7 +8,7 @@ use gateway_core::GatewayError;
 use gateway_core::phases::route::Router;
 
 use super::body::{Body, full, json_bytes, response};
-use super::extract_token;
+use super::inbound::Inbound;
 use crate::state::AppState;
 
 pub fn json_response(status: u16, value: &impl serde::Serialize) -> Response<Body> {
@@ -94,11 +94,9 @@ pub async fn ready(state: &AppState) -> Response<Body> {
 pub async fn models(
     state: &AppState,
     req: &Request<Incoming>,
+    inbound: &mut Inbound,
 ) -> Result<Response<Body>, GatewayError> {
-    let principal = state
-        .gateway
-        .authenticate(extract_token(req.headers()))
-        .await?;
+    let principal = inbound.authenticate(state, req.headers()).await?;
     let data = state.gateway.models_for(&principal);
     Ok(json_response(
         200,

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
+use http::{HeaderName, HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::{Frame, Incoming, SizeHint};
 use tracing::Span;
@@ -20,7 +20,8 @@ use gateway_telemetry::metrics::{CONTENT_TYPE, InFlight, Sample};
 use gateway_telemetry::{DeploymentSnapshot, trace};
 
 use super::body::{Body, full};
-use super::{extract_token, names};
+use super::inbound::Inbound;
+use super::names;
 use crate::state::AppState;
 
 /// `GET /metrics`: Prometheus / OpenMetrics text (404 when `telemetry.metrics.enabled` is off).
@@ -131,57 +132,27 @@ fn phase_stats(state: &AppState) -> Vec<Sample> {
     out
 }
 
-/// The fixed route name of a path, for labels and span names (never the raw path).
-pub(super) fn route_label(path: &str) -> &'static str {
-    match path {
-        "/health" => "/health",
-        "/ready" => "/ready",
-        "/metrics" => "/metrics",
-        "/v1/models" => "/v1/models",
-        "/v1/chat/completions" => "/v1/chat/completions",
-        "/v1/embeddings" => "/v1/embeddings",
-        "/v1/messages" => "/v1/messages",
-        "/v1/messages/count_tokens" => "/v1/messages/count_tokens",
-        "/query" => "/query",
-        p if p.starts_with("/admin/v1/") => "/admin/v1",
-        _ => "other",
-    }
-}
-
-const CREDENTIAL_HEADERS: [http::header::HeaderName; 2] = [
-    http::header::AUTHORIZATION,
-    http::header::HeaderName::from_static("x-api-key"),
-];
-
 /// One request as the edge sees it, from arrival until its body has been sent.
 pub(super) struct Edge {
     route: &'static str,
     span: Span,
     in_flight: InFlight,
-    /// The credential headers (reference-counted clones, no allocation), to name the caller
-    /// of a refused request.
-    credentials: [Option<HeaderValue>; 2],
-    client_ip: Option<std::net::IpAddr>,
 }
 
 impl Edge {
-    pub(super) fn start(state: &AppState, req: &Request<Incoming>, request_id: &str) -> Edge {
-        let route = route_label(req.uri().path());
+    pub(super) fn start(state: &AppState, req: &Request<Incoming>, inbound: &Inbound) -> Edge {
         let header = |name: HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
         let span = trace::request_span(
             req.method().as_str(),
-            route,
-            request_id,
+            inbound.route,
+            &inbound.request_id,
             header(names::TRACEPARENT),
             header(names::TRACESTATE),
         );
-        let credentials = CREDENTIAL_HEADERS.map(|name| req.headers().get(name).cloned());
         Edge {
-            route,
+            route: inbound.route,
             span,
             in_flight: state.telemetry.metrics().http_in_flight(),
-            credentials,
-            client_ip: crate::server::client_ip(req),
         }
     }
 
@@ -190,30 +161,17 @@ impl Edge {
     }
 
     /// A refusal the edge is about to answer: count it and audit it, naming the caller when
-    /// its credential is valid (authentication verdicts are cached: this costs no store trip
-    /// on the hot path, and runs only for refusals).
-    pub(super) async fn refused(&self, state: &AppState, err: &GatewayError, request_id: &str) {
+    /// a handler authenticated it (refusals only; no second authentication).
+    pub(super) fn refused(&self, state: &AppState, err: &GatewayError, inbound: &Inbound) {
         let telemetry = &state.telemetry;
         telemetry.metrics().observe_error(err);
-        let caller_known = !matches!(err, GatewayError::Unauthenticated(_));
-        // Refusals only: rebuild the credential headers for the shared extractor.
-        let mut headers = HeaderMap::new();
-        for (name, value) in CREDENTIAL_HEADERS.iter().zip(&self.credentials) {
-            if let Some(value) = value {
-                headers.insert(name.clone(), value.clone());
-            }
-        }
-        let principal = match extract_token(&headers) {
-            Some(token) if caller_known => state.gateway.authenticate(Some(token)).await.ok(),
-            _ => None,
-        };
-        let ip = self.client_ip.map(|ip| ip.to_string());
+        let ip = inbound.client_ip.map(|ip| ip.to_string());
         let caller = Caller {
-            tenant: principal.as_ref().map(|p| &p.tenant),
-            subject: principal.as_ref().map(|p| &*p.subject),
+            tenant: inbound.caller.as_ref().map(|(tenant, _)| tenant),
+            subject: inbound.caller.as_ref().map(|(_, subject)| &**subject),
             ip: ip.as_deref(),
         };
-        if let Some(event) = denial_event(err, caller, request_id, self.route) {
+        if let Some(event) = denial_event(err, caller, &inbound.request_id, self.route) {
             telemetry.audit(event);
         }
     }

@@ -1,22 +1,23 @@
-//! The HTTP edge: request ids, routing by method and path, and handlers that decode inbound
-//! dialects into canonical requests for the pipeline.
+//! The HTTP edge: request ids, the route table ([`routes`]), one handler for every model call
+//! ([`model_call`], over the dialects of [`crate::dialects`]) and the few handlers that are not
+//! model calls (health, readiness, metrics, models, token counts, guardrail checks, admin).
 
 mod admin;
 pub mod body;
-mod chat;
-mod credentials;
+mod count_tokens;
 pub mod error;
 mod guardrails_check;
-mod info;
-mod messages;
+pub mod inbound;
+pub mod info;
 mod metrics;
+mod model_call;
 mod names;
-mod query;
-mod sse;
+pub mod routes;
+pub mod sse;
 
 use std::sync::Arc;
 
-use http::{HeaderValue, Method, Request, Response};
+use http::{HeaderValue, Request, Response};
 use hyper::body::Incoming;
 use tracing::Instrument;
 
@@ -24,108 +25,74 @@ use gateway_core::GatewayError;
 
 use crate::state::AppState;
 use body::Body;
-use error::Dialect;
+use inbound::Inbound;
+use routes::{Found, Handler};
 
-pub use credentials::extract_token;
+/// Where callers put their credential: `Authorization: Bearer`, `x-api-key` (Anthropic SDKs)
+/// or `api-key` (Azure SDKs). One rule for every route, the admin API's included.
+pub use gateway_auth::extract_token;
 
 /// Longest caller-supplied `x-request-id` we keep (longer or odd ones are replaced).
 const MAX_REQUEST_ID: usize = 128;
 
 /// Handle one request. Never fails: every error becomes a response here or in a handler.
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
-    let request_id = request_id(&req);
-    let edge = metrics::Edge::start(&state, &req, &request_id);
+    let route = routes::label(req.uri().path());
+    let mut inbound = Inbound::new(&state, &req, request_id(&req), route);
+    let edge = metrics::Edge::start(&state, &req, &inbound);
     let span = edge.span().clone();
-    let policy_headers = policy_headers(&state, &req);
-    let routed = route(&state, req, &request_id, &edge).instrument(span);
-    let mut resp = match policy_headers {
-        Some(headers) => gateway_policy::custom::with_headers(headers, routed).await,
-        None => routed.await,
-    };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    let mut resp = dispatch(&state, req, &mut inbound, &edge)
+        .instrument(span)
+        .await;
+    if let Ok(value) = HeaderValue::from_str(&inbound.request_id) {
         resp.headers_mut().insert(names::X_REQUEST_ID, value);
     }
     edge.finish(&state, resp)
 }
 
-/// Dispatch by method and path; a refusal is counted and audited before it is rendered.
-async fn route(
+/// Dispatch through the route table; a refusal is counted and audited before it is rendered.
+async fn dispatch(
     state: &Arc<AppState>,
     req: Request<Incoming>,
-    request_id: &str,
+    inbound: &mut Inbound,
     edge: &metrics::Edge,
 ) -> Response<Body> {
-    let dialect = if req.uri().path().starts_with("/v1/messages") {
-        Dialect::Anthropic
-    } else {
-        Dialect::OpenAi
-    };
+    let errors = routes::error_shape(req.uri().path());
     // Each handler's future is boxed: unboxed, this future would be as large as the largest
     // handler's (tens of KiB), and it is moved, so copied, by every layer above it.
-    let result = match (req.method(), req.uri().path()) {
-        (&Method::GET, "/health") => Ok(info::health()),
-        (&Method::GET, "/ready") => Ok(Box::pin(info::ready(state)).await),
-        (&Method::GET, "/metrics") => metrics::metrics(state),
-        (&Method::GET, "/v1/models") => Box::pin(info::models(state, &req)).await,
-        (&Method::POST, "/v1/chat/completions") => {
-            Box::pin(chat::chat_completions(state, req, request_id)).await
-        }
-        (&Method::POST, "/v1/embeddings") => {
-            Box::pin(chat::embeddings(state, req, request_id)).await
-        }
-        (&Method::POST, "/v1/messages") => {
-            Box::pin(messages::messages(state, req, request_id)).await
-        }
-        (&Method::POST, "/v1/messages/count_tokens") => {
-            Box::pin(messages::count_tokens(state, req)).await
-        }
-        (&Method::POST, "/query") => Box::pin(query::query(state, req, request_id)).await,
-        (&Method::POST, "/v1/guardrails/check") => {
-            Box::pin(guardrails_check::check(state, req, request_id)).await
-        }
-        (
-            _,
-            "/health"
-            | "/ready"
-            | "/metrics"
-            | "/v1/models"
-            | "/v1/chat/completions"
-            | "/v1/embeddings"
-            | "/v1/messages"
-            | "/v1/messages/count_tokens"
-            | "/query"
-            | "/v1/guardrails/check",
-        ) => Err(GatewayError::MethodNotAllowed(format!(
+    let result = match routes::find(req.method(), req.uri().path()) {
+        Found::Route(route) => match route.handler {
+            Handler::Health => Ok(info::health()),
+            Handler::Ready => Ok(Box::pin(info::ready(state)).await),
+            Handler::Metrics => metrics::metrics(state),
+            Handler::Models => Box::pin(info::models(state, &req, inbound)).await,
+            Handler::ModelCall(dialect) => {
+                Box::pin(model_call::model_call(state, req, inbound, dialect)).await
+            }
+            Handler::CountTokens => Box::pin(count_tokens::count_tokens(state, req, inbound)).await,
+            Handler::GuardrailsCheck => {
+                Box::pin(guardrails_check::check(state, req, inbound)).await
+            }
+        },
+        Found::WrongMethod => Err(GatewayError::MethodNotAllowed(format!(
             "Method {} is not allowed on {}.",
             req.method(),
             req.uri().path()
         ))),
-        (_, path) if path.starts_with("/admin/v1/") => {
-            Box::pin(admin::handle(state, req, request_id)).await
-        }
-        (_, path) => Err(GatewayError::NotFound(format!("Unknown path '{path}'."))),
+        Found::Admin => Box::pin(admin::handle(state, req, inbound)).await,
+        Found::Unknown => Err(GatewayError::NotFound(format!(
+            "Unknown path '{}'.",
+            req.uri().path()
+        ))),
     };
-    if let Err(err) = &result {
-        Box::pin(edge.refused(state, err, request_id)).await;
-    }
-    result.unwrap_or_else(|err| error::error_response_in(&err, request_id, dialect))
-}
-
-/// The request headers `[policies] headers` names, for the custom policy (`None`: none).
-fn policy_headers(
-    state: &AppState,
-    req: &Request<Incoming>,
-) -> Option<gateway_policy::custom::RequestHeaders> {
-    let all = req
-        .headers()
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_bytes()));
-    let headers = state.policy.as_ref()?.capture_headers(all);
-    (!headers.is_empty()).then_some(headers)
+    result.unwrap_or_else(|err| {
+        edge.refused(state, &err, inbound);
+        error::error_response_in(&err, &inbound.request_id, errors)
+    })
 }
 
 /// The caller's `x-request-id` when it is short printable ASCII, else a new UUIDv7.
-fn request_id(req: &Request<Incoming>) -> String {
+fn request_id<B>(req: &Request<B>) -> String {
     req.headers()
         .get(names::X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())

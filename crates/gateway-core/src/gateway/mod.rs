@@ -15,7 +15,7 @@ use crate::context::RequestContext;
 use crate::error::{AuthFailure, GatewayError};
 use crate::metered_stream::MeteredStream;
 use crate::phases::account::{call_span, in_span};
-use crate::phases::admission::{Admitted, UsageEstimate};
+use crate::phases::admission::{Admission, Admitted, UsageEstimate};
 use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer};
 use crate::phases::guard::StreamGuard;
 use crate::phases::route::{Router, ServedBy};
@@ -23,7 +23,10 @@ use crate::principal::Principal;
 use crate::types::{ChatRequest, ChatResponse, EmbeddingsRequest, ModelInfo, StreamOptions, Usage};
 
 mod builder;
+mod opening;
 mod outcome;
+
+use opening::Opened;
 
 pub use builder::{Gateway, GatewayBuilder};
 pub use outcome::{ChatOutcome, EmbeddingsOutcome, StreamOutcome};
@@ -92,13 +95,10 @@ impl Gateway {
     async fn admit(
         &self,
         ctx: &RequestContext,
-        req: &ChatRequest,
-    ) -> Result<Option<Admitted>, GatewayError> {
-        let Some(admission) = &self.admission else {
-            return Ok(None);
-        };
-        let estimate = admission.estimate(ctx, req);
-        admission.admit(ctx, &estimate).await.map(Some)
+        admission: &dyn Admission,
+        estimate: &UsageEstimate,
+    ) -> Result<Admitted, GatewayError> {
+        admission.admit(ctx, estimate).await
     }
 
     #[tracing::instrument(name = "gateway.inspect_input", skip_all)]
@@ -130,10 +130,10 @@ impl Gateway {
         Ok(())
     }
 
-    fn call_record(&self, ctx: &RequestContext, req: &ChatRequest, stream: bool) -> CallRecord {
+    fn call_record(&self, ctx: &RequestContext, model: &str, stream: bool) -> CallRecord {
         CallRecord::new(
             ctx,
-            &req.model,
+            model,
             stream,
             self.usage_sink.clone(),
             self.cost_model.clone(),
@@ -190,18 +190,13 @@ impl Gateway {
         ctx: &RequestContext,
         mut req: ChatRequest,
     ) -> Result<ChatOutcome, GatewayError> {
-        req.validate()?;
         req.stream = false;
-        self.authorize_model(ctx, &req.model)?;
-        let policed = self.apply_policy(ctx, &mut req)?;
+        let Opened {
+            policed,
+            call,
+            admitted,
+        } = self.open(ctx, &mut req, false).await?;
         let ctx = policed.as_ref().unwrap_or(ctx);
-        let call = self.call_record(ctx, &req, false);
-        let admitted = self.admit(ctx, &req).await?;
-        self.inspect_input(ctx, &mut req)?;
-        self.inspect_input_async(ctx, &req).await?;
-        if ctx.log_content {
-            content_log::prompt(ctx, &req);
-        }
         let lookup = self.cache_lookup(ctx, &req).await;
         let cache = lookup.status();
         let (mut response, served_by, fill) = match lookup {
@@ -258,16 +253,8 @@ impl Gateway {
         call.upstream_started();
         let result = self.router.chat(req, ctx).await;
         call.upstream_ended();
-        match result {
-            Ok(routed) => Ok((routed.value, routed.served_by, fill)),
-            Err(err) => {
-                call.finish(CallEnd {
-                    status: err.status(),
-                    ..CallEnd::default()
-                });
-                Err(err)
-            }
-        }
+        let routed = result.map_err(|err| call.failed(err))?;
+        Ok((routed.value, routed.served_by, fill))
     }
 
     /// A streamed chat completion. Usage is always requested upstream (and removed from what
@@ -289,22 +276,16 @@ impl Gateway {
         mut req: ChatRequest,
     ) -> Result<StreamOutcome, GatewayError> {
         req.stream = true;
-        req.validate()?;
-        self.authorize_model(ctx, &req.model)?;
-        let policed = self.apply_policy(ctx, &mut req)?;
-        let ctx = policed.as_ref().unwrap_or(ctx);
         let client_wants_usage = req.wants_stream_usage();
-
         req.stream_options
             .get_or_insert_with(StreamOptions::default)
             .include_usage = Some(true);
-        let call = self.call_record(ctx, &req, true);
-        let mut admitted = self.admit(ctx, &req).await?;
-        self.inspect_input(ctx, &mut req)?;
-        self.inspect_input_async(ctx, &req).await?;
-        if ctx.log_content {
-            content_log::prompt(ctx, &req);
-        }
+        let Opened {
+            policed,
+            call,
+            mut admitted,
+        } = self.open(ctx, &mut req, true).await?;
+        let ctx = policed.as_ref().unwrap_or(ctx);
         let lookup = self.cache_lookup(ctx, &req).await;
         let cache = lookup.status();
         let (stream, served_by) = match (lookup, &self.cache) {
@@ -318,21 +299,12 @@ impl Gateway {
                     _ => None,
                 };
                 call.upstream_started();
-                let routed = match self
+                let routed = self
                     .router
                     .chat_stream(req, ctx)
                     .instrument(tracing::info_span!("gateway.route"))
                     .await
-                {
-                    Ok(routed) => routed,
-                    Err(err) => {
-                        call.finish(CallEnd {
-                            status: err.status(),
-                            ..CallEnd::default()
-                        });
-                        return Err(err);
-                    }
-                };
+                    .map_err(|err| call.failed(err))?;
                 // Held to its reservation under hard token or spend limits.
                 let allowance = admitted.as_mut().and_then(|a| a.permit.output_allowance());
                 let upstream = crate::phases::output_cap::cap_output(routed.value, allowance);
@@ -356,6 +328,7 @@ impl Gateway {
                 .collect()
         });
         let cache_hit = cache == Some(CacheStatus::Hit);
+        let public_model = call.model().to_owned();
         let on_end = in_span(
             tracing::Span::current(),
             call.on_stream_end(served_by.clone(), admitted, cache_hit),
@@ -366,7 +339,8 @@ impl Gateway {
             client_wants_usage,
             make_guards,
             on_end,
-        );
+        )
+        .with_public_model(&public_model);
         if ctx.log_content {
             metered = metered.with_transcript();
         }
@@ -378,44 +352,51 @@ impl Gateway {
         })
     }
 
-    /// Embeddings through authentication, authorisation and routing.
+    /// Embeddings through the same opening as every model call (policy, limits, input
+    /// guardrails on each text input), then routing and accounting: one usage record with the
+    /// input tokens and their cost.
     pub async fn embeddings(
         &self,
         ctx: &RequestContext,
         req: EmbeddingsRequest,
     ) -> Result<EmbeddingsOutcome, GatewayError> {
-        req.validate()?;
-        self.authorize_model(ctx, &req.model)?;
-        let model = req.model.clone();
-        let admitted = match &self.admission {
-            Some(admission) => {
-                let estimate = UsageEstimate {
-                    model: model.clone(),
-                    prompt_tokens: req
-                        .texts()
-                        .iter()
-                        .map(|t| (t.len() as u64).div_ceil(4))
-                        .sum(),
-                    max_output_tokens: 0,
-                };
-                Some(admission.admit(ctx, &estimate).await?)
-            }
-            None => None,
-        };
-        let mut routed = self.router.embeddings(req, ctx).await?;
-        routed.value.model = model;
-        if admitted.is_some() {
-            let usage = crate::types::Usage::new(routed.value.usage.prompt_tokens, 0);
-            let served = &routed.served_by;
-            let cost = self
-                .cost_model
-                .as_ref()
-                .and_then(|m| m.cost_usd(&served.provider, &served.upstream_model, &usage));
-            complete_admission(admitted, Some(&usage), cost);
-        }
+        let span = call_span(ctx, &req.model, false);
+        Box::pin(self.embeddings_call(ctx, req).instrument(span)).await
+    }
+
+    async fn embeddings_call(
+        &self,
+        ctx: &RequestContext,
+        mut req: EmbeddingsRequest,
+    ) -> Result<EmbeddingsOutcome, GatewayError> {
+        let Opened {
+            policed,
+            call,
+            admitted,
+        } = self.open(ctx, &mut req, false).await?;
+        let ctx = policed.as_ref().unwrap_or(ctx);
+        call.upstream_started();
+        let result = self
+            .router
+            .embeddings(req, ctx)
+            .instrument(tracing::info_span!("gateway.route"))
+            .await;
+        call.upstream_ended();
+        let mut routed = result.map_err(|err| call.failed(err))?;
+        let usage = Usage::new(routed.value.usage.prompt_tokens, 0);
+        let cost = call.finish(CallEnd {
+            served_by: Some(&routed.served_by),
+            usage: Some(usage.clone()),
+            status: 200,
+            ..CallEnd::default()
+        });
+        let limits = complete_admission(admitted, Some(&usage), cost);
+        routed.value.model = call.model().to_owned();
         Ok(EmbeddingsOutcome {
             response: routed.value,
             served_by: routed.served_by,
+            limits,
+            cost_usd: cost,
         })
     }
 }

@@ -34,8 +34,12 @@ impl std::fmt::Debug for StreamOutcome {
     }
 }
 
+/// A completed embeddings call.
 #[derive(Debug)]
 pub struct EmbeddingsOutcome {
     pub response: EmbeddingsResponse,
     pub served_by: ServedBy,
+    pub limits: LimitSnapshot,
+    /// Provider cost of the call, when the price is known.
+    pub cost_usd: Option<f64>,
 }

@@ -11,13 +11,13 @@
 
 mod config;
 mod decision;
-mod headers;
 pub mod input;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use gateway_core::context::CapturedHeaders;
 use gateway_core::phases::guard::RequestPolicy;
 use gateway_core::types::ChatRequest;
 use gateway_core::{GatewayError, RequestContext};
@@ -29,7 +29,6 @@ use crate::guardrails::tenants::GuardrailSet;
 
 pub use config::{DEFAULT_QUERY, PolicyConfig};
 pub use decision::Decision;
-pub use headers::{RequestHeaders, with_headers};
 pub use input::{DeploymentInfo, GuardrailSummary, InputParts};
 
 /// A compiled custom policy and what it needs to build its input.
@@ -177,22 +176,25 @@ impl CustomPolicy {
         self
     }
 
-    /// Picks the configured headers out of a request's headers, for [`with_headers`].
+    /// Picks the configured headers out of a request's headers, for
+    /// [`RequestContext::headers`] (`None`, without allocating, when none is there).
     pub fn capture_headers<'a>(
         &self,
         all: impl Iterator<Item = (&'a str, &'a [u8])>,
-    ) -> RequestHeaders {
+    ) -> Option<CapturedHeaders> {
         if self.headers.is_empty() {
-            return Arc::from([]);
+            return None;
         }
-        all.filter(|(name, _)| self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)))
+        let captured: CapturedHeaders = all
+            .filter(|(name, _)| self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)))
             .map(|(name, value)| {
                 (
                     name.to_ascii_lowercase(),
                     String::from_utf8_lossy(value).into_owned(),
                 )
             })
-            .collect()
+            .collect();
+        (!captured.is_empty()).then_some(captured)
     }
 
     /// Evaluates the policy on an input document.
@@ -214,14 +216,13 @@ impl CustomPolicy {
             .reads_guardrails
             .then(|| self.guardrail_summary(ctx, req))
             .flatten();
-        let headers = headers::current();
         let deployments = self.deployments.get(&req.model).map_or(&[][..], |d| &d[..]);
         input::build(&InputParts {
             ctx,
             req,
             deployments,
             guardrails: summary.as_ref(),
-            headers: &headers,
+            headers: ctx.headers.as_deref().unwrap_or_default(),
             now: SystemTime::now(),
         })
     }

@@ -2,6 +2,7 @@
 //! the official Anthropic SDKs and Claude-Code-style agents work through the gateway against
 //! any provider.
 //!
+//! - [`AnthropicMessages`]: the [`crate::dialects::Dialect`] the edge serves `/v1/messages` with.
 //! - [`decode_request`] / [`decode_count_tokens_request`]: Anthropic request -> canonical
 //!   [`gateway_core::ChatRequest`].
 //! - [`encode_response`]: canonical response -> Anthropic `message` object.
@@ -18,11 +19,13 @@
 
 mod content;
 mod error;
+mod messages;
 mod request;
 mod response;
 mod stream;
 
 pub use error::{encode_error, error_type};
+pub use messages::AnthropicMessages;
 pub use request::{count_tokens, decode_count_tokens_request, decode_request};
 pub use response::{encode_count_tokens, encode_response, stop_reason};
 pub use stream::{AnthropicStreamEncoder, SseEvent, sse_frame};

@@ -23,6 +23,7 @@ use gateway_core::store::{AuditEvent, AuditOutcome};
 use gateway_core::{GatewayError, Principal, TenantId};
 
 use super::body::{Body, parse_json, read_limited};
+use super::inbound::Inbound;
 use super::info::json_response;
 use crate::state::AppState;
 
@@ -64,14 +65,15 @@ impl Mutation {
 pub async fn handle(
     state: &AppState,
     req: Request<Incoming>,
-    request_id: &str,
+    inbound: &mut Inbound,
 ) -> Result<Response<Body>, GatewayError> {
     let principal = auth::authenticate(state, req.headers()).await?;
+    inbound.identified(&principal);
     let ctx = Admin {
         state,
         principal,
-        request_id,
-        client_ip: crate::server::client_ip(&req),
+        request_id: &inbound.request_id,
+        client_ip: inbound.client_ip,
     };
     let (parts, body) = req.into_parts();
     let path = parts

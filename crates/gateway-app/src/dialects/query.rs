@@ -1,0 +1,119 @@
+//! `POST /query`: the simple API of the original project, over the same pipeline.
+//! `{prompt, max_tokens?, temperature?}` -> `{response, provider, model, latency_ms,
+//! cascade_path, usage, cost_estimate_usd}`. It does not stream.
+
+use http::Response;
+use serde::Deserialize;
+use serde_json::json;
+
+use gateway_core::{ChatOutcome, ChatRequest, Endpoint, GatewayError, GatewayStream};
+use gateway_core::{Message, RequestContext, Role};
+
+use super::openai::OpenAiChat;
+use super::{Call, Dialect};
+use crate::http::body::{Body, parse_json};
+use crate::http::error::ErrorShape;
+use crate::http::info::json_response;
+use crate::state::AppState;
+
+/// `POST /query`.
+pub struct QueryApi;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Query {
+    prompt: String,
+    #[serde(default = "default_max_tokens")]
+    max_tokens: u32,
+    #[serde(default = "default_temperature")]
+    temperature: f64,
+}
+
+fn default_max_tokens() -> u32 {
+    256
+}
+fn default_temperature() -> f64 {
+    0.7
+}
+
+impl Query {
+    fn validate(&self) -> Result<(), GatewayError> {
+        let chars = self.prompt.chars().count();
+        if !(1..=4000).contains(&chars) {
+            return Err(GatewayError::invalid_param(
+                "prompt",
+                format!("'prompt' must be 1 to 4000 characters, got {chars}"),
+            ));
+        }
+        if !(1..=2048).contains(&self.max_tokens) {
+            return Err(GatewayError::invalid_param(
+                "max_tokens",
+                "'max_tokens' must be between 1 and 2048",
+            ));
+        }
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(GatewayError::invalid_param(
+                "temperature",
+                "'temperature' must be between 0 and 2",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Dialect for QueryApi {
+    fn endpoint(&self) -> Endpoint {
+        Endpoint::Query
+    }
+
+    fn error_shape(&self) -> ErrorShape {
+        ErrorShape::OpenAi
+    }
+
+    /// The prompt becomes one user message to the model `[query] model` names.
+    fn decode(&self, state: &AppState, body: &[u8]) -> Result<Call, GatewayError> {
+        let query: Query = parse_json(body)?;
+        query.validate()?;
+        let model = state.query_model.clone().ok_or_else(|| {
+            GatewayError::Unavailable(
+                "No model is configured for /query (set [query] model).".to_owned(),
+            )
+        })?;
+        Ok(Call::Chat(ChatRequest {
+            model,
+            messages: vec![Message::text(Role::User, query.prompt)],
+            max_tokens: Some(query.max_tokens),
+            temperature: Some(query.temperature),
+            ..ChatRequest::default()
+        }))
+    }
+
+    fn encode_chat(
+        &self,
+        outcome: &ChatOutcome,
+        _requested: &str,
+        ctx: &RequestContext,
+    ) -> Result<Response<Body>, GatewayError> {
+        let text = outcome
+            .response
+            .choices
+            .first()
+            .and_then(|c| c.message.content.as_ref())
+            .map(|c| c.joined_text());
+        let body = json!({
+            "response": text.unwrap_or_default(),
+            "provider": &*outcome.served_by.provider,
+            "model": &*outcome.served_by.upstream_model,
+            "latency_ms": ctx.received_at.elapsed().as_secs_f64() * 1000.0,
+            "cascade_path": outcome.served_by.path.iter().map(|p| &**p).collect::<Vec<_>>(),
+            "usage": outcome.response.usage,
+            "cost_estimate_usd": outcome.cost_usd,
+        });
+        Ok(json_response(200, &body))
+    }
+
+    /// Never asked: a query never sets `stream`.
+    fn encode_stream(&self, stream: GatewayStream, requested: &str) -> Body {
+        OpenAiChat.encode_stream(stream, requested)
+    }
+}

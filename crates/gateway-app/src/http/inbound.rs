@@ -1,0 +1,83 @@
+//! [`Inbound`]: what the edge learned of one request on its way in — its id, route, client
+//! address, the headers the custom policy reads, and, once a handler authenticated it, the
+//! caller. Handlers build the pipeline's [`RequestContext`] from it; the edge names the caller
+//! of a refused request from it (a request is authenticated once, never again for the audit).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use http::{HeaderMap, Request};
+
+use gateway_core::context::CapturedHeaders;
+use gateway_core::{Endpoint, GatewayError, Principal, RequestContext, TenantId};
+
+use super::extract_token;
+use crate::state::AppState;
+
+pub struct Inbound {
+    pub request_id: String,
+    /// The route's fixed label ([`super::routes::label`]).
+    pub route: &'static str,
+    pub client_ip: Option<IpAddr>,
+    /// The headers `[policies] headers` names, when the request has any.
+    pub headers: Option<CapturedHeaders>,
+    /// Tenant and subject of the authenticated caller.
+    pub caller: Option<(TenantId, Arc<str>)>,
+}
+
+impl Inbound {
+    pub fn new<B>(
+        state: &AppState,
+        req: &Request<B>,
+        request_id: String,
+        route: &'static str,
+    ) -> Self {
+        Inbound {
+            request_id,
+            route,
+            client_ip: crate::server::client_ip(req),
+            headers: captured_headers(state, req.headers()),
+            caller: None,
+        }
+    }
+
+    /// Authenticates the request's credential through the pipeline and remembers the caller.
+    pub async fn authenticate(
+        &mut self,
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> Result<Principal, GatewayError> {
+        let principal = state.gateway.authenticate(extract_token(headers)).await?;
+        self.identified(&principal);
+        Ok(principal)
+    }
+
+    /// Remember who the caller is (for handlers that authenticate by other means).
+    pub fn identified(&mut self, principal: &Principal) {
+        self.caller = Some((principal.tenant.clone(), principal.subject.clone()));
+    }
+
+    /// The pipeline's context of a call by `principal`, with what the operator set for its
+    /// tenant: whether its prompts and completions are logged.
+    pub fn context(
+        &self,
+        state: &AppState,
+        principal: Principal,
+        endpoint: Endpoint,
+    ) -> RequestContext {
+        let mut ctx = RequestContext::new(self.request_id.as_str(), principal, endpoint);
+        ctx.log_content = state.telemetry.logs_prompts_for(&ctx.principal.tenant);
+        ctx.client_ip = self.client_ip;
+        ctx.headers = self.headers.clone();
+        ctx
+    }
+}
+
+/// The request headers the custom policy names, if there is one.
+fn captured_headers(state: &AppState, headers: &HeaderMap) -> Option<CapturedHeaders> {
+    state.policy.as_ref()?.capture_headers(
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes())),
+    )
+}

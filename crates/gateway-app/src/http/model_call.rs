@@ -1,0 +1,129 @@
+//! The one handler of every model call, whatever its dialect: authenticate (before the body is
+//! read), read the body within its limits, decode it in the route's [`Dialect`], run the
+//! pipeline (`Gateway::chat`, `chat_stream` or `embeddings`), and encode the answer with the
+//! gateway's headers. A dialect only translates; everything else is here, once.
+
+use http::{HeaderMap, HeaderValue, Request, Response};
+use hyper::body::Incoming;
+
+use gateway_core::phases::admission::LimitSnapshot;
+use gateway_core::phases::cache::CacheStatus;
+use gateway_core::phases::route::ServedBy;
+use gateway_core::{ChatRequest, GatewayError, RequestContext};
+
+use super::body::{Body, read_limited, response, within_request_timeout};
+use super::inbound::Inbound;
+use super::names;
+use crate::dialects::{Call, Dialect};
+use crate::state::AppState;
+
+pub async fn model_call(
+    state: &AppState,
+    req: Request<Incoming>,
+    inbound: &mut Inbound,
+    dialect: &dyn Dialect,
+) -> Result<Response<Body>, GatewayError> {
+    let principal = inbound.authenticate(state, req.headers()).await?;
+    let cache = gateway_cache::directives_from_headers(req.headers());
+    let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
+    let call = dialect.decode(state, &bytes)?;
+    let mut ctx = inbound.context(state, principal, dialect.endpoint());
+    ctx.cache = cache;
+    match call {
+        Call::Chat(chat) if chat.stream => stream(state, &ctx, chat, dialect).await,
+        Call::Chat(chat) => {
+            let requested = chat.model.clone();
+            let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
+            let mut resp = dialect.encode_chat(&outcome, &requested, &ctx)?;
+            let headers = resp.headers_mut();
+            gateway_headers(headers, &outcome.served_by, &outcome.limits);
+            cache_header(headers, outcome.cache);
+            Ok(resp)
+        }
+        Call::Embeddings(embeddings) => {
+            let outcome =
+                within_request_timeout(state, state.gateway.embeddings(&ctx, embeddings)).await?;
+            let mut resp = dialect.encode_embeddings(&outcome)?;
+            gateway_headers(resp.headers_mut(), &outcome.served_by, &outcome.limits);
+            Ok(resp)
+        }
+    }
+}
+
+/// A streamed chat: the headers go out with the first event, each event as it is produced.
+async fn stream(
+    state: &AppState,
+    ctx: &RequestContext,
+    chat: ChatRequest,
+    dialect: &dyn Dialect,
+) -> Result<Response<Body>, GatewayError> {
+    let requested = chat.model.clone();
+    let outcome = state.gateway.chat_stream(ctx, chat).await?;
+    let mut resp = response(
+        dialect.encode_stream(outcome.stream, &requested),
+        "text/event-stream",
+    );
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    headers.insert(names::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    gateway_headers(headers, &outcome.served_by, &outcome.limits);
+    cache_header(headers, outcome.cache);
+    Ok(resp)
+}
+
+/// `x-gateway-cache: hit|miss|bypass` when the cache applies to the request.
+fn cache_header(headers: &mut HeaderMap, status: Option<CacheStatus>) {
+    if let Some(status) = status {
+        headers.insert(
+            gateway_cache::CACHE_STATUS_HEADER,
+            gateway_cache::cache_header_value(status),
+        );
+    }
+}
+
+/// `x-gateway-*` routing headers and OpenAI-named `x-ratelimit-*` headers.
+fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &LimitSnapshot) {
+    // Up to twelve headers follow: a no-op for maps made by `body::response`.
+    headers.reserve(12);
+    for (name, value) in [
+        (names::X_GATEWAY_PROVIDER, &*served_by.provider),
+        (names::X_GATEWAY_MODEL, &*served_by.upstream_model),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    }
+    headers.insert(
+        names::X_GATEWAY_ATTEMPTS,
+        names::number(u64::from(served_by.attempts)),
+    );
+    if let Some(region) = served_by
+        .region
+        .as_deref()
+        .and_then(|r| HeaderValue::from_str(r).ok())
+    {
+        headers.insert(names::X_GATEWAY_REGION, region);
+    }
+    let numbers = [
+        (names::LIMIT_REQUESTS, limits.limit_requests),
+        (names::REMAINING_REQUESTS, limits.remaining_requests),
+        (names::LIMIT_TOKENS, limits.limit_tokens),
+        (names::REMAINING_TOKENS, limits.remaining_tokens),
+    ];
+    for (name, value) in numbers {
+        if let Some(v) = value {
+            headers.insert(name, names::number(v));
+        }
+    }
+    for (name, secs) in [
+        (names::RESET_REQUESTS, limits.reset_requests_secs),
+        (names::RESET_TOKENS, limits.reset_tokens_secs),
+    ] {
+        if let Some(secs) = secs {
+            headers.insert(name, names::reset_seconds(secs));
+        }
+    }
+}
