@@ -24,13 +24,14 @@ use gateway_core::types::{ModelInfo, from_json_bytes};
 use gateway_core::{ChatChunk, ChatRequest, ChatResponse, ChatStream, Provider, ProviderError};
 use gateway_core::{StreamEvent, types::EmbeddingsRequest};
 use gateway_providers::bytes::Bytes;
-use gateway_providers::client::{UpstreamBody, retry_after};
+use gateway_providers::client::retry_after;
 use gateway_providers::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use gateway_providers::sanitize::sanitize_upstream_message;
-use gateway_providers::sse::{SseEvent, StreamLimits};
-use gateway_providers::vendor_stream::{SseDecoder, decode_body};
+use gateway_providers::sse::SseEvent;
+use gateway_providers::vendor_stream::SseDecoder;
 use gateway_providers::{
-    Encoded, HttpClient, HttpProvider, ProviderFactory, ProviderSpec, UpstreamUrl, VendorCodec,
+    Encoded, HttpClient, HttpProvider, ProviderFactory, ProviderSpec, UpstreamEvents, UpstreamUrl,
+    VendorCodec,
 };
 
 /// The `kind` this module registers.
@@ -91,13 +92,8 @@ impl VendorCodec for AcmeCodec {
         from_json_bytes(body).map_err(|e| invalid("answer", e))
     }
 
-    fn decode_stream(
-        &self,
-        _req: &ChatRequest,
-        body: UpstreamBody,
-        limits: StreamLimits,
-    ) -> ChatStream {
-        decode_body(body, limits, ChunkDecoder)
+    fn decode_stream(&self, _req: &ChatRequest, events: UpstreamEvents) -> ChatStream {
+        events.decode(ChunkDecoder)
     }
 
     /// Keeps a sanitised message only: an upstream body never reaches a caller.

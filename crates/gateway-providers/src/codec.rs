@@ -13,6 +13,7 @@ use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError};
 use crate::client::UpstreamBody;
 use crate::sse::StreamLimits;
 use crate::upstream_url::UpstreamUrl;
+use crate::vendor_stream::{SseDecoder, decode_body};
 
 /// One encoded upstream call: where it goes and its JSON body. The URL is borrowed from the
 /// codec when it is fixed, built per call when it names the model (Gemini, Azure).
@@ -40,6 +41,21 @@ impl<'a> Encoded<'a> {
     }
 }
 
+/// The body of an accepted streamed answer and the limits it is read within (silence,
+/// duration, line length).
+#[derive(Debug)]
+pub struct UpstreamEvents {
+    pub body: UpstreamBody,
+    pub limits: StreamLimits,
+}
+
+impl UpstreamEvents {
+    /// The canonical stream that `decoder` makes of these events ([`decode_body`]).
+    pub fn decode<D: SseDecoder>(self, decoder: D) -> ChatStream {
+        decode_body(self.body, self.limits, decoder)
+    }
+}
+
 /// A vendor's wire format. Methods get the canonical request so that decoding can use what
 /// was asked (the model name, whether stream usage was requested).
 pub trait VendorCodec: std::fmt::Debug + Send + Sync + 'static {
@@ -49,14 +65,8 @@ pub trait VendorCodec: std::fmt::Debug + Send + Sync + 'static {
     /// A whole (non-streamed) chat answer.
     fn decode_chat(&self, req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError>;
 
-    /// The canonical stream of an accepted streamed answer, within `limits` (silence,
-    /// duration, line length).
-    fn decode_stream(
-        &self,
-        req: &ChatRequest,
-        body: UpstreamBody,
-        limits: StreamLimits,
-    ) -> ChatStream;
+    /// The canonical stream of an accepted streamed answer.
+    fn decode_stream(&self, req: &ChatRequest, events: UpstreamEvents) -> ChatStream;
 
     /// The error for a non-2xx answer (only a sanitised message is kept).
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError;

@@ -7,7 +7,7 @@ use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, ChatStream, Provider, ProviderError};
 
 use crate::client::{HttpClient, Timeouts};
-use crate::codec::VendorCodec;
+use crate::codec::{UpstreamEvents, VendorCodec};
 
 /// A provider speaking codec `C`'s wire format over the shared upstream client.
 #[derive(Debug)]
@@ -60,9 +60,13 @@ impl<C: VendorCodec> Provider for HttpProvider<C> {
             .url
             .post_stream(&self.client, call.body, &self.timeouts, C::decode_error)
             .await?;
-        Ok(self
-            .codec
-            .decode_stream(req, resp.into_body(), self.timeouts.stream()))
+        Ok(self.codec.decode_stream(
+            req,
+            UpstreamEvents {
+                body: resp.into_body(),
+                limits: self.timeouts.stream(),
+            },
+        ))
     }
 
     async fn embeddings(

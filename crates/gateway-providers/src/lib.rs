@@ -40,7 +40,7 @@ pub use http;
 pub use anthropic::{AnthropicCodec, AnthropicConfig, AnthropicProvider};
 pub use azure::{AzureConfig, AzureProvider, AzureRoutes};
 pub use client::{HttpClient, Timeouts};
-pub use codec::{Encoded, VendorCodec};
+pub use codec::{Encoded, UpstreamEvents, VendorCodec};
 pub use factory::{ProviderFactory, ProviderRegistry, ProviderSpec, register_kind};
 pub use gemini::{GeminiCodec, GeminiConfig, GeminiProvider};
 pub use http_provider::HttpProvider;

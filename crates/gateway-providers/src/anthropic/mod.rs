@@ -17,13 +17,11 @@ use http::{HeaderMap, StatusCode};
 use gateway_core::types::ModelInfo;
 use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError, Secret};
 
-use crate::client::{HttpClient, Timeouts, UpstreamBody};
-use crate::codec::{Encoded, VendorCodec};
+use crate::client::{HttpClient, Timeouts};
+use crate::codec::{Encoded, UpstreamEvents, VendorCodec};
 use crate::headers::header;
 use crate::http_provider::HttpProvider;
-use crate::sse::StreamLimits;
 use crate::upstream_url::{UpstreamUrl, secret_header};
-use crate::vendor_stream::decode_body;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const DEFAULT_VERSION: &str = "2023-06-01";
@@ -108,14 +106,11 @@ impl VendorCodec for AnthropicCodec {
         response::decode(body)
     }
 
-    fn decode_stream(
-        &self,
-        req: &ChatRequest,
-        body: UpstreamBody,
-        limits: StreamLimits,
-    ) -> ChatStream {
-        let decoder = stream::StreamDecoder::new(req.wants_stream_usage(), response::unix_now());
-        decode_body(body, limits, decoder)
+    fn decode_stream(&self, req: &ChatRequest, events: UpstreamEvents) -> ChatStream {
+        events.decode(stream::StreamDecoder::new(
+            req.wants_stream_usage(),
+            response::unix_now(),
+        ))
     }
 
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {

@@ -17,12 +17,10 @@ use http::{HeaderMap, StatusCode};
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError, Secret};
 
-use crate::client::{HttpClient, Timeouts, UpstreamBody};
-use crate::codec::{Encoded, VendorCodec};
+use crate::client::{HttpClient, Timeouts};
+use crate::codec::{Encoded, UpstreamEvents, VendorCodec};
 use crate::http_provider::HttpProvider;
-use crate::sse::StreamLimits;
 use crate::upstream_url::{UpstreamUrl, secret_header};
-use crate::vendor_stream::decode_body;
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 
@@ -116,15 +114,13 @@ impl VendorCodec for GeminiCodec {
         response::decode(body, &req.model)
     }
 
-    fn decode_stream(
-        &self,
-        req: &ChatRequest,
-        body: UpstreamBody,
-        limits: StreamLimits,
-    ) -> ChatStream {
-        let decoder =
-            stream::StreamDecoder::new(&req.model, req.wants_stream_usage(), response::unix_now());
-        decode_body(body, limits, decoder)
+    fn decode_stream(&self, req: &ChatRequest, events: UpstreamEvents) -> ChatStream {
+        let usage = req.wants_stream_usage();
+        events.decode(stream::StreamDecoder::new(
+            &req.model,
+            usage,
+            response::unix_now(),
+        ))
     }
 
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {

@@ -15,11 +15,10 @@ use http::{HeaderMap, StatusCode};
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError, Secret};
 
-use crate::client::{HttpClient, Timeouts, UpstreamBody};
-use crate::codec::{Encoded, VendorCodec};
+use crate::client::{HttpClient, Timeouts};
+use crate::codec::{Encoded, UpstreamEvents, VendorCodec};
 use crate::headers::header;
 use crate::http_provider::HttpProvider;
-use crate::sse::StreamLimits;
 use crate::upstream_url::{UpstreamUrl, secret_header};
 
 use error::error_from_response;
@@ -124,13 +123,8 @@ impl<R: OpenAiRoutes> VendorCodec for OpenAiCodec<R> {
         response::decode_chat(body)
     }
 
-    fn decode_stream(
-        &self,
-        _req: &ChatRequest,
-        body: UpstreamBody,
-        limits: StreamLimits,
-    ) -> ChatStream {
-        stream::decode(body, limits)
+    fn decode_stream(&self, _req: &ChatRequest, events: UpstreamEvents) -> ChatStream {
+        stream::decode(events.body, events.limits)
     }
 
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {
