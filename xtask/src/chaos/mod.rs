@@ -96,6 +96,7 @@ const CONFIG: &str = r#"
 [server]
 listen = "@LISTEN@"
 workers = 1
+header_timeout_secs = 2
 
 [logging]
 level = "warn"
