@@ -1,14 +1,16 @@
 //! Repository automation for the LLM Secure Gateway workspace: the code behind
-//! `cargo xtask tidy | test | bench | pgo | soak | chaos`.
+//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz`.
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
-//! ([`bench::pgo`]), the memory soak ([`soak`]) and the fault suite ([`chaos`]). It depends on
-//! no gateway crate: it drives the built binaries as a user would. Entry points are the `run` functions of each module; `main.rs` only
-//! parses the command line.
+//! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]) and the fuzzing
+//! of every parser of outside input ([`fuzz`]). It depends on no gateway crate: it drives the
+//! built binaries as a user would. Entry points are the `run` functions of each module;
+//! `main.rs` only parses the command line.
 
 pub mod bench;
 pub mod chaos;
+pub mod fuzz;
 pub mod soak;
 pub mod testcmd;
 pub mod tidy;

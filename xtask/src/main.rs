@@ -1,11 +1,11 @@
-//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo, soak, chaos).
+//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo, soak, chaos, fuzz).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, chaos, soak, testcmd, tidy, util};
+use xtask::{bench, chaos, fuzz, soak, testcmd, tidy, util};
 
 #[derive(Parser)]
 #[command(
@@ -35,6 +35,8 @@ enum Command {
     /// Fault suite on three gateways with private Redis and PostgreSQL: idle floods, faulty
     /// upstreams, backend restarts, SIGKILL; fails above the bounds of docs/security.md.
     Chaos(chaos::ChaosArgs),
+    /// Build the cargo-fuzz targets of fuzz/ (nightly) and run each for --seconds N.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Pgo(args) => bench::pgo::run(&root, &args),
         Command::Soak(args) => soak::run(&root, &args),
         Command::Chaos(args) => chaos::run(&root, &args),
+        Command::Fuzz(args) => fuzz::run(&root, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
-//! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), the
-//! Python end-to-end tests in `tests/e2e/` against the real binaries, then a short soak
-//! (`cargo xtask soak --minutes 1`) and a short fault suite (`cargo xtask chaos --seconds 60`).
+//! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
+//! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
+//! the real binaries, then a short soak (`cargo xtask soak --minutes 1`) and a short fault
+//! suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,8 +28,13 @@ pub struct TestArgs {
     /// Skip the short soak and fault suite runs.
     #[arg(long)]
     pub no_soak_chaos: bool,
+    /// Skip the short fuzzing run.
+    #[arg(long)]
+    pub no_fuzz: bool,
 }
 
+/// Seconds each fuzz target runs in `cargo xtask test` (`cargo xtask fuzz` runs longer).
+const FUZZ_SECONDS: u64 = 5;
 /// Length of the soak run of `cargo xtask test`, in minutes.
 const TEST_SOAK_MINUTES: f64 = 1.0;
 /// Time budget of the fault suite run of `cargo xtask test`, in seconds.
@@ -107,6 +113,13 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
                 ]))
             }),
         });
+        if !args.no_fuzz {
+            let dir = root.to_path_buf();
+            steps.push(Step {
+                name: format!("fuzz targets, {FUZZ_SECONDS} s each (cargo xtask fuzz)"),
+                action: Box::new(move || short_fuzz(&dir)),
+            });
+        }
     }
     if !args.no_e2e {
         let venv = venv_dir(root);
@@ -179,6 +192,23 @@ fn push_soak_and_chaos(root: &Path, steps: &mut Vec<Step>) {
             }
         }),
     });
+}
+
+/// Every fuzz target for [`FUZZ_SECONDS`]; skipped (with a line saying why) when nightly
+/// or cargo-fuzz cannot be had, unless `GATEWAY_REQUIRE_SERVICES=1` (CI) makes that a failure.
+fn short_fuzz(root: &Path) -> Result<()> {
+    if let Err(crate::fuzz::Unavailable(why)) = crate::fuzz::ensure_tools() {
+        if std::env::var("GATEWAY_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+            return Err(format!("fuzzing is required (GATEWAY_REQUIRE_SERVICES=1): {why}").into());
+        }
+        println!("fuzz: skipped: {why}");
+        return Ok(());
+    }
+    let args = crate::fuzz::FuzzArgs {
+        seconds: FUZZ_SECONDS,
+        targets: Vec::new(),
+    };
+    crate::fuzz::fuzz(root, &args)
 }
 
 /// The e2e virtualenv: `$GATEWAY_VENV`, or `<repo>/.venv`.
@@ -266,12 +296,13 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 7, "{steps:?}");
+        assert_eq!(steps.len(), 8, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
-        assert!(steps[4].starts_with("Python end-to-end"));
-        assert!(steps[5].starts_with("soak"));
-        assert!(steps[6].starts_with("fault suite"));
+        assert!(steps[2].starts_with("fuzz targets"));
+        assert!(steps[5].starts_with("Python end-to-end"));
+        assert!(steps[6].starts_with("soak"));
+        assert!(steps[7].starts_with("fault suite"));
     }
 
     #[test]
@@ -286,13 +317,22 @@ mod tests {
             no_e2e: true,
             ..TestArgs::default()
         });
-        assert_eq!(none.len(), 4);
+        assert_eq!(none.len(), 5);
         let short = names(&TestArgs {
             no_e2e: true,
             no_soak_chaos: true,
+            no_fuzz: true,
             ..TestArgs::default()
         });
         assert_eq!(short.len(), 2);
+        let no_fuzz = names(&TestArgs {
+            no_fuzz: true,
+            ..TestArgs::default()
+        });
+        assert!(
+            no_fuzz.iter().all(|s| !s.starts_with("fuzz")),
+            "{no_fuzz:?}"
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@
 pub mod config;
 pub mod dialects;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod log_secrets;
 mod private_ca;

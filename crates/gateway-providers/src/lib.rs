@@ -22,6 +22,8 @@ pub mod body;
 pub mod client;
 pub mod codec;
 pub mod factory;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gemini;
 mod headers;
 pub mod http_provider;

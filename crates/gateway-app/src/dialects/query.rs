@@ -21,7 +21,7 @@ pub struct QueryApi;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Query {
+pub(crate) struct Query {
     prompt: String,
     #[serde(default = "default_max_tokens")]
     max_tokens: u32,
@@ -61,6 +61,13 @@ impl Query {
     }
 }
 
+/// A `/query` body, parsed and checked.
+pub(crate) fn decode(body: &[u8]) -> Result<Query, GatewayError> {
+    let query: Query = parse_json(body)?;
+    query.validate()?;
+    Ok(query)
+}
+
 impl Dialect for QueryApi {
     fn endpoint(&self) -> Endpoint {
         Endpoint::Query
@@ -72,8 +79,7 @@ impl Dialect for QueryApi {
 
     /// The prompt becomes one user message to the model `[query] model` names.
     fn decode(&self, state: &AppState, body: &[u8]) -> Result<Call, GatewayError> {
-        let query: Query = parse_json(body)?;
-        query.validate()?;
+        let query = decode(body)?;
         let model = state.query_model.clone().ok_or_else(|| {
             GatewayError::Unavailable(
                 "No model is configured for /query (set [query] model).".to_owned(),

@@ -38,7 +38,7 @@ pub(crate) fn decode(body: UpstreamBody, limits: StreamLimits) -> ChatStream {
 }
 
 /// One SSE event -> `Ok(None)` for `[DONE]`.
-fn decode_event(ev: &SseEvent) -> Result<Option<StreamEvent>, ProviderError> {
+pub(crate) fn decode_event(ev: &SseEvent) -> Result<Option<StreamEvent>, ProviderError> {
     let data = ev.data.trim();
     if data == "[DONE]" {
         return Ok(None);

@@ -1,0 +1,12 @@
+//! An OpenAI chat completions body: decoded as the edge decodes it, then validated.
+#![no_main]
+
+use gateway_core::ChatRequest;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|body: &[u8]| {
+    if let Ok(req) = gateway_app::http::body::parse_json::<ChatRequest>(body) {
+        let _ = req.validate();
+        let _ = serde_json::to_vec(&req);
+    }
+});
