@@ -4,25 +4,20 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use common::{Running, spawn_listening};
 use std::time::{Duration, Instant};
 
 /// Far above every timeout these tests configure (2 s).
 const BOUND: Duration = Duration::from_secs(30);
 
 /// Kills the gateway when the test ends, however it ends.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Starts the gateway with `server` appended to `[server]`, under `ulimit -n nofile`; its log
 /// goes to `log`. Returns the process and its address.
 fn start(dir: &Path, nofile: u32, server: &str, log: &Path) -> (Running, String) {
@@ -35,31 +30,15 @@ fn start(dir: &Path, nofile: u32, server: &str, log: &Path) -> (Running, String)
         ),
     )
     .unwrap();
-    let mut child = Command::new("sh")
-        .arg("-c")
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
         .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
         .arg(env!("CARGO_BIN_EXE_llm-gateway"))
         .arg("--config")
         .arg(&config)
         .env("RUST_LOG", "warn")
-        .env_remove("GATEWAY_CONFIG")
-        .env_remove("GATEWAY_LISTEN")
-        .env_remove("OPENAI_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let running = Running(child);
-    loop {
-        let line = lines
-            .next()
-            .expect("the gateway exited before listening")
-            .unwrap();
-        if let Some(addr) = line.trim().strip_prefix("listening on http://") {
-            return (running, addr.to_owned());
-        }
-    }
+        .stderr(std::fs::File::create(log).unwrap());
+    spawn_listening(cmd)
 }
 
 /// `GET path` on a new connection; the status and body, or `None` if no answer came.

@@ -8,10 +8,14 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+
+use common::{Running, spawn_listening};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -20,15 +24,6 @@ use gateway_testkit::MockServer;
 
 /// `sk-gw-` and 43 letters and digits: every process imports this one key.
 const DEMO_KEY: &str = "sk-gw-LimitsTestKey0123456789abcdefghijklmnopqrst";
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn redis_url() -> Option<String> {
     let Ok(url) = std::env::var("GATEWAY_TEST_REDIS_URL") else {
@@ -67,29 +62,13 @@ fn config(dir: &Path, mock: &MockServer, limits: &str) -> std::path::PathBuf {
 }
 
 fn start(config: &Path) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_llm-gateway"))
-        .args(["--demo", "--listen", "127.0.0.1:0", "--config"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_llm-gateway"));
+    cmd.args(["--demo", "--listen", "127.0.0.1:0", "--config"])
         .arg(config)
         .env("GATEWAY_DEMO_KEY", DEMO_KEY)
         .env("RUST_LOG", "error")
-        .env_remove("GATEWAY_CONFIG")
-        .env_remove("GATEWAY_LISTEN")
-        .env_remove("OPENAI_API_KEY")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let running = Running(child);
-    loop {
-        let line = lines
-            .next()
-            .expect("the gateway exited before listening")
-            .unwrap();
-        if let Some(addr) = line.trim().strip_prefix("listening on http://") {
-            return (running, addr.to_owned());
-        }
-    }
+        .stderr(Stdio::null());
+    spawn_listening(cmd)
 }
 
 struct Reply {
