@@ -20,6 +20,7 @@ use gateway_core::{EmbeddingsOutcome, RequestContext};
 
 use crate::http::body::Body;
 use crate::http::error::ErrorShape;
+use crate::http::routes::PathParams;
 use crate::state::AppState;
 
 /// A decoded model call, in canonical form.
@@ -33,6 +34,14 @@ pub enum Call {
     Embeddings(EmbeddingsRequest),
 }
 
+/// What the request line says of a call besides its body: the route's path parameters (a
+/// model named in the path) and the query string.
+#[derive(Debug, Clone, Copy)]
+pub struct CallTarget<'a> {
+    pub params: &'a PathParams,
+    pub query: Option<&'a str>,
+}
+
 /// One inbound API: how its requests decode and its answers, streams and errors encode.
 pub trait Dialect: Sync {
     /// The inbound API, for metrics, usage records and audit.
@@ -41,8 +50,13 @@ pub trait Dialect: Sync {
     /// The shape of its error bodies.
     fn error_shape(&self) -> ErrorShape;
 
-    /// The request body as a canonical call (400 with the decoder's message when malformed).
-    fn decode(&self, state: &AppState, body: &[u8]) -> Result<Call, GatewayError>;
+    /// The request as a canonical call (400 with the decoder's message when malformed).
+    fn decode(
+        &self,
+        state: &AppState,
+        call: &CallTarget<'_>,
+        body: &[u8],
+    ) -> Result<Call, GatewayError>;
 
     /// A whole chat answer. `requested` is the model name the caller sent.
     fn encode_chat(

@@ -9,7 +9,7 @@ use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatOutcome, ChatRequest, EmbeddingsOutcome, Endpoint, GatewayError};
 use gateway_core::{GatewayStream, RequestContext};
 
-use super::{Call, Dialect};
+use super::{Call, CallTarget, Dialect};
 use crate::http::body::{Body, full, json_bytes, parse_json, response};
 use crate::http::error::ErrorShape;
 use crate::http::sse::SseBody;
@@ -30,7 +30,12 @@ impl Dialect for OpenAiChat {
         ErrorShape::OpenAi
     }
 
-    fn decode(&self, _state: &AppState, body: &[u8]) -> Result<Call, GatewayError> {
+    fn decode(
+        &self,
+        _state: &AppState,
+        _call: &CallTarget<'_>,
+        body: &[u8],
+    ) -> Result<Call, GatewayError> {
         parse_json::<ChatRequest>(body).map(Call::Chat)
     }
 
@@ -60,7 +65,12 @@ impl Dialect for OpenAiEmbeddings {
         ErrorShape::OpenAi
     }
 
-    fn decode(&self, _state: &AppState, body: &[u8]) -> Result<Call, GatewayError> {
+    fn decode(
+        &self,
+        _state: &AppState,
+        _call: &CallTarget<'_>,
+        body: &[u8],
+    ) -> Result<Call, GatewayError> {
         parse_json::<EmbeddingsRequest>(body).map(Call::Embeddings)
     }
 

@@ -10,7 +10,7 @@ use gateway_core::{ChatOutcome, ChatRequest, Endpoint, GatewayError, GatewayStre
 use gateway_core::{Message, RequestContext, Role};
 
 use super::openai::OpenAiChat;
-use super::{Call, Dialect};
+use super::{Call, CallTarget, Dialect};
 use crate::http::body::{Body, parse_json};
 use crate::http::error::ErrorShape;
 use crate::http::info::json_response;
@@ -78,7 +78,12 @@ impl Dialect for QueryApi {
     }
 
     /// The prompt becomes one user message to the model `[query] model` names.
-    fn decode(&self, state: &AppState, body: &[u8]) -> Result<Call, GatewayError> {
+    fn decode(
+        &self,
+        state: &AppState,
+        _call: &CallTarget<'_>,
+        body: &[u8],
+    ) -> Result<Call, GatewayError> {
         let query = decode(body)?;
         let model = state.query_model.clone().ok_or_else(|| {
             GatewayError::Unavailable(

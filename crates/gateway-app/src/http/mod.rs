@@ -37,11 +37,11 @@ const MAX_REQUEST_ID: usize = 128;
 
 /// Handle one request. Never fails: every error becomes a response here or in a handler.
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
-    let route = routes::label(req.uri().path());
-    let mut inbound = Inbound::new(&state, &req, request_id(&req), route);
+    let lookup = routes::lookup(req.method(), req.uri().path());
+    let mut inbound = Inbound::new(&state, &req, request_id(&req), lookup.label);
     let edge = metrics::Edge::start(&state, &req, &inbound);
     let span = edge.span().clone();
-    let mut resp = dispatch(&state, req, &mut inbound, &edge)
+    let mut resp = dispatch(&state, req, lookup, &mut inbound, &edge)
         .instrument(span)
         .await;
     if let Ok(value) = HeaderValue::from_str(&inbound.request_id) {
@@ -54,20 +54,24 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
 async fn dispatch(
     state: &Arc<AppState>,
     req: Request<Incoming>,
+    lookup: routes::Lookup,
     inbound: &mut Inbound,
     edge: &metrics::Edge,
 ) -> Response<Body> {
-    let errors = routes::error_shape(req.uri().path());
+    let errors = lookup.errors;
     // Each handler's future is boxed: unboxed, this future would be as large as the largest
     // handler's (tens of KiB), and it is moved, so copied, by every layer above it.
-    let result = match routes::find(req.method(), req.uri().path()) {
-        Found::Route(route) => match route.handler {
+    let result = match lookup.found {
+        Found::Route(route, params) => match route.handler {
             Handler::Health => Ok(info::health()),
             Handler::Ready => Ok(Box::pin(info::ready(state)).await),
             Handler::Metrics => metrics::metrics(state),
             Handler::Models => Box::pin(info::models(state, &req, inbound)).await,
             Handler::ModelCall(dialect) => {
-                Box::pin(model_call::model_call(state, req, inbound, dialect)).await
+                Box::pin(model_call::model_call(
+                    state, req, &params, inbound, dialect,
+                ))
+                .await
             }
             Handler::CountTokens => Box::pin(count_tokens::count_tokens(state, req, inbound)).await,
             Handler::GuardrailsCheck => {

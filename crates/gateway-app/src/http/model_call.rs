@@ -14,19 +14,26 @@ use gateway_core::{ChatRequest, GatewayError, RequestContext};
 use super::body::{Body, read_limited, response, within_request_timeout};
 use super::inbound::Inbound;
 use super::names;
-use crate::dialects::{Call, Dialect};
+use super::routes::PathParams;
+use crate::dialects::{Call, CallTarget, Dialect};
 use crate::state::AppState;
 
 pub async fn model_call(
     state: &AppState,
     req: Request<Incoming>,
+    params: &PathParams,
     inbound: &mut Inbound,
     dialect: &dyn Dialect,
 ) -> Result<Response<Body>, GatewayError> {
     let principal = inbound.authenticate(state, req.headers()).await?;
     let cache = gateway_cache::directives_from_headers(req.headers());
-    let bytes = read_limited(req.into_body(), state.max_body_bytes, state.body_timeout).await?;
-    let call = dialect.decode(state, &bytes)?;
+    let (head, body) = req.into_parts();
+    let bytes = read_limited(body, state.max_body_bytes, state.body_timeout).await?;
+    let target = CallTarget {
+        params,
+        query: head.uri.query(),
+    };
+    let call = dialect.decode(state, &target, &bytes)?;
     let mut ctx = inbound.context(state, principal, dialect.endpoint());
     ctx.cache = cache;
     match call {

@@ -1,6 +1,11 @@
 //! The route table: the one list of what the edge serves. Dispatch, the 405 answers, metric
 //! labels, span names and the error shape of each path all read it; nothing else spells a
 //! path.
+//!
+//! A path is a pattern: a segment `{name}` matches one non-empty path segment, and a segment
+//! may end with a literal suffix after the parameter (`{model}:generateContent`, Google's
+//! custom-method form). Parameters never contain `/` or `:`. The pattern itself is the route's
+//! metric label, so ids in paths never become label values.
 
 use http::Method;
 
@@ -95,52 +100,106 @@ pub const OTHER_LABEL: &str = "other";
 
 /// Where a request goes.
 pub enum Found {
-    Route(&'static Route),
+    /// The route, with the values of its path parameters in pattern order.
+    Route(&'static Route, PathParams),
     /// The path exists, not with this method (405).
     WrongMethod,
     Admin,
     Unknown,
 }
 
-/// Looks `method` and `path` up in the table.
-pub fn find(method: &Method, path: &str) -> Found {
-    let mut path_known = false;
+/// The values of a route's path parameters, in the order of the pattern (none for most
+/// routes, which then allocate nothing).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PathParams(Vec<Box<str>>);
+
+impl PathParams {
+    /// The `index`-th parameter of the pattern.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        self.0.get(index).map(|v| &**v)
+    }
+}
+
+/// One lookup of a request in the table: where it goes, its fixed label (for metrics and
+/// span names, never the raw path) and the shape its errors take.
+pub struct Lookup {
+    pub found: Found,
+    pub label: &'static str,
+    pub errors: ErrorShape,
+}
+
+/// Looks `method` and `path` up in the table, once per request.
+pub fn lookup(method: &Method, path: &str) -> Lookup {
+    let mut known: Option<&'static Route> = None;
     for route in &ROUTES {
-        if route.path == path {
+        if let Some(params) = matches(route.path, path) {
             if route.method == method {
-                return Found::Route(route);
+                return Lookup {
+                    found: Found::Route(route, params),
+                    label: route.path,
+                    errors: route.errors,
+                };
             }
-            path_known = true;
+            known.get_or_insert(route);
         }
     }
-    if path_known {
-        Found::WrongMethod
+    if let Some(route) = known {
+        Lookup {
+            found: Found::WrongMethod,
+            label: route.path,
+            errors: route.errors,
+        }
     } else if path.starts_with(ADMIN_PREFIX) {
-        Found::Admin
+        Lookup {
+            found: Found::Admin,
+            label: ADMIN_LABEL,
+            errors: ErrorShape::OpenAi,
+        }
     } else {
-        Found::Unknown
+        Lookup {
+            found: Found::Unknown,
+            label: OTHER_LABEL,
+            errors: unknown_path_errors(path),
+        }
     }
 }
 
-/// The fixed name of a path, for metric labels and span names (never the raw path).
-pub fn label(path: &str) -> &'static str {
-    if let Some(route) = ROUTES.iter().find(|r| r.path == path) {
-        route.path
-    } else if path.starts_with(ADMIN_PREFIX) {
-        ADMIN_LABEL
-    } else {
-        OTHER_LABEL
-    }
-}
-
-/// The error shape callers of `path` expect: its route's, else that of the longest route the
-/// path extends (an unknown `/v1/messages/...` path answers like `/v1/messages`), else OpenAI's.
-pub fn error_shape(path: &str) -> ErrorShape {
+/// The error shape of a path outside the table: that of the longest route the path extends
+/// (an unknown `/v1/messages/...` path answers like `/v1/messages`), else OpenAI's.
+fn unknown_path_errors(path: &str) -> ErrorShape {
     ROUTES
         .iter()
-        .filter(|r| path.starts_with(r.path))
+        .filter(|r| !r.path.contains('{') && path.starts_with(r.path))
         .max_by_key(|r| r.path.len())
         .map_or(ErrorShape::OpenAi, |r| r.errors)
+}
+
+/// The parameters of `path` when it matches `pattern`.
+fn matches(pattern: &str, path: &str) -> Option<PathParams> {
+    if !pattern.contains('{') {
+        return (pattern == path).then(PathParams::default);
+    }
+    let mut params = Vec::new();
+    let mut pattern_segments = pattern.split('/');
+    let mut path_segments = path.split('/');
+    loop {
+        match (pattern_segments.next(), path_segments.next()) {
+            (None, None) => return Some(PathParams(params)),
+            (Some(want), Some(got)) => match want.strip_prefix('{') {
+                None if want == got => {}
+                None => return None,
+                Some(rest) => {
+                    let (_, suffix) = rest.split_once('}')?;
+                    let value = got.strip_suffix(suffix)?;
+                    if value.is_empty() || value.contains(':') {
+                        return None;
+                    }
+                    params.push(value.into());
+                }
+            },
+            _ => return None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,41 +209,91 @@ mod tests {
     #[test]
     fn every_route_is_found_by_its_method_and_labelled_by_its_path() {
         for route in &ROUTES {
+            let path = example_path(route.path);
+            let found = lookup(&route.method, &path);
             assert!(
-                matches!(find(&route.method, route.path), Found::Route(r) if std::ptr::eq(r, route))
+                matches!(found.found, Found::Route(r, _) if std::ptr::eq(r, route)),
+                "{path}"
             );
-            assert_eq!(label(route.path), route.path);
-            let other = if route.method == Method::GET {
-                Method::DELETE
-            } else {
-                Method::GET
-            };
-            assert!(
-                matches!(find(&other, route.path), Found::WrongMethod),
-                "{}",
-                route.path
-            );
+            assert_eq!(found.label, route.path);
+            let unrouted = [Method::GET, Method::DELETE, Method::PUT]
+                .into_iter()
+                .find(|m| {
+                    ROUTES
+                        .iter()
+                        .all(|r| r.method != m || matches(r.path, &path).is_none())
+                })
+                .expect("some method is not routed");
+            let other = lookup(&unrouted, &path);
+            assert!(matches!(other.found, Found::WrongMethod), "{path}");
+            assert_eq!(other.label, route.path);
         }
+    }
+
+    /// `pattern` with every parameter filled in.
+    fn example_path(pattern: &str) -> String {
+        pattern
+            .split('/')
+            .map(|segment| match segment.strip_prefix('{') {
+                Some(rest) => format!("x-1{}", rest.split_once('}').expect("closed").1),
+                None => segment.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    #[test]
+    fn patterns_capture_one_segment_and_respect_suffixes() {
+        let p = "/v1beta/models/{model}:generateContent";
+        assert_eq!(
+            matches(p, "/v1beta/models/gemini-2.0-flash:generateContent")
+                .expect("matches")
+                .get(0),
+            Some("gemini-2.0-flash")
+        );
+        for path in [
+            "/v1beta/models/:generateContent",
+            "/v1beta/models/a/b:generateContent",
+            "/v1beta/models/a:b:generateContent",
+            "/v1beta/models/a:streamGenerateContent",
+            "/v1beta/models/a:generateContent/x",
+            "/v1beta/models/a",
+        ] {
+            assert!(matches(p, path).is_none(), "{path}");
+        }
+        let id = "/v1/things/{id}/items";
+        assert_eq!(
+            matches(id, "/v1/things/t_1/items").expect("matches").get(0),
+            Some("t_1")
+        );
+        assert!(matches(id, "/v1/things//items").is_none());
+        assert!(matches(id, "/v1/things/t_1").is_none());
+        assert_eq!(matches("/health", "/health"), Some(PathParams::default()));
+        assert!(matches("/health", "/health/").is_none());
     }
 
     #[test]
     fn paths_outside_the_table_have_fixed_labels() {
-        assert_eq!(label("/admin/v1/keys/k-123"), ADMIN_LABEL);
-        assert!(matches!(find(&Method::GET, "/admin/v1/keys"), Found::Admin));
-        assert_eq!(label("/v1/chat/completions/x"), OTHER_LABEL);
-        assert!(matches!(find(&Method::POST, "/nope"), Found::Unknown));
+        let admin = lookup(&Method::GET, "/admin/v1/keys/k-123");
+        assert!(matches!(admin.found, Found::Admin));
+        assert_eq!(admin.label, ADMIN_LABEL);
+        let unknown = lookup(&Method::POST, "/v1/chat/completions/x");
+        assert!(matches!(unknown.found, Found::Unknown));
+        assert_eq!(unknown.label, OTHER_LABEL);
     }
 
     #[test]
     fn anthropic_paths_answer_errors_in_anthropic_shape() {
-        assert_eq!(error_shape("/v1/messages"), ErrorShape::Anthropic);
+        let shape = |path| lookup(&Method::POST, path).errors;
+        assert_eq!(shape("/v1/messages"), ErrorShape::Anthropic);
+        assert_eq!(shape("/v1/messages/count_tokens"), ErrorShape::Anthropic);
+        assert_eq!(shape("/v1/chat/completions"), ErrorShape::OpenAi);
+        assert_eq!(shape("/v1/messages/batches"), ErrorShape::Anthropic);
+        assert_eq!(shape("/unknown"), ErrorShape::OpenAi);
         assert_eq!(
-            error_shape("/v1/messages/count_tokens"),
+            lookup(&Method::GET, "/v1/messages").errors,
             ErrorShape::Anthropic
         );
-        assert_eq!(error_shape("/v1/chat/completions"), ErrorShape::OpenAi);
-        assert_eq!(error_shape("/v1/messages/batches"), ErrorShape::Anthropic);
-        assert_eq!(error_shape("/unknown"), ErrorShape::OpenAi);
     }
 
     #[test]

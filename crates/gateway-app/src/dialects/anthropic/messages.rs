@@ -14,7 +14,7 @@ use gateway_core::StreamEvent;
 use gateway_core::{ChatOutcome, Endpoint, GatewayError, GatewayStream, RequestContext};
 
 use super::{AnthropicStreamEncoder, SseEvent, decode_request, encode_response, sse_frame};
-use crate::dialects::{Call, Dialect};
+use crate::dialects::{Call, CallTarget, Dialect};
 use crate::http::body::{Body, full, json_bytes, response};
 use crate::http::error::ErrorShape;
 use crate::state::AppState;
@@ -31,7 +31,12 @@ impl Dialect for AnthropicMessages {
         ErrorShape::Anthropic
     }
 
-    fn decode(&self, _state: &AppState, body: &[u8]) -> Result<Call, GatewayError> {
+    fn decode(
+        &self,
+        _state: &AppState,
+        _call: &CallTarget<'_>,
+        body: &[u8],
+    ) -> Result<Call, GatewayError> {
         decode_request(body).map(Call::Chat)
     }
 
