@@ -3,14 +3,16 @@
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
-//! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]) and the fuzzing
-//! of every parser of outside input ([`fuzz`]). It depends on no gateway crate: it drives the
+//! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]), the fuzzing
+//! of every parser of outside input ([`fuzz`]) and the Java SDK's suite ([`sdk_java`]). It
+//! depends on no gateway crate: it drives the
 //! built binaries as a user would. Entry points are the `run` functions of each module;
 //! `main.rs` only parses the command line.
 
 pub mod bench;
 pub mod chaos;
 pub mod fuzz;
+pub mod sdk_java;
 pub mod soak;
 pub mod testcmd;
 pub mod tidy;

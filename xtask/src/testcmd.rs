@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
-//! the real binaries, then a short soak (`cargo xtask soak --minutes 1`) and a short fault
+//! the real binaries, the Java SDK's suite ([`crate::sdk_java`]), then a short soak
+//! (`cargo xtask soak --minutes 1`) and a short fault
 //! suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
@@ -145,6 +146,15 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         steps.push(Step {
             name: "Python end-to-end tests (tests/e2e/run_e2e.py)".into(),
             action: Box::new(move || run_e2e(&dir)),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "Java SDK suite (sdks/java, javac + JUnit 5 against the real binary)".into(),
+            action: Box::new(move || {
+                let target = target_dir(&dir);
+                let gateway = target.join("debug").join("llm-gateway");
+                crate::sdk_java::run(&dir, &gateway, &target.join("sdk-java"))
+            }),
         });
     }
     if !args.e2e_only && !args.no_soak_chaos {
@@ -296,13 +306,14 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 8, "{steps:?}");
+        assert_eq!(steps.len(), 9, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
-        assert!(steps[6].starts_with("soak"));
-        assert!(steps[7].starts_with("fault suite"));
+        assert!(steps[6].starts_with("Java SDK"));
+        assert!(steps[7].starts_with("soak"));
+        assert!(steps[8].starts_with("fault suite"));
     }
 
     #[test]
@@ -311,7 +322,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 3);
+        assert_eq!(only.len(), 4);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,

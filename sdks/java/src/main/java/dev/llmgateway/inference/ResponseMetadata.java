@@ -1,0 +1,47 @@
+package dev.llmgateway.inference;
+
+import java.net.http.HttpHeaders;
+import java.util.Optional;
+
+/**
+ * What the gateway says about how it served a call, from its response headers: {@code
+ * x-request-id}, {@code x-gateway-provider} and {@code x-gateway-model} (the deployment that
+ * answered), {@code x-gateway-attempts} (upstream attempts, fallbacks included), {@code
+ * x-gateway-cache} ({@code hit}, {@code miss} or {@code bypass}), {@code x-gateway-region} and
+ * the rate-limit headers. {@code sdkAttempts} counts the HTTP attempts this SDK made (its retries).
+ */
+public record ResponseMetadata(
+        String requestId,
+        Optional<String> provider,
+        Optional<String> model,
+        Optional<Integer> attempts,
+        Optional<String> cache,
+        Optional<String> region,
+        RateLimitHeaders rateLimits,
+        int sdkAttempts) {
+
+    static ResponseMetadata from(HttpHeaders h, int sdkAttempts) {
+        return new ResponseMetadata(
+                h.firstValue("x-request-id").orElse(null),
+                h.firstValue("x-gateway-provider"),
+                h.firstValue("x-gateway-model"),
+                h.firstValue("x-gateway-attempts").flatMap(ResponseMetadata::integer),
+                h.firstValue("x-gateway-cache"),
+                h.firstValue("x-gateway-region"),
+                RateLimitHeaders.from(h),
+                sdkAttempts);
+    }
+
+    /** Whether the answer came from the gateway's response cache. */
+    public boolean cacheHit() {
+        return cache.map("hit"::equals).orElse(false);
+    }
+
+    private static Optional<Integer> integer(String v) {
+        try {
+            return Optional.of(Integer.parseInt(v.strip()));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.llmgateway.model;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * One row of a usage report: the grouped fields ({@code tenant}, {@code key}, {@code model},
+ * {@code day}; null when not grouped by) and the totals.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record UsageRow(
+        String tenant,
+        String key,
+        String model,
+        String day,
+        long requests,
+        long errors,
+        @JsonProperty("cache_hits") long cacheHits,
+        @JsonProperty("prompt_tokens") long promptTokens,
+        @JsonProperty("completion_tokens") long completionTokens,
+        @JsonProperty("total_tokens") long totalTokens,
+        @JsonProperty("cost_usd") double costUsd,
+        @JsonProperty("unpriced_requests") long unpricedRequests) {}

@@ -1,0 +1,174 @@
+package dev.llmgateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.llmgateway.admin.KeyCreate;
+import dev.llmgateway.errors.ConnectionException;
+import dev.llmgateway.errors.GatewayException;
+import dev.llmgateway.errors.RateLimitException;
+import dev.llmgateway.errors.TimeoutException;
+import dev.llmgateway.errors.UpstreamException;
+import dev.llmgateway.internal.ApiRequest;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The retry and error rules, against a scripted local HTTP server (the real gateway cannot be
+ * made to fail on cue): which failures are retried, that retry-after is honoured, that the
+ * waiting budget is never exceeded, and what a timeout and a refused connection become.
+ */
+class TransportTest {
+    /** One scripted answer: status, headers, body. */
+    private record Answer(int status, String[][] headers, String body) {}
+
+    private HttpServer server;
+    private final Deque<Answer> script = new ArrayDeque<>();
+    private final AtomicInteger hits = new AtomicInteger();
+    private final List<Duration> waits = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            hits.incrementAndGet();
+            exchange.getRequestBody().readAllBytes();
+            Answer a;
+            synchronized (script) {
+                a = script.isEmpty() ? new Answer(500, new String[0][], "{}") : script.removeFirst();
+            }
+            if (a.body.equals("HANG")) {
+                try {
+                    Thread.sleep(2_000);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            for (String[] h : a.headers) {
+                exchange.getResponseHeaders().add(h[0], h[1]);
+            }
+            byte[] body = a.body.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(a.status, body.length == 0 ? -1 : body.length);
+            if (body.length > 0) {
+                exchange.getResponseBody().write(body);
+            }
+            exchange.close();
+        });
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private GatewayClient client(RetryPolicy policy) {
+        return GatewayClient.builder()
+                .baseUrl("http://127.0.0.1:" + server.getAddress().getPort())
+                .apiKey("test")
+                .timeout(Duration.ofMillis(500))
+                .retryPolicy(policy)
+                .sleeper(waits::add)
+                .build();
+    }
+
+    private void answer(int status, String body, String... headerPairs) {
+        String[][] headers = new String[headerPairs.length / 2][];
+        for (int i = 0; i < headers.length; i++) {
+            headers[i] = new String[] {headerPairs[2 * i], headerPairs[2 * i + 1]};
+        }
+        script.addLast(new Answer(status, headers, body));
+    }
+
+    private static String error(String type, String code, String message) {
+        return "{\"error\":{\"message\":\"" + message + "\",\"type\":\"" + type + "\",\"code\":\"" + code + "\",\"param\":null}}";
+    }
+
+    private static final String DEPLOYMENTS = "{\"object\":\"list\",\"data\":[]}";
+
+    @Test
+    void retryAfterIsHonouredThenTheCallSucceeds() {
+        answer(429, error("rate_limit_error", "rate_limit_exceeded", "slow down"), "retry-after", "2", "retry-after-ms", "1500");
+        answer(503, error("service_unavailable", "x", "not ready"), "retry-after", "1");
+        answer(200, DEPLOYMENTS, "content-type", "application/json");
+        assertTrue(client(RetryPolicy.DEFAULT).deployments().list().isEmpty());
+        assertEquals(3, hits.get());
+        assertEquals(List.of(Duration.ofMillis(1500), Duration.ofSeconds(1)), waits, "retry-after-ms wins over retry-after");
+    }
+
+    @Test
+    void aWaitBeyondTheBudgetIsNotMade() {
+        answer(429, error("rate_limit_error", "rate_limit_exceeded", "slow down"), "retry-after", "120");
+        RateLimitException e = assertThrows(RateLimitException.class, () -> client(RetryPolicy.DEFAULT).deployments().list());
+        assertEquals(Duration.ofSeconds(120), e.retryAfter().orElseThrow());
+        assertEquals(1, hits.get());
+        assertTrue(waits.isEmpty());
+    }
+
+    @Test
+    void retriesStopAtMaxRetries() {
+        for (int i = 0; i < 5; i++) {
+            answer(502, error("upstream_error", "upstream_error", "bad gateway"));
+        }
+        assertThrows(UpstreamException.class, () -> client(RetryPolicy.ofRetries(2)).deployments().list());
+        assertEquals(3, hits.get(), "one call and two retries");
+        assertEquals(2, waits.size());
+        assertTrue(waits.get(1).compareTo(Duration.ofMillis(500)) >= 0 && waits.get(1).compareTo(Duration.ofSeconds(1)) <= 0,
+                "exponential backoff with jitter: " + waits);
+    }
+
+    @Test
+    void aCreateIsNotRepeatedAfterAnAmbiguousFailure() {
+        answer(502, error("upstream_error", "upstream_error", "bad gateway"));
+        answer(200, "{}");
+        assertThrows(UpstreamException.class, () -> client(RetryPolicy.DEFAULT).keys().create(KeyCreate.of("t", "n")));
+        assertEquals(1, hits.get(), "a create that may have happened is not sent twice");
+    }
+
+    @Test
+    void aNonJsonErrorKeepsItsStatusAndText() {
+        answer(418, "I'm a teapot");
+        GatewayException e = assertThrows(GatewayException.class, () -> client(RetryPolicy.NONE).deployments().list());
+        assertEquals(418, e.status());
+        assertTrue(e.getMessage().contains("teapot"), e.getMessage());
+    }
+
+    @Test
+    void aSlowAnswerIsATimeout() {
+        answer(200, "HANG");
+        TimeoutException e = assertThrows(TimeoutException.class, () -> client(RetryPolicy.NONE).deployments().list());
+        assertEquals(0, e.status());
+    }
+
+    @Test
+    void aRefusedConnectionIsAConnectionError() throws IOException {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = s.getLocalPort();
+        }
+        GatewayClient nowhere = GatewayClient.builder().baseUrl("http://127.0.0.1:" + port)
+                .retryPolicy(RetryPolicy.ofRetries(1)).sleeper(waits::add).build();
+        assertThrows(ConnectionException.class, () -> nowhere.deployments().list());
+        assertEquals(1, waits.size(), "a connection that never opened is retried");
+    }
+
+    @Test
+    void idsAreEscapedIntoOnePathSegment() {
+        assertEquals("a%2F..%2Fb%3Fx%3D1%20c", ApiRequest.segment("a/../b?x=1 c"));
+        assertThrows(IllegalArgumentException.class, () -> ApiRequest.segment(""));
+    }
+}
