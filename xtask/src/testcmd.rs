@@ -1,8 +1,9 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
-//! the real binaries, the Java SDK's suite ([`crate::sdk_java`]), then a short soak
-//! (`cargo xtask soak --minutes 1`) and a short fault
+//! the real binaries, the Java SDK's suite ([`crate::sdk_java`]), the deployment checks of
+//! `deploy/` (`deploy/tests/validate.py`), then a short soak (`cargo xtask soak --minutes 1`)
+//! and a short fault
 //! suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
@@ -156,6 +157,11 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
                 crate::sdk_java::run(&dir, &gateway, &target.join("sdk-java"))
             }),
         });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "deployment checks (deploy/tests/validate.py)".into(),
+            action: Box::new(move || run_deploy_checks(&dir)),
+        });
     }
     if !args.e2e_only && !args.no_soak_chaos {
         push_soak_and_chaos(root, &mut steps);
@@ -292,6 +298,26 @@ fn run_e2e(root: &Path) -> Result<()> {
     )
 }
 
+/// Dockerfile, compose, Prometheus, Grafana, kustomize and Helm checked by their real tools
+/// (installed into caches outside the clone by `deploy/tests/tools.py`), and every shipped
+/// gateway.toml by the debug `llm-gateway --check-config`.
+fn run_deploy_checks(root: &Path) -> Result<()> {
+    let gateway = target_dir(root).join("debug").join("llm-gateway");
+    if !gateway.is_file() {
+        return Err(format!("{} was not built", gateway.display()).into());
+    }
+    let venv = venv_dir(root);
+    run_status(
+        Command::new("python3")
+            .current_dir(root)
+            .arg(root.join("deploy/tests/validate.py"))
+            .arg("--gateway-bin")
+            .arg(&gateway)
+            .env("GATEWAY_VENV", &venv)
+            .env("PYTHONUNBUFFERED", "1"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,14 +332,15 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 9, "{steps:?}");
+        assert_eq!(steps.len(), 10, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
         assert!(steps[6].starts_with("Java SDK"));
-        assert!(steps[7].starts_with("soak"));
-        assert!(steps[8].starts_with("fault suite"));
+        assert!(steps[7].starts_with("deployment checks"));
+        assert!(steps[8].starts_with("soak"));
+        assert!(steps[9].starts_with("fault suite"));
     }
 
     #[test]
@@ -322,7 +349,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 4);
+        assert_eq!(only.len(), 5);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,

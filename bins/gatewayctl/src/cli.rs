@@ -54,6 +54,17 @@ pub enum Command {
     /// Configuration files.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Probe `/health` (the process serves) or, with `--ready`, `/ready` (it can take
+    /// traffic): exit 0 when it answers 200. Needs no token; container health checks use it.
+    Health(HealthArgs),
+}
+
+/// What `health` probes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct HealthArgs {
+    /// Probe readiness (`/ready`: store reachable, models configured) instead of liveness.
+    #[arg(long)]
+    pub ready: bool,
 }
 
 /// Limits of a tenant or a key.

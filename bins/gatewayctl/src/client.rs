@@ -40,7 +40,8 @@ impl CtlError {
 
 pub struct Client {
     base: String,
-    token: String,
+    /// The admin credential; `None` for the unauthenticated probes (`health`).
+    token: Option<String>,
     timeout: Duration,
     http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
@@ -59,12 +60,7 @@ impl Client {
         let token = token
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                CtlError::Usage(
-                    "no admin token: pass --token or set GATEWAY_ADMIN_TOKEN".to_owned(),
-                )
-            })?
-            .to_owned();
+            .map(str::to_owned);
         let mut connector = HttpConnector::new();
         connector.enforce_http(false);
         connector.set_nodelay(true);
@@ -82,6 +78,16 @@ impl Client {
         })
     }
 
+    /// Fail with a usage error unless an admin token was given (every admin command needs one).
+    pub fn require_token(&self) -> Result<(), CtlError> {
+        match self.token {
+            Some(_) => Ok(()),
+            None => Err(CtlError::Usage(
+                "no admin token: pass --token or set GATEWAY_ADMIN_TOKEN".to_owned(),
+            )),
+        }
+    }
+
     /// Send one admin request; the decoded JSON of a 2xx answer, else a [`CtlError`].
     pub async fn call(
         &self,
@@ -96,13 +102,11 @@ impl Client {
             }
             None => Bytes::new(),
         };
-        let request = Request::builder()
-            .method(method)
-            .uri(&url)
-            .header(
-                http::header::AUTHORIZATION,
-                format!("Bearer {}", self.token),
-            )
+        let mut request = Request::builder().method(method).uri(&url);
+        if let Some(token) = &self.token {
+            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = request
             .header(http::header::CONTENT_TYPE, "application/json")
             .header(
                 http::header::USER_AGENT,
@@ -256,14 +260,12 @@ mod tests {
             Client::new("ftp://x", Some("t"), t),
             Err(CtlError::Usage(_))
         ));
-        assert!(matches!(
-            Client::new("http://127.0.0.1:1", None, t),
-            Err(CtlError::Usage(_))
-        ));
-        assert!(matches!(
-            Client::new("http://127.0.0.1:1", Some(" "), t),
-            Err(CtlError::Usage(_))
-        ));
-        assert!(Client::new("http://127.0.0.1:1/", Some("t"), t).is_ok());
+        // Without a token (or a blank one) only the unauthenticated probes may run.
+        for token in [None, Some(" ")] {
+            let client = Client::new("http://127.0.0.1:1", token, t).unwrap();
+            assert!(matches!(client.require_token(), Err(CtlError::Usage(_))));
+        }
+        let client = Client::new("http://127.0.0.1:1/", Some("t"), t).unwrap();
+        assert!(client.require_token().is_ok());
     }
 }

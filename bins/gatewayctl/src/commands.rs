@@ -3,7 +3,7 @@
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{AuditArgs, AuditCmd, KeysCmd, LimitArgs, TenantsCmd, UsageArgs};
+use crate::cli::{AuditArgs, AuditCmd, HealthArgs, KeysCmd, LimitArgs, TenantsCmd, UsageArgs};
 use crate::client::{Client, CtlError, encode, query};
 use crate::output;
 
@@ -213,6 +213,14 @@ pub async fn usage(client: &Client, json: bool, args: &UsageArgs) -> Result<Outc
         return Ok(Outcome::ok(output::csv(&value, &columns)));
     }
     Ok(show(json, &value, |v| output::list(v, &columns)))
+}
+
+/// `health`: GET `/health` or `/ready`; a non-200 answer is an error (exit 1), no answer exit 3.
+pub async fn health(client: &Client, json: bool, args: &HealthArgs) -> Result<Outcome, CtlError> {
+    let path = if args.ready { "/ready" } else { "/health" };
+    let value = client.call(Method::GET, path, None).await?;
+    let status = value["status"].as_str().unwrap_or("ok").to_owned();
+    Ok(show(json, &value, |_| status))
 }
 
 pub async fn audit(client: &Client, json: bool, args: &AuditArgs) -> Result<Outcome, CtlError> {

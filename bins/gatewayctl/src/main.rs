@@ -63,7 +63,11 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         cli.token.as_deref(),
         Duration::from_secs(cli.timeout.max(1)),
     )?;
+    if !matches!(cli.command, Command::Health(_)) {
+        client.require_token()?;
+    }
     match &cli.command {
+        Command::Health(args) => commands::health(&client, cli.json, args).await,
         Command::Tenants(cmd) => commands::tenants(&client, cli.json, cmd).await,
         Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,

@@ -334,3 +334,54 @@ fn config_validate_delegates_to_the_gateway_binary() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("server"));
 }
+
+#[test]
+fn health_probes_need_no_token_and_fail_on_an_unready_or_absent_gateway() {
+    let gw = start_gateway();
+    // The container health check runs without any credential.
+    let out = ctl(&gw.url, "", &["health"]);
+    assert!(ok(&out).contains("ok"), "{out:?}");
+    let out = ctl(&gw.url, "", &["--json", "health", "--ready"]);
+    let ready: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+
+    // No model configured: /ready answers 503, so the probe fails (exit 1).
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(&config, "[server]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+    let mut cmd = Command::new(gateway_bin());
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .env("GATEWAY__SERVER__DATA_DIR", dir.path())
+        .arg("-c")
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("gateway printed its address").unwrap();
+        if let Some(addr) = line.trim().strip_prefix("listening on ") {
+            break addr.to_owned();
+        }
+    };
+    let live = ctl(&url, "", &["health"]);
+    let unready = ctl(&url, "", &["health", "--ready"]);
+    let _ = child.kill();
+    let _ = child.wait();
+    ok(&live);
+    assert_eq!(unready.status.code(), Some(1), "{unready:?}");
+    assert!(String::from_utf8_lossy(&unready.stderr).contains("503"));
+
+    // Nothing listening: exit 3.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = ctl(&format!("http://127.0.0.1:{port}"), "", &["health"]);
+    assert_eq!(out.status.code(), Some(3));
+}
