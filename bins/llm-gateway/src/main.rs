@@ -1,10 +1,13 @@
 //! `llm-gateway`: the gateway server. Only the command line: everything else — configuration,
-//! logging, the optional offline demo, serving and reloading — is [`gateway_app::run`].
+//! logging, serving and reloading — is [`gateway_app::run`]; the binary only supplies the
+//! offline demo's mock upstream ([`demo`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+mod demo;
 
 // mimalloc: per-request work is allocation-heavy (JSON, headers, guardrail buffers); glibc's
 // malloc/free were about 30% of the gateway's instructions per request under callgrind.
@@ -40,7 +43,7 @@ fn main() -> ExitCode {
     gateway_app::run(gateway_app::RunOptions {
         config: cli.config,
         listen: cli.listen,
-        demo: cli.demo,
+        demo: cli.demo.then(demo::starter),
         check_config: cli.check_config,
     })
 }

@@ -25,6 +25,6 @@ pub mod state;
 pub use config::Config;
 pub use error::AppError;
 pub use gateway_telemetry::logging;
-pub use run::{RunOptions, run};
+pub use run::{DemoStarter, DemoUpstreamServer, RunOptions, run};
 pub use server::{Server, shutdown_signal};
 pub use state::AppState;

@@ -3,12 +3,16 @@
 //! usage and audit and close the store. The `llm-gateway` binary is only its command line
 //! in front of [`run`].
 //!
-//! `--demo` adds an offline provider: a local mock upstream (from `gateway-testkit`, on
-//! 127.0.0.1 only) serving the public model `demo`, an in-memory store unless one is
-//! configured, and a demo key printed once (or taken from `GATEWAY_DEMO_KEY`).
+//! `--demo` adds an offline provider: a local mock upstream (started by the binary, which takes
+//! it from `gateway-testkit`; this crate does not depend on the test kit), on 127.0.0.1 only,
+//! serving the public model `demo`, an in-memory store unless one is configured, and a demo key
+//! printed once (or taken from `GATEWAY_DEMO_KEY`).
 
+use std::fmt;
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -20,24 +24,49 @@ use crate::reload::reload_on_sighup;
 use crate::server::{Server, shutdown_signal};
 use crate::state::AppState;
 
+/// The offline demo's upstream: a mock provider on 127.0.0.1 that serves while this value
+/// lives.
+pub trait DemoUpstreamServer: Send {
+    /// Its base URL (OpenAI wire format).
+    fn base_url(&self) -> String;
+}
+
+/// Starts the demo upstream; given by the binary (see [`RunOptions::demo`]).
+pub type DemoStarter = Box<
+    dyn FnOnce()
+            -> Pin<Box<dyn Future<Output = std::io::Result<Box<dyn DemoUpstreamServer>>> + Send>>
+        + Send,
+>;
+
 /// What the command line asks for.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct RunOptions {
     /// The configuration file; without one, defaults apply and providers are enabled from
     /// their API-key environment variables.
     pub config: Option<PathBuf>,
     /// Overrides `server.listen`.
     pub listen: Option<SocketAddr>,
-    /// Add the offline demo provider.
-    pub demo: bool,
+    /// Add the offline demo provider, served by the upstream this starts.
+    pub demo: Option<DemoStarter>,
     /// Validate the configuration, print every problem, and exit.
     pub check_config: bool,
+}
+
+impl fmt::Debug for RunOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunOptions")
+            .field("config", &self.config)
+            .field("listen", &self.listen)
+            .field("demo", &self.demo.is_some())
+            .field("check_config", &self.check_config)
+            .finish()
+    }
 }
 
 /// Run the gateway as `options` say, until SIGTERM/SIGINT. Returns the process exit code:
 /// 0 after a clean stop, 2 for an invalid configuration, 1 for any other failure (printed
 /// with its whole chain of causes).
-pub fn run(options: RunOptions) -> ExitCode {
+pub fn run(mut options: RunOptions) -> ExitCode {
     let mut config = match load(options.config.as_deref()) {
         Ok(config) => config,
         Err(errors) => {
@@ -83,7 +112,8 @@ pub fn run(options: RunOptions) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match runtime.block_on(serve(config, &options)) {
+    let demo = options.demo.take();
+    let code = match runtime.block_on(serve(config, &options, demo)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let error = chain(&e);
@@ -105,11 +135,15 @@ fn load(path: Option<&Path>) -> Result<Config, ConfigErrors> {
 }
 
 /// Build, serve until a shutdown signal, drain, flush and close.
-async fn serve(mut config: Config, options: &RunOptions) -> Result<(), AppError> {
+async fn serve(
+    mut config: Config,
+    options: &RunOptions,
+    demo: Option<DemoStarter>,
+) -> Result<(), AppError> {
     // The demo upstream lives as long as the server; it only ever listens on 127.0.0.1.
-    let demo = match options.demo {
-        true => Some(Demo::start().await?),
-        false => None,
+    let demo = match demo {
+        Some(start) => Some(Demo::start(start).await?),
+        None => None,
     };
     let demo_upstream = demo.as_ref().map(Demo::upstream);
     if let Some(upstream) = &demo_upstream {
@@ -157,15 +191,12 @@ async fn serve(mut config: Config, options: &RunOptions) -> Result<(), AppError>
 
 /// The offline demo: a local mock upstream for the `demo` provider.
 struct Demo {
-    mock: gateway_testkit::MockServer,
+    mock: Box<dyn DemoUpstreamServer>,
 }
 
 impl Demo {
-    /// The mock keeps no request (nobody reads them; recording would grow with the traffic).
-    async fn start() -> Result<Demo, AppError> {
-        let local = SocketAddr::from(([127, 0, 0, 1], 0));
-        let options = gateway_testkit::MockOptions::new().with_record(false);
-        let mock = gateway_testkit::MockServer::start_on(local, options)
+    async fn start(start: DemoStarter) -> Result<Demo, AppError> {
+        let mock = start()
             .await
             .map_err(|e| AppError::startup("demo upstream", e))?;
         Ok(Demo { mock })

@@ -39,8 +39,6 @@ const APP_DEPS: &[&str] = &[
     "gateway-cache",
     "gateway-telemetry",
     "gateway-store",
-    // The mock provider behind `llm-gateway --demo` (`gateway_app::run`; documented exception).
-    "gateway-testkit",
 ];
 
 /// The workspace crates `krate` may have as normal dependencies (DESIGN.md's direction),
@@ -51,7 +49,8 @@ pub fn allowed_normal_deps(krate: &str) -> Option<&'static [&'static str]> {
         "gateway-providers" | "gateway-auth" | "gateway-policy" | "gateway-cache"
         | "gateway-telemetry" | "gateway-store" | "gateway-testkit" => Some(LEAVES),
         "gateway-app" => Some(APP_DEPS),
-        "llm-gateway" => Some(&["gateway-app", "gateway-core"]),
+        // The binary starts the mock provider behind `--demo` (documented exception).
+        "llm-gateway" => Some(&["gateway-app", "gateway-core", "gateway-testkit"]),
         "gatewayctl" => Some(&["gateway-core"]),
         "gateway-examples" => Some(&["gateway-core", "gateway-providers", "gateway-app"]),
         _ => None,
@@ -254,11 +253,11 @@ workspace = true
             ),
             (
                 "gateway-app",
-                "[dependencies]\ngateway-core.workspace = true\ngateway-providers.workspace = true\ngateway-store = { workspace = true, features = [] }\ngateway-testkit.workspace = true\n",
+                "[dependencies]\ngateway-core.workspace = true\ngateway-providers.workspace = true\ngateway-store = { workspace = true, features = [] }\n[dev-dependencies]\ngateway-testkit.workspace = true\n",
             ),
             (
                 "llm-gateway",
-                "[dependencies]\ngateway-app.workspace = true\ngateway-core.workspace = true\n[dev-dependencies]\ngateway-testkit.workspace = true\n",
+                "[dependencies]\ngateway-app.workspace = true\ngateway-core.workspace = true\ngateway-testkit.workspace = true\n",
             ),
             ("gatewayctl", "[dependencies]\nclap.workspace = true\n"),
             (
@@ -322,14 +321,14 @@ workspace = true
             "[dev-dependencies]\ngateway-testkit.workspace = true\n",
         );
         assert!(check_dependency_direction("Cargo.toml", &dev, &crates()).is_empty());
-        let normal = manifest(
-            "gateway-policy",
-            "[dependencies]\ngateway-testkit.workspace = true\n",
-        );
-        assert_eq!(
-            check_dependency_direction("Cargo.toml", &normal, &crates()).len(),
-            1
-        );
+        for name in ["gateway-policy", "gateway-app"] {
+            let normal = manifest(name, "[dependencies]\ngateway-testkit.workspace = true\n");
+            assert_eq!(
+                check_dependency_direction("Cargo.toml", &normal, &crates()).len(),
+                1,
+                "{name}"
+            );
+        }
         let ctl = manifest(
             "gatewayctl",
             "[dependencies]\ngateway-app.workspace = true\n",
