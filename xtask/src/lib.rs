@@ -1,10 +1,11 @@
 //! Repository automation for the LLM Secure Gateway workspace: the code behind
-//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz`.
+//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz | tutorials`.
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
 //! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]), the fuzzing
-//! of every parser of outside input ([`fuzz`]) and the Java SDK's suite ([`sdk_java`]). It
+//! of every parser of outside input ([`fuzz`]), the Java SDK's suite ([`sdk_java`]) and the
+//! executed tutorials ([`tutorials`]). It
 //! depends on no gateway crate: it drives the
 //! built binaries as a user would. Entry points are the `run` functions of each module;
 //! `main.rs` only parses the command line.
@@ -16,6 +17,7 @@ pub mod sdk_java;
 pub mod soak;
 pub mod testcmd;
 pub mod tidy;
+pub mod tutorials;
 pub mod util;
 
 /// The error type of every xtask command: a message meant for the developer.

@@ -1,11 +1,11 @@
-//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo, soak, chaos, fuzz).
+//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo, soak, chaos, fuzz, tutorials).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, chaos, fuzz, soak, testcmd, tidy, util};
+use xtask::{bench, chaos, fuzz, soak, testcmd, tidy, tutorials, util};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,8 @@ enum Command {
     Chaos(chaos::ChaosArgs),
     /// Build the cargo-fuzz targets of fuzz/ (nightly) and run each for --seconds N.
     Fuzz(fuzz::FuzzArgs),
+    /// Run the runnable blocks of every tutorial in docs/tutorials/ against the debug binaries.
+    Tutorials(tutorials::TutorialsArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Soak(args) => soak::run(&root, &args),
         Command::Chaos(args) => chaos::run(&root, &args),
         Command::Fuzz(args) => fuzz::run(&root, &args),
+        Command::Tutorials(args) => tutorials::run(&root, &args),
     };
     match outcome {
         Ok(code) => code,

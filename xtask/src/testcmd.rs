@@ -2,8 +2,8 @@
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
 //! the real binaries, the Java SDK's suite ([`crate::sdk_java`]), the deployment checks of
-//! `deploy/` (`deploy/tests/validate.py`), then a short soak (`cargo xtask soak --minutes 1`)
-//! and a short fault
+//! `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), then a short
+//! soak (`cargo xtask soak --minutes 1`) and a short fault
 //! suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
@@ -131,17 +131,9 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
             action: Box::new(move || ensure_venv(&venv)),
         });
         steps.push(Step {
-            name: "build binaries (cargo build -p llm-gateway -p gateway-testkit --bins)".into(),
-            action: Box::new(move || {
-                run_status(Command::new(cargo()).current_dir(&dir).args([
-                    "build",
-                    "-p",
-                    "llm-gateway",
-                    "-p",
-                    "gateway-testkit",
-                    "--bins",
-                ]))
-            }),
+            name: "build binaries (cargo build -p llm-gateway -p gatewayctl -p gateway-testkit --bins)"
+                .into(),
+            action: Box::new(move || crate::tutorials::build(&dir)),
         });
         let dir = root.to_path_buf();
         steps.push(Step {
@@ -161,6 +153,15 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         steps.push(Step {
             name: "deployment checks (deploy/tests/validate.py)".into(),
             action: Box::new(move || run_deploy_checks(&dir)),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "tutorials (cargo xtask tutorials: every runnable block of docs/tutorials/)"
+                .into(),
+            action: Box::new(move || {
+                crate::tutorials::ensure_packages(&venv_dir(&dir))?;
+                crate::tutorials::run_all(&dir, None)
+            }),
         });
     }
     if !args.e2e_only && !args.no_soak_chaos {
@@ -247,7 +248,7 @@ fn venv_python(venv: &Path) -> PathBuf {
 }
 
 /// Creates the venv if missing and installs the SDKs unless they already import.
-fn ensure_venv(venv: &Path) -> Result<()> {
+pub fn ensure_venv(venv: &Path) -> Result<()> {
     let python = venv_python(venv);
     if !python.is_file() {
         if let Some(parent) = venv.parent() {
@@ -332,15 +333,16 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 10, "{steps:?}");
+        assert_eq!(steps.len(), 11, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
         assert!(steps[6].starts_with("Java SDK"));
         assert!(steps[7].starts_with("deployment checks"));
-        assert!(steps[8].starts_with("soak"));
-        assert!(steps[9].starts_with("fault suite"));
+        assert!(steps[8].starts_with("tutorials"));
+        assert!(steps[9].starts_with("soak"));
+        assert!(steps[10].starts_with("fault suite"));
     }
 
     #[test]
@@ -349,7 +351,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 5);
+        assert_eq!(only.len(), 6);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,
