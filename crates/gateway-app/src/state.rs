@@ -82,7 +82,9 @@ impl Lasting {
                     })
                 })
                 .collect();
-            ModelGroup::new(name.clone(), deployments).with_routing(m.routing.clone())
+            ModelGroup::new(name.clone(), deployments)
+                .with_routing(m.routing.clone())
+                .with_unsupported_params(m.unsupported_params)
         });
         let router = Arc::new(ModelRouter::new(groups));
         let guardrails = gateway_policy::PolicyGuardrail::from_config(&config.guardrails)

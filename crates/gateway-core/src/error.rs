@@ -251,6 +251,7 @@ impl GatewayError {
             GatewayError::RequestTimeout { .. } => Some("request_timeout"),
             GatewayError::PolicyBlocked { .. } => Some("content_policy_violation"),
             GatewayError::RateLimited { .. } => Some("rate_limit_exceeded"),
+            GatewayError::Upstream { status: 503, .. } => Some("upstream_overloaded"),
             GatewayError::Upstream { .. } => Some("upstream_error"),
             GatewayError::UpstreamTimeout { .. } => Some("upstream_timeout"),
             _ => None,
@@ -313,6 +314,12 @@ pub enum ProviderError {
     InvalidResponse(String),
     #[error("{0}")]
     Unsupported(String),
+    /// A request parameter the upstream has no form for, refused by the model's policy.
+    #[error("{message}")]
+    UnsupportedParam {
+        param: &'static str,
+        message: String,
+    },
 }
 
 impl ProviderError {
@@ -321,7 +328,9 @@ impl ProviderError {
         match self {
             ProviderError::Connect(_) | ProviderError::Timeout(_) => true,
             ProviderError::Status { status, .. } => matches!(status, 408 | 409 | 429 | 500..=599),
-            ProviderError::InvalidResponse(_) | ProviderError::Unsupported(_) => false,
+            ProviderError::InvalidResponse(_)
+            | ProviderError::Unsupported(_)
+            | ProviderError::UnsupportedParam { .. } => false,
         }
     }
 
@@ -371,6 +380,18 @@ impl ProviderError {
                 retry_after: None,
                 retryable,
             },
+            // Overloaded (Anthropic's 529, anyone's 503): a 503 for OpenAI-shaped callers and a
+            // 529 `overloaded_error` for Anthropic-shaped ones, so that SDKs retry it as such.
+            ProviderError::Status {
+                status: 503 | 529,
+                retry_after,
+                ..
+            } => GatewayError::Upstream {
+                status: 503,
+                message: format!("The upstream provider '{provider}' is overloaded; retry later."),
+                retry_after,
+                retryable,
+            },
             ProviderError::Status { status, .. } => GatewayError::Upstream {
                 status: 502,
                 message: format!("The upstream provider '{provider}' failed with status {status}."),
@@ -386,6 +407,11 @@ impl ProviderError {
                 retryable,
             },
             ProviderError::Unsupported(message) => GatewayError::invalid(message),
+            ProviderError::UnsupportedParam { param, message } => GatewayError::InvalidRequest {
+                message,
+                param: Some(param.to_owned()),
+                code: Some("unsupported_parameter"),
+            },
         }
     }
 }
@@ -399,7 +425,9 @@ mod tests {
         let cases = [
             (429, 429),
             (500, 502),
-            (503, 502),
+            (503, 503),
+            (529, 503),
+            (502, 502),
             (401, 502),
             (400, 400),
             (404, 404),
@@ -422,6 +450,19 @@ mod tests {
                 .status(),
             504
         );
+    }
+
+    #[test]
+    fn overloaded_upstream_is_a_retryable_503_keeping_retry_after() {
+        let e = ProviderError::Status {
+            status: 529,
+            message: "Overloaded".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        }
+        .into_gateway_error("claude");
+        assert_eq!((e.status(), e.code()), (503, Some("upstream_overloaded")));
+        assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(e.class(), ErrorClass::Upstream { retryable: true });
     }
 
     #[test]

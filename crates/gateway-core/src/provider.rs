@@ -20,6 +20,12 @@ pub trait Provider: Send + Sync + 'static {
     /// The configured name of this provider (e.g. `openai`, `groq-eu`).
     fn name(&self) -> &str;
 
+    /// The parameters of `req` this upstream has no form for and would leave out; the router
+    /// applies the model's policy to them (drop and report, or refuse). Empty by default.
+    fn unsupported_params(&self, _req: &ChatRequest) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError>;
 
     /// Start a streamed completion. Resolves once the upstream accepted the call (status and

@@ -26,6 +26,7 @@ struct FakeRouter {
 
 fn served() -> ServedBy {
     ServedBy {
+        dropped_params: Vec::new(),
         provider: Arc::from("fake"),
         upstream_model: Arc::from("up-model"),
         region: None,

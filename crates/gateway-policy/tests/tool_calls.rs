@@ -26,6 +26,7 @@ struct Scripted {
 
 fn served() -> ServedBy {
     ServedBy {
+        dropped_params: Vec::new(),
         provider: Arc::from("fake"),
         upstream_model: Arc::from("m"),
         region: None,

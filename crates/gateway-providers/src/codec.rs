@@ -71,6 +71,12 @@ pub trait VendorCodec: std::fmt::Debug + Send + Sync + 'static {
     /// The error for a non-2xx answer (only a sanitised message is kept).
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError;
 
+    /// The request parameters this vendor has no form for (dropped by [`Self::encode_chat`]),
+    /// for the model's unsupported-parameter policy. Empty, without allocating, when none.
+    fn unsupported_params(&self, _req: &ChatRequest) -> Vec<&'static str> {
+        Vec::new()
+    }
+
     /// The embeddings call for `req`; `None` when the vendor serves no embeddings.
     fn encode_embeddings(
         &self,

@@ -51,7 +51,7 @@ pub fn decode_answer(vendor: Vendor, status: u16, headers: &HeaderMap, body: &[u
             ));
         }
         Vendor::Anthropic => {
-            errors.extend(anthropic::response::decode(body).err());
+            errors.extend(anthropic::response::decode(body, None).err());
             errors.push(anthropic::error::error_from_response(
                 status, headers, &bytes,
             ));

@@ -45,6 +45,10 @@ impl<C: VendorCodec> Provider for HttpProvider<C> {
         &self.name
     }
 
+    fn unsupported_params(&self, req: &ChatRequest) -> Vec<&'static str> {
+        self.codec.unsupported_params(req)
+    }
+
     async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
         let call = self.codec.encode_chat(req, false)?;
         let bytes = call

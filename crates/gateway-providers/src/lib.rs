@@ -21,6 +21,7 @@ pub mod azure;
 pub mod body;
 pub mod client;
 pub mod codec;
+pub mod embedding_format;
 pub mod factory;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -29,6 +30,7 @@ mod headers;
 pub mod http_provider;
 pub mod media;
 pub mod openai;
+pub mod reasoning;
 pub mod router;
 pub mod sanitize;
 pub mod sse;

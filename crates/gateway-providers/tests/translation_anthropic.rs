@@ -39,7 +39,7 @@ fn responses() {
         "response_thinking",
     ] {
         let body = text(&format!("anthropic/{name}.anthropic.json"));
-        let decoded = response::decode(body.as_bytes()).unwrap();
+        let decoded = response::decode(body.as_bytes(), None).unwrap();
         assert_golden(&format!("anthropic/{name}.openai.json"), decoded);
     }
 }

@@ -182,6 +182,10 @@ pub struct ModelConfig {
     pub deployments: Vec<DeploymentConfig>,
     #[serde(default)]
     pub routing: gateway_providers::RoutingPolicy,
+    /// Request parameters the upstream has no form for: `drop` (default; named in the
+    /// `x-gateway-dropped-params` response header) or `reject` (a 400 naming the parameter).
+    #[serde(default)]
+    pub unsupported_params: gateway_providers::router::UnsupportedParams,
 }
 
 impl ModelConfig {

@@ -49,12 +49,15 @@ pub fn error_response_in(
             tracing::debug!(request_id, status = err.status(), error = %err, "request rejected")
         }
     }
-    let json = match shape {
-        ErrorShape::OpenAi => error_json(err),
-        ErrorShape::Anthropic => crate::dialects::anthropic::encode_error(err),
+    let (json, status) = match shape {
+        ErrorShape::OpenAi => (error_json(err), err.status()),
+        ErrorShape::Anthropic => (
+            crate::dialects::anthropic::encode_error(err),
+            crate::dialects::anthropic::error_status(err),
+        ),
     };
     let body = serde_json::to_vec(&json).unwrap_or_default();
-    let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = Response::new(full(body));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();

@@ -38,6 +38,7 @@ const MAX_REQUEST_ID: usize = 128;
 /// Handle one request. Never fails: every error becomes a response here or in a handler.
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     let lookup = routes::lookup(req.method(), req.uri().path());
+    let anthropic = lookup.errors == error::ErrorShape::Anthropic;
     let mut inbound = Inbound::new(&state, &req, request_id(&req), lookup.label);
     let edge = metrics::Edge::start(&state, &req, &inbound);
     let span = edge.span().clone();
@@ -45,6 +46,10 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
         .instrument(span)
         .await;
     if let Ok(value) = HeaderValue::from_str(&inbound.request_id) {
+        // Anthropic's SDKs read the id from `request-id` (their `_request_id`).
+        if anthropic {
+            resp.headers_mut().insert(names::REQUEST_ID, value.clone());
+        }
         resp.headers_mut().insert(names::X_REQUEST_ID, value);
     }
     edge.finish(&state, resp)

@@ -107,6 +107,11 @@ fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &Limit
         names::X_GATEWAY_ATTEMPTS,
         names::number(u64::from(served_by.attempts)),
     );
+    if !served_by.dropped_params.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&served_by.dropped_params.join(", "))
+    {
+        headers.insert(names::X_GATEWAY_DROPPED_PARAMS, v);
+    }
     if let Some(region) = served_by
         .region
         .as_deref()

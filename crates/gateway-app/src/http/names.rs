@@ -4,6 +4,8 @@
 use http::{HeaderName, HeaderValue};
 
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The request id under Anthropic's name, on the answers of Anthropic-shaped routes.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 /// W3C trace context, read from requests.
 pub const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 pub const TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
@@ -11,6 +13,9 @@ pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffe
 pub const X_GATEWAY_PROVIDER: HeaderName = HeaderName::from_static("x-gateway-provider");
 pub const X_GATEWAY_MODEL: HeaderName = HeaderName::from_static("x-gateway-model");
 pub const X_GATEWAY_ATTEMPTS: HeaderName = HeaderName::from_static("x-gateway-attempts");
+/// The request parameters the upstream had no form for and that were left out.
+pub const X_GATEWAY_DROPPED_PARAMS: HeaderName =
+    HeaderName::from_static("x-gateway-dropped-params");
 pub const X_GATEWAY_REGION: HeaderName = HeaderName::from_static("x-gateway-region");
 pub const LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
 pub const REMAINING_REQUESTS: HeaderName =

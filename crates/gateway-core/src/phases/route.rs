@@ -20,6 +20,9 @@ pub struct ServedBy {
     pub attempts: u32,
     /// The providers attempted, in order, ending with the one that served (the cascade path).
     pub path: Vec<Arc<str>>,
+    /// Request parameters the serving upstream has no form for, left out under the model's
+    /// `drop` policy (the edge names them in `x-gateway-dropped-params`).
+    pub dropped_params: Vec<&'static str>,
 }
 
 #[derive(Debug)]

@@ -1,10 +1,12 @@
 //! The Anthropic Messages API provider (`POST /v1/messages`, JSON and SSE).
 //!
-//! Translation lives in [`request`] (canonical -> Anthropic), [`response`] (message ->
-//! canonical), [`stream`] (events -> chunks) and [`error`] (error bodies); they are public so
-//! that tests and embedders can use them without HTTP.
+//! Translation lives in [`request`] (canonical -> Anthropic), [`features`] (structured output,
+//! reasoning effort, unsupported parameters), [`response`] (message -> canonical), [`stream`]
+//! (events -> chunks) and [`error`] (error bodies); they are public so that tests and
+//! embedders can use them without HTTP.
 
 pub mod error;
+pub mod features;
 pub mod request;
 pub mod response;
 pub mod stream;
@@ -102,15 +104,19 @@ impl VendorCodec for AnthropicCodec {
         Ok(Encoded::to(&self.messages, body))
     }
 
-    fn decode_chat(&self, _req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError> {
-        response::decode(body)
+    fn decode_chat(&self, req: &ChatRequest, body: &[u8]) -> Result<ChatResponse, ProviderError> {
+        response::decode(body, features::structured_tool(req))
     }
 
     fn decode_stream(&self, req: &ChatRequest, events: UpstreamEvents) -> ChatStream {
-        events.decode(stream::StreamDecoder::new(
-            req.wants_stream_usage(),
-            response::unix_now(),
-        ))
+        events.decode(
+            stream::StreamDecoder::new(req.wants_stream_usage(), response::unix_now())
+                .with_structured_tool(features::structured_tool(req)),
+        )
+    }
+
+    fn unsupported_params(&self, req: &ChatRequest) -> Vec<&'static str> {
+        features::unsupported_params(req)
     }
 
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {

@@ -4,7 +4,8 @@
 //! merged (tool results travel as `tool_result` blocks of a user turn, first in it); images
 //! become base64 or URL image sources; tool calls become `tool_use` blocks; `tool_choice`,
 //! `stop`, `user` and `parallel_tool_calls` map to their Anthropic forms; `max_tokens`, which
-//! Anthropic requires, defaults to the provider's `default_max_tokens`.
+//! Anthropic requires, defaults to the provider's `default_max_tokens`; structured output and
+//! reasoning effort are translated in [`super::features`].
 
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
@@ -12,15 +13,19 @@ use serde_json::{Map, Value, json};
 use gateway_core::types::{Content, ContentPart, Message, Role, Tool};
 use gateway_core::{ChatRequest, ProviderError};
 
+use super::features;
 use crate::media::MediaRef;
 
 /// Request fields without an OpenAI equivalent that callers may set and are passed through.
-const PASSTHROUGH: [&str; 5] = [
+const PASSTHROUGH: [&str; 8] = [
     "top_k",
     "thinking",
     "service_tier",
     "container",
     "mcp_servers",
+    "output_config",
+    "cache_control",
+    "context_management",
 ];
 
 fn unsupported(message: impl Into<String>) -> ProviderError {
@@ -83,6 +88,8 @@ pub fn build(
             body.insert(key.into(), v.clone());
         }
     }
+    features::apply_structured(req, &mut body);
+    features::apply_effort(req, &mut body);
     // Anthropic's metadata holds only `user_id` (OpenAI's is a free-form map).
     let user = req
         .user
@@ -376,7 +383,7 @@ mod tests {
     fn system_with_cache_control_stays_blocks() {
         let r = req(json!({"model":"m","messages":[
             {"role":"system","content":[{"type":"text","text":"long","cache_control":{"type":"ephemeral"}}]},
-            {"role":"user","content":"hi"}],"temperature":1.7,"user":"u1","top_k":5,"reasoning_effort":"low"}));
+            {"role":"user","content":"hi"}],"temperature":1.7,"user":"u1","top_k":5,"cache_control":{"type":"ephemeral"}}));
         let body = build(&r, 1, true).unwrap();
         assert_eq!(
             body["system"],
@@ -386,6 +393,35 @@ mod tests {
         assert_eq!(body["metadata"]["user_id"], "u1");
         assert_eq!(body["top_k"], 5);
         assert_eq!(body["stream"], true);
+        assert_eq!(body["cache_control"], json!({"type":"ephemeral"}));
+        let thinking = req(
+            json!({"model":"m","messages":[{"role":"user","content":"hi"}],
+            "temperature":0.5,"top_k":5,"reasoning_effort":"low","max_tokens":100}),
+        );
+        let body = build(&thinking, 1, false).unwrap();
         assert!(body.get("reasoning_effort").is_none());
+        assert_eq!(body["thinking"]["budget_tokens"], 1024);
+        assert_eq!(body["max_tokens"], 1124);
+        assert!(body.get("temperature").is_none() && body.get("top_k").is_none());
+    }
+
+    #[test]
+    fn structured_output_is_a_forced_tool_and_output_config_goes_verbatim() {
+        let r = req(
+            json!({"model":"m","messages":[{"role":"user","content":"hi"}],
+            "response_format":{"type":"json_schema","json_schema":{"name":"City","schema":{"type":"object"}}}}),
+        );
+        let body = build(&r, 10, false).unwrap();
+        assert_eq!(body["tool_choice"]["name"], "City");
+        assert_eq!(body["tools"][0]["input_schema"], json!({"type":"object"}));
+        let own =
+            json!({"format":{"type":"json_schema","schema":{"type":"object"}},"effort":"low"});
+        let r = req(
+            json!({"model":"m","messages":[{"role":"user","content":"hi"}],"output_config": own.clone(),
+            "response_format":{"type":"json_schema","json_schema":{"name":"output","schema":{"type":"object"}}}}),
+        );
+        let body = build(&r, 10, false).unwrap();
+        assert_eq!(body["output_config"], own);
+        assert!(body.get("tools").is_none() && body.get("tool_choice").is_none());
     }
 }

@@ -21,6 +21,8 @@ pub(crate) struct WireMessage {
     #[serde(default)]
     pub stop_reason: Option<String>,
     #[serde(default)]
+    pub stop_sequence: Option<String>,
+    #[serde(default)]
     pub usage: WireUsage,
 }
 
@@ -91,11 +93,26 @@ pub(crate) fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Decode a non-streamed Messages API answer.
-pub fn decode(bytes: &[u8]) -> Result<ChatResponse, ProviderError> {
+/// The Anthropic stop reasons an OpenAI finish reason cannot tell apart, kept in the
+/// canonical choice (or finish delta) as `stop_reason`, with the matched `stop_sequence`.
+pub fn stop_details(stop_reason: &str, stop_sequence: Option<&str>, extra: &mut Extra) {
+    if matches!(
+        stop_reason,
+        "stop_sequence" | "pause_turn" | "refusal" | "model_context_window_exceeded"
+    ) {
+        extra.insert("stop_reason".into(), Value::String(stop_reason.to_owned()));
+        if let Some(seq) = stop_sequence {
+            extra.insert("stop_sequence".into(), Value::String(seq.to_owned()));
+        }
+    }
+}
+
+/// Decode a non-streamed Messages API answer. `structured_tool` names the forced tool whose
+/// input is the answer's text (structured output, see [`super::features`]).
+pub fn decode(bytes: &[u8], structured_tool: Option<&str>) -> Result<ChatResponse, ProviderError> {
     let msg: WireMessage = gateway_core::types::from_json_bytes(bytes)
         .map_err(|e| ProviderError::InvalidResponse(format!("anthropic message: {e}")))?;
-    Ok(to_chat_response(msg, unix_now()))
+    Ok(to_chat_response(msg, unix_now(), structured_tool))
 }
 
 /// Decode a `GET /v1/models` page, each model attributed to `provider`.
@@ -117,7 +134,12 @@ pub fn decode_models(provider: &str, bytes: &[u8]) -> Result<Vec<ModelInfo>, Pro
         .collect())
 }
 
-pub(crate) fn to_chat_response(msg: WireMessage, created: u64) -> ChatResponse {
+pub(crate) fn to_chat_response(
+    msg: WireMessage,
+    created: u64,
+    structured_tool: Option<&str>,
+) -> ChatResponse {
+    let mut structured = false;
     let mut text = String::new();
     let mut reasoning = String::new();
     let mut thinking_blocks = Vec::new();
@@ -125,6 +147,12 @@ pub(crate) fn to_chat_response(msg: WireMessage, created: u64) -> ChatResponse {
     for block in msg.content {
         match block["type"].as_str().unwrap_or_default() {
             "text" => text.push_str(block["text"].as_str().unwrap_or_default()),
+            "tool_use"
+                if structured_tool.is_some() && block["name"].as_str() == structured_tool =>
+            {
+                structured = true;
+                text.push_str(&serde_json::to_string(&block["input"]).unwrap_or_default());
+            }
             "tool_use" => tool_calls.push(ToolCall {
                 id: block["id"].as_str().unwrap_or_default().to_owned(),
                 kind: "function".to_owned(),
@@ -161,6 +189,14 @@ pub(crate) fn to_chat_response(msg: WireMessage, created: u64) -> ChatResponse {
             .insert("thinking_blocks".into(), Value::Array(thinking_blocks));
     }
     let usage = msg.usage.to_usage();
+    let mut choice_extra = Extra::new();
+    if let Some(reason) = msg.stop_reason.as_deref() {
+        stop_details(reason, msg.stop_sequence.as_deref(), &mut choice_extra);
+    }
+    let finish = match msg.stop_reason.as_deref() {
+        Some("tool_use") if structured && message.tool_calls.is_none() => Some("stop".to_owned()),
+        other => other.map(|r| finish_reason(r).to_owned()),
+    };
     ChatResponse {
         id: msg.id,
         object: "chat.completion".to_owned(),
@@ -169,12 +205,9 @@ pub(crate) fn to_chat_response(msg: WireMessage, created: u64) -> ChatResponse {
         choices: vec![Choice {
             index: 0,
             message,
-            finish_reason: msg
-                .stop_reason
-                .as_deref()
-                .map(|r| finish_reason(r).to_owned()),
+            finish_reason: finish,
             logprobs: None,
-            extra: Extra::new(),
+            extra: choice_extra,
         }],
         usage: Some(usage),
         system_fingerprint: None,
@@ -221,9 +254,51 @@ mod tests {
     }
 
     #[test]
+    fn stop_sequence_and_pause_turn_are_kept_beside_the_finish_reason() {
+        let body = br#"{"id":"msg_1","model":"c","content":[{"type":"text","text":"a"}],
+            "stop_reason":"stop_sequence","stop_sequence":"END","usage":{"input_tokens":3,"output_tokens":1}}"#;
+        let r = decode(body, None).unwrap();
+        let c = &r.choices[0];
+        assert_eq!(c.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(
+            (
+                c.extra["stop_reason"].as_str(),
+                c.extra["stop_sequence"].as_str()
+            ),
+            (Some("stop_sequence"), Some("END"))
+        );
+        let body = br#"{"id":"m","content":[],"stop_reason":"end_turn","usage":{}}"#;
+        assert!(decode(body, None).unwrap().choices[0].extra.is_empty());
+        let body = br#"{"id":"m","content":[],"stop_reason":"pause_turn","usage":{}}"#;
+        assert_eq!(
+            decode(body, None).unwrap().choices[0].extra["stop_reason"],
+            "pause_turn"
+        );
+    }
+
+    #[test]
+    fn the_structured_output_tool_becomes_the_text() {
+        let body = br#"{"id":"m","content":[{"type":"tool_use","id":"t","name":"City","input":{"name":"Paris"}}],
+            "stop_reason":"tool_use","usage":{}}"#;
+        let r = decode(body, Some("City")).unwrap();
+        let c = &r.choices[0];
+        assert_eq!(
+            c.message.content,
+            Some(Content::Text("{\"name\":\"Paris\"}".into()))
+        );
+        assert_eq!(c.message.tool_calls, None);
+        assert_eq!(c.finish_reason.as_deref(), Some("stop"));
+        let as_tool = decode(body, None).unwrap();
+        assert_eq!(
+            as_tool.choices[0].finish_reason.as_deref(),
+            Some("tool_calls")
+        );
+    }
+
+    #[test]
     fn not_a_message_is_invalid() {
         assert!(matches!(
-            decode(b"{\"type\":\"message\"}"),
+            decode(b"{\"type\":\"message\"}", None),
             Err(ProviderError::InvalidResponse(_))
         ));
     }

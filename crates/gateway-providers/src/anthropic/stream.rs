@@ -4,9 +4,13 @@
 //! block opens a tool call at the next tool-call index (text and thinking blocks do not count:
 //! OpenAI numbers tool calls, Anthropic numbers all blocks), `content_block_delta` carries text,
 //! thinking (`reasoning_content`, its signature as `reasoning_signature`) or tool-input JSON,
-//! `message_delta` the stop reason and output usage,
+//! `message_delta` the stop reason (with [`stop_details`] for those OpenAI cannot tell apart)
+//! and output usage,
 //! `message_stop` ends the stream (after a usage chunk when the caller asked for one), `ping` is
-//! a keep-alive and `error` fails the stream with the vendor's status.
+//! a keep-alive and `error` fails the stream with the vendor's status. The role chunk carries
+//! `message_start`'s usage (the real input tokens) in its `input_usage` extension field, so an
+//! Anthropic-dialect caller's `message_start` can report them. The input of the structured-output
+//! tool (see [`super::features`]) streams as content.
 
 use std::collections::VecDeque;
 
@@ -16,7 +20,7 @@ use gateway_core::types::{ChunkChoice, Delta, Extra, FunctionCallDelta, ToolCall
 use gateway_core::{ChatChunk, ProviderError, Role, StreamEvent};
 
 use super::error::stream_error;
-use super::response::{WireUsage, finish_reason};
+use super::response::{WireUsage, finish_reason, stop_details};
 use crate::sse::SseEvent;
 use crate::vendor_stream::SseDecoder;
 
@@ -31,6 +35,9 @@ pub struct StreamDecoder {
     /// (content block index, tool call index) of the tool_use blocks seen so far.
     tool_blocks: Vec<(u64, u32)>,
     started: bool,
+    /// The forced tool whose input is the answer's text, and its block once opened.
+    structured_tool: Option<String>,
+    structured_block: Option<u64>,
 }
 
 impl StreamDecoder {
@@ -44,7 +51,15 @@ impl StreamDecoder {
             usage: WireUsage::default(),
             tool_blocks: Vec::new(),
             started: false,
+            structured_tool: None,
+            structured_block: None,
         }
+    }
+
+    /// Stream the input of tool `name` as content (structured output).
+    pub fn with_structured_tool(mut self, name: Option<&str>) -> Self {
+        self.structured_tool = name.map(str::to_owned);
+        self
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> StreamEvent {
@@ -105,12 +120,25 @@ impl StreamDecoder {
                     content: Some(String::new()),
                     ..Delta::default()
                 };
-                out.push_back(self.chunk(delta, None));
+                let mut chunk = self.chunk(delta, None);
+                if self.usage.input_tokens.is_some()
+                    && let StreamEvent::Chunk(c) = &mut chunk
+                    && let Ok(usage) = serde_json::to_value(self.usage.to_usage())
+                {
+                    c.extra.insert("input_usage".into(), usage);
+                }
+                out.push_back(chunk);
             }
             "content_block_start" => {
                 let block = &data["content_block"];
                 let index = data["index"].as_u64().unwrap_or_default();
                 match block["type"].as_str().unwrap_or_default() {
+                    "tool_use"
+                        if self.structured_tool.is_some()
+                            && block["name"].as_str() == self.structured_tool.as_deref() =>
+                    {
+                        self.structured_block = Some(index);
+                    }
                     "tool_use" => {
                         let tool_index = u32::try_from(self.tool_blocks.len()).unwrap_or(u32::MAX);
                         self.tool_blocks.push((index, tool_index));
@@ -142,6 +170,16 @@ impl StreamDecoder {
                 match delta["type"].as_str().unwrap_or_default() {
                     "text_delta" => {
                         let text = str_of(&delta["text"]);
+                        out.push_back(self.chunk(
+                            Delta {
+                                content: Some(text),
+                                ..Delta::default()
+                            },
+                            None,
+                        ));
+                    }
+                    "input_json_delta" if self.structured_block == Some(index) => {
+                        let text = str_of(&delta["partial_json"]);
                         out.push_back(self.chunk(
                             Delta {
                                 content: Some(text),
@@ -182,9 +220,21 @@ impl StreamDecoder {
                     self.usage.merge(&u);
                 }
                 if let Some(reason) = data["delta"]["stop_reason"].as_str() {
-                    out.push_back(
-                        self.chunk(Delta::default(), Some(finish_reason(reason).to_owned())),
+                    let finish = if reason == "tool_use"
+                        && self.structured_block.is_some()
+                        && self.tool_blocks.is_empty()
+                    {
+                        "stop"
+                    } else {
+                        finish_reason(reason)
+                    };
+                    let mut delta = Delta::default();
+                    stop_details(
+                        reason,
+                        data["delta"]["stop_sequence"].as_str(),
+                        &mut delta.extra,
                     );
+                    out.push_back(self.chunk(delta, Some(finish.to_owned())));
                 }
             }
             "message_stop" => {
@@ -274,6 +324,38 @@ mod tests {
                 .map(|u| (u.prompt_tokens, u.completion_tokens)),
             Some((3, 9))
         );
+    }
+
+    #[test]
+    fn input_tokens_stop_sequence_and_structured_tool() {
+        let text = concat!(
+            "data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{\"input_tokens\":42,\"output_tokens\":1}}}\n\n",
+            "data: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"tool_use\",\"id\":\"t\",\"name\":\"City\",\"input\":{}}}\n\n",
+            "data: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"name\\\":1}\"}}\n\n",
+            "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":5}}\n\n",
+            "data: {\"type\":\"message_stop\"}\n\n",
+        );
+        let mut decoder = StreamDecoder::new(false, 0).with_structured_tool(Some("City"));
+        let events = decode_text(&mut decoder, text).unwrap();
+        let c = chunks(&events);
+        assert_eq!(c[0].extra["input_usage"]["prompt_tokens"], 42);
+        assert_eq!(
+            c[1].choices[0].delta.content.as_deref(),
+            Some("{\"name\":1}")
+        );
+        assert_eq!(c[2].choices[0].finish_reason.as_deref(), Some("stop"));
+        let stop = concat!(
+            "data: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\",\"usage\":{}}}\n\n",
+            "data: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"stop_sequence\",\"stop_sequence\":\"###\"},\"usage\":{\"output_tokens\":5}}\n\n",
+            "data: {\"type\":\"message_stop\"}\n\n",
+        );
+        let events = decode_text(&mut StreamDecoder::new(false, 0), stop).unwrap();
+        let c = chunks(&events);
+        assert!(c[0].extra.is_empty(), "no input tokens were given");
+        let finish = &c[1].choices[0];
+        assert_eq!(finish.finish_reason.as_deref(), Some("stop"));
+        assert_eq!(finish.delta.extra["stop_reason"], "stop_sequence");
+        assert_eq!(finish.delta.extra["stop_sequence"], "###");
     }
 
     #[test]

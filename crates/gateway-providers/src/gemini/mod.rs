@@ -127,6 +127,10 @@ impl VendorCodec for GeminiCodec {
         error::error_from_response(status, headers, body)
     }
 
+    fn unsupported_params(&self, req: &ChatRequest) -> Vec<&'static str> {
+        request::unsupported_params(req)
+    }
+
     fn encode_embeddings(
         &self,
         req: &EmbeddingsRequest,

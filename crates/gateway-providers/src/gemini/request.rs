@@ -14,6 +14,7 @@ use gateway_core::{ChatRequest, ProviderError};
 
 use super::response::split_call_id;
 use crate::media::{MediaRef, guess_mime};
+use crate::reasoning::{budget_for_effort, requested_effort, requested_thinking};
 
 fn unsupported(message: impl Into<String>) -> ProviderError {
     ProviderError::Unsupported(message.into())
@@ -91,7 +92,8 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
         req.extra
             .get("thinking_config")
             .or_else(|| req.extra.get("thinkingConfig"))
-            .cloned(),
+            .cloned()
+            .or_else(|| thinking_config(req)),
     );
     if let Some(format) = &req.response_format {
         match format["type"].as_str() {
@@ -107,6 +109,28 @@ fn generation_config(req: &ChatRequest) -> Map<String, Value> {
         }
     }
     c
+}
+
+/// `thinkingConfig` from an Anthropic `thinking` budget (adaptive: Gemini's dynamic budget,
+/// -1) or an OpenAI `reasoning_effort` (`none`: no thinking), with the thoughts returned so
+/// that they surface as `reasoning_content`.
+fn thinking_config(req: &ChatRequest) -> Option<Value> {
+    let budget = match (req.extra.get("thinking"), requested_effort(req)) {
+        (Some(_), _) => requested_thinking(req)?.map_or(-1, |b| i64::try_from(b).unwrap_or(-1)),
+        (None, Some("none")) => return Some(json!({ "thinkingBudget": 0 })),
+        (None, Some(effort)) => i64::from(budget_for_effort(effort)?),
+        (None, None) => return None,
+    };
+    Some(json!({ "thinkingBudget": budget, "includeThoughts": true }))
+}
+
+/// What Gemini has no form for and is left out (for the unsupported-parameter policy).
+pub fn unsupported_params(req: &ChatRequest) -> Vec<&'static str> {
+    if req.logit_bias.is_some() {
+        vec!["logit_bias"]
+    } else {
+        Vec::new()
+    }
 }
 
 /// (`systemInstruction` parts, `contents`).
@@ -338,6 +362,45 @@ mod tests {
             calling_config(&json!({"type":"function","function":{"name":"f"}})).unwrap()["mode"],
             "ANY"
         );
+    }
+
+    #[test]
+    fn reasoning_becomes_a_thinking_budget() {
+        let config = |extra: Value| {
+            let mut v = json!({"model": "m", "messages": [{"role": "user", "content": "x"}]});
+            if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            build(&req(v)).unwrap()["generationConfig"]["thinkingConfig"].clone()
+        };
+        assert_eq!(
+            config(json!({"reasoning_effort": "low"})),
+            json!({"thinkingBudget": 1024, "includeThoughts": true})
+        );
+        assert_eq!(
+            config(json!({"reasoning_effort": "none"})),
+            json!({"thinkingBudget": 0})
+        );
+        assert_eq!(
+            config(
+                json!({"thinking": {"type": "enabled", "budget_tokens": 3000}, "reasoning_effort": "high"})
+            ),
+            json!({"thinkingBudget": 3000, "includeThoughts": true})
+        );
+        assert_eq!(
+            config(json!({"thinking": {"type": "adaptive"}}))["thinkingBudget"],
+            -1
+        );
+        assert_eq!(
+            config(json!({"thinking_config": {"thinkingBudget": 5}, "reasoning_effort": "high"})),
+            json!({"thinkingBudget": 5})
+        );
+        assert_eq!(
+            config(json!({"thinking": {"type": "disabled"}})),
+            Value::Null
+        );
+        let r = req(json!({"model": "m", "messages": [], "logit_bias": {"1": 1}, "seed": 1}));
+        assert_eq!(unsupported_params(&r), ["logit_bias"]);
     }
 
     #[test]

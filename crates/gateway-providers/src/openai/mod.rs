@@ -3,6 +3,7 @@
 //! responses are already in the canonical shape, so translation is nearly a pass-through.
 
 mod error;
+mod foreign;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod stream;
@@ -127,6 +128,10 @@ impl<R: OpenAiRoutes> VendorCodec for OpenAiCodec<R> {
         stream::decode(events.body, events.limits)
     }
 
+    fn unsupported_params(&self, req: &ChatRequest) -> Vec<&'static str> {
+        foreign::unsupported_params(req)
+    }
+
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {
         error_from_response(status, headers, body)
     }
@@ -144,10 +149,12 @@ impl<R: OpenAiRoutes> VendorCodec for OpenAiCodec<R> {
 
     fn decode_embeddings(
         &self,
-        _req: &EmbeddingsRequest,
+        req: &EmbeddingsRequest,
         body: &[u8],
     ) -> Result<EmbeddingsResponse, ProviderError> {
-        response::decode_embeddings(body)
+        let mut resp = response::decode_embeddings(body)?;
+        crate::embedding_format::conform(&mut resp, req.encoding_format.as_deref())?;
+        Ok(resp)
     }
 
     fn models_url(&self) -> Result<Cow<'_, UpstreamUrl>, ProviderError> {

@@ -1,5 +1,6 @@
 //! Canonical request -> OpenAI wire body. The canonical type is OpenAI's shape, so this is a
-//! straight serialisation (unknown fields included).
+//! straight serialisation (unknown fields included), except for the other vendors' fields of
+//! [`super::foreign`], translated on a copy only when the request carries any.
 
 use bytes::Bytes;
 
@@ -7,7 +8,12 @@ use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, ProviderError};
 
 pub(crate) fn encode(req: &ChatRequest) -> Result<Bytes, ProviderError> {
-    to_json(req)
+    if !super::foreign::needs_translation(req) {
+        return to_json(req);
+    }
+    let mut translated = req.clone();
+    super::foreign::translate(&mut translated);
+    to_json(&translated)
 }
 
 pub(crate) fn encode_embeddings(req: &EmbeddingsRequest) -> Result<Bytes, ProviderError> {

@@ -6,7 +6,7 @@ use gateway_core::Provider;
 use gateway_core::phases::route::ServedBy;
 
 use super::health::Health;
-use super::policy::RoutingPolicy;
+use super::policy::{RoutingPolicy, UnsupportedParams};
 
 /// One way to serve a model group.
 #[derive(Clone)]
@@ -63,6 +63,7 @@ impl Deployment {
 
     pub(super) fn served_by(&self, attempts: u32, path: Vec<Arc<str>>) -> ServedBy {
         ServedBy {
+            dropped_params: Vec::new(),
             provider: self.provider_name.clone(),
             path,
             upstream_model: self.upstream_model.clone(),
@@ -78,6 +79,7 @@ pub struct ModelGroup {
     pub name: String,
     pub deployments: Vec<Deployment>,
     pub routing: RoutingPolicy,
+    pub unsupported_params: UnsupportedParams,
 }
 
 impl ModelGroup {
@@ -87,7 +89,13 @@ impl ModelGroup {
             name: name.into(),
             deployments,
             routing: RoutingPolicy::default(),
+            unsupported_params: UnsupportedParams::default(),
         }
+    }
+
+    pub fn with_unsupported_params(mut self, policy: UnsupportedParams) -> Self {
+        self.unsupported_params = policy;
+        self
     }
 
     pub fn with_routing(mut self, routing: RoutingPolicy) -> Self {

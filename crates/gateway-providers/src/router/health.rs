@@ -199,7 +199,9 @@ impl Verdict {
         use gateway_core::ProviderError;
         match err {
             ProviderError::Status { .. } if !err.is_retryable() => Verdict::Healthy,
-            ProviderError::Unsupported(_) => Verdict::Unknown,
+            ProviderError::Unsupported(_) | ProviderError::UnsupportedParam { .. } => {
+                Verdict::Unknown
+            }
             _ => Verdict::Unhealthy,
         }
     }

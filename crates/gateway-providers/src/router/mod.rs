@@ -36,13 +36,14 @@ pub use adaptive::AdaptiveConfig;
 use deployment::Slot;
 pub use deployment::{Deployment, ModelGroup};
 use health::InFlight;
-pub use policy::{CircuitConfig, RoutingPolicy, Strategy, parse_duration};
+pub use policy::{CircuitConfig, RoutingPolicy, Strategy, UnsupportedParams, parse_duration};
 use select::Rng;
 pub use state::{CircuitStatus, DeploymentState};
 
 #[derive(Debug)]
 struct Group {
     policy: RoutingPolicy,
+    unsupported_params: UnsupportedParams,
     slots: Vec<Slot>,
 }
 
@@ -85,6 +86,7 @@ impl ModelRouter {
                     g.name,
                     Group {
                         policy: g.routing,
+                        unsupported_params: g.unsupported_params,
                         slots,
                     },
                 )
@@ -148,6 +150,13 @@ impl ModelRouter {
             }
         }
         out
+    }
+
+    /// The unsupported-parameter policy of a model group (drop when unknown).
+    fn param_policy(&self, model: &str) -> UnsupportedParams {
+        self.groups
+            .get(model)
+            .map_or(UnsupportedParams::default(), |g| g.unsupported_params)
     }
 
     /// The routing policy of a model group.
@@ -352,13 +361,20 @@ impl Router for ModelRouter {
         ctx: &RequestContext,
     ) -> Result<Routed<ChatResponse>, GatewayError> {
         let model = req.model.clone();
+        let params = self.param_policy(&model);
         let mut req = Arc::new(req);
         let call = |d: &Deployment| {
             let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
-            async move { provider.chat(&r).await }
+            let checked = params_for(params, provider.as_ref(), &r);
+            async move {
+                let dropped = checked?;
+                Ok((provider.chat(&r).await?, dropped))
+            }
         };
-        self.run(&model, ctx, call, |v, _permit, _| v).await
+        self.run(&model, ctx, call, |v, _permit, _| v)
+            .await
+            .map(with_dropped)
     }
 
     async fn chat_stream(
@@ -367,16 +383,23 @@ impl Router for ModelRouter {
         ctx: &RequestContext,
     ) -> Result<Routed<ChatStream>, GatewayError> {
         let model = req.model.clone();
+        let params = self.param_policy(&model);
         let mut req = Arc::new(req);
         let call = |d: &Deployment| {
             let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
+            let checked = params_for(params, provider.as_ref(), &r);
             async move {
+                let dropped = checked?;
                 let stream = provider.chat_stream(&r).await?;
-                stream::first_event(stream).await
+                Ok((stream::first_event(stream).await?, dropped))
             }
         };
-        self.run(&model, ctx, call, stream::guarded).await
+        self.run(&model, ctx, call, |(peeked, dropped), permit, circuit| {
+            (stream::guarded(peeked, permit, circuit), dropped)
+        })
+        .await
+        .map(with_dropped)
     }
 
     async fn embeddings(
@@ -393,6 +416,36 @@ impl Router for ModelRouter {
         };
         self.run(&model, ctx, call, |v, _permit, _| v).await
     }
+}
+
+/// The parameters of `req` that `provider` would leave out, under `policy`: the list to report
+/// (`drop`), or the refusal naming the first (`reject`).
+fn params_for(
+    policy: UnsupportedParams,
+    provider: &dyn gateway_core::Provider,
+    req: &ChatRequest,
+) -> Result<Vec<&'static str>, ProviderError> {
+    let unsupported = provider.unsupported_params(req);
+    match (policy, unsupported.first()) {
+        (UnsupportedParams::Reject, Some(&param)) => Err(ProviderError::UnsupportedParam {
+            param,
+            message: format!(
+                "The parameter '{param}' is not supported by the provider serving model '{}' \
+                 ({}); remove it, or ask the operator to set unsupported_params = \"drop\".",
+                req.model,
+                provider.name()
+            ),
+        }),
+        _ => Ok(unsupported),
+    }
+}
+
+/// A routed value and the parameters dropped for it -> the value, the drop recorded.
+fn with_dropped<T>(routed: Routed<(T, Vec<&'static str>)>) -> Routed<T> {
+    let (value, dropped_params) = routed.value;
+    let mut served_by = routed.served_by;
+    served_by.dropped_params = dropped_params;
+    Routed { value, served_by }
 }
 
 /// Requests that name their model, so each attempt can carry its deployment's model name.

@@ -36,6 +36,19 @@ pub enum Strategy {
     LeastOutstanding,
 }
 
+/// What a model does with request parameters its upstream has no form for (`seed`,
+/// penalties, `logit_bias`, `logprobs` towards Anthropic...): `[models.NAME]
+/// unsupported_params = "drop" | "reject"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnsupportedParams {
+    /// Leave them out and name them in the `x-gateway-dropped-params` response header.
+    #[default]
+    Drop,
+    /// Refuse the call with a 400 naming the first one.
+    Reject,
+}
+
 /// Per-deployment circuit breaker settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]

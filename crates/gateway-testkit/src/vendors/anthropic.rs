@@ -197,8 +197,22 @@ async fn messages(state: &VendorState, body: &Value) -> Response<MockBody> {
         usage["cache_read_input_tokens"] = json!(2000);
     }
     let id = format!("msg_mock_{:04}", state.next_id());
+    // `mock-stop-sequence`: the answer stopped at the request's first stop sequence.
+    let stop_sequence = (behaviour == Behaviour::StopSequence).then(|| {
+        body["stop_sequences"][0]
+            .as_str()
+            .unwrap_or("END")
+            .to_owned()
+    });
     if streaming {
-        return stream(&id, model, &reply, &usage, behaviour);
+        return stream(
+            &id,
+            model,
+            &reply,
+            &usage,
+            behaviour,
+            stop_sequence.as_deref(),
+        );
     }
     let mut content = Vec::new();
     if behaviour == Behaviour::Thinking {
@@ -217,10 +231,15 @@ async fn messages(state: &VendorState, body: &Value) -> Response<MockBody> {
             "tool_use"
         }
     };
+    let stop_reason = if stop_sequence.is_some() {
+        "stop_sequence"
+    } else {
+        stop_reason
+    };
     super::json(
         StatusCode::OK,
         &json!({"id": id, "type": "message", "role": "assistant", "model": model, "content": content,
-            "stop_reason": stop_reason, "stop_sequence": null, "usage": usage}),
+            "stop_reason": stop_reason, "stop_sequence": stop_sequence, "usage": usage}),
     )
 }
 
@@ -230,6 +249,7 @@ fn stream(
     reply: &Reply,
     usage: &Value,
     behaviour: Behaviour,
+    stop_sequence: Option<&str>,
 ) -> Response<MockBody> {
     let mut start_usage = usage.clone();
     start_usage["output_tokens"] = json!(1);
@@ -318,7 +338,7 @@ fn stream(
     events.push(block_stop(index));
     events.push(sse_event(
         Some("message_delta"),
-        &json!({"type": "message_delta", "delta": {"stop_reason": stop_reason, "stop_sequence": null},
+        &json!({"type": "message_delta", "delta": {"stop_reason": if stop_sequence.is_some() { "stop_sequence" } else { stop_reason }, "stop_sequence": stop_sequence},
             "usage": {"output_tokens": usage["output_tokens"]}}),
     ));
     events.push(sse_event(

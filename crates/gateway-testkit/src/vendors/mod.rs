@@ -11,7 +11,8 @@
 //! `mock-fail-then-ok-K`, `mock-stream-stop-N` (cut after N deltas), `mock-stream-error` (an
 //! in-stream error event after the first delta), `mock-thinking` (thinking content and
 //! token counts), `mock-cache` (Anthropic cache read/write tokens), `mock-safety` (Gemini:
-//! prompt blocked) and `mock-safety-candidate` (Gemini: answer stopped with `SAFETY`). Any
+//! prompt blocked), `mock-safety-candidate` (Gemini: answer stopped with `SAFETY`) and
+//! `mock-stop-sequence` (Anthropic: stopped by the request's first stop sequence). Any
 //! other model echoes `Hello! You said: <last user text>`, or calls the first tool when the
 //! last user message contains `call tool`.
 
@@ -73,6 +74,7 @@ pub(crate) enum Behaviour {
     Cache,
     SafetyPrompt,
     SafetyCandidate,
+    StopSequence,
 }
 
 /// Decide the behaviour, sleeping for `mock-slow-*` and counting `mock-fail-then-ok-*`.
@@ -84,6 +86,7 @@ pub(crate) async fn behaviour(state: &VendorState, model: &str) -> Behaviour {
         "mock-cache" => return Behaviour::Cache,
         "mock-safety" => return Behaviour::SafetyPrompt,
         "mock-safety-candidate" => return Behaviour::SafetyCandidate,
+        "mock-stop-sequence" => return Behaviour::StopSequence,
         _ => {}
     }
     match Script::from_model(model) {

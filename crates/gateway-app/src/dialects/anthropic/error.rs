@@ -1,5 +1,7 @@
 //! Gateway errors in Anthropic's error shape. The HTTP status stays the gateway's
-//! ([`GatewayError::status`]); only the body changes.
+//! ([`GatewayError::status`]) except for overload: a 503 (an overloaded upstream, Anthropic's
+//! own 529 included, or no deployment available) is Anthropic's 529 `overloaded_error`, which
+//! the Anthropic SDKs raise as `OverloadedError` and retry.
 
 use gateway_core::GatewayError;
 use serde_json::{Value, json};
@@ -14,6 +16,14 @@ pub fn error_type(err: &GatewayError) -> &'static str {
         503 | 529 => "overloaded_error",
         400..=499 => "invalid_request_error",
         _ => "api_error",
+    }
+}
+
+/// The HTTP status an Anthropic client gets for `err`: 529 for overload, else the gateway's.
+pub fn error_status(err: &GatewayError) -> u16 {
+    match err.status() {
+        503 => 529,
+        status => status,
     }
 }
 
@@ -63,6 +73,17 @@ mod tests {
             ),
             (GatewayError::Internal("x".into()), "api_error"),
         ];
+        let overloaded = gateway_core::ProviderError::Status {
+            status: 529,
+            message: "Overloaded".into(),
+            retry_after: None,
+        }
+        .into_gateway_error("claude");
+        assert_eq!(
+            (error_status(&overloaded), error_type(&overloaded)),
+            (529, "overloaded_error")
+        );
+        assert_eq!(error_status(&GatewayError::invalid("x")), 400);
         for (err, kind) in cases {
             let v = encode_error(&err);
             assert_eq!(v["type"], "error");

@@ -24,7 +24,7 @@ mod request;
 mod response;
 mod stream;
 
-pub use error::{encode_error, error_type};
+pub use error::{encode_error, error_status, error_type};
 pub use messages::AnthropicMessages;
 pub use request::{count_tokens, decode_count_tokens_request, decode_request};
 pub use response::{encode_count_tokens, encode_response, stop_reason};

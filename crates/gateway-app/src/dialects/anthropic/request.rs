@@ -99,6 +99,8 @@ fn decode(body: &[u8], needs_max_tokens: bool) -> Result<ChatRequest, GatewayErr
         .as_ref()
         .and_then(|m| m["user_id"].as_str())
         .map(str::to_owned);
+    let mut extra = req.extra;
+    let response_format = output_config(&mut extra)?;
     Ok(ChatRequest {
         model: req.model,
         messages,
@@ -115,9 +117,49 @@ fn decode(body: &[u8], needs_max_tokens: bool) -> Result<ChatRequest, GatewayErr
         tools: req.tools.map(|t| t.into_iter().map(tool).collect()),
         tool_choice,
         parallel_tool_calls: parallel,
-        extra: req.extra,
+        response_format,
+        extra,
         ..ChatRequest::default()
     })
+}
+
+/// `output_config` in canonical terms, for upstreams of other vendors: its `format` as
+/// `response_format` (returned) and its `effort` as `reasoning_effort`. The object itself stays
+/// in `extra`, sent verbatim to Anthropic upstreams and never to others.
+fn output_config(extra: &mut Extra) -> Result<Option<Value>, GatewayError> {
+    let Some(config) = extra.get("output_config") else {
+        return Ok(None);
+    };
+    let effort = match config.get("effort").and_then(Value::as_str) {
+        Some("max") => Some("high"),
+        Some(e @ ("low" | "medium" | "high")) => Some(e),
+        Some(_) => {
+            return Err(invalid(
+                "output_config.effort",
+                "output_config.effort must be low, medium, high or max",
+            ));
+        }
+        None => None,
+    };
+    let format = match config.get("format") {
+        None | Some(Value::Null) => None,
+        Some(f) if f["type"] == "json_schema" && f["schema"].is_object() => Some(json!({
+            "type": "json_schema",
+            "json_schema": { "name": "output", "schema": f["schema"], "strict": true },
+        })),
+        Some(_) => {
+            return Err(invalid(
+                "output_config.format",
+                "output_config.format must be {\"type\": \"json_schema\", \"schema\": {...}}",
+            ));
+        }
+    };
+    if let Some(effort) = effort
+        && !extra.contains_key("reasoning_effort")
+    {
+        extra.insert("reasoning_effort".into(), Value::String(effort.to_owned()));
+    }
+    Ok(format)
 }
 
 /// A custom tool (`name`, `input_schema`) as a function; a server tool (`type`:
@@ -293,6 +335,29 @@ mod tests {
             (true, true, Some(1024))
         );
         assert!(r.validate().is_ok());
+    }
+
+    #[test]
+    fn output_config_becomes_response_format_and_stays_for_anthropic() {
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let r = decode_json(
+            json!({"model": "m", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}],
+            "output_config": {"format": {"type": "json_schema", "schema": schema}, "effort": "max"}}),
+        );
+        assert_eq!(
+            r.response_format,
+            Some(
+                json!({"type": "json_schema", "json_schema": {"name": "output", "schema": schema, "strict": true}})
+            )
+        );
+        assert_eq!(r.extra["reasoning_effort"], "high");
+        assert_eq!(r.extra["output_config"]["effort"], "max");
+        let bad = decode_request(
+            br#"{"model":"m","max_tokens":5,"messages":[],"output_config":{"format":{"type":"xml"}}}"#,
+        );
+        assert!(
+            matches!(bad, Err(GatewayError::InvalidRequest { param: Some(p), .. }) if p == "output_config.format")
+        );
     }
 
     #[test]

@@ -1,6 +1,12 @@
 //! Canonical [`ChatResponse`] -> Anthropic `message` object.
+//!
+//! The stop reason comes from the finish reason, refined by the canonical `stop_reason` and
+//! `stop_sequence` fields an Anthropic upstream leaves on the choice (or the finish delta):
+//! `stop_sequence` with the matched sequence, `pause_turn`, `refusal`; an OpenAI-compatible
+//! server's matched stop string (vLLM's `stop_reason`) is a `stop_sequence` too. Reasoning from
+//! upstreams without signed thinking blocks becomes a thinking block with an empty signature.
 
-use gateway_core::types::Content;
+use gateway_core::types::{Content, Extra};
 use gateway_core::{ChatResponse, Usage};
 use serde_json::{Value, json};
 
@@ -11,6 +17,35 @@ pub fn stop_reason(finish_reason: Option<&str>) -> &'static str {
         Some("tool_calls" | "function_call") => "tool_use",
         Some("content_filter") => "refusal",
         _ => "end_turn",
+    }
+}
+
+/// Anthropic's stop reasons, as a canonical `stop_reason` may carry them.
+const STOP_REASONS: [&str; 7] = [
+    "end_turn",
+    "max_tokens",
+    "stop_sequence",
+    "tool_use",
+    "pause_turn",
+    "refusal",
+    "model_context_window_exceeded",
+];
+
+/// (`stop_reason`, `stop_sequence`) for a finish reason and the canonical fields beside it.
+pub fn stop_of(finish_reason: Option<&str>, extra: &Extra) -> (&'static str, Option<String>) {
+    let sequence = extra
+        .get("stop_sequence")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    match extra.get("stop_reason").and_then(Value::as_str) {
+        Some(reason) => match STOP_REASONS.iter().find(|r| **r == reason) {
+            Some(&"stop_sequence") => ("stop_sequence", sequence),
+            Some(known) => (known, None),
+            // vLLM: the matched stop string of a `stop` finish.
+            None if finish_reason == Some("stop") => ("stop_sequence", Some(reason.to_owned())),
+            None => (stop_reason(finish_reason), None),
+        },
+        None => (stop_reason(finish_reason), None),
     }
 }
 
@@ -50,6 +85,13 @@ pub fn encode_response(resp: &ChatResponse, public_model: &str) -> Value {
         // Only signed thinking blocks (from an Anthropic upstream) can be sent back later.
         if let Some(Value::Array(blocks)) = m.extra.get("thinking_blocks") {
             content.extend(blocks.iter().cloned());
+        } else if let Some(reasoning) = m
+            .extra
+            .get("reasoning_content")
+            .and_then(Value::as_str)
+            .filter(|r| !r.is_empty())
+        {
+            content.push(json!({ "type": "thinking", "thinking": reasoning, "signature": "" }));
         }
         let text = m
             .content
@@ -69,14 +111,19 @@ pub fn encode_response(resp: &ChatResponse, public_model: &str) -> Value {
             content.push(json!({ "type": "tool_use", "id": call.id, "name": call.function.name, "input": input }));
         }
     }
+    let empty = Extra::new();
+    let (stop, sequence) = stop_of(
+        choice.and_then(|c| c.finish_reason.as_deref()),
+        choice.map_or(&empty, |c| &c.extra),
+    );
     json!({
         "id": message_id(&resp.id),
         "type": "message",
         "role": "assistant",
         "model": public_model,
         "content": content,
-        "stop_reason": stop_reason(choice.and_then(|c| c.finish_reason.as_deref())),
-        "stop_sequence": null,
+        "stop_reason": stop,
+        "stop_sequence": sequence,
         "usage": usage_json(resp.usage.as_ref()),
     })
 }
@@ -110,6 +157,41 @@ mod tests {
                     {"type": "tool_use", "id": "call_1", "name": "get_weather", "input": {"city": "Paris"}}],
                 "stop_reason": "tool_use", "stop_sequence": null,
                 "usage": {"input_tokens": 50, "output_tokens": 20, "cache_creation_input_tokens": 50, "cache_read_input_tokens": 1000}})
+        );
+    }
+
+    #[test]
+    fn kept_stop_reasons_and_unsigned_reasoning() {
+        let r = response(
+            json!({"id": "m", "model": "m", "choices": [{"index": 0, "finish_reason": "stop",
+            "stop_reason": "stop_sequence", "stop_sequence": "END",
+            "message": {"role": "assistant", "content": "a", "reasoning_content": "why"}}]}),
+        );
+        let v = encode_response(&r, "m");
+        assert_eq!(
+            (v["stop_reason"].as_str(), v["stop_sequence"].as_str()),
+            (Some("stop_sequence"), Some("END"))
+        );
+        assert_eq!(
+            v["content"][0],
+            json!({"type": "thinking", "thinking": "why", "signature": ""})
+        );
+        let extra = |v: Value| v.as_object().cloned().unwrap();
+        assert_eq!(
+            stop_of(Some("stop"), &extra(json!({"stop_reason": "pause_turn"}))),
+            ("pause_turn", None)
+        );
+        assert_eq!(
+            stop_of(Some("stop"), &extra(json!({"stop_reason": "###"}))),
+            ("stop_sequence", Some("###".to_owned()))
+        );
+        assert_eq!(
+            stop_of(Some("length"), &extra(json!({"stop_reason": 50256}))),
+            ("max_tokens", None)
+        );
+        assert_eq!(
+            stop_of(Some("tool_calls"), &Extra::new()),
+            ("tool_use", None)
         );
     }
 

@@ -5,7 +5,9 @@
 //! and numbered in order, tool arguments as `input_json_delta`; the finish reason and usage are
 //! held until [`AnthropicStreamEncoder::finish`], which closes the open block and sends
 //! `message_delta` (stop reason, usage) and `message_stop`. Only choice 0 is used (Anthropic
-//! messages have one).
+//! messages have one). `message_start` reports the input tokens of the first chunk's
+//! `input_usage` (an Anthropic upstream gives them at the start), and the finish chunk's
+//! `stop_reason` / `stop_sequence` fields refine the stop reason ([`super::response::stop_of`]).
 
 use bytes::Bytes;
 use gateway_core::types::ToolCallDelta;
@@ -13,7 +15,7 @@ use gateway_core::{ChatChunk, GatewayError, Usage};
 use serde_json::{Value, json};
 
 use super::error::encode_error;
-use super::response::{message_id, stop_reason, usage_json};
+use super::response::{message_id, stop_of, usage_json};
 
 /// One SSE event: its name and its JSON data.
 pub type SseEvent = (&'static str, Value);
@@ -50,6 +52,8 @@ pub struct AnthropicStreamEncoder {
     /// (OpenAI tool-call index, Anthropic block index) of the tool blocks opened so far.
     tools: Vec<(u32, u32)>,
     finish_reason: Option<String>,
+    /// The Anthropic stop reason and matched sequence, once known.
+    stop: Option<(&'static str, Option<String>)>,
     usage: Option<Usage>,
 }
 
@@ -64,6 +68,7 @@ impl AnthropicStreamEncoder {
             next_index: 0,
             tools: Vec::new(),
             finish_reason: None,
+            stop: None,
             usage: None,
         }
     }
@@ -176,6 +181,12 @@ impl AnthropicStreamEncoder {
         if let Some(u) = &chunk.usage {
             self.usage = Some(u.clone());
         }
+        if !self.started
+            && self.usage.is_none()
+            && let Some(input) = chunk.extra.get("input_usage")
+        {
+            self.usage = serde_json::from_value(input.clone()).ok();
+        }
         self.start(&chunk.id, &mut out);
         for choice in chunk.choices.iter().filter(|c| c.index == 0) {
             let d = &choice.delta;
@@ -187,7 +198,7 @@ impl AnthropicStreamEncoder {
             {
                 let index = self.open(
                     Block::Thinking,
-                    json!({ "type": "thinking", "thinking": "" }),
+                    json!({ "type": "thinking", "thinking": "", "signature": "" }),
                     &mut out,
                 );
                 Self::delta(
@@ -199,7 +210,7 @@ impl AnthropicStreamEncoder {
             if let Some(sig) = d.extra.get("reasoning_signature").and_then(Value::as_str) {
                 let index = self.open(
                     Block::Thinking,
-                    json!({ "type": "thinking", "thinking": "" }),
+                    json!({ "type": "thinking", "thinking": "", "signature": "" }),
                     &mut out,
                 );
                 Self::delta(
@@ -220,6 +231,7 @@ impl AnthropicStreamEncoder {
                 self.tool_delta(call, &mut out);
             }
             if let Some(reason) = &choice.finish_reason {
+                self.stop = Some(stop_of(Some(reason), &d.extra));
                 self.finish_reason = Some(reason.clone());
                 self.close(&mut out);
             }
@@ -236,10 +248,16 @@ impl AnthropicStreamEncoder {
         self.start("", &mut out);
         self.close(&mut out);
         self.finished = true;
+        let (stop, sequence) = self.stop.take().unwrap_or_else(|| {
+            stop_of(
+                self.finish_reason.as_deref(),
+                &gateway_core::types::Extra::new(),
+            )
+        });
         out.push((
             "message_delta",
             json!({ "type": "message_delta",
-                "delta": { "stop_reason": stop_reason(self.finish_reason.as_deref()), "stop_sequence": null },
+                "delta": { "stop_reason": stop, "stop_sequence": sequence },
                 "usage": usage_json(self.usage.as_ref()) }),
         ));
         out.push(("message_stop", json!({ "type": "message_stop" })));
@@ -356,6 +374,31 @@ mod tests {
                 .unwrap()
                 .1["delta"]["stop_reason"],
             "max_tokens"
+        );
+    }
+
+    #[test]
+    fn input_tokens_at_the_start_and_the_kept_stop_sequence_at_the_end() {
+        let mut first = delta(json!({"role": "assistant", "content": ""}));
+        first.extra.insert(
+            "input_usage".into(),
+            json!({"prompt_tokens": 42, "completion_tokens": 0, "total_tokens": 42}),
+        );
+        let events = run(&[
+            first,
+            delta(json!({"content": "a"})),
+            chunk(json!({"choices": [{"index": 0, "finish_reason": "stop",
+                "delta": {"stop_reason": "stop_sequence", "stop_sequence": "END"}}]})),
+        ]);
+        assert_eq!(events[0].1["message"]["usage"]["input_tokens"], 42);
+        let end = &events
+            .iter()
+            .find(|(n, _)| *n == "message_delta")
+            .unwrap()
+            .1;
+        assert_eq!(
+            end["delta"],
+            json!({"stop_reason": "stop_sequence", "stop_sequence": "END"})
         );
     }
 
