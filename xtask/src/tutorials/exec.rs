@@ -13,10 +13,10 @@ use crate::Result;
 
 /// Ports the tutorials spell (gateway, a second gateway, mock providers, an OTLP receiver,
 /// Prometheus). Each run replaces `127.0.0.1:PORT` and `localhost:PORT` by a free port, so
-/// the text shows the usual ports and runs never collide with a service already there. The
-/// gateway's default listen address (8080, used when a tutorial gives none) moves with it
-/// through `GATEWAY_LISTEN`.
-const PORTS: &[u16] = &[8080, 8081, 9001, 9002, 9003, 4318, 9090];
+/// the text shows the usual ports and runs never collide with a service already there. A
+/// tutorial therefore always gives the gateway its address (`--listen 127.0.0.1:8080` or
+/// `server.listen`), never relying on the default.
+const PORTS: &[u16] = &[8080, 8081, 8443, 9001, 9002, 9003, 4318, 9090];
 /// The longest one block may run.
 const BLOCK_TIMEOUT: Duration = Duration::from_secs(180);
 /// Environment variables a fresh machine does not have: a developer's own settings must not
@@ -40,6 +40,9 @@ pub struct Setup<'a> {
     pub work_dir: &'a Path,
     /// A unique marker put in every process's environment, to find what is left running.
     pub run_id: &'a str,
+    /// The repository, as `GATEWAY_REPO` (the tutorials that build code ask the reader for
+    /// the directory of their clone under that name).
+    pub repo: &'a Path,
 }
 
 /// Runs `blocks` in order; the first failing block fails the tutorial.
@@ -60,7 +63,7 @@ pub fn run_blocks(name: &str, blocks: &[Block], setup: &Setup<'_>) -> Result<()>
                 }
             );
             let started = Instant::now();
-            run_block(block.lang, &code, index, &state, &ports, setup)
+            run_block(block.lang, &code, index, &state, setup)
                 .map_err(|e| format!("{name}: the block at line {} failed: {e}", block.line))?;
             println!("--- ok in {:.1?}", started.elapsed());
         }
@@ -78,7 +81,6 @@ fn run_block(
     code: &str,
     index: usize,
     state: &Path,
-    ports: &[(u16, u16)],
     setup: &Setup<'_>,
 ) -> std::result::Result<(), String> {
     let dir = setup.work_dir.join(".tutorial");
@@ -118,13 +120,9 @@ fn run_block(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
     let path = std::env::join_paths(path).map_err(|e| e.to_string())?;
-    let gateway_port = ports
-        .iter()
-        .find(|(from, _)| *from == 8080)
-        .map_or(8080, |(_, to)| *to);
     let mut child = cmd
         .current_dir(setup.work_dir)
-        .env("GATEWAY_LISTEN", format!("127.0.0.1:{gateway_port}"))
+        .env("GATEWAY_REPO", setup.repo)
         .env("PATH", path)
         .env("TUTORIAL_RUN", setup.run_id)
         .env("TUTORIAL_STATE", state)
