@@ -8,6 +8,7 @@ import dev.llmgateway.admin.Tenants;
 import dev.llmgateway.admin.Usage;
 import dev.llmgateway.inference.Chat;
 import dev.llmgateway.inference.Guardrails;
+import dev.llmgateway.inference.Models;
 import dev.llmgateway.internal.Transport;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,6 +45,7 @@ public final class GatewayClient {
     private final Cache cache;
     private final Chat chat;
     private final Guardrails guardrails;
+    private final Models models;
 
     private GatewayClient(Transport transport) {
         this.transport = transport;
@@ -55,6 +57,7 @@ public final class GatewayClient {
         this.cache = new Cache(transport);
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
+        this.models = new Models(transport);
     }
 
     public static Builder builder() {
@@ -117,6 +120,11 @@ public final class GatewayClient {
     /** The guardrails check. */
     public Guardrails guardrails() {
         return guardrails;
+    }
+
+    /** The models the credential may use. */
+    public Models models() {
+        return models;
     }
 
     /** Settings of a {@link GatewayClient}. */
