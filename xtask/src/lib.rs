@@ -4,8 +4,8 @@
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
 //! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]), the fuzzing
-//! of every parser of outside input ([`fuzz`]), the Java SDK's suite ([`sdk_java`]) and the
-//! executed tutorials ([`tutorials`]). It
+//! of every parser of outside input ([`fuzz`]), the SDK suites ([`sdk_java`],
+//! [`sdk_python`]) and the executed tutorials ([`tutorials`]). It
 //! depends on no gateway crate: it drives the
 //! built binaries as a user would. Entry points are the `run` functions of each module;
 //! `main.rs` only parses the command line.
@@ -14,6 +14,7 @@ pub mod bench;
 pub mod chaos;
 pub mod fuzz;
 pub mod sdk_java;
+pub mod sdk_python;
 pub mod soak;
 pub mod testcmd;
 pub mod tidy;

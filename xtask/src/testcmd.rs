@@ -1,7 +1,7 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
-//! the real binaries, the Java SDK's suite ([`crate::sdk_java`]), the deployment checks of
+//! the real binaries, the SDK suites ([`crate::sdk_java`], [`crate::sdk_python`]), the deployment checks of
 //! `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), then a short
 //! soak (`cargo xtask soak --minutes 1`) and a short fault
 //! suite (`cargo xtask chaos --seconds 60`).
@@ -16,7 +16,7 @@ use crate::Result;
 use crate::util::{banner, cargo, probe, run_status, target_dir};
 
 /// Python packages the e2e tests need (installed into the venv when missing).
-const E2E_PACKAGES: &[&str] = &["openai>=1.50", "anthropic>=0.40"];
+pub const E2E_PACKAGES: &[&str] = &["openai>=1.50", "anthropic>=0.40"];
 
 /// Options of `cargo xtask test`.
 #[derive(Args, Debug, Default)]
@@ -151,6 +151,11 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         });
         let dir = root.to_path_buf();
         steps.push(Step {
+            name: "Python SDK suite (sdks/python: mypy --strict, pytest against the binary)".into(),
+            action: Box::new(move || crate::sdk_python::run(&dir)),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
             name: "deployment checks (deploy/tests/validate.py)".into(),
             action: Box::new(move || run_deploy_checks(&dir)),
         });
@@ -243,7 +248,7 @@ pub fn venv_dir(root: &Path) -> PathBuf {
     }
 }
 
-fn venv_python(venv: &Path) -> PathBuf {
+pub fn venv_python(venv: &Path) -> PathBuf {
     venv.join("bin").join("python")
 }
 
@@ -333,16 +338,17 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 11, "{steps:?}");
+        assert_eq!(steps.len(), 12, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
         assert!(steps[6].starts_with("Java SDK"));
-        assert!(steps[7].starts_with("deployment checks"));
-        assert!(steps[8].starts_with("tutorials"));
-        assert!(steps[9].starts_with("soak"));
-        assert!(steps[10].starts_with("fault suite"));
+        assert!(steps[7].starts_with("Python SDK"));
+        assert!(steps[8].starts_with("deployment checks"));
+        assert!(steps[9].starts_with("tutorials"));
+        assert!(steps[10].starts_with("soak"));
+        assert!(steps[11].starts_with("fault suite"));
     }
 
     #[test]
@@ -351,7 +357,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 6);
+        assert_eq!(only.len(), 7);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,

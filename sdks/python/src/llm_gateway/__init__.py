@@ -1,0 +1,102 @@
+"""Official Python SDK of LLM Secure Gateway: the admin API, guardrail checks, ``/query``,
+and the official OpenAI/Anthropic SDKs configured for the gateway.
+
+    from llm_gateway import Gateway
+
+    gw = Gateway("http://127.0.0.1:8080", api_key=ADMIN_TOKEN)
+    gw.tenants.create("acme", limits={"rpm": 600})
+    key = gw.keys.create("acme", "backend")      # key.secret is shown this once
+"""
+
+from ._client import AsyncGateway, Gateway
+from ._retry import RetryPolicy
+from ._transport import NOT_GIVEN
+from ._version import API_VERSION, __version__
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    GatewayError,
+    InternalServerError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    PolicyViolationError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServiceUnavailableError,
+    UpstreamError,
+    UpstreamTimeoutError,
+)
+from .inference import anthropic_client, async_anthropic_client, async_openai_client, openai_client
+from .metadata import RateLimitInfo, ResponseMetadata, gateway_metadata
+from .types import (
+    ApiKey,
+    AuditPage,
+    AuditRecord,
+    AuditVerification,
+    CacheInvalidation,
+    CreatedKey,
+    Deleted,
+    Deployment,
+    GuardrailFinding,
+    GuardrailVerdict,
+    Limits,
+    QueryResult,
+    Tenant,
+    UsageReport,
+    UsageRow,
+)
+
+__all__ = [
+    "__version__",
+    "API_VERSION",
+    "Gateway",
+    "AsyncGateway",
+    "RetryPolicy",
+    "NOT_GIVEN",
+    "GatewayError",
+    "APIConnectionError",
+    "APITimeoutError",
+    "APIStatusError",
+    "BadRequestError",
+    "ConflictError",
+    "AuthenticationError",
+    "PermissionDeniedError",
+    "NotFoundError",
+    "MethodNotAllowedError",
+    "RequestTimeoutError",
+    "PayloadTooLargeError",
+    "PolicyViolationError",
+    "RateLimitError",
+    "InternalServerError",
+    "UpstreamError",
+    "ServiceUnavailableError",
+    "UpstreamTimeoutError",
+    "openai_client",
+    "async_openai_client",
+    "anthropic_client",
+    "async_anthropic_client",
+    "gateway_metadata",
+    "ResponseMetadata",
+    "RateLimitInfo",
+    "Limits",
+    "Tenant",
+    "ApiKey",
+    "CreatedKey",
+    "Deleted",
+    "UsageRow",
+    "UsageReport",
+    "AuditRecord",
+    "AuditPage",
+    "AuditVerification",
+    "Deployment",
+    "GuardrailFinding",
+    "GuardrailVerdict",
+    "CacheInvalidation",
+    "QueryResult",
+]

@@ -1,0 +1,1 @@
+"""The admin and gateway-specific resources, one module each."""

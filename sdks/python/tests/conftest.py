@@ -1,0 +1,173 @@
+"""Fixtures: the real `llm-gateway` binary, started once per session on port 0.
+
+- ``gateway``: ``--demo`` with the admin API on (a bootstrap token) and the response cache on.
+- ``upstream_gateway``: a second gateway whose models are served by ``mock-upstream``
+  processes (an OpenAI-format and an Anthropic-format one), with a fallback model (two
+  attempts) and a model whose upstream always answers 429 with ``retry-after: 1``.
+
+The binaries come from ``LLM_GATEWAY_BIN`` and ``MOCK_UPSTREAM_BIN`` (``cargo xtask test``
+sets both; by hand, build them with ``cargo build -p llm-gateway -p gateway-testkit --bins``).
+The process handling is the e2e suite's (``tests/e2e/run_e2e.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, List, Optional
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+sys.path.insert(0, str(REPO / "sdks" / "python" / "src"))
+
+from run_e2e import DEMO_KEY, LISTEN_RE, Gateway  # noqa: E402
+
+from llm_gateway import Gateway as Client  # noqa: E402
+
+ADMIN_TOKEN = "sdk-test-admin-token-0123456789abcdef"
+
+
+def _binary(env: str, name: str) -> str:
+    target = os.environ.get("CARGO_TARGET_DIR", str(REPO / "target"))
+    path = os.environ.get(env) or os.path.join(target, "debug", name)
+    if not os.path.isfile(path):
+        pytest.exit(f"{name} not found at {path}: set {env} or run `cargo xtask test`", returncode=2)
+    return path
+
+
+@dataclass
+class Running:
+    url: str
+    admin_token: str = ADMIN_TOKEN
+    demo_key: str = DEMO_KEY
+
+
+def _start(args: List[str], env: dict) -> "tuple[Gateway, str]":
+    proc = Gateway(_binary("LLM_GATEWAY_BIN", "llm-gateway"), args, env)
+    try:
+        url = proc.start()
+    except Exception:
+        proc.print_tails()
+        raise
+    return proc, url
+
+
+@pytest.fixture(scope="session")
+def gateway() -> Iterator[Running]:
+    proc, url = _start(
+        ["--demo", "--listen", "127.0.0.1:0"],
+        {
+            "GATEWAY_DEMO_KEY": DEMO_KEY,
+            "GATEWAY__ADMIN__TOKEN": ADMIN_TOKEN,
+            "GATEWAY__CACHE__ENABLED": "true",
+        },
+    )
+    try:
+        yield Running(url)
+    finally:
+        proc.stop()
+
+
+def _mock(vendor: str) -> "tuple[subprocess.Popen[str], str]":
+    mock = subprocess.Popen(
+        [_binary("MOCK_UPSTREAM_BIN", "mock-upstream"), "--vendor", vendor],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert mock.stdout is not None
+    match = LISTEN_RE.search(mock.stdout.readline())
+    if match is None:
+        mock.kill()
+        raise RuntimeError(f"mock-upstream --vendor {vendor} printed no address")
+    return mock, match.group(1)
+
+
+UPSTREAM_CONFIG = """
+[admin]
+token = "{token}"
+
+[providers.openai-mock]
+kind = "openai"
+base_url = "{openai}/v1"
+api_key = "sk-upstream-mock"
+
+[providers.claude-mock]
+kind = "anthropic"
+base_url = "{anthropic}"
+api_key = "sk-ant-mock"
+
+[models.gpt-test]
+provider = "openai-mock"
+upstream_model = "gpt-4o-mini"
+
+[models.claude-test]
+provider = "claude-mock"
+upstream_model = "claude-sonnet-4-5"
+
+# The first deployment always fails (500); the call succeeds on the second attempt.
+[models.fallback-test]
+deployments = [
+  {{ provider = "openai-mock", upstream_model = "mock-500", priority = 0 }},
+  {{ provider = "openai-mock", upstream_model = "gpt-4o-mini", priority = 1 }},
+]
+routing = {{ strategy = "priority", max_attempts = 2, base_backoff = "1ms", max_backoff = "2ms", circuit = {{ failure_threshold = 1000000 }} }}
+
+# The upstream always answers 429 with retry-after: 1, and the gateway does not retry it.
+[models.limited-test]
+provider = "openai-mock"
+upstream_model = "mock-429"
+routing = {{ max_attempts = 1, circuit = {{ failure_threshold = 1000000 }} }}
+
+[query]
+model = "limited-test"
+"""
+
+
+@pytest.fixture(scope="session")
+def upstream_gateway() -> Iterator[Running]:
+    openai_mock, openai_url = _mock("openai")
+    anthropic_mock, anthropic_url = _mock("anthropic")
+    cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    proc: Optional[Gateway] = None
+    try:
+        with cfg:
+            cfg.write(UPSTREAM_CONFIG.format(token=ADMIN_TOKEN, openai=openai_url, anthropic=anthropic_url))
+        # --demo for its in-memory store and demo key; the mocks serve the other models.
+        proc, url = _start(["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY})
+        yield Running(url)
+    finally:
+        if proc is not None:
+            proc.stop()
+        for mock in (openai_mock, anthropic_mock):
+            mock.terminate()
+            mock.wait(timeout=10)
+        os.unlink(cfg.name)
+
+
+@pytest.fixture()
+def admin(gateway: Running) -> Iterator[Client]:
+    with Client(gateway.url, gateway.admin_token, max_retries=0) as client:
+        yield client
+
+
+def unique(prefix: str) -> str:
+    """A fresh name, so that tests sharing one gateway never collide."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
