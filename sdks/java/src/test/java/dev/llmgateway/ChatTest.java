@@ -21,6 +21,9 @@ import dev.llmgateway.support.GatewayProcess;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -50,6 +53,22 @@ class ChatTest {
         assertEquals("demo-model", r.metadata().model().orElse(null));
         assertEquals(1, r.metadata().attempts().orElse(0));
         assertEquals(1, r.metadata().sdkAttempts());
+    }
+
+    @Test
+    void asyncCallsRunTogether() throws Exception {
+        List<CompletableFuture<ChatResult>> futures = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            futures.add(app.chat().completeAsync(ChatRequest.model("demo").user("async " + i).temperature(0.5)));
+        }
+        for (int i = 0; i < 4; i++) {
+            ChatResult r = futures.get(i).get(30, TimeUnit.SECONDS);
+            assertEquals("Hello! You said: async " + i, r.answer());
+            assertEquals("demo", r.metadata().provider().orElse(null));
+        }
+        ExecutionException failed = assertThrows(ExecutionException.class,
+                () -> app.chat().completeAsync(ChatRequest.model("no-such-model").user("hi")).get(30, TimeUnit.SECONDS));
+        assertTrue(failed.getCause() instanceof NotFoundException, String.valueOf(failed.getCause()));
     }
 
     @Test

@@ -11,7 +11,9 @@ import dev.llmgateway.errors.GatewayException;
 import dev.llmgateway.errors.RateLimitException;
 import dev.llmgateway.errors.TimeoutException;
 import dev.llmgateway.errors.UpstreamException;
+import dev.llmgateway.inference.Guardrails.Direction;
 import dev.llmgateway.internal.ApiRequest;
+import dev.llmgateway.model.GuardrailVerdict;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -22,6 +24,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -164,6 +168,25 @@ class TransportTest {
                 .retryPolicy(RetryPolicy.ofRetries(1)).sleeper(waits::add).build();
         assertThrows(ConnectionException.class, () -> nowhere.deployments().list());
         assertEquals(1, waits.size(), "a connection that never opened is retried");
+    }
+
+    private static final String VERDICT = "{\"flagged\":false,\"action\":\"allow\",\"findings\":[],\"redacted_text\":null}";
+
+    @Test
+    void asyncCallsRetryWithinTheSameBudget() throws Exception {
+        answer(503, error("service_unavailable", "x", "not ready"), "retry-after-ms", "20");
+        answer(200, VERDICT, "content-type", "application/json");
+        GuardrailVerdict v = client(RetryPolicy.DEFAULT).guardrails().checkAsync("hi", Direction.INPUT)
+                .get(10, TimeUnit.SECONDS);
+        assertEquals("allow", v.action());
+        assertEquals(2, hits.get());
+
+        hits.set(0);
+        answer(429, error("rate_limit_error", "rate_limit_exceeded", "slow down"), "retry-after", "120");
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> client(RetryPolicy.DEFAULT).guardrails().checkAsync("hi", Direction.INPUT).get(10, TimeUnit.SECONDS));
+        assertTrue(e.getCause() instanceof RateLimitException, String.valueOf(e.getCause()));
+        assertEquals(1, hits.get(), "a wait beyond the budget is not scheduled");
     }
 
     @Test

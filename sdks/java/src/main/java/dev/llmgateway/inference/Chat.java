@@ -2,8 +2,10 @@ package dev.llmgateway.inference;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.internal.ApiRequest;
+import dev.llmgateway.internal.ApiResponse;
 import dev.llmgateway.internal.Json;
 import dev.llmgateway.internal.Transport;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * A thin helper over {@code POST /v1/chat/completions}: one call, the answer plus the gateway's
@@ -23,7 +25,15 @@ public final class Chat {
     }
 
     public ChatResult complete(ChatRequest request) {
-        var resp = transport.send(ApiRequest.post("/v1/chat/completions", request.body()));
+        return result(transport.send(ApiRequest.post("/v1/chat/completions", request.body())));
+    }
+
+    /** {@link #complete(ChatRequest)} without blocking a thread; the future fails with the typed exception. */
+    public CompletableFuture<ChatResult> completeAsync(ChatRequest request) {
+        return transport.sendAsync(ApiRequest.post("/v1/chat/completions", request.body())).thenApply(Chat::result);
+    }
+
+    private static ChatResult result(ApiResponse resp) {
         JsonNode body = Json.tree(resp.body());
         JsonNode choice = body.path("choices").path(0);
         JsonNode usage = body.path("usage");

@@ -4,6 +4,7 @@ import dev.llmgateway.internal.ApiRequest;
 import dev.llmgateway.internal.Transport;
 import dev.llmgateway.model.GuardrailVerdict;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code POST /v1/guardrails/check}: runs the caller's tenant's guardrails on a text without
@@ -26,8 +27,17 @@ public final class Guardrails {
     }
 
     public GuardrailVerdict check(String text, Direction direction) {
+        return transport.send(request(text, direction)).json(GuardrailVerdict.class);
+    }
+
+    /** {@link #check(String, Direction)} without blocking a thread. */
+    public CompletableFuture<GuardrailVerdict> checkAsync(String text, Direction direction) {
+        return transport.sendAsync(request(text, direction)).thenApply(r -> r.json(GuardrailVerdict.class));
+    }
+
+    private static ApiRequest request(String text, Direction direction) {
         Map<String, String> body = Map.of("text", text, "direction", direction == Direction.INPUT ? "input" : "output");
         // A check changes nothing, so it is safe to repeat after an ambiguous failure.
-        return transport.send(ApiRequest.idempotentPost("/v1/guardrails/check", body)).json(GuardrailVerdict.class);
+        return ApiRequest.idempotentPost("/v1/guardrails/check", body);
     }
 }

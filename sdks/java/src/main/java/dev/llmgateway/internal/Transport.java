@@ -14,7 +14,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends {@link ApiRequest}s: authentication, JSON, timeouts, retries within the {@link
@@ -50,57 +53,111 @@ public final class Transport {
         return baseUrl;
     }
 
+    /** What one attempt came to: an answer to return, or a failure and whether to retry it. */
+    private record Outcome(ApiResponse response, GatewayException failure, boolean retryable) {}
+
     /** Sends {@code request}; a 2xx answer is returned, anything else thrown as a typed exception. */
     public ApiResponse send(ApiRequest request) {
         HttpRequest httpRequest = build(request);
         Duration waited = Duration.ZERO;
         for (int attempt = 1; ; attempt++) {
-            GatewayException failure;
-            boolean retryable;
+            Outcome outcome;
             try {
-                HttpResponse<byte[]> resp = http.send(httpRequest, HttpResponse.BodyHandlers.ofByteArray());
-                int status = resp.statusCode();
-                if (status >= 200 && status < 300) {
-                    return new ApiResponse(status, resp.headers(), resp.body(), attempt);
-                }
-                failure = Errors.fromAnswer(status, resp.headers(), resp.body());
-                retryable = status == 429 || status == 503
-                        || (request.safeToRepeat && (status == 408 || status == 502 || status == 504));
-            } catch (HttpConnectTimeoutException | ConnectException e) {
-                // Nothing reached the gateway: repeating is safe whatever the request.
-                failure = new ConnectionException(ErrorDetails.noAnswer(
-                        "Cannot connect to the gateway at " + baseUrl + ": " + describe(e), e));
-                retryable = true;
-            } catch (HttpTimeoutException e) {
-                failure = new TimeoutException(ErrorDetails.noAnswer(
-                        "The gateway did not answer " + request.method + " " + request.path + " within "
-                                + timeout.toMillis() + " ms.", e));
-                retryable = request.safeToRepeat;
+                outcome = answered(request, http.send(httpRequest, HttpResponse.BodyHandlers.ofByteArray()), attempt);
             } catch (IOException e) {
-                failure = new ConnectionException(ErrorDetails.noAnswer(
-                        "The connection to the gateway at " + baseUrl + " failed: " + describe(e), e));
-                retryable = request.safeToRepeat;
+                outcome = failed(request, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new ConnectionException(ErrorDetails.noAnswer("Interrupted while calling the gateway.", e));
             }
-            if (!retryable || attempt > retry.maxRetries()) {
-                throw failure;
+            if (outcome.response != null) {
+                return outcome.response;
             }
-            int retryNumber = attempt;
-            Duration wait = failure.retryAfter()
-                    .orElseGet(() -> retry.backoff(retryNumber, ThreadLocalRandom.current().nextDouble()));
-            if (waited.plus(wait).compareTo(retry.maxTotalWait()) > 0) {
-                throw failure;
+            Duration wait = nextWait(outcome, attempt, waited);
+            if (wait == null) {
+                throw outcome.failure;
             }
             try {
                 sleeper.sleep(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw failure;
+                throw outcome.failure;
             }
             waited = waited.plus(wait);
         }
+    }
+
+    /**
+     * {@link #send} without blocking a thread: the same retries and budget, the waits scheduled
+     * on {@link CompletableFuture#delayedExecutor}. The future fails with the typed exception.
+     */
+    public CompletableFuture<ApiResponse> sendAsync(ApiRequest request) {
+        CompletableFuture<ApiResponse> result = new CompletableFuture<>();
+        attemptAsync(request, build(request), 1, Duration.ZERO, result);
+        return result;
+    }
+
+    private void attemptAsync(ApiRequest request, HttpRequest httpRequest, int attempt, Duration waited,
+            CompletableFuture<ApiResponse> result) {
+        http.sendAsync(httpRequest, HttpResponse.BodyHandlers.ofByteArray()).whenComplete((resp, error) -> {
+            Outcome outcome;
+            if (resp != null) {
+                outcome = answered(request, resp, attempt);
+            } else {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                outcome = cause instanceof IOException io
+                        ? failed(request, io)
+                        : new Outcome(null, new ConnectionException(ErrorDetails.noAnswer(
+                                "The call to the gateway failed: " + describe(cause), cause)), false);
+            }
+            if (outcome.response != null) {
+                result.complete(outcome.response);
+                return;
+            }
+            Duration wait = nextWait(outcome, attempt, waited);
+            if (wait == null) {
+                result.completeExceptionally(outcome.failure);
+                return;
+            }
+            CompletableFuture.delayedExecutor(wait.toMillis(), TimeUnit.MILLISECONDS)
+                    .execute(() -> attemptAsync(request, httpRequest, attempt + 1, waited.plus(wait), result));
+        });
+    }
+
+    private Outcome answered(ApiRequest request, HttpResponse<byte[]> resp, int attempt) {
+        int status = resp.statusCode();
+        if (status >= 200 && status < 300) {
+            return new Outcome(new ApiResponse(status, resp.headers(), resp.body(), attempt), null, false);
+        }
+        boolean retryable = status == 429 || status == 503
+                || (request.safeToRepeat && (status == 408 || status == 502 || status == 504));
+        return new Outcome(null, Errors.fromAnswer(status, resp.headers(), resp.body()), retryable);
+    }
+
+    private Outcome failed(ApiRequest request, IOException e) {
+        if (e instanceof HttpConnectTimeoutException || e instanceof ConnectException) {
+            // Nothing reached the gateway: repeating is safe whatever the request.
+            return new Outcome(null, new ConnectionException(ErrorDetails.noAnswer(
+                    "Cannot connect to the gateway at " + baseUrl + ": " + describe(e), e)), true);
+        }
+        if (e instanceof HttpTimeoutException) {
+            return new Outcome(null, new TimeoutException(ErrorDetails.noAnswer(
+                    "The gateway did not answer " + request.method + " " + request.path + " within "
+                            + timeout.toMillis() + " ms.", e)), request.safeToRepeat);
+        }
+        return new Outcome(null, new ConnectionException(ErrorDetails.noAnswer(
+                "The connection to the gateway at " + baseUrl + " failed: " + describe(e), e)), request.safeToRepeat);
+    }
+
+    /** The wait before the next attempt, or null when the failure is final (not retryable,
+     * out of retries, or the wait would overrun the budget). */
+    private Duration nextWait(Outcome outcome, int attempt, Duration waited) {
+        if (!outcome.retryable || attempt > retry.maxRetries()) {
+            return null;
+        }
+        Duration wait = outcome.failure.retryAfter()
+                .orElseGet(() -> retry.backoff(attempt, ThreadLocalRandom.current().nextDouble()));
+        return waited.plus(wait).compareTo(retry.maxTotalWait()) > 0 ? null : wait;
     }
 
     private HttpRequest build(ApiRequest request) {
