@@ -39,8 +39,36 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub body_timeout: Duration,
     pub request_timeout: Duration,
+    /// The web console's settings (`[ui]`).
+    pub ui: crate::config::UiConfig,
+    /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
+    pub config_view: ConfigView,
     /// The `[server]` section the process started with (a reload keeps it).
     server: crate::config::ServerConfig,
+}
+
+/// A configuration as the admin API shows it: every field, with every secret redacted.
+#[derive(Debug, Clone)]
+pub struct ConfigView {
+    pub text: Arc<str>,
+    pub loaded_at: std::time::SystemTime,
+}
+
+impl ConfigView {
+    /// `Secret` fields print as redacted already; the secrets the log mask knows (URL
+    /// passwords, credential headers) are taken out of the text as well.
+    pub fn of(config: &Config) -> Self {
+        let mut text = format!("{config:#?}");
+        for secret in crate::log_secrets::secrets(config) {
+            if !secret.is_empty() {
+                text = text.replace(&secret, "[redacted]");
+            }
+        }
+        ConfigView {
+            text: Arc::from(text),
+            loaded_at: std::time::SystemTime::now(),
+        }
+    }
 }
 
 /// What lives as long as the process: kept across configuration reloads.
@@ -131,6 +159,8 @@ impl Lasting {
             max_body_bytes: server.max_body_bytes,
             body_timeout: Duration::from_secs(server.body_timeout_secs),
             request_timeout: Duration::from_secs(server.request_timeout_secs),
+            ui: config.ui,
+            config_view: ConfigView::of(config),
             server,
         })
     }

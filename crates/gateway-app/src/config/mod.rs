@@ -100,6 +100,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "store", &mut config.store, problems);
     section(&mut table, "auth", &mut config.auth, problems);
     section(&mut table, "admin", &mut config.admin, problems);
+    section(&mut table, "ui", &mut config.ui, problems);
     section(&mut table, "query", &mut config.query, problems);
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "limits", &mut config.limits, problems);

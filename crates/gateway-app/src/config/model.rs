@@ -38,6 +38,9 @@ pub struct Config {
     pub auth: gateway_auth::AuthConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    /// The web console at `/ui/` (see `docs/console.md`).
+    #[serde(default)]
+    pub ui: UiConfig,
     #[serde(default)]
     pub query: QueryConfig,
     /// The response cache (off by default).
@@ -83,6 +86,26 @@ pub struct AdminConfig {
     /// work too once issued. Without either, the admin API refuses every call.
     #[serde(default)]
     pub token: Option<Secret<String>>,
+}
+
+/// The web console (`/ui/`), served on the same listener as the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// Serve the console at all (default on); off, every `/ui` path answers 404.
+    pub enabled: bool,
+    /// Offer the admin views (default on); off, the console is the playground only. The
+    /// admin API is unaffected either way: its RBAC decides who may do what.
+    pub admin: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            enabled: true,
+            admin: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]

@@ -25,15 +25,15 @@ pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CheckRequest {
-    text: String,
+pub struct CheckRequest {
+    pub text: String,
     #[serde(default)]
-    direction: CheckDirection,
+    pub direction: CheckDirection,
 }
 
 #[derive(Debug, Default, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum CheckDirection {
+pub enum CheckDirection {
     /// As a request message (phase 5).
     #[default]
     Input,
@@ -47,22 +47,55 @@ pub async fn check(
     inbound: &mut Inbound,
 ) -> Result<Response<Body>, GatewayError> {
     let principal = inbound.authenticate(state, req.headers()).await?;
+    let body: CheckRequest = read_request(state, req.into_body()).await?;
+    Ok(json_response(
+        200,
+        &verdict(state, principal.tenant.as_str(), &body.text, body.direction),
+    ))
+}
+
+/// Reads a check request within [`MAX_TEXT_BYTES`] (and the server's body limit).
+pub async fn read_request<T: CheckText>(
+    state: &AppState,
+    body: Incoming,
+) -> Result<T, GatewayError> {
     // The JSON wrapper and escapes may take more than the text itself.
     let limit = state.max_body_bytes.min(2 * MAX_TEXT_BYTES);
-    let bytes = read_limited(req.into_body(), limit, state.body_timeout).await?;
-    let body: CheckRequest = parse_json(&bytes)?;
-    if body.text.len() > MAX_TEXT_BYTES {
+    let bytes = read_limited(body, limit, state.body_timeout).await?;
+    let request: T = parse_json(&bytes)?;
+    if request.text().len() > MAX_TEXT_BYTES {
         return Err(GatewayError::invalid_param(
             "text",
             format!("'text' must be at most {MAX_TEXT_BYTES} bytes"),
         ));
     }
-    let direction = match body.direction {
+    Ok(request)
+}
+
+/// A request body with a text to check (the admin API's also names a tenant).
+pub trait CheckText: serde::de::DeserializeOwned {
+    fn text(&self) -> &str;
+}
+
+impl CheckText for CheckRequest {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// The verdict of `tenant`'s guardrails on the request's text, as the answer's JSON.
+pub fn verdict(
+    state: &AppState,
+    tenant: &str,
+    text: &str,
+    direction: CheckDirection,
+) -> serde_json::Value {
+    let direction = match direction {
         CheckDirection::Input => Direction::Input,
         CheckDirection::Output => Direction::Output,
     };
-    let guards = state.guardrails.for_tenant(principal.tenant.as_str());
-    let verdict = guards.check(&body.text, direction);
+    let guards = state.guardrails.for_tenant(tenant);
+    let verdict = guards.check(text, direction);
     let findings: Vec<serde_json::Value> = verdict
         .findings
         .iter()
@@ -78,11 +111,10 @@ pub async fn check(
             })
         })
         .collect();
-    let body = json!({
+    json!({
         "flagged": !findings.is_empty(),
         "action": verdict.action.as_str(),
         "findings": findings,
         "redacted_text": verdict.redacted,
-    });
-    Ok(json_response(200, &body))
+    })
 }

@@ -1,6 +1,7 @@
 //! The HTTP edge: request ids, the route table ([`routes`]), one handler for every model call
 //! ([`model_call`], over the dialects of [`crate::dialects`]) and the few handlers that are not
-//! model calls (health, readiness, metrics, models, token counts, guardrail checks, admin).
+//! model calls (health, readiness, metrics, models, token counts, guardrail checks, admin, the
+//! web console).
 
 mod admin;
 pub mod body;
@@ -14,6 +15,7 @@ mod model_call;
 mod names;
 pub mod routes;
 pub mod sse;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -39,6 +41,7 @@ const MAX_REQUEST_ID: usize = 128;
 pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Body> {
     let lookup = routes::lookup(req.method(), req.uri().path());
     let anthropic = lookup.errors == error::ErrorShape::Anthropic;
+    let console = ui::is_ui_path(req.uri().path());
     let mut inbound = Inbound::new(&state, &req, request_id(&req), lookup.label);
     let edge = metrics::Edge::start(&state, &req, &inbound);
     let span = edge.span().clone();
@@ -51,6 +54,9 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
             resp.headers_mut().insert(names::REQUEST_ID, value.clone());
         }
         resp.headers_mut().insert(names::X_REQUEST_ID, value);
+    }
+    if console {
+        ui::secure(resp.headers_mut());
     }
     edge.finish(&state, resp)
 }
@@ -82,6 +88,9 @@ async fn dispatch(
             Handler::GuardrailsCheck => {
                 Box::pin(guardrails_check::check(state, req, inbound)).await
             }
+            Handler::UiRedirect => ui::redirect(state),
+            Handler::UiPage => ui::page(state, &req),
+            Handler::UiAsset => ui::asset(state, &req, &params),
         },
         Found::WrongMethod => Err(GatewayError::MethodNotAllowed(format!(
             "Method {} is not allowed on {}.",

@@ -26,6 +26,11 @@ pub enum Handler {
     ModelCall(&'static dyn Dialect),
     CountTokens,
     GuardrailsCheck,
+    /// The web console ([`crate::http::ui`]): `/ui` redirects to the page, `/ui/` is the page.
+    UiRedirect,
+    UiPage,
+    /// `/ui/assets/{fingerprint}/{file}`.
+    UiAsset,
 }
 
 /// One method on one path.
@@ -56,7 +61,7 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 10] = [
+pub static ROUTES: [Route; 13] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -86,6 +91,13 @@ pub static ROUTES: [Route; 10] = [
         Method::POST,
         "/v1/guardrails/check",
         Handler::GuardrailsCheck,
+    ),
+    route(Method::GET, "/ui", Handler::UiRedirect),
+    route(Method::GET, "/ui/", Handler::UiPage),
+    route(
+        Method::GET,
+        "/ui/assets/{fingerprint}/{file}",
+        Handler::UiAsset,
     ),
 ];
 

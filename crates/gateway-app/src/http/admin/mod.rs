@@ -1,4 +1,5 @@
-//! The admin API under `/admin/v1/`: tenants, keys, usage and audit (see `docs/admin.md`).
+//! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
+//! web console needs (`me`, `config`, `guardrails/check`); see `docs/admin.md`.
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
 //! the body is not even read), then routed; every endpoint checks one RBAC permission, and
@@ -6,6 +7,7 @@
 //! tenants take effect for authentication on this instance at once.
 
 mod auth;
+mod console;
 mod keys;
 mod ops;
 mod query;
@@ -138,6 +140,18 @@ pub async fn handle(
         },
         ["cache", "invalidate"] => match *method {
             Method::POST => ops::invalidate_cache(&ctx, body).await,
+            _ => not_allowed(),
+        },
+        ["me"] => match *method {
+            Method::GET => console::me(&ctx),
+            _ => not_allowed(),
+        },
+        ["config"] => match *method {
+            Method::GET => console::config(&ctx),
+            _ => not_allowed(),
+        },
+        ["guardrails", "check"] => match *method {
+            Method::POST => console::guardrails_check(&ctx, body).await,
             _ => not_allowed(),
         },
 
