@@ -1,11 +1,12 @@
-//! `cargo xtask`: the one entry point beyond cargo (tidy, test, bench, pgo, soak, chaos, fuzz, tutorials).
+//! `cargo xtask`: the one entry point beyond cargo (tidy, test, browser, bench, pgo, soak, chaos,
+//! fuzz, tutorials).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, chaos, fuzz, soak, testcmd, tidy, tutorials, util};
+use xtask::{bench, browser, chaos, fuzz, soak, testcmd, tidy, tutorials, util};
 
 #[derive(Parser)]
 #[command(
@@ -24,6 +25,8 @@ enum Command {
     /// Run every test: cargo tests (nextest when installed), doc tests, Python end-to-end tests,
     /// a one-minute soak and a short fault suite.
     Test(testcmd::TestArgs),
+    /// Build the binaries and run only the web console's browser tests (a step of `test`).
+    Browser,
     /// Load-test mock-upstream, nginx and the release gateway; write docs/benchmarks.md.
     Bench(bench::BenchArgs),
     /// Build a profile-guided (PGO) release gateway: instrument, train on the bench's
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Tidy => tidy::run_cli(&root),
         Command::Test(args) => testcmd::run(&root, &args),
+        Command::Browser => browser::run_cli(&root),
         Command::Bench(args) => bench::run(&root, &args),
         Command::Pgo(args) => bench::pgo::run(&root, &args),
         Command::Soak(args) => soak::run(&root, &args),

@@ -2,8 +2,9 @@
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
 //! the real binaries, the SDK suites ([`crate::sdk_java`], [`crate::sdk_python`]), the deployment checks of
-//! `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), then a short
-//! soak (`cargo xtask soak --minutes 1`) and a short fault
+//! `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), the web
+//! console's browser tests in `tests/browser/` ([`crate::browser`]), then a short soak
+//! (`cargo xtask soak --minutes 1`) and a short fault
 //! suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
@@ -167,6 +168,11 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
                 crate::tutorials::ensure_packages(&venv_dir(&dir))?;
                 crate::tutorials::run_all(&dir, None)
             }),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "browser tests of the web console (tests/browser, headless Chromium)".into(),
+            action: Box::new(move || crate::browser::run(&dir)),
         });
     }
     if !args.e2e_only && !args.no_soak_chaos {
@@ -338,7 +344,7 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 12, "{steps:?}");
+        assert_eq!(steps.len(), 13, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
@@ -347,8 +353,9 @@ mod tests {
         assert!(steps[7].starts_with("Python SDK"));
         assert!(steps[8].starts_with("deployment checks"));
         assert!(steps[9].starts_with("tutorials"));
-        assert!(steps[10].starts_with("soak"));
-        assert!(steps[11].starts_with("fault suite"));
+        assert!(steps[10].starts_with("browser tests"));
+        assert!(steps[11].starts_with("soak"));
+        assert!(steps[12].starts_with("fault suite"));
     }
 
     #[test]
@@ -357,7 +364,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 7);
+        assert_eq!(only.len(), 8);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,
