@@ -123,6 +123,8 @@ fn run_block(
     let mut child = cmd
         .current_dir(setup.work_dir)
         .env("GATEWAY_REPO", setup.repo)
+        // The repository's Python SDK, as `pip install ./sdks/python` would provide it.
+        .env("PYTHONPATH", setup.repo.join("sdks/python/src"))
         .env("PATH", path)
         .env("TUTORIAL_RUN", setup.run_id)
         .env("TUTORIAL_STATE", state)
