@@ -190,6 +190,28 @@ class TransportTest {
     }
 
     @Test
+    void metadataComesFromTheGatewayHeaders() {
+        answer(200, "{\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+                + "\"content\":\"hi\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,"
+                + "\"completion_tokens\":1,\"total_tokens\":2}}",
+                "x-request-id", "req-1", "x-gateway-provider", "claude", "x-gateway-model", "claude-haiku-4-5",
+                "x-gateway-attempts", "2", "x-gateway-cache", "miss", "x-gateway-region", "eu",
+                "x-gateway-dropped-params", "seed, logit_bias", "x-ratelimit-limit-requests", "60",
+                "x-ratelimit-remaining-requests", "59", "x-ratelimit-reset-requests", "1.000s");
+        var m = client(RetryPolicy.NONE).chat().complete("smart", "hi").metadata();
+        assertEquals("req-1", m.requestId());
+        assertEquals("claude", m.provider().orElseThrow());
+        assertEquals("claude-haiku-4-5", m.model().orElseThrow());
+        assertEquals(2, m.attempts().orElseThrow());
+        assertEquals("eu", m.region().orElseThrow());
+        assertEquals(List.of("seed", "logit_bias"), m.droppedParams());
+        assertEquals(60, m.rateLimits().limitRequests().orElseThrow());
+        assertEquals(59, m.rateLimits().remainingRequests().orElseThrow());
+        assertEquals("1.000s", m.rateLimits().resetRequests());
+        assertTrue(m.rateLimits().limitTokens().isEmpty());
+    }
+
+    @Test
     void idsAreEscapedIntoOnePathSegment() {
         assertEquals("a%2F..%2Fb%3Fx%3D1%20c", ApiRequest.segment("a/../b?x=1 c"));
         assertThrows(IllegalArgumentException.class, () -> ApiRequest.segment(""));

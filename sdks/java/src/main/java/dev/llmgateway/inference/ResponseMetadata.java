@@ -1,14 +1,17 @@
 package dev.llmgateway.inference;
 
 import java.net.http.HttpHeaders;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * What the gateway says about how it served a call, from its response headers: {@code
  * x-request-id}, {@code x-gateway-provider} and {@code x-gateway-model} (the deployment that
  * answered), {@code x-gateway-attempts} (upstream attempts, fallbacks included), {@code
- * x-gateway-cache} ({@code hit}, {@code miss} or {@code bypass}), {@code x-gateway-region} and
- * the rate-limit headers. {@code sdkAttempts} counts the HTTP attempts this SDK made (its retries).
+ * x-gateway-cache} ({@code hit}, {@code miss} or {@code bypass}), {@code x-gateway-region},
+ * {@code x-gateway-dropped-params} (request parameters the provider had no form for, left out)
+ * and the rate-limit headers. {@code sdkAttempts} counts the HTTP attempts this SDK made (its retries).
  */
 public record ResponseMetadata(
         String requestId,
@@ -17,6 +20,7 @@ public record ResponseMetadata(
         Optional<Integer> attempts,
         Optional<String> cache,
         Optional<String> region,
+        List<String> droppedParams,
         RateLimitHeaders rateLimits,
         int sdkAttempts) {
 
@@ -28,6 +32,7 @@ public record ResponseMetadata(
                 h.firstValue("x-gateway-attempts").flatMap(ResponseMetadata::integer),
                 h.firstValue("x-gateway-cache"),
                 h.firstValue("x-gateway-region"),
+                h.firstValue("x-gateway-dropped-params").map(ResponseMetadata::names).orElse(List.of()),
                 RateLimitHeaders.from(h),
                 sdkAttempts);
     }
@@ -35,6 +40,10 @@ public record ResponseMetadata(
     /** Whether the answer came from the gateway's response cache. */
     public boolean cacheHit() {
         return cache.map("hit"::equals).orElse(false);
+    }
+
+    private static List<String> names(String v) {
+        return Arrays.stream(v.split(",")).map(String::strip).filter(n -> !n.isEmpty()).toList();
     }
 
     private static Optional<Integer> integer(String v) {
