@@ -5,8 +5,8 @@
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
 //! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]), the fuzzing
 //! of every parser of outside input ([`fuzz`]), the SDK suites ([`sdk_java`],
-//! [`sdk_python`]), the executed tutorials ([`tutorials`]) and the web console's browser tests
-//! ([`browser`]). It
+//! [`sdk_python`], [`sdk_typescript`]), the executed tutorials ([`tutorials`]) and the web
+//! console's browser tests ([`browser`]). It
 //! depends on no gateway crate: it drives the
 //! built binaries as a user would. Entry points are the `run` functions of each module;
 //! `main.rs` only parses the command line.
@@ -17,6 +17,7 @@ pub mod chaos;
 pub mod fuzz;
 pub mod sdk_java;
 pub mod sdk_python;
+pub mod sdk_typescript;
 pub mod soak;
 pub mod testcmd;
 pub mod tidy;

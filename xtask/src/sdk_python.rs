@@ -17,8 +17,8 @@ use crate::util::{probe, run_status, target_dir};
 const PYTHON_PACKAGES: &[&str] = &["httpx>=0.27,<1", "pytest>=8", "mypy>=1.10"];
 const PYTHON_PROBE: &str = "import httpx, pytest, mypy, openai, anthropic";
 
-/// Where the gateway and mock binaries the SDK tests start are.
-fn binaries(root: &Path) -> Result<(PathBuf, PathBuf)> {
+/// Where the gateway and mock binaries the SDK tests start are (also for the TypeScript SDK).
+pub(crate) fn binaries(root: &Path) -> Result<(PathBuf, PathBuf)> {
     let bin_dir = target_dir(root).join("debug");
     let gateway = bin_dir.join("llm-gateway");
     let mock = bin_dir.join("mock-upstream");

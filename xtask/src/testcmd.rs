@@ -1,10 +1,10 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
-//! the real binaries, the SDK suites ([`crate::sdk_java`], [`crate::sdk_python`]), the deployment checks of
-//! `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), the web
-//! console's browser tests in `tests/browser/` ([`crate::browser`]), then a short soak
-//! (`cargo xtask soak --minutes 1`) and a short fault
+//! the real binaries, the SDK suites ([`crate::sdk_java`], [`crate::sdk_python`],
+//! [`crate::sdk_typescript`]), the deployment checks of `deploy/` (`deploy/tests/validate.py`),
+//! the tutorials ([`crate::tutorials`]), the web console's browser tests in `tests/browser/`
+//! ([`crate::browser`]), then a short soak (`cargo xtask soak --minutes 1`) and a short fault
 //! suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
@@ -154,6 +154,12 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         steps.push(Step {
             name: "Python SDK suite (sdks/python: mypy --strict, pytest against the binary)".into(),
             action: Box::new(move || crate::sdk_python::run(&dir)),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "TypeScript SDK suite (sdks/typescript: tsc, node --test against the binary)"
+                .into(),
+            action: Box::new(move || crate::sdk_typescript::run(&dir)),
         });
         let dir = root.to_path_buf();
         steps.push(Step {
@@ -344,18 +350,19 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 13, "{steps:?}");
+        assert_eq!(steps.len(), 14, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
         assert!(steps[6].starts_with("Java SDK"));
         assert!(steps[7].starts_with("Python SDK"));
-        assert!(steps[8].starts_with("deployment checks"));
-        assert!(steps[9].starts_with("tutorials"));
-        assert!(steps[10].starts_with("browser tests"));
-        assert!(steps[11].starts_with("soak"));
-        assert!(steps[12].starts_with("fault suite"));
+        assert!(steps[8].starts_with("TypeScript SDK"));
+        assert!(steps[9].starts_with("deployment checks"));
+        assert!(steps[10].starts_with("tutorials"));
+        assert!(steps[11].starts_with("browser tests"));
+        assert!(steps[12].starts_with("soak"));
+        assert!(steps[13].starts_with("fault suite"));
     }
 
     #[test]
@@ -364,7 +371,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 8);
+        assert_eq!(only.len(), 9);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,

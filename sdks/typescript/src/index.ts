@@ -1,0 +1,31 @@
+/**
+ * Official TypeScript SDK of LLM Secure Gateway: the admin API, guardrail checks, `/query`,
+ * and the `openai` package configured for the gateway. No runtime dependencies (global fetch).
+ *
+ * ```ts
+ * import { GatewayClient } from "llm-secure-gateway";
+ * const admin = new GatewayClient({ baseURL: "http://127.0.0.1:8080", apiKey: ADMIN_TOKEN });
+ * const key = await admin.keys.create({ tenant: "acme", name: "backend" }); // key.secret: once
+ * ```
+ */
+
+export { GatewayClient } from "./client.js";
+export { API_VERSION, VERSION } from "./version.js";
+export * from "./errors.js";
+export { RetryPolicy, type RetryOptions } from "./retry.js";
+export { type ClientOptions, type RequestOptions, type TimeValue } from "./transport.js";
+export { type RateLimitInfo, type ResponseMetadata, gatewayMetadata } from "./metadata.js";
+export {
+  type AnthropicConfig,
+  type GatewayFetchOptions,
+  type InferenceOptions,
+  type OpenAIConfig,
+  gatewayAnthropicConfig,
+  gatewayFetch,
+  gatewayOpenAIConfig,
+} from "./inference.js";
+export * from "./types.js";
+export type { TenantCreate, TenantUpdate } from "./resources/tenants.js";
+export type { KeyCreate, KeyUpdate } from "./resources/keys.js";
+export type { UsageDimension, UsageQuery } from "./resources/usage.js";
+export type { AuditQuery } from "./resources/audit.js";
