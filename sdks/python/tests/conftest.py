@@ -43,6 +43,10 @@ def _binary(env: str, name: str) -> str:
     return path
 
 
+def gateway_binary() -> str:
+    return _binary("LLM_GATEWAY_BIN", "llm-gateway")
+
+
 @dataclass
 class Running:
     url: str

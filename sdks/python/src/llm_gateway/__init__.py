@@ -12,6 +12,7 @@ from ._client import AsyncGateway, Gateway
 from ._retry import RetryPolicy
 from ._transport import NOT_GIVEN
 from ._version import API_VERSION, __version__
+from .config import ConfigCheck, validate_config
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -46,6 +47,7 @@ from .types import (
     GuardrailFinding,
     GuardrailVerdict,
     Limits,
+    Model,
     QueryResult,
     Tenant,
     UsageReport,
@@ -99,4 +101,7 @@ __all__ = [
     "GuardrailVerdict",
     "CacheInvalidation",
     "QueryResult",
+    "Model",
+    "ConfigCheck",
+    "validate_config",
 ]

@@ -20,6 +20,7 @@ from .resources.cache import AsyncCache, Cache
 from .resources.deployments import AsyncDeployments, Deployments
 from .resources.guardrails import AsyncGuardrails, Guardrails
 from .resources.keys import AsyncKeys, Keys
+from .resources.models import AsyncModels, Models
 from .resources.tenants import AsyncTenants, Tenants
 from .resources.usage import AsyncUsage, Usage
 from .types import QueryResult
@@ -85,6 +86,7 @@ class Gateway(_Common):
         self.deployments = Deployments(transport)
         self.cache = Cache(transport)
         self.guardrails = Guardrails(transport)
+        self.models = Models(transport)
 
     def query(
         self, prompt: str, *, max_tokens: Optional[int] = None, temperature: Optional[float] = None
@@ -144,6 +146,7 @@ class AsyncGateway(_Common):
         self.deployments = AsyncDeployments(transport)
         self.cache = AsyncCache(transport)
         self.guardrails = AsyncGuardrails(transport)
+        self.models = AsyncModels(transport)
 
     async def query(
         self, prompt: str, *, max_tokens: Optional[int] = None, temperature: Optional[float] = None

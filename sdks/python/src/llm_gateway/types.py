@@ -31,6 +31,7 @@ __all__ = [
     "GuardrailVerdict",
     "CacheInvalidation",
     "QueryResult",
+    "Model",
     "KEY_ROLES",
 ]
 
@@ -468,4 +469,24 @@ class QueryResult:
             usage=dict(data.get("usage") or {}),
             cost_estimate_usd=float(cost) if cost is not None else None,
             metadata=metadata,
+        )
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model the caller may use, by its public name at the gateway."""
+
+    id: str
+    owned_by: Optional[str]
+    created: Optional[int]
+    raw: Json = field(repr=False, compare=False)
+
+    @classmethod
+    def from_dict(cls, data: Json) -> "Model":
+        created = data.get("created")
+        return cls(
+            id=str(data["id"]),
+            owned_by=data.get("owned_by"),
+            created=int(created) if isinstance(created, (int, float)) else None,
+            raw=data,
         )
