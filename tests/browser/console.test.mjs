@@ -109,6 +109,7 @@ const steps = [
     await page.waitForSelector('#pg-model');
     const models = await page.$$eval('#pg-model option', (o) => o.map((x) => x.value));
     assert(['chat', 'chat-b', 'stream'].every((m) => models.includes(m)), `models ${models}`);
+    assert(!(await page.isVisible('#pg-model2')), 'the second model appears only when comparing');
     assert(!page.url().includes(devKey), 'the key is not in the URL');
     assert(await page.evaluate(() => localStorage.getItem('gateway.key') === null && document.cookie === ''), 'sessionStorage only');
   }],
@@ -153,6 +154,7 @@ const steps = [
   }],
   ['compare sends one prompt to two models side by side', async () => {
     await page.check('#pg-compare');
+    assert(await page.isVisible('#pg-model2'), 'the second model picker shows');
     await page.selectOption('#pg-model', 'chat');
     await page.selectOption('#pg-model2', 'chat-b');
     await page.fill('#pg-user', 'Compare me');

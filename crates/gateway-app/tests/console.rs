@@ -78,6 +78,12 @@ async fn every_console_answer_carries_the_strict_headers() {
             assert_strict(&reply, &format!("GET {path} ({encoding})"));
         }
     }
+    for path in ["/ui", "/ui/", &asset_path("app.js")] {
+        let head = send(Method::HEAD, &gw.url(path), "", &[]).await;
+        assert!(head.status == 200 || head.status == 308, "HEAD {path}");
+        assert!(head.body.is_empty(), "HEAD {path} has no body");
+        assert_strict(&head, &format!("HEAD {path}"));
+    }
     let posted = send(Method::POST, &gw.url("/ui/"), "x", &[]).await;
     assert_eq!(posted.status, 405);
     assert_strict(&posted, "POST /ui/");

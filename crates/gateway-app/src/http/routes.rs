@@ -61,7 +61,7 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 13] = [
+pub static ROUTES: [Route; 16] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -92,10 +92,18 @@ pub static ROUTES: [Route; 13] = [
         "/v1/guardrails/check",
         Handler::GuardrailsCheck,
     ),
+    // The console answers HEAD as GET (hyper sends no body for HEAD).
     route(Method::GET, "/ui", Handler::UiRedirect),
+    route(Method::HEAD, "/ui", Handler::UiRedirect),
     route(Method::GET, "/ui/", Handler::UiPage),
+    route(Method::HEAD, "/ui/", Handler::UiPage),
     route(
         Method::GET,
+        "/ui/assets/{fingerprint}/{file}",
+        Handler::UiAsset,
+    ),
+    route(
+        Method::HEAD,
         "/ui/assets/{fingerprint}/{file}",
         Handler::UiAsset,
     ),
