@@ -32,6 +32,14 @@ def test_openai_client_and_metadata(app: Gateway) -> None:
     assert meta.request_id and len(meta.request_id) >= 16
 
 
+def test_the_sdks_keep_their_own_timeouts(upstream_gateway: Running) -> None:
+    # The admin client's short timeout is not a fit for model calls.
+    with Gateway(upstream_gateway.url, upstream_gateway.demo_key, timeout=5) as app:
+        with app.openai() as client, app.anthropic(timeout=120) as claude:
+            assert client.timeout == openai.DEFAULT_TIMEOUT and client.timeout != 5
+            assert claude.timeout == 120
+
+
 def test_fallback_shows_in_attempts(app: Gateway) -> None:
     with app.openai(max_retries=0) as client:
         raw = client.chat.completions.with_raw_response.create(model="fallback-test", messages=HELLO)
@@ -58,6 +66,15 @@ def test_anthropic_client_through_the_gateway(app: Gateway) -> None:
     assert "Hello gateway" in "".join(b.text for b in msg.content if b.type == "text")
     meta = gateway_metadata(raw)
     assert meta.provider == "claude-mock" and meta.model == "claude-sonnet-4-5"
+    assert meta.dropped_params == []
+
+
+def test_dropped_parameters_are_listed(app: Gateway) -> None:
+    with app.openai(max_retries=0) as client:
+        raw = client.chat.completions.with_raw_response.create(
+            model="claude-test", messages=HELLO, seed=7, logit_bias={"50256": -100}
+        )
+    assert sorted(gateway_metadata(raw).dropped_params) == ["logit_bias", "seed"]
 
 
 def test_metadata_of_an_sdk_error(app: Gateway) -> None:

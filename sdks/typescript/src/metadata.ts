@@ -33,6 +33,8 @@ export interface ResponseMetadata {
   attempts?: number | undefined;
   /** `x-gateway-region`: the deployment's region tag, when it has one. */
   region?: string | undefined;
+  /** `x-gateway-dropped-params`: request parameters the provider has no form for, left out. */
+  droppedParams: string[];
   /** `x-gateway-cache`: `hit`, `miss` or `bypass` when the response cache applies. */
   cache?: "hit" | "miss" | "bypass" | (string & {}) | undefined;
   rateLimit: RateLimitInfo;
@@ -53,6 +55,10 @@ export function gatewayMetadata(source: HeaderSource, costUsd?: number): Respons
     model: h["x-gateway-model"],
     attempts: headerInt(h, "x-gateway-attempts"),
     region: h["x-gateway-region"],
+    droppedParams: (h["x-gateway-dropped-params"] ?? "")
+      .split(",")
+      .map((p) => p.trim())
+      .filter((p) => p !== ""),
     cache: h["x-gateway-cache"],
     rateLimit: {
       limitRequests: headerInt(h, "x-ratelimit-limit-requests"),

@@ -46,6 +46,16 @@ test("fallback shows in attempts; streams report metadata too", async () => {
   assert.equal(seen.at(-1)?.provider, "openai-mock");
 });
 
+test("dropped parameters are listed", async () => {
+  const openai = new OpenAI(gatewayOpenAIConfig({ baseURL: upstream.url, apiKey: DEMO_KEY, maxRetries: 0 }));
+  const { response } = await openai.chat.completions
+    .create({ model: "claude-test", messages: HELLO, seed: 7, logit_bias: { "50256": -100 } })
+    .withResponse();
+  assert.deepEqual(gatewayMetadata(response).droppedParams.sort(), ["logit_bias", "seed"]);
+  const plain = await openai.chat.completions.create({ model: "claude-test", messages: HELLO }).withResponse();
+  assert.deepEqual(gatewayMetadata(plain.response).droppedParams, []);
+});
+
 test("rate-limit headers are typed", async () => {
   const admin = new GatewayClient({ baseURL: upstream.url, apiKey: ADMIN_TOKEN });
   const tenant = (await admin.tenants.create({ id: unique("rl") })).id;

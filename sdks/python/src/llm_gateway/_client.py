@@ -46,10 +46,6 @@ class _Common:
     def _key(self, api_key: Optional[str]) -> str:
         return api_key or self._settings.api_key
 
-    def _timeout(self) -> Optional[float]:
-        t = self._settings.timeout
-        return t if isinstance(t, (int, float)) else None
-
 
 class Gateway(_Common):
     """A synchronous client of the gateway's own APIs.
@@ -103,12 +99,16 @@ class Gateway(_Common):
         return self._transport.send(Call("GET", "/ready", _status))
 
     def openai(self, *, api_key: Optional[str] = None, **kwargs: Any) -> "openai.OpenAI":
-        """An ``openai.OpenAI`` client for the gateway (``kwargs`` go to its constructor)."""
-        return inference.openai_client(self.base_url, self._key(api_key), timeout=self._timeout(), **kwargs)
+        """An ``openai.OpenAI`` client for the gateway (``kwargs`` go to its constructor).
+
+        It keeps the SDK's own timeout and retries unless ``kwargs`` set them: model calls
+        may take far longer than the admin calls this client's ``timeout`` is for.
+        """
+        return inference.openai_client(self.base_url, self._key(api_key), **kwargs)
 
     def anthropic(self, *, api_key: Optional[str] = None, **kwargs: Any) -> "anthropic.Anthropic":
         """An ``anthropic.Anthropic`` client for the gateway's ``/v1/messages``."""
-        return inference.anthropic_client(self.base_url, self._key(api_key), timeout=self._timeout(), **kwargs)
+        return inference.anthropic_client(self.base_url, self._key(api_key), **kwargs)
 
     def close(self) -> None:
         self._transport.close()
@@ -161,13 +161,11 @@ class AsyncGateway(_Common):
 
     def openai(self, *, api_key: Optional[str] = None, **kwargs: Any) -> "openai.AsyncOpenAI":
         """An ``openai.AsyncOpenAI`` client for the gateway."""
-        return inference.async_openai_client(self.base_url, self._key(api_key), timeout=self._timeout(), **kwargs)
+        return inference.async_openai_client(self.base_url, self._key(api_key), **kwargs)
 
     def anthropic(self, *, api_key: Optional[str] = None, **kwargs: Any) -> "anthropic.AsyncAnthropic":
         """An ``anthropic.AsyncAnthropic`` client for the gateway."""
-        return inference.async_anthropic_client(
-            self.base_url, self._key(api_key), timeout=self._timeout(), **kwargs
-        )
+        return inference.async_anthropic_client(self.base_url, self._key(api_key), **kwargs)
 
     async def close(self) -> None:
         await self._transport.close()

@@ -13,7 +13,7 @@ and on the SDKs' errors (``gateway_metadata(err.response)``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional
 
 from ._headers import header_int, header_seconds, parse_retry_after
 
@@ -45,6 +45,8 @@ class ResponseMetadata:
         attempts: ``x-gateway-attempts``, upstream attempts the gateway made (retries and
             fallbacks included).
         region: ``x-gateway-region``, the deployment's region tag, when it has one.
+        dropped_params: ``x-gateway-dropped-params``, request parameters the provider has no
+            form for, which the gateway left out (empty when none were).
         cache: ``x-gateway-cache``: ``hit``, ``miss`` or ``bypass`` when the response cache
             applies to the call, else ``None``.
         rate_limit: the ``x-ratelimit-*`` headers.
@@ -59,6 +61,7 @@ class ResponseMetadata:
     model: Optional[str] = None
     attempts: Optional[int] = None
     region: Optional[str] = None
+    dropped_params: List[str] = field(default_factory=list)
     cache: Optional[str] = None
     rate_limit: RateLimitInfo = field(default_factory=RateLimitInfo)
     retry_after: Optional[float] = None
@@ -78,6 +81,7 @@ class ResponseMetadata:
             model=h.get("x-gateway-model"),
             attempts=header_int(h, "x-gateway-attempts"),
             region=h.get("x-gateway-region"),
+            dropped_params=[p.strip() for p in h.get("x-gateway-dropped-params", "").split(",") if p.strip()],
             cache=h.get("x-gateway-cache"),
             rate_limit=RateLimitInfo(
                 limit_requests=header_int(h, "x-ratelimit-limit-requests"),
