@@ -1,6 +1,7 @@
 //! `llm-gateway`: the gateway server. Only the command line: everything else — configuration,
 //! logging, serving and reloading — is [`gateway_app::run`]; the binary only supplies the
-//! offline demo's mock upstream ([`demo`]).
+//! offline demo's mock upstream ([`demo`]); `llm-gateway edge ...` makes the edge profile's
+//! signed tenants file ([`edge`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 mod demo;
+mod edge;
 
 // mimalloc: per-request work is allocation-heavy (JSON, headers, guardrail buffers); glibc's
 // malloc/free were about 30% of the gateway's instructions per request under callgrind.
@@ -36,10 +38,22 @@ struct Cli {
     /// Validate the configuration, print every problem, and exit.
     #[arg(long)]
     check_config: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// The edge profile's signed tenants file: keygen, new-key, sign, verify (offline).
+    #[command(subcommand)]
+    Edge(edge::EdgeCmd),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Edge(cmd)) = &cli.command {
+        return edge::run(cmd);
+    }
     gateway_app::run(gateway_app::RunOptions {
         config: cli.config,
         listen: cli.listen,

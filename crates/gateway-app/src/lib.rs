@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod dialects;
+pub mod edge_cli;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -151,7 +151,7 @@ async fn serve(
     }
     let state = match &demo {
         // The demo keeps nothing on disk.
-        Some(_) if config.store.database_url.is_none() => {
+        Some(_) if config.store.database_url.is_none() && config.store.signed_file.is_none() => {
             AppState::build_in_memory(&config).await?
         }
         _ => AppState::build(&config).await?,
@@ -210,6 +210,10 @@ impl Demo {
 
     /// Register the demo key: `GATEWAY_DEMO_KEY` when set, else a new one printed once.
     async fn print_key(state: &AppState) -> Result<(), AppError> {
+        if state.store.backend() == "signed_file" {
+            println!("demo keys: from store.signed_file");
+            return Ok(());
+        }
         let wanted = std::env::var("GATEWAY_DEMO_KEY")
             .ok()
             .filter(|k| !k.is_empty());

@@ -10,7 +10,7 @@ use gateway_core::{Gateway, Secret, TenantId};
 use gateway_providers::{
     Deployment, HttpClient, ModelGroup, ModelRouter, ProviderRegistry, ProviderSpec, Timeouts,
 };
-use gateway_store::SqlStore;
+use gateway_store::{SignedFileStore, SqlStore};
 
 use crate::config::{Config, ProviderConfig};
 use crate::error::AppError;
@@ -20,8 +20,8 @@ pub struct AppState {
     pub router: Arc<ModelRouter>,
     pub providers: Vec<String>,
     pub store: Arc<dyn Store>,
-    /// The concrete store, kept to close it cleanly on shutdown.
-    sql: Arc<SqlStore>,
+    /// The concrete store, kept to close it on shutdown or reload it with the configuration.
+    backing: Backing,
     pub auth: AuthStack,
     pub admin_token: Option<Secret<String>>,
     /// The response cache, when enabled (the admin API invalidates through it).
@@ -71,9 +71,18 @@ impl ConfigView {
     }
 }
 
+/// The concrete store behind [`AppState::store`].
+#[derive(Clone)]
+enum Backing {
+    /// SQLite or PostgreSQL.
+    Sql(Arc<SqlStore>),
+    /// The edge profile: tenants and keys from a signed file, re-read on reload.
+    SignedFile(Arc<SignedFileStore>),
+}
+
 /// What lives as long as the process: kept across configuration reloads.
 struct Lasting {
-    sql: Arc<SqlStore>,
+    backing: Backing,
     store: Arc<dyn Store>,
     auth: AuthStack,
     cache: Option<Arc<gateway_cache::Cache>>,
@@ -147,7 +156,7 @@ impl Lasting {
             router,
             providers: providers.keys().cloned().collect(),
             store: self.store,
-            sql: self.sql,
+            backing: self.backing,
             auth: self.auth,
             admin_token: self.admin_token,
             cache: self.cache,
@@ -167,8 +176,14 @@ impl Lasting {
 }
 
 impl AppState {
-    /// Connect the configured store (creating the data directory for SQLite) and build.
+    /// Connect the configured store (creating the data directory for SQLite) and build; with
+    /// `[store.signed_file]` (the edge profile), verify and load that file instead.
     pub async fn build(config: &Config) -> Result<Arc<AppState>, AppError> {
+        if let Some(file) = &config.store.signed_file {
+            let store = SignedFileStore::open(file)
+                .map_err(|e| AppError::startup("store.signed_file", e))?;
+            return AppState::build_over(config, Backing::SignedFile(Arc::new(store))).await;
+        }
         if config.store.database_url.is_none() {
             std::fs::create_dir_all(&config.server.data_dir).map_err(|e| {
                 AppError::startup(
@@ -199,8 +214,15 @@ impl AppState {
         config: &Config,
         sql: SqlStore,
     ) -> Result<Arc<AppState>, AppError> {
-        let sql = Arc::new(sql);
-        let store: Arc<dyn Store> = sql.clone();
+        AppState::build_over(config, Backing::Sql(Arc::new(sql))).await
+    }
+
+    async fn build_over(config: &Config, backing: Backing) -> Result<Arc<AppState>, AppError> {
+        let (store, audit_store): (Arc<dyn Store>, Option<Arc<dyn Store>>) = match &backing {
+            Backing::Sql(sql) => (sql.clone(), Some(sql.clone())),
+            // The signed file keeps no audit log: events go to the audit file, if any.
+            Backing::SignedFile(file) => (file.clone(), None),
+        };
         let auth = AuthStack::build(&config.auth, Some(store.clone()))
             .map_err(|e| AppError::startup("auth", e))?;
         let cache = gateway_cache::Cache::from_config(&config.cache)
@@ -209,12 +231,12 @@ impl AppState {
         let telemetry = gateway_telemetry::Telemetry::start(
             &config.telemetry,
             store.clone(),
-            Some(store.clone()),
+            audit_store.map(|s| s as Arc<dyn gateway_core::store::AuditStore>),
         )
         .map_err(|e| AppError::startup("telemetry", e))?;
         let limiter = build_limiter(config, telemetry.cost_model())?;
         let lasting = Lasting {
-            sql,
+            backing,
             store,
             auth,
             cache,
@@ -229,9 +251,11 @@ impl AppState {
     /// A new state for a reloaded configuration: routes, providers, guardrails, policies and
     /// `/query` come from `config`; the store, authentication, cache, limits, telemetry and
     /// server settings are kept (they need a restart), and so are their counters and caches.
+    /// The edge profile's signed file is read again (tenants and keys), and the cached key
+    /// verdicts forgotten, so a key absent from the new file is refused at once.
     pub fn reload(&self, config: &Config) -> Result<Arc<AppState>, AppError> {
         let lasting = Lasting {
-            sql: self.sql.clone(),
+            backing: self.backing.clone(),
             store: self.store.clone(),
             auth: self.auth.clone(),
             cache: self.cache.clone(),
@@ -240,7 +264,20 @@ impl AppState {
             admin_token: self.admin_token.clone(),
             server: self.server.clone(),
         };
-        lasting.assemble(config).map(Arc::new)
+        let next = lasting.assemble(config)?;
+        // Last, so that a rejected configuration leaves the served file as it was.
+        if let Backing::SignedFile(file) = &self.backing {
+            let Some(source) = &config.store.signed_file else {
+                return Err(AppError::Startup(
+                    "store.signed_file was removed: restart the gateway to change stores"
+                        .to_owned(),
+                ));
+            };
+            file.reload(source)
+                .map_err(|e| AppError::startup("store.signed_file", e))?;
+            self.auth.invalidate_all();
+        }
+        Ok(Arc::new(next))
     }
 
     /// `--demo`: a `demo` tenant and one developer key, `secret` if given (it must look like a
@@ -283,7 +320,9 @@ impl AppState {
 
     /// Flush and close the store (after the server drained).
     pub async fn close(&self) {
-        self.sql.close().await;
+        if let Backing::Sql(sql) = &self.backing {
+            sql.close().await;
+        }
     }
 }
 

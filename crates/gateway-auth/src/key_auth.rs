@@ -146,6 +146,14 @@ impl KeyAuthenticator {
         self.inner.cache.invalidate_all();
     }
 
+    /// Forgets every cached tenant and key verdict (after the whole key set was replaced,
+    /// e.g. the edge profile's signed file reloaded).
+    pub fn invalidate_all(&self) {
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.inner.tenants.invalidate_all();
+        self.inner.cache.invalidate_all();
+    }
+
     /// Like [`Authenticator::authenticate`], with the precise reason of a refusal (for
     /// audit and metrics; never for the caller).
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {

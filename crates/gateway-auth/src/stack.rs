@@ -40,6 +40,17 @@ impl AuthStack {
         }
     }
 
+    /// Forgets every cached verdict, for keys and JWTs alike, at once (after the store's
+    /// whole content was replaced: the edge profile's signed file reloaded).
+    pub fn invalidate_all(&self) {
+        if let Some(keys) = &self.api_keys {
+            keys.invalidate_all();
+        }
+        if let Some(jwt) = &self.jwt {
+            jwt.invalidate_all_tenants();
+        }
+    }
+
     /// API keys need `store`; JWT issuers need none (with a store, tokens' tenants are checked
     /// against it). JWKS documents are fetched with [`HttpJwksFetcher`].
     pub fn build(config: &AuthConfig, store: Option<Arc<dyn Store>>) -> Result<Self, AuthError> {

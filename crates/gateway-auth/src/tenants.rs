@@ -49,6 +49,10 @@ impl TenantGate {
     pub(crate) async fn invalidate(&self, id: &TenantId) {
         self.cache.invalidate(id).await;
     }
+
+    pub(crate) fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
 }
 
 /// The narrower of two allow-lists (`None` = everything; `"*"` inside a list = everything).

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::signed_file::{PublicKey, SignedFileConfig};
+
 /// The `[store]` section of the gateway configuration.
 ///
 /// ```toml
@@ -22,6 +24,10 @@ pub struct StoreConfig {
     /// Pool size; default 8 for PostgreSQL, 4 for SQLite.
     #[serde(default)]
     pub max_connections: Option<u32>,
+    /// The edge profile: tenants and keys from a signed file, no database (exclusive with
+    /// `database_url`).
+    #[serde(default)]
+    pub signed_file: Option<SignedFileConfig>,
 }
 
 impl StoreConfig {
@@ -49,6 +55,18 @@ impl StoreConfig {
                 format!("{prefix}.database_url"),
                 "must start with sqlite:, postgres:// or postgresql://".to_owned(),
             ));
+        }
+        if let Some(file) = &self.signed_file {
+            if self.database_url.is_some() {
+                out.push((
+                    format!("{prefix}.signed_file"),
+                    "cannot be combined with database_url: the edge profile has no database"
+                        .to_owned(),
+                ));
+            }
+            if let Err(e) = PublicKey::from_base64(&file.public_key) {
+                out.push((format!("{prefix}.signed_file.public_key"), e.to_string()));
+            }
         }
         if self.max_connections == Some(0) {
             out.push((
@@ -103,6 +121,7 @@ mod tests {
         let cfg = StoreConfig {
             database_url: Some("mysql://x".into()),
             max_connections: Some(0),
+            signed_file: None,
         };
         let keys: Vec<_> = cfg.problems("store").into_iter().map(|(k, _)| k).collect();
         assert_eq!(keys, ["store.database_url", "store.max_connections"]);

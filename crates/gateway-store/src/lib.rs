@@ -9,7 +9,8 @@
 //!
 //! Entry points: [`SqlStore::connect`] (a `sqlite://...` or `postgres://...` URL) or
 //! [`SqlStore::from_config`] with the `[store]` section ([`StoreConfig`]); then use it as an
-//! `Arc<dyn Store>`.
+//! `Arc<dyn Store>`. The edge profile's [`SignedFileStore`] (module [`signed_file`]) serves
+//! tenants and keys from an Ed25519-signed file instead, read-only, without a database.
 //!
 //! [`Store`]: gateway_core::store::Store
 
@@ -21,6 +22,7 @@ pub mod error;
 mod keys;
 mod pool;
 mod rows;
+pub mod signed_file;
 mod tenants;
 mod usage;
 mod usage_minutes;
@@ -29,3 +31,4 @@ pub use chain::{ChainFields, GENESIS_HASH, chain_hash};
 pub use config::{StoreConfig, StoreOptions};
 pub use connect::SqlStore;
 pub use error::StoreError;
+pub use signed_file::{SignedFileConfig, SignedFileStore};

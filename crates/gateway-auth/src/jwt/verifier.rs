@@ -112,6 +112,13 @@ impl JwtAuthenticator {
         }
     }
 
+    /// Forgets every cached tenant (after the whole tenant set was replaced).
+    pub fn invalidate_all_tenants(&self) {
+        if let Some(gate) = &self.tenants {
+            gate.invalidate_all();
+        }
+    }
+
     /// Like [`Authenticator::authenticate`], with the precise reason of a refusal (for
     /// audit and metrics; never for the caller).
     pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
