@@ -166,6 +166,20 @@ const steps = [
     await shot(page, '04-playground-compare');
     await page.uncheck('#pg-compare');
   }],
+  ['a streamed answer can be stopped', async () => {
+    await page.selectOption('#pg-model', 'stream');
+    await page.fill('#pg-user', 'Stop me halfway');
+    await page.click('#pg-send');
+    await page.waitForFunction(() => {
+      const last = [...document.querySelectorAll('.msg.assistant')].pop();
+      return last && last.classList.contains('busy') && last.querySelector('.content').textContent.length > 0;
+    });
+    await page.click('#pg-stop');
+    await page.waitForFunction(() => !document.querySelector('.msg.assistant.busy') && !document.querySelector('#pg-send').disabled);
+    const last = await page.locator('.msg.assistant').last().innerText();
+    assert(last.includes('(stopped)') && !last.includes('Stop me halfway'), `a partial answer, marked stopped: ${last}`);
+    assert(await page.isHidden('#pg-stop'), 'Stop is gone once nothing is in flight');
+  }],
   ['copy as curl, Python and TypeScript, without the key', async () => {
     await page.fill('#pg-user', 'Snippet please');
     for (const [label, marker] of [['curl', 'curl '], ['Python', 'from openai import OpenAI'], ['TypeScript', "import OpenAI from 'openai'"]]) {
@@ -226,6 +240,16 @@ const steps = [
     await shot(user, '08-playground-401');
     await user.context().close();
   }],
+  ['rotating a key shows the new secret once and revokes the old key', async () => {
+    await adminPage.locator('tr', { hasText: 'playground' }).locator('button:text-is("Rotate")').click();
+    const rotated = (await adminPage.textContent('#new-secret')).trim();
+    assert(rotated.length > 20 && rotated !== devKey, 'a new secret');
+    await adminPage.waitForFunction(() => [...document.querySelectorAll('tbody tr')].filter((r) => r.textContent.includes('playground')).length === 2);
+    const states = await adminPage.$$eval('tbody tr', (rows) => rows.filter((r) => r.textContent.includes('playground')).map((r) => r.querySelector('.pill').textContent).sort());
+    assert(states.join() === 'active,revoked', `old revoked, new active: ${states}`);
+    const old = await fetch(`${gw.url}/v1/models`, { headers: { authorization: `Bearer ${devKey}` } });
+    assert(old.status === 401, `the old secret is refused (${old.status})`);
+  }],
   ['usage charts show the calls just made', async () => {
     await adminPage.click('a[href="#/admin/usage"]');
     const bars = await eventually(async () => {
@@ -271,6 +295,22 @@ const steps = [
     assert(config.includes('mock-stream-gap-80') && !config.includes(ADMIN_TOKEN) && !config.includes('sk-upstream-browser-test-secret'), 'redacted configuration');
     await accessible(adminPage, 'configuration');
     await shot(adminPage, '13-admin-config');
+  }],
+  ['a tenant admin is offered only the views its role allows', async () => {
+    const tenantAdmin = (await adminApi(gw.url, 'POST', 'keys', { tenant: 'acme', name: 'ops', roles: ['tenant_admin'] })).secret;
+    const ta = await newPage();
+    await signIn(ta, { admin: tenantAdmin });
+    const views = await ta.$$eval('#nav a', (links) => links.map((a) => a.textContent));
+    assert(views.includes('Tenants & keys') && views.includes('Usage'), `views ${views}`);
+    assert(!views.includes('Audit') && !views.includes('Configuration'), `no audit or configuration for a tenant admin: ${views}`);
+    await ta.waitForSelector('#key-form');
+    const tenants = await ta.$$eval('#key-tenant option', (o) => o.map((x) => x.value));
+    assert(tenants.join() === 'acme', `keys only for its own tenant: ${tenants}`);
+    // The server decides: the admin-only endpoint refuses this credential whatever the page shows.
+    const refused = await ta.evaluate(async () => (await fetch('/admin/v1/config', { headers: { authorization: `Bearer ${sessionStorage.getItem('gateway.admin')}` } })).status);
+    assert(refused === 403, `config is 403 for a tenant admin, got ${refused}`);
+    await shot(ta, '14-tenant-admin-keys');
+    await ta.context().close();
   }],
   ['sign-out clears the credentials', async () => {
     await adminPage.click('#signout');

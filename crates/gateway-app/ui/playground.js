@@ -48,6 +48,9 @@ export async function playground(root) {
 
   const status = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
   const send = h('button', { type: 'submit', id: 'pg-send' }, 'Send');
+  // Stop aborts the answers in flight; the gateway then cancels the upstream call.
+  let inFlight = null;
+  const stop = h('button', { type: 'button', class: 'secondary', id: 'pg-stop', hidden: true, onclick: () => inFlight && inFlight.abort() }, 'Stop');
   const options = () => ({
     system: form.system.value.trim(),
     temperature: form.temperature.value === '' ? undefined : Number(form.temperature.value),
@@ -57,7 +60,7 @@ export async function playground(root) {
   const draft = () => lanes[0].body(form.user.value, options());
   const composer = h('form', { class: 'composer', id: 'pg-form' },
     field('Message', form.user),
-    h('div', { class: 'row' }, send,
+    h('div', { class: 'row' }, send, stop,
       h('button', { type: 'button', class: 'secondary', onclick: () => { resetLanes(); status.textContent = 'New conversation.'; } }, 'New chat'),
       h('span', { class: 'spacer' }),
       h('span', { class: 'label' }, 'Copy as'),
@@ -69,9 +72,13 @@ export async function playground(root) {
     const text = form.user.value.trim();
     if (!text) { form.user.focus(); return; }
     send.disabled = true;
+    stop.hidden = false;
     status.textContent = 'Waiting for the answer…';
     form.user.value = '';
-    await Promise.all(lanes.map((l) => l.send(text, options())));
+    inFlight = new AbortController();
+    await Promise.all(lanes.map((l) => l.send(text, options(), inFlight.signal)));
+    inFlight = null;
+    stop.hidden = true;
     send.disabled = false;
     status.textContent = 'Done.';
     form.user.focus();
@@ -125,7 +132,7 @@ class Lane {
     return body;
   }
 
-  async send(text, o) {
+  async send(text, o, signal) {
     const body = this.body(text, o);
     this.log.append(h('li', { class: 'msg user' }, h('span', { class: 'who' }, 'You'), h('div', { class: 'content' }, text)));
     const content = h('div', { class: 'content markdown' });
@@ -137,7 +144,7 @@ class Lane {
     const started = performance.now();
     let answer = '';
     try {
-      const resp = await gatewayRaw('/v1/chat/completions', { json: body });
+      const resp = await gatewayRaw('/v1/chat/completions', { json: body, signal });
       m.provider = resp.headers.get('x-gateway-provider');
       m.deployment = resp.headers.get('x-gateway-model');
       m.attempts = resp.headers.get('x-gateway-attempts');
@@ -170,11 +177,17 @@ class Lane {
       this.history.push({ role: 'user', content: text }, { role: 'assistant', content: answer });
     } catch (e) {
       m.total = performance.now() - started;
-      item.classList.add('failed');
-      const blocked = e.code === 'content_policy_violation';
-      append(content, h('div', { class: blocked ? 'blocked' : 'failure', role: 'alert' },
-        h('strong', null, blocked ? 'Blocked by a guardrail' : `Error ${e.status || ''}`.trim()), ': ', e.message));
-      m.error = e;
+      if (e.name === 'AbortError') {
+        // Stopped by the user: what arrived stays, as part of the conversation.
+        append(content, h('p', { class: 'muted' }, '(stopped)'));
+        if (answer) this.history.push({ role: 'user', content: text }, { role: 'assistant', content: answer });
+      } else {
+        item.classList.add('failed');
+        const blocked = e.code === 'content_policy_violation';
+        append(content, h('div', { class: blocked ? 'blocked' : 'failure', role: 'alert' },
+          h('strong', null, blocked ? 'Blocked by a guardrail' : `Error ${e.status || ''}`.trim()), ': ', e.message));
+        m.error = e;
+      }
     }
     item.classList.remove('busy');
     item.removeAttribute('aria-busy');
