@@ -63,8 +63,32 @@ pub fn build(root: &Path) -> Result<()> {
     ]))
 }
 
-/// Installs [`PACKAGES`] into the venv unless they all import already.
+/// The command-line tools the tutorials call, each with the Debian package that brings it.
+const TOOLS: &[(&str, &str)] = &[("curl", "curl"), ("jq", "jq"), ("openssl", "openssl")];
+
+/// Installs the missing [`TOOLS`] with apt-get (an error when that fails: every tutorial
+/// needs them), then [`PACKAGES`] into the venv unless they all import already.
 pub fn ensure_packages(venv: &Path) -> Result<()> {
+    let missing: Vec<&str> = TOOLS
+        .iter()
+        .filter(|(tool, _)| crate::util::find_on_path(tool).is_none())
+        .map(|(_, package)| *package)
+        .collect();
+    if !missing.is_empty() {
+        println!("tutorials: installing {} with apt-get", missing.join(" "));
+        let install = || {
+            run_status(
+                Command::new("apt-get")
+                    .args(["install", "-y", "-q", "--no-install-recommends"])
+                    .args(&missing)
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+            )
+        };
+        if install().is_err() {
+            let _ = run_status(Command::new("apt-get").args(["update", "-q"]));
+            install().map_err(|e| format!("the tutorials need {}: {e}", missing.join(", ")))?;
+        }
+    }
     crate::testcmd::ensure_venv(venv)?;
     let python = venv.join("bin").join("python");
     let python = python.to_string_lossy();
