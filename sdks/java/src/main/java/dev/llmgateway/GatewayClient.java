@@ -9,6 +9,7 @@ import dev.llmgateway.admin.Usage;
 import dev.llmgateway.inference.Chat;
 import dev.llmgateway.inference.Guardrails;
 import dev.llmgateway.inference.Models;
+import dev.llmgateway.inference.Query;
 import dev.llmgateway.internal.Transport;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,6 +47,7 @@ public final class GatewayClient {
     private final Chat chat;
     private final Guardrails guardrails;
     private final Models models;
+    private final Query query;
 
     private GatewayClient(Transport transport) {
         this.transport = transport;
@@ -58,6 +60,7 @@ public final class GatewayClient {
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
         this.models = new Models(transport);
+        this.query = new Query(transport);
     }
 
     public static Builder builder() {
@@ -125,6 +128,11 @@ public final class GatewayClient {
     /** The models the credential may use. */
     public Models models() {
         return models;
+    }
+
+    /** The simple {@code POST /query} API. */
+    public Query query() {
+        return query;
     }
 
     /** Settings of a {@link GatewayClient}. */

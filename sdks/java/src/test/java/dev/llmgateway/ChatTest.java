@@ -72,6 +72,18 @@ class ChatTest {
     }
 
     @Test
+    void theSimpleQueryApi() {
+        var r = app.query().ask("Hello query", 50, 0.2);
+        assertTrue(r.response().contains("Hello query"), r.response());
+        assertEquals("demo", r.provider());
+        assertEquals(List.of("demo"), r.cascadePath());
+        assertTrue(r.usage().totalTokens() > 0 && r.latencyMs() >= 0);
+        assertTrue(r.metadata().requestId() != null);
+        BadRequestException empty = assertThrows(BadRequestException.class, () -> app.query().ask(""));
+        assertEquals(400, empty.status());
+    }
+
+    @Test
     void typedErrors() {
         NotFoundException missing = assertThrows(NotFoundException.class, () -> app.chat().complete("no-such-model", "hi"));
         assertEquals("model_not_found", missing.code().orElse(null));
