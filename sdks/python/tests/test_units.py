@@ -130,3 +130,10 @@ def test_versions_agree() -> None:
     assert match is not None and match.group(1) == llm_gateway.__version__
     major = int(llm_gateway.__version__.split(".")[0])
     assert llm_gateway.API_VERSION == f"v{major}", "the SDK's major version is the API's"
+
+
+def test_the_credential_never_shows_in_a_repr() -> None:
+    from llm_gateway import Gateway
+
+    gw = Gateway("http://127.0.0.1:9", "sk-gw-secret-value-0123456789")
+    assert "sk-gw-secret-value" not in repr(gw._settings) and "sk-gw-secret-value" not in repr(gw)

@@ -110,11 +110,12 @@ function wasSent(err: unknown): boolean {
 /** What every call of one client shares, and the request loop. */
 export class Transport {
   readonly baseURL: string;
-  readonly apiKey: string;
   readonly timeout: number;
   readonly retry: RetryPolicy;
-  private readonly fetchFn: typeof fetch;
-  private readonly headers: Record<string, string>;
+  // Private fields (#): the credential never shows when a client is logged or inspected.
+  readonly #apiKey: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Record<string, string>;
 
   constructor(o: ClientOptions = {}) {
     const url = (o.baseURL ?? env("GATEWAY_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
@@ -124,13 +125,18 @@ export class Transport {
     const fetchFn = o.fetch ?? globalThis.fetch;
     if (typeof fetchFn !== "function") throw new GatewayError("no fetch: use Node 20+ or pass options.fetch");
     this.baseURL = url;
-    this.apiKey = key;
+    this.#apiKey = key;
     this.timeout = o.timeout ?? DEFAULT_TIMEOUT;
     this.retry = new RetryPolicy({ maxRetries: o.maxRetries ?? 2, maxWait: o.maxRetryWait ?? 30_000 });
-    this.fetchFn = fetchFn;
+    this.#fetch = fetchFn;
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.defaultHeaders ?? {})) extra[k.toLowerCase()] = v;
-    this.headers = { accept: "application/json", "x-gateway-sdk": `typescript/${VERSION}`, ...extra, authorization: `Bearer ${key}` };
+    this.#headers = { accept: "application/json", "x-gateway-sdk": `typescript/${VERSION}`, ...extra, authorization: `Bearer ${key}` };
+  }
+
+  /** The credential this transport sends. */
+  get apiKey(): string {
+    return this.#apiKey;
   }
 
   url(call: Pick<Call<unknown>, "path" | "query">): string {
@@ -142,7 +148,7 @@ export class Transport {
 
   async send<T>(call: Call<T>, options: RequestOptions = {}): Promise<T> {
     const idempotent = call.idempotent ?? IDEMPOTENT.has(call.method);
-    const headers = { ...this.headers };
+    const headers = { ...this.#headers };
     let payload: string | undefined;
     if (call.body !== undefined) {
       headers["content-type"] = "application/json";
@@ -179,7 +185,7 @@ export class Transport {
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const response = await this.fetchFn(url, { method, headers, body: payload, signal: controller.signal });
+      const response = await this.#fetch(url, { method, headers, body: payload, signal: controller.signal });
       // The body is read within the same timeout.
       return { status: response.status, headers: headerRecord(response.headers), text: await response.text() };
     } catch (err) {

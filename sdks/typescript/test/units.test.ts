@@ -7,6 +7,7 @@ import { test } from "node:test";
 import {
   API_VERSION,
   ConflictError,
+  GatewayClient,
   GatewayError,
   InternalServerError,
   NotFoundError,
@@ -100,6 +101,14 @@ test("metadata from headers", () => {
   assert.equal(meta.rateLimit.resetRequests, 1);
   assert.equal(meta.rateLimit.limitTokens, undefined);
   assert.equal(gatewayMetadata(new Headers({ "x-gateway-attempts": "3" })).attempts, 3);
+});
+
+test("the credential never shows when a client is inspected", async () => {
+  const { inspect } = await import("node:util");
+  const client = new GatewayClient({ baseURL: "http://127.0.0.1:9", apiKey: "sk-gw-secret-value-0123456789" });
+  assert.equal(inspect(client, { depth: 10 }).includes("sk-gw-secret-value"), false);
+  assert.equal(JSON.stringify(client).includes("sk-gw-secret-value"), false);
+  assert.equal(client.openAIConfig().apiKey, "sk-gw-secret-value-0123456789");
 });
 
 test("versions agree; no runtime dependencies", () => {

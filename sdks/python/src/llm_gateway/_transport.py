@@ -125,10 +125,11 @@ class Settings:
     """What every call of one client shares."""
 
     base_url: str
-    api_key: str
-    timeout: Union[float, httpx.Timeout]
-    retry: RetryPolicy
-    headers: Mapping[str, str]
+    # The credential never shows in a repr (logs, tracebacks).
+    api_key: str = field(repr=False)
+    timeout: Union[float, httpx.Timeout] = DEFAULT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(
