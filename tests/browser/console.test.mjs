@@ -132,7 +132,7 @@ const steps = [
       assert(meta.includes(label), `${label} in ${meta}`);
     }
     assert(/Provider\s+mock/.test(meta), `provider shown: ${meta}`);
-    assert(/Deployment\s+mock-stream-gap-80/.test(meta), `deployment shown: ${meta}`);
+    assert(/Deployment\s+mock-stream-gap-120/.test(meta), `deployment shown: ${meta}`);
     await accessible(page, 'playground');
     await shot(page, '02-playground-stream');
   }],
@@ -279,7 +279,7 @@ const steps = [
     await adminPage.click('a[href="#/admin/deployments"]');
     await adminPage.waitForSelector('main table');
     const deployments = await adminPage.locator('main table').innerText();
-    assert(deployments.includes('mock-stream-gap-80') && deployments.includes('closed'), deployments);
+    assert(deployments.includes('mock-stream-gap-120') && deployments.includes('closed'), deployments);
     await accessible(adminPage, 'deployments');
     await shot(adminPage, '11-admin-deployments');
     await adminPage.click('a[href="#/admin/guardrails"]');
@@ -292,7 +292,7 @@ const steps = [
     await adminPage.click('a[href="#/admin/config"]');
     await adminPage.waitForSelector('pre.config');
     const config = await adminPage.locator('pre.config').innerText();
-    assert(config.includes('mock-stream-gap-80') && !config.includes(ADMIN_TOKEN) && !config.includes('sk-upstream-browser-test-secret'), 'redacted configuration');
+    assert(config.includes('mock-stream-gap-120') && !config.includes(ADMIN_TOKEN) && !config.includes('sk-upstream-browser-test-secret'), 'redacted configuration');
     await accessible(adminPage, 'configuration');
     await shot(adminPage, '13-admin-config');
   }],

@@ -34,8 +34,8 @@ export async function startGateway() {
   const mock = await startProcess('mock-upstream', requireEnv('MOCK_UPSTREAM_BIN'), ['--listen', '127.0.0.1:0']);
   const dir = mkdtempSync(join(tmpdir(), 'console-browser-'));
   const config = join(dir, 'gateway.toml');
-  // `chat` answers at once, `stream` streams its answer in chunks 80 ms apart, `slow-b` is a
-  // second model for the comparison.
+  // `chat` answers at once, `stream` streams its answer in chunks 120 ms apart, `chat-b`
+  // (50 ms slower) is the second model of the comparison.
   writeFileSync(config, `
 [server]
 listen = "127.0.0.1:0"
@@ -55,7 +55,7 @@ upstream_model = "gpt-4o-mini"
 
 [models.stream]
 provider = "mock"
-upstream_model = "mock-stream-gap-80"
+upstream_model = "mock-stream-gap-120"
 
 [models.chat-b]
 provider = "mock"
