@@ -240,6 +240,18 @@ const steps = [
     await shot(user, '08-playground-401');
     await user.context().close();
   }],
+  ['an admin edits a key\'s limits and allowed models', async () => {
+    await adminPage.locator('tr', { hasText: 'playground' }).locator('button:text-is("Edit")').click();
+    await adminPage.fill('#edit-models', 'chat, stream');
+    await adminPage.fill('#edit-rpm', '600');
+    await adminPage.fill('#edit-max_concurrency', '4');
+    await adminPage.click('#edit-form button[type=submit]');
+    await adminPage.waitForSelector('text=Saved.');
+    const row = await adminPage.locator('tr', { hasText: 'playground' }).innerText();
+    assert(row.includes('chat, stream') && row.includes('600 rpm'), `edited: ${row}`);
+    const key = (await adminApi(gw.url, 'GET', 'keys?tenant=acme')).data.find((k) => k.name === 'playground');
+    assert(key.limits.rpm === 600 && key.limits.max_concurrency === 4 && key.allowed_models.join() === 'chat,stream', `stored: ${JSON.stringify(key)}`);
+  }],
   ['rotating a key shows the new secret once and revokes the old key', async () => {
     await adminPage.locator('tr', { hasText: 'playground' }).locator('button:text-is("Rotate")').click();
     const rotated = (await adminPage.textContent('#new-secret')).trim();

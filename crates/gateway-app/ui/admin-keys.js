@@ -151,19 +151,20 @@ export async function keys(root, { me }) {
 
   function editTenant(t) {
     const l = t.limits || {};
-    editor(`Edit tenant ${t.id}`, { name: t.name, models: (t.allowed_models || []).join(', '), rpm: l.rpm, tpm: l.tpm, budget_usd_daily: l.budget_usd_daily, budget_usd_monthly: l.budget_usd_monthly },
+    editor(`Edit tenant ${t.id}`, { name: t.name, models: (t.allowed_models || []).join(', '), rpm: l.rpm, tpm: l.tpm, max_concurrency: l.max_concurrency, budget_usd_daily: l.budget_usd_daily, budget_usd_monthly: l.budget_usd_monthly },
       (v) => admin(`tenants/${encodeURIComponent(t.id)}`, { method: 'PATCH', json: {
         name: v.name || null, allowed_models: splitList(v.models),
-        limits: numbers({ rpm: v.rpm, tpm: v.tpm, budget_usd_daily: v.budget_usd_daily, budget_usd_monthly: v.budget_usd_monthly }) || {},
+        limits: numbers({ rpm: v.rpm, tpm: v.tpm, max_concurrency: v.max_concurrency, budget_usd_daily: v.budget_usd_daily, budget_usd_monthly: v.budget_usd_monthly }) || {},
       } }));
   }
 
   function editKey(k) {
     const l = k.limits || {};
-    editor(`Edit key ${k.name}`, { name: k.name, models: (k.allowed_models || []).join(', '), rpm: l.rpm, tpm: l.tpm, budget_usd_daily: l.budget_usd_daily },
+    // Every limit a key can hold is in the form: PATCH replaces the limits as a whole.
+    editor(`Edit key ${k.name}`, { name: k.name, models: (k.allowed_models || []).join(', '), rpm: l.rpm, tpm: l.tpm, max_concurrency: l.max_concurrency, budget_usd_daily: l.budget_usd_daily, budget_usd_monthly: l.budget_usd_monthly },
       (v) => admin(`keys/${encodeURIComponent(k.id)}`, { method: 'PATCH', json: {
         name: v.name, allowed_models: splitList(v.models),
-        limits: numbers({ rpm: v.rpm, tpm: v.tpm, budget_usd_daily: v.budget_usd_daily }) || {},
+        limits: numbers({ rpm: v.rpm, tpm: v.tpm, max_concurrency: v.max_concurrency, budget_usd_daily: v.budget_usd_daily, budget_usd_monthly: v.budget_usd_monthly }) || {},
       } }));
   }
 
@@ -175,7 +176,7 @@ export async function keys(root, { me }) {
   await load();
 }
 
-const LABELS = { name: 'Name', models: 'Allowed models (comma-separated, empty: all)', rpm: 'Requests / min', tpm: 'Tokens / min', budget_usd_daily: 'Daily budget (USD)', budget_usd_monthly: 'Monthly budget (USD)' };
+const LABELS = { name: 'Name', models: 'Allowed models (comma-separated, empty: all)', rpm: 'Requests / min', tpm: 'Tokens / min', max_concurrency: 'Concurrent requests', budget_usd_daily: 'Daily budget (USD)', budget_usd_monthly: 'Monthly budget (USD)' };
 
 function splitList(text) {
   const list = String(text || '').split(',').map((s) => s.trim()).filter(Boolean);
