@@ -290,6 +290,8 @@ const steps = [
   ['deployments, guardrail tester and configuration', async () => {
     await adminPage.click('a[href="#/admin/deployments"]');
     await adminPage.waitForSelector('main table');
+    const stamp = await adminPage.locator('main p.muted').innerText();
+    await adminPage.waitForFunction((before) => document.querySelector('main p.muted').textContent !== before, stamp, { timeout: 10000 });
     const deployments = await adminPage.locator('main table').innerText();
     assert(deployments.includes('mock-stream-gap-120') && deployments.includes('closed'), deployments);
     await accessible(adminPage, 'deployments');
@@ -309,7 +311,8 @@ const steps = [
     await shot(adminPage, '13-admin-config');
   }],
   ['a tenant admin is offered only the views its role allows', async () => {
-    const tenantAdmin = (await adminApi(gw.url, 'POST', 'keys', { tenant: 'acme', name: 'ops', roles: ['tenant_admin'] })).secret;
+    const opsKey = await adminApi(gw.url, 'POST', 'keys', { tenant: 'acme', name: 'ops', roles: ['tenant_admin'] });
+    const tenantAdmin = opsKey.secret;
     const ta = await newPage();
     await signIn(ta, { admin: tenantAdmin });
     const views = await ta.$$eval('#nav a', (links) => links.map((a) => a.textContent));
@@ -322,6 +325,11 @@ const steps = [
     const refused = await ta.evaluate(async () => (await fetch('/admin/v1/config', { headers: { authorization: `Bearer ${sessionStorage.getItem('gateway.admin')}` } })).status);
     assert(refused === 403, `config is 403 for a tenant admin, got ${refused}`);
     await shot(ta, '14-tenant-admin-keys');
+    // Its key revoked, the next admin call is 401: the console forgets it and asks again.
+    await adminApi(gw.url, 'POST', `keys/${opsKey.id}/revoke`, {});
+    await ta.click('a[href="#/admin/usage"]');
+    await ta.waitForSelector('#signin-form .notice.error');
+    assert(await ta.evaluate(() => sessionStorage.length === 0), 'the refused credential is forgotten');
     await ta.context().close();
   }],
   ['sign-out clears the credentials', async () => {

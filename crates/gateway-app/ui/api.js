@@ -67,9 +67,14 @@ export function gatewayRaw(path, options) {
   return call(path, session.key(), options);
 }
 
-/** A call to the admin API with the admin credential. */
+/**
+ * A call to the admin API with the admin credential. A 401 means the credential no longer
+ * works (revoked, expired, token changed): the console then asks to sign in again.
+ */
 export async function admin(path, options) {
-  return json(await call(`/admin/v1/${path}`, session.admin(), options));
+  const resp = await call(`/admin/v1/${path}`, session.admin(), options);
+  if (resp.status === 401) window.dispatchEvent(new CustomEvent('gateway:signed-out'));
+  return json(resp);
 }
 
 /** Query string from an object, skipping empty values. */

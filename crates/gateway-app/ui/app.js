@@ -43,7 +43,7 @@ function signOut() {
   window.location.hash = '#/signin';
 }
 
-function signIn() {
+function signIn(message) {
   const key = h('input', { type: 'password', id: 'signin-key', autocomplete: 'off', spellcheck: 'false' });
   const adm = h('input', { type: 'password', id: 'signin-admin', autocomplete: 'off', spellcheck: 'false' });
   const msg = h('div', { 'aria-live': 'polite' });
@@ -53,6 +53,7 @@ function signIn() {
     field('Gateway API key (playground)', key),
     adminEnabled ? field('Admin credential (admin views)', adm, 'The [admin] token, or a key with an admin role.') : null,
     h('button', { type: 'submit' }, 'Sign in'), msg);
+  if (message) append(msg, notice('error', message));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const k = key.value.trim();
@@ -128,4 +129,12 @@ document.getElementById('theme').addEventListener('click', () => {
 applyTheme(localStorage.getItem('gateway.theme') || 'system');
 
 window.addEventListener('hashchange', route);
+// The admin credential was refused (401): forget both credentials and ask again.
+window.addEventListener('gateway:signed-out', () => {
+  if (!session.admin()) return;
+  session.clear();
+  me = null;
+  if (cleanup) { cleanup(); cleanup = null; }
+  signIn('The admin credential was refused (revoked, expired or changed); sign in again.');
+});
 route().then(() => markInteractive());
