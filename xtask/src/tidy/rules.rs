@@ -52,6 +52,7 @@ pub fn allowed_normal_deps(krate: &str) -> Option<&'static [&'static str]> {
         // The binary starts the mock provider behind `--demo` (documented exception).
         "llm-gateway" => Some(&["gateway-app", "gateway-core", "gateway-testkit"]),
         "gatewayctl" => Some(&["gateway-core"]),
+        "gateway-lambda" => Some(&["gateway-app"]),
         "gateway-examples" => Some(&["gateway-core", "gateway-providers", "gateway-app"]),
         _ => None,
     }

@@ -8,6 +8,7 @@ pub mod body;
 mod count_tokens;
 pub mod error;
 mod guardrails_check;
+pub mod in_memory;
 pub mod inbound;
 pub mod info;
 mod metrics;
