@@ -276,7 +276,12 @@ async fn me_tells_a_credential_what_it_may_do() {
 
 #[tokio::test]
 async fn the_configuration_is_shown_to_admins_with_every_secret_redacted() {
-    let gw = start("").await;
+    // A credential in an extra provider header is a secret too.
+    let gw = start(
+        "[providers.extra]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\n\
+         headers = { \"X-Api-Token\" = \"header-secret-value-123\" }\n",
+    )
+    .await;
     let reply = admin_call(&gw, ADMIN_TOKEN, Method::GET, "/admin/v1/config", "").await;
     assert_eq!(reply.status, 200);
     let text = reply.json()["text"].as_str().unwrap().to_owned();
@@ -284,7 +289,9 @@ async fn the_configuration_is_shown_to_admins_with_every_secret_redacted() {
     assert!(text.contains(&gw.mock.base_url()), "the upstream is shown");
     assert!(!text.contains("sk-upstream-secret-1234567890"));
     assert!(!text.contains(ADMIN_TOKEN));
-    assert!(text.contains("REDACTED"));
+    assert!(!text.contains("header-secret-value-123"));
+    assert!(text.contains("X-Api-Token"), "the header's name stays");
+    assert!(text.contains("REDACTED") && text.contains("[redacted]"));
     let developer = admin_call(&gw, &gw.key, Method::GET, "/admin/v1/config", "").await;
     assert_eq!(developer.status, 403);
     gw.shutdown().await;
