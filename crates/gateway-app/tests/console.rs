@@ -11,7 +11,7 @@ mod common;
 use std::io::Read as _;
 
 use common::*;
-use gateway_app::http::ui::{ASSETS, CONTENT_SECURITY_POLICY, FINGERPRINT};
+use gateway_app::http::ui::{ASSETS, CONTENT_SECURITY_POLICY};
 use http::Method;
 
 const ADMIN_TOKEN: &str = "admin-token-0123456789abcdef";
@@ -26,8 +26,13 @@ async fn get(gw: &TestGateway, path: &str, headers: &[(&str, &str)]) -> Reply {
     send(Method::GET, &gw.url(path), "", headers).await
 }
 
+/// The URL of the asset named `name` in `ui/` (its fingerprinted name).
 fn asset_path(name: &str) -> String {
-    format!("/ui/assets/{FINGERPRINT}/{name}")
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap_or_else(|| panic!("{name} is not embedded"));
+    format!("/ui/assets/{}", asset.path)
 }
 
 /// The headers every answer under `/ui` must carry, whatever its status.
@@ -68,8 +73,8 @@ async fn every_console_answer_carries_the_strict_headers() {
         "/ui".to_owned(),
         "/ui/".to_owned(),
         "/ui/nothing-here".to_owned(),
-        "/ui/assets/0000/app.js".to_owned(),
-        asset_path("missing.js"),
+        "/ui/assets/app.js".to_owned(),
+        "/ui/assets/missing.0123456789.js".to_owned(),
     ];
     paths.extend(ASSETS.iter().map(|a| asset_path(a.name)));
     for path in &paths {
@@ -105,8 +110,13 @@ async fn the_page_revalidates_and_fingerprinted_assets_are_cached_for_a_year() {
     assert_eq!(page.headers["content-type"], "text/html; charset=utf-8");
     assert_eq!(page.headers["cache-control"], "no-cache");
     let html = String::from_utf8(page.body.to_vec()).unwrap();
-    assert!(html.contains(&format!("assets/{FINGERPRINT}/app.js")));
-    assert!(html.contains(&format!("assets/{FINGERPRINT}/style.css")));
+    for name in ["app.js", "style.css"] {
+        let path = asset_path(name);
+        assert!(
+            html.contains(path.trim_start_matches("/ui/")),
+            "the page names {path}"
+        );
+    }
     let etag = page.headers["etag"].to_str().unwrap().to_owned();
     let again = get(&gw, "/ui/", &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, 304);
@@ -120,9 +130,10 @@ async fn the_page_revalidates_and_fingerprinted_assets_are_cached_for_a_year() {
         "public, max-age=31536000, immutable"
     );
     assert_eq!(js.headers["vary"], "accept-encoding");
-    // Another build's fingerprint is not this build's file.
-    let stale = get(&gw, "/ui/assets/0123456789ab/app.js", &[]).await;
-    assert_eq!(stale.status, 404);
+    // Another build's name, or the bare name, is not this build's file.
+    for stale in ["/ui/assets/app.0123456789.js", "/ui/assets/app.js"] {
+        assert_eq!(get(&gw, stale, &[]).await.status, 404, "{stale}");
+    }
     gw.shutdown().await;
 }
 
@@ -160,7 +171,7 @@ async fn assets_are_served_precompressed_in_the_best_accepted_encoding() {
 
 #[tokio::test]
 async fn every_module_import_resolves_to_a_served_asset() {
-    let names: Vec<&str> = ASSETS.iter().map(|a| a.name).collect();
+    let names: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
     for asset in ASSETS.iter().filter(|a| a.name.ends_with(".js")) {
         let text = std::str::from_utf8(asset.plain).unwrap();
         for quote in ["'./", "\"./"] {
@@ -169,7 +180,7 @@ async fn every_module_import_resolves_to_a_served_asset() {
                 if target.ends_with(".js") {
                     assert!(
                         names.contains(&target),
-                        "{} imports {target}, which is not embedded",
+                        "{} imports {target}, which is not an embedded fingerprinted name",
                         asset.name
                     );
                 }

@@ -29,7 +29,7 @@ pub enum Handler {
     /// The web console ([`crate::http::ui`]): `/ui` redirects to the page, `/ui/` is the page.
     UiRedirect,
     UiPage,
-    /// `/ui/assets/{fingerprint}/{file}`.
+    /// `/ui/assets/{file}` (fingerprinted names).
     UiAsset,
 }
 
@@ -97,16 +97,8 @@ pub static ROUTES: [Route; 16] = [
     route(Method::HEAD, "/ui", Handler::UiRedirect),
     route(Method::GET, "/ui/", Handler::UiPage),
     route(Method::HEAD, "/ui/", Handler::UiPage),
-    route(
-        Method::GET,
-        "/ui/assets/{fingerprint}/{file}",
-        Handler::UiAsset,
-    ),
-    route(
-        Method::HEAD,
-        "/ui/assets/{fingerprint}/{file}",
-        Handler::UiAsset,
-    ),
+    route(Method::GET, "/ui/assets/{file}", Handler::UiAsset),
+    route(Method::HEAD, "/ui/assets/{file}", Handler::UiAsset),
 ];
 
 /// The admin API's prefix; its own router takes it from there.

@@ -3,8 +3,8 @@
 //! gateway serves it with no Node.js, CDN or network. See `docs/console.md`.
 //!
 //! - `GET /ui` redirects to `/ui/`; `GET /ui/` is the page (`no-cache`, revalidated by ETag);
-//!   `GET /ui/assets/<fingerprint>/<file>` are the scripts and styles, cached for a year and
-//!   `immutable` (the fingerprint changes whenever any asset does).
+//!   `GET /ui/assets/<name>.<hash>.<ext>` are the scripts and styles, cached for a year and
+//!   `immutable` (a file's name changes with its content, and with that of what it imports).
 //! - Each answer is brotli, gzip or plain as the caller's `Accept-Encoding` allows.
 //! - Every answer under `/ui` (errors included) carries [`secure`]'s headers: a
 //!   Content-Security-Policy that allows only this origin's scripts, styles and API (no inline
@@ -27,7 +27,10 @@ use crate::state::AppState;
 /// One embedded file in its three encodings.
 #[derive(Debug)]
 pub struct Asset {
+    /// The file's name in `ui/` (`app.js`).
     pub name: &'static str,
+    /// Its fingerprinted name, under `/ui/assets/` (`app.1f2e3d4c5b.js`).
+    pub path: &'static str,
     pub content_type: &'static str,
     pub plain: &'static [u8],
     pub gzip: &'static [u8],
@@ -105,7 +108,7 @@ pub fn page<B>(state: &AppState, req: &Request<B>) -> Result<Response<Body>, Gat
     Ok(serve(req, asset, tag, CACHE_REVALIDATE))
 }
 
-/// `GET /ui/assets/{fingerprint}/{file}`.
+/// `GET /ui/assets/{file}`, by fingerprinted name.
 pub fn asset<B>(
     state: &AppState,
     req: &Request<B>,
@@ -114,16 +117,13 @@ pub fn asset<B>(
     enabled(state)?;
     let not_found =
         || GatewayError::NotFound(format!("Unknown console asset '{}'.", req.uri().path()));
-    if params.get(0) != Some(FINGERPRINT) {
-        return Err(not_found());
-    }
-    let name = params.get(1).unwrap_or_default();
+    let path = params.get(0).unwrap_or_default();
     let asset = ASSETS
         .iter()
-        .find(|a| a.name == name)
+        .find(|a| a.path == path)
         .filter(|a| state.ui.admin || !a.name.starts_with("admin-"))
         .ok_or_else(not_found)?;
-    Ok(serve(req, asset, asset.name, CACHE_IMMUTABLE))
+    Ok(serve(req, asset, asset.path, CACHE_IMMUTABLE))
 }
 
 fn enabled(state: &AppState) -> Result<(), GatewayError> {
@@ -144,6 +144,7 @@ fn serve<B>(
     cache_control: &'static str,
 ) -> Response<Body> {
     let encoding = Encoding::choose(req.headers());
+    // Asset paths are content-addressed; the page's tag follows the whole set.
     let etag = format!("\"{FINGERPRINT}-{tag}-{}\"", encoding.token());
     let fresh = req
         .headers()
@@ -271,7 +272,26 @@ mod tests {
             assert!(!asset.brotli.is_empty(), "{}", asset.name);
         }
         let page = std::str::from_utf8(embedded::INDEX_WITH_ADMIN.plain).expect("UTF-8");
-        assert!(page.contains(&format!("assets/{FINGERPRINT}/app.js")));
+        for asset in ASSETS {
+            let (stem, ext) = asset.name.rsplit_once('.').expect("an extension");
+            let hash = asset
+                .path
+                .strip_prefix(&format!("{stem}."))
+                .and_then(|rest| rest.strip_suffix(&format!(".{ext}")))
+                .expect("name.hash.ext");
+            assert!(
+                hash.len() == 10 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{}",
+                asset.path
+            );
+        }
+        for first in ["app.js", "style.css", "dom.js", "api.js"] {
+            let asset = ASSETS.iter().find(|a| a.name == first).expect("embedded");
+            assert!(
+                page.contains(&format!("\"assets/{}\"", asset.path)),
+                "{first}"
+            );
+        }
         assert!(page.contains(r#"content="on""#));
         assert!(!page.contains("{{"));
         let page = std::str::from_utf8(embedded::INDEX_WITHOUT_ADMIN.plain).expect("UTF-8");
