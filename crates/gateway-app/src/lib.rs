@@ -18,6 +18,7 @@ pub mod http;
 pub mod log_secrets;
 mod private_ca;
 pub mod reload;
+pub mod responses_retention;
 pub mod run;
 
 pub mod server;

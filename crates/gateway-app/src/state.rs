@@ -22,6 +22,11 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The concrete store, kept to close it on shutdown or reload it with the configuration.
     backing: Backing,
+    /// Stored Responses API answers, in the SQL store (`None` in the edge profile, which has
+    /// no database: responses are then answered but not stored).
+    pub responses: Option<crate::responses_retention::StoredResponses>,
+    /// `[responses]`: how stored responses are kept.
+    pub responses_config: crate::config::ResponsesConfig,
     pub auth: AuthStack,
     pub admin_token: Option<Secret<String>>,
     /// The response cache, when enabled (the admin API invalidates through it).
@@ -84,6 +89,7 @@ enum Backing {
 struct Lasting {
     backing: Backing,
     store: Arc<dyn Store>,
+    responses: Option<crate::responses_retention::StoredResponses>,
     auth: AuthStack,
     cache: Option<Arc<gateway_cache::Cache>>,
     telemetry: Arc<gateway_telemetry::Telemetry>,
@@ -157,6 +163,8 @@ impl Lasting {
             providers: providers.keys().cloned().collect(),
             store: self.store,
             backing: self.backing,
+            responses: self.responses,
+            responses_config: config.responses.clone(),
             auth: self.auth,
             admin_token: self.admin_token,
             cache: self.cache,
@@ -235,9 +243,17 @@ impl AppState {
         )
         .map_err(|e| AppError::startup("telemetry", e))?;
         let limiter = build_limiter(config, telemetry.cost_model())?;
+        let responses = match &backing {
+            Backing::Sql(sql) => Some(crate::responses_retention::StoredResponses::start(
+                sql.clone(),
+                config.responses.retention,
+            )),
+            Backing::SignedFile(_) => None,
+        };
         let lasting = Lasting {
             backing,
             store,
+            responses,
             auth,
             cache,
             telemetry,
@@ -257,6 +273,7 @@ impl AppState {
         let lasting = Lasting {
             backing: self.backing.clone(),
             store: self.store.clone(),
+            responses: self.responses.clone(),
             auth: self.auth.clone(),
             cache: self.cache.clone(),
             telemetry: self.telemetry.clone(),

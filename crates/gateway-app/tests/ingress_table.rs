@@ -1,5 +1,5 @@
 //! Every ingress passes the same pipeline: chat, streamed chat, embeddings, Anthropic messages
-//! (plain and streamed) and `/query` are each sent, through the real server, a call a custom
+//! (plain and streamed), `/query` and the Responses API (plain and streamed) are each sent, through the real server, a call a custom
 //! policy denies, a call carrying an e-mail address (redacted before it goes upstream), and
 //! calls up to and past a per-key request limit. Each ingress gets its own tenant, so its usage
 //! records and audit events can be counted apart: exactly one usage record per answered call,
@@ -37,7 +37,7 @@ struct Ingress {
     anthropic: bool,
 }
 
-const INGRESSES: [Ingress; 6] = [
+const INGRESSES: [Ingress; 8] = [
     Ingress {
         name: "chat",
         path: "/v1/chat/completions",
@@ -81,6 +81,21 @@ const INGRESSES: [Ingress; 6] = [
         name: "query",
         path: "/query",
         body: |text| json!({"prompt": text}),
+        anthropic: false,
+    },
+    Ingress {
+        name: "responses",
+        path: "/v1/responses",
+        body: |text| json!({"model": "gpt-test", "input": text}),
+        anthropic: false,
+    },
+    Ingress {
+        name: "responses-stream",
+        path: "/v1/responses",
+        body: |text| {
+            json!({"model": "gpt-test", "stream": true,
+                   "input": [{"role": "user", "content": [{"type": "input_text", "text": text}]}]})
+        },
         anthropic: false,
     },
 ];

@@ -13,6 +13,8 @@ pub enum Endpoint {
     Messages,
     Query,
     Embeddings,
+    /// The OpenAI Responses API (`/v1/responses`).
+    Responses,
     Models,
     GuardrailsCheck,
 }
@@ -24,6 +26,7 @@ impl Endpoint {
             Endpoint::Messages => "messages",
             Endpoint::Query => "query",
             Endpoint::Embeddings => "embeddings",
+            Endpoint::Responses => "responses",
             Endpoint::Models => "models",
             Endpoint::GuardrailsCheck => "guardrails_check",
         }

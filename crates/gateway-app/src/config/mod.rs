@@ -4,6 +4,7 @@
 mod defaults;
 mod env;
 mod model;
+mod responses;
 mod server;
 mod validate;
 
@@ -15,6 +16,7 @@ use toml::Table;
 
 pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use model::*;
+pub use responses::ResponsesConfig;
 pub use server::{ServerConfig, TlsConfig};
 
 /// One configuration problem: where, and what is wrong.

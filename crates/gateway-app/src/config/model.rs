@@ -43,6 +43,9 @@ pub struct Config {
     pub ui: UiConfig,
     #[serde(default)]
     pub query: QueryConfig,
+    /// Stored responses of the Responses API: retention and size (see `docs/api.md`).
+    #[serde(default)]
+    pub responses: super::ResponsesConfig,
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,

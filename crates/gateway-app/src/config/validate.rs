@@ -176,6 +176,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             format!("unknown model '{model}' (define it under [models])"),
         ));
     }
+    config.responses.validate(&mut problems);
     for (path, message) in config.limits.problems("limits") {
         problems.push(Problem::new(&path, message));
     }

@@ -6,11 +6,14 @@
 //! - [`openai::OpenAiChat`] (`/v1/chat/completions`) and [`openai::OpenAiEmbeddings`]
 //!   (`/v1/embeddings`);
 //! - [`anthropic::AnthropicMessages`] (`/v1/messages`, with its stream events and errors);
-//! - [`query::QueryApi`] (`/query`, the simple API).
+//! - [`query::QueryApi`] (`/query`, the simple API);
+//! - [`responses::ResponsesApi`] (`/v1/responses`, the OpenAI Responses API, whose answers
+//!   are stored for `previous_response_id`).
 
 pub mod anthropic;
 pub mod openai;
 pub mod query;
+pub mod responses;
 
 use http::Response;
 
@@ -32,6 +35,9 @@ pub enum Call {
     /// A chat completion, streamed when `stream` is set.
     Chat(ChatRequest),
     Embeddings(EmbeddingsRequest),
+    /// A Responses API turn: a chat once its stored conversation is joined, whose answer is
+    /// stored (boxed: it is much larger than the others and rarer).
+    Response(Box<responses::Turn>),
 }
 
 /// What the request line says of a call besides its body: the route's path parameters (a

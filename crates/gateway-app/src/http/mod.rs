@@ -1,7 +1,7 @@
 //! The HTTP edge: request ids, the route table ([`routes`]), one handler for every model call
 //! ([`model_call`], over the dialects of [`crate::dialects`]) and the few handlers that are not
-//! model calls (health, readiness, metrics, models, token counts, guardrail checks, admin, the
-//! web console).
+//! model calls (health, readiness, metrics, models, token counts, guardrail checks, stored
+//! responses, admin, the web console).
 
 mod admin;
 pub mod body;
@@ -16,6 +16,7 @@ mod model_call;
 mod names;
 pub mod routes;
 pub mod sse;
+mod stored_responses;
 pub mod ui;
 
 use std::sync::Arc;
@@ -92,6 +93,15 @@ async fn dispatch(
             Handler::UiRedirect => ui::redirect(state),
             Handler::UiPage => ui::page(state, &req),
             Handler::UiAsset => ui::asset(state, &req, &params),
+            Handler::ResponseRetrieve => {
+                Box::pin(stored_responses::retrieve(state, req, &params, inbound)).await
+            }
+            Handler::ResponseDelete => {
+                Box::pin(stored_responses::delete(state, req, &params, inbound)).await
+            }
+            Handler::ResponseInputItems => {
+                Box::pin(stored_responses::input_items(state, req, &params, inbound)).await
+            }
         },
         Found::WrongMethod => Err(GatewayError::MethodNotAllowed(format!(
             "Method {} is not allowed on {}.",

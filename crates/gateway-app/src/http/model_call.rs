@@ -1,9 +1,11 @@
 //! The one handler of every model call, whatever its dialect: authenticate (before the body is
 //! read), read the body within its limits, decode it in the route's [`Dialect`], run the
 //! pipeline (`Gateway::chat`, `chat_stream` or `embeddings`), and encode the answer with the
-//! gateway's headers. A dialect only translates; everything else is here, once.
+//! gateway's headers. A dialect only translates; everything else is here, once. A Responses
+//! API turn is a chat with its stored conversation joined first and its answer stored.
 
 use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use gateway_core::phases::admission::LimitSnapshot;
@@ -11,10 +13,12 @@ use gateway_core::phases::cache::CacheStatus;
 use gateway_core::phases::route::ServedBy;
 use gateway_core::{ChatRequest, GatewayError, RequestContext};
 
-use super::body::{Body, read_limited, response, within_request_timeout};
+use super::body::{Body, full, json_bytes, read_limited, response, within_request_timeout};
 use super::inbound::Inbound;
 use super::names;
 use super::routes::PathParams;
+use crate::dialects::responses::output::Output;
+use crate::dialects::responses::{ResponsesSseBody, Turn};
 use crate::dialects::{Call, CallTarget, Dialect};
 use crate::state::AppState;
 
@@ -54,7 +58,47 @@ pub async fn model_call(
             gateway_headers(resp.headers_mut(), &outcome.served_by, &outcome.limits);
             Ok(resp)
         }
+        Call::Response(turn) => Box::pin(response_turn(state, &ctx, *turn)).await,
     }
+}
+
+/// A Responses API turn: the stored conversation joined (the caller's tenant only), the chat
+/// run like any other, the answer stored and encoded as a response object or its events.
+async fn response_turn(
+    state: &AppState,
+    ctx: &RequestContext,
+    turn: Turn,
+) -> Result<Response<Body>, GatewayError> {
+    let (chat, pending) = turn.prepare(state, &ctx.principal.tenant).await?;
+    if chat.stream {
+        let outcome = state.gateway.chat_stream(ctx, chat).await?;
+        let body = ResponsesSseBody::new(outcome.stream, pending).boxed_unsync();
+        let mut resp = event_stream(body);
+        let headers = resp.headers_mut();
+        gateway_headers(headers, &outcome.served_by, &outcome.limits);
+        cache_header(headers, outcome.cache);
+        return Ok(resp);
+    }
+    let outcome = within_request_timeout(state, state.gateway.chat(ctx, chat)).await?;
+    let output = Output::from_chat(&outcome.response);
+    let object = pending.finish(&output).await;
+    let mut resp = response(full(json_bytes(&object)?), "application/json");
+    let headers = resp.headers_mut();
+    gateway_headers(headers, &outcome.served_by, &outcome.limits);
+    cache_header(headers, outcome.cache);
+    Ok(resp)
+}
+
+/// A `text/event-stream` answer of `body`, not to be cached or buffered on the way.
+fn event_stream(body: Body) -> Response<Body> {
+    let mut resp = response(body, "text/event-stream");
+    let headers = resp.headers_mut();
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    headers.insert(names::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    resp
 }
 
 /// A streamed chat: the headers go out with the first event, each event as it is produced.
@@ -66,16 +110,8 @@ async fn stream(
 ) -> Result<Response<Body>, GatewayError> {
     let requested = chat.model.clone();
     let outcome = state.gateway.chat_stream(ctx, chat).await?;
-    let mut resp = response(
-        dialect.encode_stream(outcome.stream, &requested),
-        "text/event-stream",
-    );
+    let mut resp = event_stream(dialect.encode_stream(outcome.stream, &requested));
     let headers = resp.headers_mut();
-    headers.insert(
-        http::header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache"),
-    );
-    headers.insert(names::X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     gateway_headers(headers, &outcome.served_by, &outcome.limits);
     cache_header(headers, outcome.cache);
     Ok(resp)

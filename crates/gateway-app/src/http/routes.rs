@@ -13,6 +13,7 @@ use crate::dialects::Dialect;
 use crate::dialects::anthropic::AnthropicMessages;
 use crate::dialects::openai::{OpenAiChat, OpenAiEmbeddings};
 use crate::dialects::query::QueryApi;
+use crate::dialects::responses::ResponsesApi;
 use crate::http::error::ErrorShape;
 
 /// What serves a route.
@@ -31,6 +32,12 @@ pub enum Handler {
     UiPage,
     /// `/ui/assets/{file}` (fingerprinted names).
     UiAsset,
+    /// `GET /v1/responses/{id}`: a stored response of the caller's tenant.
+    ResponseRetrieve,
+    /// `DELETE /v1/responses/{id}`.
+    ResponseDelete,
+    /// `GET /v1/responses/{id}/input_items`.
+    ResponseInputItems,
 }
 
 /// One method on one path.
@@ -61,7 +68,7 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 16] = [
+pub static ROUTES: [Route; 20] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -99,6 +106,22 @@ pub static ROUTES: [Route; 16] = [
     route(Method::HEAD, "/ui/", Handler::UiPage),
     route(Method::GET, "/ui/assets/{file}", Handler::UiAsset),
     route(Method::HEAD, "/ui/assets/{file}", Handler::UiAsset),
+    route(
+        Method::POST,
+        "/v1/responses",
+        Handler::ModelCall(&ResponsesApi),
+    ),
+    route(Method::GET, "/v1/responses/{id}", Handler::ResponseRetrieve),
+    route(
+        Method::DELETE,
+        "/v1/responses/{id}",
+        Handler::ResponseDelete,
+    ),
+    route(
+        Method::GET,
+        "/v1/responses/{id}/input_items",
+        Handler::ResponseInputItems,
+    ),
 ];
 
 /// The admin API's prefix; its own router takes it from there.
@@ -319,7 +342,13 @@ mod tests {
             .collect();
         assert_eq!(
             endpoints,
-            ["chat_completions", "embeddings", "messages", "query"]
+            [
+                "chat_completions",
+                "embeddings",
+                "messages",
+                "query",
+                "responses"
+            ]
         );
     }
 }

@@ -1,6 +1,7 @@
-//! Persistence vocabulary: the records the gateway keeps (tenants, API keys, usage, audit) and
-//! the async traits a storage backend implements. `gateway-store` implements them over SQLite
-//! and PostgreSQL; `gateway-auth` reads keys and tenants through them. Nothing here does I/O.
+//! Persistence vocabulary: the records the gateway keeps (tenants, API keys, usage, audit,
+//! stored Responses API answers) and the async traits a storage backend implements.
+//! `gateway-store` implements them over SQLite and PostgreSQL; `gateway-auth` reads keys and
+//! tenants through them. Nothing here does I/O.
 //!
 //! Conventions every implementation follows:
 //! - Times are [`SystemTime`] in the API and unix milliseconds at rest (sub-millisecond
@@ -21,8 +22,10 @@ use crate::phases::account::UsageRecord;
 use crate::principal::{GatewayRole, TenantId};
 
 mod minutes;
+mod responses;
 
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
+pub use responses::{ResponseStore, StoredResponse};
 
 /// `code` of the [`GatewayError::InvalidRequest`] a store returns for a duplicate id.
 pub const CONFLICT_CODE: &str = "already_exists";

@@ -8,6 +8,7 @@
 mod audit;
 mod harness;
 mod keys;
+mod responses;
 mod tenants;
 mod usage;
 mod usage_minutes;
@@ -59,6 +60,8 @@ suite!(
     audit::audit_chain_appends_and_lists,
     audit::audit_tampering_is_detected,
     audit::concurrent_appends_from_two_instances_keep_one_chain,
+    responses::responses_round_trip_within_their_tenant,
+    responses::response_retention_deletes_only_older_ones,
 );
 
 #[tokio::test]
