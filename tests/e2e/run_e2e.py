@@ -324,6 +324,11 @@ TESTS: list[Callable[[Context], None]] = [
     test_openai_sdk_through_anthropic_upstream,
 ]
 
+# The Responses API against each upstream kind lives in its own file.
+import responses_api  # noqa: E402 - the helpers it is given are defined above
+
+TESTS += responses_api.tests(Gateway, LISTEN_RE, DEMO_KEY)
+
 
 # ---- runner ----------------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ use crate::Result;
 use crate::util::{banner, cargo, probe, run_status, target_dir};
 
 /// Python packages the e2e tests need (installed into the venv when missing).
-pub const E2E_PACKAGES: &[&str] = &["openai>=1.50", "anthropic>=0.40"];
+/// `openai` 1.99 has the Responses API with its typed, numbered stream events.
+pub const E2E_PACKAGES: &[&str] = &["openai>=1.99", "anthropic>=0.40"];
 
 /// Options of `cargo xtask test`.
 #[derive(Args, Debug, Default)]
@@ -273,7 +274,10 @@ pub fn ensure_venv(venv: &Path) -> Result<()> {
         }
         run_status(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
     }
-    let check = "import openai, anthropic; print('openai', openai.__version__, '/ anthropic', anthropic.__version__)";
+    // An older venv (an `openai` without the Responses API's stream events) is upgraded.
+    let check = "import openai, anthropic; \
+                 assert tuple(int(p) for p in openai.__version__.split('.')[:2]) >= (1, 99); \
+                 print('openai', openai.__version__, '/ anthropic', anthropic.__version__)";
     let python_str = python.to_string_lossy().into_owned();
     if probe(&python_str, &["-c", check]) {
         let out = Command::new(&python).args(["-c", check]).output()?;
