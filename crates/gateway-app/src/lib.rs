@@ -12,6 +12,7 @@ pub mod config;
 pub mod dialects;
 pub mod edge_cli;
 pub mod error;
+pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;

@@ -46,6 +46,8 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// The web console's settings (`[ui]`).
     pub ui: crate::config::UiConfig,
+    /// The Files API's metadata and bytes; `None` on the signed-file store.
+    pub files: Option<crate::files::Files>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -96,6 +98,7 @@ struct Lasting {
     limiter: gateway_policy::Limiter,
     admin_token: Option<Secret<String>>,
     server: crate::config::ServerConfig,
+    files: Option<crate::files::Files>,
 }
 
 impl Lasting {
@@ -177,6 +180,7 @@ impl Lasting {
             body_timeout: Duration::from_secs(server.body_timeout_secs),
             request_timeout: Duration::from_secs(server.request_timeout_secs),
             ui: config.ui,
+            files: self.files,
             config_view: ConfigView::of(config),
             server,
         })
@@ -250,6 +254,10 @@ impl AppState {
             )),
             Backing::SignedFile(_) => None,
         };
+        let files = match &backing {
+            Backing::Sql(sql) => Some(build_files(config, sql.clone())?),
+            Backing::SignedFile(_) => None,
+        };
         let lasting = Lasting {
             backing,
             store,
@@ -260,6 +268,7 @@ impl AppState {
             limiter,
             admin_token: config.admin.token.clone(),
             server: config.server.clone(),
+            files,
         };
         lasting.assemble(config).map(Arc::new)
     }
@@ -280,6 +289,7 @@ impl AppState {
             limiter: self.limiter.clone(),
             admin_token: self.admin_token.clone(),
             server: self.server.clone(),
+            files: self.files.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.
@@ -341,6 +351,23 @@ impl AppState {
             sql.close().await;
         }
     }
+}
+
+/// The Files API over the SQL store and the local directory of `[files] dir` (default
+/// `<data_dir>/files`).
+fn build_files(config: &Config, sql: Arc<SqlStore>) -> Result<crate::files::Files, AppError> {
+    let dir = config
+        .files
+        .dir
+        .clone()
+        .unwrap_or_else(|| config.server.data_dir.join("files"));
+    let blobs = crate::files::local::LocalDir::open(&dir)
+        .map_err(|e| AppError::startup(format!("files.dir {}", dir.display()), e))?;
+    Ok(crate::files::Files {
+        meta: sql,
+        blobs: Arc::new(blobs),
+        max_file_bytes: config.files.max_file_bytes,
+    })
 }
 
 /// The limits phase over `[limits]`, pricing spend with the model price table when one is

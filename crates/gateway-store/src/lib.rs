@@ -1,7 +1,7 @@
 //! `gateway-store`: persistence for LLM Secure Gateway — tenants, API keys (hashed), usage
-//! records, the hash-chained audit log and stored Responses API answers — over SQLite (the
-//! embedded default: one file under the data directory, WAL mode) or PostgreSQL (for several
-//! gateway instances).
+//! records, the hash-chained audit log, stored Responses API answers, and the metadata of
+//! files — over SQLite (the embedded default: one file under the data directory, WAL mode) or
+//! PostgreSQL (for several gateway instances).
 //!
 //! It implements the traits of `gateway_core::store` ([`Store`] and its parts) and owns the
 //! schema and its migrations (`migrations/{sqlite,postgres}`). It depends on `gateway-core`
@@ -20,6 +20,7 @@ mod chain;
 mod config;
 mod connect;
 pub mod error;
+mod files;
 mod keys;
 mod pool;
 mod responses;

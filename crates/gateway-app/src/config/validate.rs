@@ -12,6 +12,12 @@ const MIN_RESERVED_DESCRIPTORS: usize = 16;
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
     let s = &config.server;
+    if config.files.max_file_bytes == 0 {
+        problems.push(Problem::new(
+            "files.max_file_bytes",
+            "must be greater than 0",
+        ));
+    }
     if s.max_body_bytes == 0 {
         problems.push(Problem::new(
             "server.max_body_bytes",

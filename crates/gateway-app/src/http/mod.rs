@@ -1,12 +1,13 @@
 //! The HTTP edge: request ids, the route table ([`routes`]), one handler for every model call
 //! ([`model_call`], over the dialects of [`crate::dialects`]) and the few handlers that are not
 //! model calls (health, readiness, metrics, models, token counts, guardrail checks, stored
-//! responses, admin, the web console).
+//! responses, files, admin, the web console).
 
 mod admin;
 pub mod body;
 mod count_tokens;
 pub mod error;
+pub mod files;
 mod guardrails_check;
 pub mod in_memory;
 pub mod inbound;
@@ -102,6 +103,7 @@ async fn dispatch(
             Handler::ResponseInputItems => {
                 Box::pin(stored_responses::input_items(state, req, &params, inbound)).await
             }
+            Handler::Files(op) => Box::pin(files::handle(state, req, &params, inbound, op)).await,
         },
         Found::WrongMethod => Err(GatewayError::MethodNotAllowed(format!(
             "Method {} is not allowed on {}.",

@@ -15,6 +15,7 @@ use crate::dialects::openai::{OpenAiChat, OpenAiEmbeddings};
 use crate::dialects::query::QueryApi;
 use crate::dialects::responses::ResponsesApi;
 use crate::http::error::ErrorShape;
+use crate::http::files::FilesOp;
 
 /// What serves a route.
 #[derive(Clone, Copy)]
@@ -38,6 +39,8 @@ pub enum Handler {
     ResponseDelete,
     /// `GET /v1/responses/{id}/input_items`.
     ResponseInputItems,
+    /// The Files API ([`crate::http::files`]).
+    Files(FilesOp),
 }
 
 /// One method on one path.
@@ -68,7 +71,7 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 20] = [
+pub static ROUTES: [Route; 25] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -98,6 +101,19 @@ pub static ROUTES: [Route; 20] = [
         Method::POST,
         "/v1/guardrails/check",
         Handler::GuardrailsCheck,
+    ),
+    route(Method::POST, "/v1/files", Handler::Files(FilesOp::Upload)),
+    route(Method::GET, "/v1/files", Handler::Files(FilesOp::List)),
+    route(Method::GET, "/v1/files/{id}", Handler::Files(FilesOp::Get)),
+    route(
+        Method::DELETE,
+        "/v1/files/{id}",
+        Handler::Files(FilesOp::Delete),
+    ),
+    route(
+        Method::GET,
+        "/v1/files/{id}/content",
+        Handler::Files(FilesOp::Content),
     ),
     // The console answers HEAD as GET (hyper sends no body for HEAD).
     route(Method::GET, "/ui", Handler::UiRedirect),

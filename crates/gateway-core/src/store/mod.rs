@@ -21,9 +21,11 @@ use crate::error::GatewayError;
 use crate::phases::account::UsageRecord;
 use crate::principal::{GatewayRole, TenantId};
 
+mod files;
 mod minutes;
 mod responses;
 
+pub use files::{FileQuery, FileRecord, FileStore};
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
 pub use responses::{ResponseStore, StoredResponse};
 

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit;
+mod files;
 mod harness;
 mod keys;
 mod responses;
@@ -62,6 +63,8 @@ suite!(
     audit::concurrent_appends_from_two_instances_keep_one_chain,
     responses::responses_round_trip_within_their_tenant,
     responses::response_retention_deletes_only_older_ones,
+    files::files_are_scoped_to_their_tenant,
+    files::files_list_by_cursor_purpose_and_order,
 );
 
 #[tokio::test]

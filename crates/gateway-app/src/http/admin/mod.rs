@@ -10,7 +10,7 @@ mod auth;
 mod console;
 mod keys;
 mod ops;
-mod query;
+pub(crate) mod query;
 mod reports;
 mod tenants;
 mod time;
