@@ -251,3 +251,51 @@ async fn unsigned_altered_or_foreign_files_stop_the_start_with_a_clear_error() {
     };
     assert!(err.contains("cannot read the signed tenants file"), "{err}");
 }
+
+/// Without a database, the Responses API answers but stores nothing, and says so.
+#[tokio::test]
+async fn the_edge_profile_answers_responses_without_storing_them() {
+    let mock = MockServer::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tenants.signed.json");
+    let signer = SigningKey::generate().unwrap();
+    let key = issue("key-responses", None);
+    std::fs::write(&file, signer.sign(&document(1, &[&key])).unwrap()).unwrap();
+    let config = config(&mock, &file, &signer);
+    let state = AppState::build(&config).await.unwrap();
+    let server = Server::bind(&config.server).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(server.run(state, async move {
+        let _ = stopped.await;
+    }));
+    let auth = format!("Bearer {}", key.secret);
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", auth.as_str()),
+    ];
+    let url = format!("http://{addr}/v1/responses");
+    let created = common::send(
+        Method::POST,
+        &url,
+        r#"{"model": "gpt-test", "input": "hello edge"}"#,
+        &headers,
+    )
+    .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let created = created.json();
+    assert_eq!(created["store"], false);
+    let id = created["id"].as_str().unwrap();
+    let got = common::send(Method::GET, &format!("{url}/{id}"), "", &headers).await;
+    assert_eq!(got.status, 404);
+    let continued = common::send(
+        Method::POST,
+        &url,
+        format!(r#"{{"model": "gpt-test", "input": "more", "previous_response_id": "{id}"}}"#),
+        &headers,
+    )
+    .await;
+    assert_eq!(continued.status, 404, "{:?}", continued.body);
+    let _ = stop.send(());
+    serving.await.unwrap();
+}

@@ -105,6 +105,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "ui", &mut config.ui, problems);
     section(&mut table, "query", &mut config.query, problems);
     section(&mut table, "files", &mut config.files, problems);
+    section(&mut table, "responses", &mut config.responses, problems);
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "limits", &mut config.limits, problems);
     section(&mut table, "telemetry", &mut config.telemetry, problems);

@@ -55,3 +55,40 @@ impl ResponsesConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    fn problems(section: &str) -> Vec<String> {
+        match Config::from_toml_str(section, &|_| None, std::iter::empty()) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors.0.iter().map(|p| p.path.clone()).collect(),
+        }
+    }
+
+    #[test]
+    fn retention_and_size_are_read_and_bounded() {
+        let config = Config::from_toml_str(
+            "[responses]\nretention = \"7d\"\nmax_conversation_bytes = 1024\n",
+            &|_| None,
+            std::iter::empty(),
+        )
+        .unwrap();
+        assert_eq!(config.responses.retention.as_secs(), 7 * 86_400);
+        assert_eq!(config.responses.max_conversation_bytes, 1024);
+        assert_eq!(
+            Config::default().responses.retention,
+            super::DEFAULT_RETENTION
+        );
+        assert_eq!(
+            problems("[responses]\nretention = \"30s\"\n"),
+            ["responses.retention"]
+        );
+        assert_eq!(
+            problems("[responses]\nmax_conversation_bytes = 0\n"),
+            ["responses.max_conversation_bytes"]
+        );
+        assert!(!problems("[responses]\nkeep = true\n").is_empty());
+    }
+}

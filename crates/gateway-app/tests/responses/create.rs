@@ -321,3 +321,46 @@ async fn structured_output_and_reasoning_effort_are_translated() {
         json!({"type": "json_object"})
     );
 }
+
+#[tokio::test]
+async fn retention_purges_expired_responses_only() {
+    use gateway_app::responses_retention::purge_responses;
+    use gateway_core::TenantId;
+    use gateway_core::store::StoredResponse;
+    use std::time::{Duration, SystemTime};
+
+    let gw = TestGateway::start_with_sections("", "[responses]\nretention = \"2h\"\n").await;
+    assert_eq!(
+        gw.state.responses_config.retention,
+        Duration::from_secs(7200)
+    );
+    let fresh = create(&gw, &json!({"model": "gpt-test", "input": "keep me"}))
+        .await
+        .json();
+    let store = gw.state.responses.as_ref().unwrap().store.clone();
+    let old = StoredResponse {
+        id: "resp_old".to_owned(),
+        tenant: TenantId::new("acme"),
+        created_at: SystemTime::now() - Duration::from_secs(3 * 3600),
+        response: "{}".to_owned(),
+        input_items: "[]".to_owned(),
+        conversation: "[]".to_owned(),
+    };
+    store.put_response(&old).await.unwrap();
+    let deleted = purge_responses(&*store, gw.state.responses_config.retention)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    let gone = call(&gw, &gw.key, Method::GET, "/v1/responses/resp_old", None).await;
+    assert_eq!(gone.status, 404);
+    let id = fresh["id"].as_str().unwrap();
+    let kept = call(
+        &gw,
+        &gw.key,
+        Method::GET,
+        &format!("/v1/responses/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(kept.status, 200);
+}
