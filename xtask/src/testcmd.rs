@@ -1,11 +1,11 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
-//! the real binaries, the SDK suites ([`crate::sdk_java`], [`crate::sdk_python`],
-//! [`crate::sdk_typescript`]), the deployment checks of `deploy/` (`deploy/tests/validate.py`),
-//! the tutorials ([`crate::tutorials`]), the web console's browser tests in `tests/browser/`
-//! ([`crate::browser`]), then a short soak (`cargo xtask soak --minutes 1`) and a short fault
-//! suite (`cargo xtask chaos --seconds 60`).
+//! the real binaries, the compatibility suite ([`crate::compat`]), the SDK suites
+//! ([`crate::sdk_java`], [`crate::sdk_python`], [`crate::sdk_typescript`]), the deployment
+//! checks of `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), the
+//! web console's browser tests in `tests/browser/` ([`crate::browser`]), then a short soak
+//! (`cargo xtask soak --minutes 1`) and a short fault suite (`cargo xtask chaos --seconds 60`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -16,9 +16,26 @@ use clap::Args;
 use crate::Result;
 use crate::util::{banner, cargo, probe, run_status, target_dir};
 
-/// Python packages the e2e tests need (installed into the venv when missing).
-/// `openai` 1.99 has the Responses API with its typed, numbered stream events.
-pub const E2E_PACKAGES: &[&str] = &["openai>=1.99", "anthropic>=0.40"];
+/// Python packages the e2e tests and the compatibility suite need (installed into the venv
+/// when missing). `openai` 1.99 has the Responses API with its typed, numbered stream events;
+/// `llmock` is pinned: the compatibility suite scripts its behaviours by their JSON form.
+pub const E2E_PACKAGES: &[&str] = &["openai>=1.99", "anthropic>=0.40", "llmock==0.2.2"];
+
+/// What [`ensure_venv`] checks before installing: every package imports, `openai` is recent
+/// enough, and each pinned package (`NAME==VERSION`) is at its version.
+fn venv_probe() -> String {
+    let mut check = String::from(
+        "import importlib.metadata as m, openai, anthropic, llmock\n\
+         assert tuple(int(p) for p in openai.__version__.split('.')[:2]) >= (1, 99)\n",
+    );
+    for (name, version) in E2E_PACKAGES.iter().filter_map(|p| p.split_once("==")) {
+        check.push_str(&format!(
+            "assert m.version('{name}') == '{version}', '{name}'\n"
+        ));
+    }
+    check.push_str("print('openai', openai.__version__, '/ anthropic', anthropic.__version__, '/ llmock', m.version('llmock'))");
+    check
+}
 
 /// Options of `cargo xtask test`.
 #[derive(Args, Debug, Default)]
@@ -141,6 +158,11 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         steps.push(Step {
             name: "Python end-to-end tests (tests/e2e/run_e2e.py)".into(),
             action: Box::new(move || run_e2e(&dir)),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: "compatibility suite (tests/e2e/compat: SDKs x upstream kinds x features)".into(),
+            action: Box::new(move || crate::compat::run(&dir)),
         });
         let dir = root.to_path_buf();
         steps.push(Step {
@@ -274,13 +296,12 @@ pub fn ensure_venv(venv: &Path) -> Result<()> {
         }
         run_status(Command::new("python3").arg("-m").arg("venv").arg(venv))?;
     }
-    // An older venv (an `openai` without the Responses API's stream events) is upgraded.
-    let check = "import openai, anthropic; \
-                 assert tuple(int(p) for p in openai.__version__.split('.')[:2]) >= (1, 99); \
-                 print('openai', openai.__version__, '/ anthropic', anthropic.__version__)";
+    // An older venv (an `openai` without the Responses API's stream events, another llmock)
+    // is upgraded.
+    let check = venv_probe();
     let python_str = python.to_string_lossy().into_owned();
-    if probe(&python_str, &["-c", check]) {
-        let out = Command::new(&python).args(["-c", check]).output()?;
+    if probe(&python_str, &["-c", &check]) {
+        let out = Command::new(&python).args(["-c", &check]).output()?;
         print!(
             "SDKs already installed: {}",
             String::from_utf8_lossy(&out.stdout)
@@ -354,19 +375,20 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 14, "{steps:?}");
+        assert_eq!(steps.len(), 15, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
-        assert!(steps[6].starts_with("Java SDK"));
-        assert!(steps[7].starts_with("Python SDK"));
-        assert!(steps[8].starts_with("TypeScript SDK"));
-        assert!(steps[9].starts_with("deployment checks"));
-        assert!(steps[10].starts_with("tutorials"));
-        assert!(steps[11].starts_with("browser tests"));
-        assert!(steps[12].starts_with("soak"));
-        assert!(steps[13].starts_with("fault suite"));
+        assert!(steps[6].starts_with("compatibility suite"));
+        assert!(steps[7].starts_with("Java SDK"));
+        assert!(steps[8].starts_with("Python SDK"));
+        assert!(steps[9].starts_with("TypeScript SDK"));
+        assert!(steps[10].starts_with("deployment checks"));
+        assert!(steps[11].starts_with("tutorials"));
+        assert!(steps[12].starts_with("browser tests"));
+        assert!(steps[13].starts_with("soak"));
+        assert!(steps[14].starts_with("fault suite"));
     }
 
     #[test]
@@ -375,7 +397,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 9);
+        assert_eq!(only.len(), 10);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,
@@ -396,6 +418,16 @@ mod tests {
         assert!(
             no_fuzz.iter().all(|s| !s.starts_with("fuzz")),
             "{no_fuzz:?}"
+        );
+    }
+
+    #[test]
+    fn the_venv_probe_checks_every_pin() {
+        let check = venv_probe();
+        assert!(check.contains("import importlib.metadata as m, openai, anthropic, llmock"));
+        assert!(
+            check.contains("assert m.version('llmock') == '0.2.2'"),
+            "{check}"
         );
     }
 

@@ -3,13 +3,18 @@
 run against the real gateway, whose upstreams are `llmock` (a third-party mock of the
 vendors' APIs, from PyPI) and the gateway's own vendor mocks (`mock-upstream`).
 
-Not yet a step of `cargo xtask test`; run it by hand with a venv holding `openai`,
-`anthropic` and `llmock==0.2.2`, and (for the Node rows) `npm install --prefix DIR openai@6`:
+A step of `cargo xtask test` (`xtask/src/compat.rs`), which installs what it needs outside
+the clone: `openai`, `anthropic` and `llmock==0.2.2` in the e2e venv (`GATEWAY_VENV`), the
+Node SDK (`openai@6`) in `~/.cache/llm-gateway/npm` (`GATEWAY_NPM_CACHE`). By hand, after
+`cargo xtask test --e2e-only` has filled those once:
 
-    GATEWAY_NODE_MODULES=DIR/node_modules \\
+    GATEWAY_NODE_MODULES=~/.cache/llm-gateway/npm/node_modules \\
     LLM_GATEWAY_BIN=target/debug/llm-gateway MOCK_UPSTREAM_BIN=target/debug/mock-upstream \\
         .venv/bin/python tests/e2e/compat/run_compat.py [-k WORD]
-    python tests/e2e/compat/run_compat.py --write-docs    # regenerate docs/compatibility.md
+    python3 tests/e2e/compat/run_compat.py --write-docs    # regenerate docs/compatibility.md
+
+Without node (or the npm cache) the Node rows print a `skip` line; under
+GATEWAY_REQUIRE_SERVICES=1 (CI) a skipped row fails the run.
 
 Rows live in `rows_*.py` beside this file (see `matrix.py`). `docs/compatibility.md` is
 generated from the row declarations; a run fails when it is out of date, and every row is
@@ -68,7 +73,8 @@ def render_docs() -> str:
         "**not supported** when the upstream vendor has no equivalent: the row then says what the",
         "client gets, and the test checks exactly that.",
         "",
-        "To run it, see the header of `tests/e2e/compat/run_compat.py`.",
+        "`cargo xtask test` runs it (see [development.md](development.md#tests)); to run it by hand,",
+        "see the header of `tests/e2e/compat/run_compat.py`.",
         "",
     ]
     features: dict[str, list[Row]] = {}
