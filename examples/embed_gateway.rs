@@ -25,6 +25,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             api_key: None,
             timeouts: Timeouts::default(),
             headers: Vec::new(),
+            passthrough: Default::default(),
         },
         client,
     )?;

@@ -493,6 +493,7 @@ fn build_provider(
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
+        passthrough_params: p.passthrough_params.clone(),
     };
     // Connect timeouts and trusted CAs belong to a client: a provider that sets its own gets
     // a client of its own; the others share one (and its connection pools).

@@ -34,7 +34,10 @@ struct ChoiceAcc {
     tool_calls: Vec<ToolAcc>,
     finish_reason: Option<String>,
     logprobs: Option<Value>,
+    /// The message's other fields (`reasoning_content`...), from the deltas' `extra`.
     extra: Extra,
+    /// The choice's other fields (a `stop_reason`), from the chunk choices' `extra`.
+    choice_extra: Extra,
 }
 
 #[derive(Debug, Default)]
@@ -84,6 +87,12 @@ impl StreamAccumulator {
             }
             for (name, value) in &delta.extra {
                 merge_value(acc.extra.entry(name.clone()).or_insert(Value::Null), value);
+            }
+            for (name, value) in &choice.extra {
+                // Stop details come with the last chunk; vLLM sends `stop_reason: null` before.
+                if !value.is_null() || !acc.choice_extra.contains_key(name) {
+                    acc.choice_extra.insert(name.clone(), value.clone());
+                }
             }
             if let Some(logprobs) = &choice.logprobs {
                 merge_value(acc.logprobs.get_or_insert(Value::Null), logprobs);
@@ -189,7 +198,7 @@ impl ChoiceAcc {
             },
             finish_reason: self.finish_reason,
             logprobs: self.logprobs,
-            extra: Extra::new(),
+            extra: self.choice_extra,
         }
     }
 }
@@ -236,7 +245,7 @@ mod tests {
             "id": "chatcmpl-9", "object": "chat.completion", "created": 1700000000,
             "model": "gpt-4o", "system_fingerprint": "fp_1", "service_tier": "default",
             "choices": [
-                {"index": 0, "finish_reason": "stop",
+                {"index": 0, "finish_reason": "stop", "stop_reason": "###",
                  "message": {"role": "assistant",
                              "content": format!("{} naïve café ✓", "The quick brown fox. ".repeat(20)),
                              "annotations": []},
@@ -287,6 +296,30 @@ mod tests {
             acc.push(chunk);
         }
         assert!(!acc.is_finished());
+    }
+
+    #[test]
+    fn a_streamed_choice_level_stop_reason_is_kept() {
+        // vLLM: `stop_reason` on every chunk choice, null until the matched stop string.
+        let chunk = |choice: Value| {
+            serde_json::from_value::<ChatChunk>(json!({"id": "c", "created": 1, "model": "m",
+                "choices": [choice]}))
+            .unwrap()
+        };
+        let chunks = [
+            chunk(json!({"index": 0, "delta": {"content": "Hi"}, "stop_reason": null})),
+            chunk(json!({"index": 0, "delta": {}, "finish_reason": "stop", "stop_reason": "###"})),
+        ];
+        let resp = collect_stream(&chunks).unwrap();
+        assert_eq!(resp.choices[0].extra["stop_reason"], "###");
+        assert!(resp.choices[0].message.extra.is_empty());
+        let replayed = replay_as_chunks(&resp);
+        let finish = replayed
+            .iter()
+            .flat_map(|c| &c.choices)
+            .find(|c| c.finish_reason.is_some())
+            .unwrap();
+        assert_eq!(finish.extra["stop_reason"], "###");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::pin::Pin;
 
 use futures_util::stream::{self, Stream};
 use gateway_core::types::{
-    ChunkChoice, Content, Delta, FunctionCallDelta, ToolCall, ToolCallDelta,
+    ChunkChoice, Content, Delta, Extra, FunctionCallDelta, ToolCall, ToolCallDelta,
 };
 use gateway_core::{ChatChunk, ChatResponse, StreamEvent};
 
@@ -43,6 +43,7 @@ pub fn replay_chunks(resp: &ChatResponse, include_usage: bool) -> Vec<ChatChunk>
             delta,
             finish_reason: None,
             logprobs: None,
+            extra: Extra::new(),
         }])
     };
     for choice in &resp.choices {
@@ -87,6 +88,9 @@ pub fn replay_chunks(resp: &ChatResponse, include_usage: bool) -> Vec<ChatChunk>
             delta: Delta::default(),
             finish_reason: choice.finish_reason.clone(),
             logprobs: choice.logprobs.clone(),
+            // Choice-level fields (an Anthropic or vLLM `stop_reason`) end the stream as they
+            // came: on the choice of the finish chunk.
+            extra: choice.extra.clone(),
         }]));
     }
     if include_usage && let Some(usage) = &resp.usage {

@@ -14,7 +14,7 @@ use crate::error::GatewayError;
 use crate::phases::guard::{GuardOutcome, StreamGuard};
 use crate::provider::ChatStream;
 use crate::tool_call_guard::ToolCallGuards;
-use crate::types::{ChatChunk, ChunkChoice, Delta, StreamEvent, Usage};
+use crate::types::{ChatChunk, ChunkChoice, Delta, Extra, StreamEvent, Usage};
 
 /// What the edge turns into server-sent events.
 pub type GatewayStream = Pin<Box<dyn Stream<Item = Result<StreamEvent, GatewayError>> + Send>>;
@@ -170,6 +170,7 @@ impl MeteredStream {
                             },
                             finish_reason: None,
                             logprobs: None,
+                            extra: Extra::new(),
                         }],
                         ..template
                     };
@@ -194,6 +195,7 @@ impl MeteredStream {
                             },
                             finish_reason: None,
                             logprobs: None,
+                            extra: Extra::new(),
                         }],
                         ..template
                     };
@@ -277,6 +279,7 @@ impl MeteredStream {
                 delta: Delta::default(),
                 finish_reason: Some("content_filter".to_owned()),
                 logprobs: None,
+                extra: Extra::new(),
             }],
             usage: None,
             ..template

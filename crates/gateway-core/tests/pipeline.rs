@@ -15,7 +15,9 @@ use gateway_core::phases::guard::{
     GuardAction, GuardFinding, GuardOutcome, Guardrail, StreamGuard,
 };
 use gateway_core::phases::route::{Routed, Router, ServedBy};
-use gateway_core::types::{ChunkChoice, Delta, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
+use gateway_core::types::{
+    ChunkChoice, Delta, EmbeddingsRequest, EmbeddingsResponse, Extra, ModelInfo,
+};
 use gateway_core::*;
 
 struct FakeRouter {
@@ -53,6 +55,7 @@ fn chunk(text: Option<&str>, finish: Option<&str>, usage: Option<Usage>) -> Chat
                 },
                 finish_reason: finish.map(str::to_owned),
                 logprobs: None,
+                extra: Extra::new(),
             }]
         },
         usage,

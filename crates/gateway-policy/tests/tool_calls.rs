@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 use gateway_core::phases::route::{Routed, Router, ServedBy};
 use gateway_core::types::{
-    ChunkChoice, Delta, EmbeddingsRequest, EmbeddingsResponse, FunctionCallDelta, ModelInfo,
+    ChunkChoice, Delta, EmbeddingsRequest, EmbeddingsResponse, Extra, FunctionCallDelta, ModelInfo,
     ToolCallDelta,
 };
 use gateway_core::*;
@@ -131,6 +131,7 @@ fn tool_chunk(calls: &[(u32, Option<&str>, &str)], finish: Option<&str>) -> Chat
             },
             finish_reason: finish.map(str::to_owned),
             logprobs: None,
+            extra: Extra::new(),
         }],
         usage: None,
         system_fingerprint: None,

@@ -41,6 +41,9 @@ pub struct ProviderSpec {
     pub timeouts: Timeouts,
     /// Extra headers sent with every upstream request.
     pub headers: Vec<(String, String)>,
+    /// Fields of other vendors' APIs this upstream accepts verbatim (`passthrough_params`;
+    /// the `openai` kind's, see [`crate::openai::Passthrough`]).
+    pub passthrough_params: Vec<String>,
 }
 
 impl ProviderSpec {
@@ -54,6 +57,7 @@ impl ProviderSpec {
             api_key: None,
             timeouts: Timeouts::default(),
             headers: Vec::new(),
+            passthrough_params: Vec::new(),
         }
     }
 
@@ -200,12 +204,15 @@ impl ProviderFactory for Builtin {
 const OPENAI_KIND: Builtin = Builtin {
     default_base_url: Some("https://api.openai.com/v1"),
     build: |spec, base_url, client| {
+        let passthrough = crate::openai::Passthrough::new(&spec.passthrough_params)
+            .map_err(|e| ProviderError::Unsupported(format!("passthrough_params: {e}")))?;
         let config = OpenAiConfig {
             name: spec.name.clone(),
             base_url,
             api_key: spec.api_key.clone(),
             timeouts: spec.timeouts,
             headers: spec.headers.clone(),
+            passthrough,
         };
         Ok(Arc::new(OpenAiProvider::new(config, client)?))
     },

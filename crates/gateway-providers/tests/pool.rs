@@ -246,6 +246,7 @@ async fn streams_ended_by_their_marker_keep_their_connection() {
             api_key: None,
             timeouts: Timeouts::default(),
             headers: Vec::new(),
+            passthrough: Default::default(),
         },
         client(),
     )

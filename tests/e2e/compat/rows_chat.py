@@ -112,16 +112,27 @@ def _openai_anthropic_529(ctx) -> None:
 
 @row("openai-python", "openai", "vendor-only fields are not sent upstream")
 def _openai_vendor_fields(ctx) -> None:
-    ctx.openai().chat.completions.create(
+    raw = ctx.openai().chat.completions.with_raw_response.create(
         model=ctx.model("openai"),
         messages=[{"role": "user", "content": [{"type": "text", "text": "hi", "cache_control": {"type": "ephemeral"}}]}],
         extra_body={"top_k": 5, "thinking": {"type": "enabled", "budget_tokens": 2048}},
     )
+    check(raw.headers.get("x-gateway-dropped-params") == "top_k", f"dropped header {raw.headers!r}")
     body = ctx.upstream_bodies("/v1/chat/completions")[-1]
     for field in ("top_k", "thinking"):
         check(field not in body, f"{field} reached the OpenAI upstream: {body!r}")
     check("cache_control" not in json.dumps(body["messages"]), f"cache_control reached the upstream: {body!r}")
     check(body.get("reasoning_effort") == "medium", f"thinking was not mapped to reasoning_effort: {body!r}")
+
+
+@row("openai-python", "openai", "top_k to an OpenAI-compatible server that takes it (passthrough_params)")
+def _openai_top_k_passthrough(ctx) -> None:
+    raw = ctx.openai().chat.completions.with_raw_response.create(
+        model=ctx.model("openai") + "-topk", messages=HELLO, extra_body={"top_k": 5}
+    )
+    check(raw.headers.get("x-gateway-dropped-params") is None, f"dropped header {raw.headers!r}")
+    body = ctx.upstream_bodies("/v1/chat/completions")[-1]
+    check(body.get("top_k") == 5, f"top_k did not reach the upstream: {body!r}")
 
 
 @row("openai-python", "anthropic", "reasoning: reasoning_effort <-> thinking budget")

@@ -115,8 +115,8 @@ def start(cmd: list[str], env: dict[str, str] | None = None) -> tuple[subprocess
 def gateway_config(llmock_url: str, kits: dict[str, str]) -> str:
     out = []
 
-    def provider(name: str, kind: str, base_url: str) -> None:
-        out.append(f'[providers.{name}]\nkind = "{kind}"\nbase_url = "{base_url}"\napi_key = "sk-mock-key"\n')
+    def provider(name: str, kind: str, base_url: str, extra: str = "") -> None:
+        out.append(f'[providers.{name}]\nkind = "{kind}"\nbase_url = "{base_url}"\napi_key = "sk-mock-key"\n{extra}')
 
     def model(name: str, provider_name: str, upstream_model: str, extra: str = "") -> None:
         out.append(
@@ -127,6 +127,9 @@ def gateway_config(llmock_url: str, kits: dict[str, str]) -> str:
     provider("llmock-openai", "openai", f"{llmock_url}/v1")
     provider("llmock-anthropic", "anthropic", f"{llmock_url}/anthropic")
     provider("llmock-gemini", "gemini", f"{llmock_url}/gemini/v1beta")
+    # An OpenAI-compatible server that takes top_k (vLLM, Together...).
+    provider("llmock-vllm", "openai", f"{llmock_url}/v1", 'passthrough_params = ["top_k"]\n')
+    model("llmock-openai-topk", "llmock-vllm", UPSTREAM_MODELS["openai"])
     for kind, url in kits.items():
         provider(f"testkit-{kind}", kind, url)
     for kind, upstream_model in UPSTREAM_MODELS.items():

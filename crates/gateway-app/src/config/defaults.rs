@@ -99,6 +99,7 @@ fn provider(kind: &str, base_url: Option<&str>, key: Option<String>) -> Provider
         max_stream_secs: super::model::default_max_stream_secs(),
         max_sse_line_bytes: super::model::default_max_sse_line_bytes(),
         headers: BTreeMap::new(),
+        passthrough_params: Vec::new(),
         ca_file: None,
     }
 }

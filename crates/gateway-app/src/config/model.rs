@@ -189,6 +189,10 @@ pub struct ProviderConfig {
     /// Extra headers sent with every upstream request.
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Fields of other vendors' APIs that the `openai` kind leaves out but this
+    /// OpenAI-compatible server accepts, sent verbatim: `["top_k"]` for vLLM, Together...
+    #[serde(default)]
+    pub passthrough_params: Vec<String>,
     /// PEM file of the certificate authorities this upstream's TLS certificate is checked
     /// against, instead of the web PKI: a private CA (an internal vLLM or Ollama, say).
     #[serde(default)]

@@ -137,3 +137,22 @@ fn stream_bounds_have_defaults_and_are_validated() {
         "{paths:?}"
     );
 }
+
+#[test]
+fn passthrough_params_name_foreign_fields_of_openai_compatible_upstreams() {
+    let vllm = "[providers.vllm]\nkind = \"openai\"\nbase_url = \"http://h/v1\"\n";
+    let c = load(&format!("{vllm}passthrough_params = [\"top_k\"]\n")).unwrap();
+    assert_eq!(c.providers["vllm"].passthrough_params, ["top_k"]);
+    let err = load(&format!("{vllm}passthrough_params = [\"min_p\"]\n")).unwrap_err();
+    let problem = &err.0[0];
+    assert_eq!(problem.path, "providers.vllm.passthrough_params");
+    assert!(problem.message.contains("'min_p'"), "{}", problem.message);
+    let claude = "[providers.claude]\nkind = \"anthropic\"\npassthrough_params = [\"top_k\"]\n";
+    let err = load(claude).unwrap_err();
+    assert_eq!(err.0[0].path, "providers.claude.passthrough_params");
+    assert!(
+        err.0[0].message.contains("kind 'anthropic'"),
+        "{}",
+        err.0[0].message
+    );
+}

@@ -8,6 +8,9 @@ const MAX_WORKERS: usize = 1024;
 const MIN_SSE_LINE_BYTES: usize = 4096;
 /// Fewer spare descriptors than this cannot even hold the store, the log and one upstream call.
 const MIN_RESERVED_DESCRIPTORS: usize = 16;
+/// Built-in kinds that are not OpenAI-compatible (`passthrough_params` means nothing there:
+/// Anthropic and Gemini take `top_k` natively, Azure OpenAI refuses it like OpenAI).
+const BUILTIN_NOT_OPENAI: [&str; 3] = ["anthropic", "gemini", "azure"];
 
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -122,6 +125,19 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             || p.max_stream_secs == 0
         {
             problems.push(Problem::new(&path, "timeouts must be greater than 0"));
+        }
+        if !p.passthrough_params.is_empty() {
+            let problem = if BUILTIN_NOT_OPENAI.contains(&p.kind.as_str()) {
+                Some(format!(
+                    "applies to OpenAI-compatible upstreams (kind \"openai\"), not to kind '{}'",
+                    p.kind
+                ))
+            } else {
+                gateway_providers::openai::Passthrough::new(&p.passthrough_params).err()
+            };
+            if let Some(problem) = problem {
+                problems.push(Problem::new(&format!("{path}.passthrough_params"), problem));
+            }
         }
         if p.max_sse_line_bytes < MIN_SSE_LINE_BYTES {
             problems.push(Problem::new(

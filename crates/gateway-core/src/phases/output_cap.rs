@@ -143,7 +143,7 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
-    use crate::types::{ChunkChoice, Delta};
+    use crate::types::{ChunkChoice, Delta, Extra};
 
     /// Grants `blocks` extensions of `block` tokens, then refuses.
     struct Blocks {
@@ -183,6 +183,7 @@ mod tests {
                 },
                 finish_reason: None,
                 logprobs: None,
+                extra: Extra::new(),
             }],
             usage: None,
             system_fingerprint: None,

@@ -42,16 +42,24 @@ fn chunk_object() -> String {
     "chat.completion.chunk".to_owned()
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// One choice of a chunk. `extra` keeps the choice-level fields OpenAI does not define, as
+/// [`Choice`](super::response::Choice) does for whole answers: vLLM's `stop_reason` (the
+/// matched stop string or token), or the `stop_reason` / `stop_sequence` an Anthropic upstream
+/// ends with, so that they survive streaming as they survive a non-streamed call.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ChunkChoice {
     pub index: u32,
-    #[serde(default)]
     pub delta: Delta,
-    #[serde(default)]
     pub finish_reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub logprobs: Option<Value>,
+    #[serde(flatten)]
+    pub extra: Extra,
 }
+
+crate::deserialize_with_extra!(ChunkChoice, "a chunk choice" {
+    index: required, delta: default, finish_reason: default, logprobs: default,
+});
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Delta {

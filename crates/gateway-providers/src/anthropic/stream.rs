@@ -63,6 +63,11 @@ impl StreamDecoder {
     }
 
     fn chunk(&self, delta: Delta, finish_reason: Option<String>) -> StreamEvent {
+        self.chunk_with(delta, finish_reason, Extra::new())
+    }
+
+    /// A chunk whose choice carries `extra` (the stop details of the finish chunk).
+    fn chunk_with(&self, delta: Delta, finish_reason: Option<String>, extra: Extra) -> StreamEvent {
         StreamEvent::Chunk(ChatChunk {
             id: self.id.clone(),
             object: "chat.completion.chunk".to_owned(),
@@ -73,6 +78,7 @@ impl StreamDecoder {
                 delta,
                 finish_reason,
                 logprobs: None,
+                extra,
             }],
             usage: None,
             system_fingerprint: None,
@@ -228,13 +234,13 @@ impl StreamDecoder {
                     } else {
                         finish_reason(reason)
                     };
-                    let mut delta = Delta::default();
-                    stop_details(
-                        reason,
-                        data["delta"]["stop_sequence"].as_str(),
-                        &mut delta.extra,
-                    );
-                    out.push_back(self.chunk(delta, Some(finish.to_owned())));
+                    let mut extra = Extra::new();
+                    stop_details(reason, data["delta"]["stop_sequence"].as_str(), &mut extra);
+                    out.push_back(self.chunk_with(
+                        Delta::default(),
+                        Some(finish.to_owned()),
+                        extra,
+                    ));
                 }
             }
             "message_stop" => {
@@ -354,8 +360,9 @@ mod tests {
         assert!(c[0].extra.is_empty(), "no input tokens were given");
         let finish = &c[1].choices[0];
         assert_eq!(finish.finish_reason.as_deref(), Some("stop"));
-        assert_eq!(finish.delta.extra["stop_reason"], "stop_sequence");
-        assert_eq!(finish.delta.extra["stop_sequence"], "###");
+        assert_eq!(finish.extra["stop_reason"], "stop_sequence");
+        assert_eq!(finish.extra["stop_sequence"], "###");
+        assert!(finish.delta.extra.is_empty());
     }
 
     #[test]

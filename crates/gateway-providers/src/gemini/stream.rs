@@ -152,6 +152,7 @@ impl StreamDecoder {
                             delta,
                             finish_reason: None,
                             logprobs: None,
+                            extra: Extra::new(),
                         }],
                         None,
                     ));
@@ -160,6 +161,7 @@ impl StreamDecoder {
                         delta: Delta::default(),
                         finish_reason: Some(reason),
                         logprobs: None,
+                        extra: Extra::new(),
                     };
                     out.push_back(self.chunk(vec![end], None));
                 }
@@ -170,6 +172,7 @@ impl StreamDecoder {
                             delta,
                             finish_reason,
                             logprobs: None,
+                            extra: Extra::new(),
                         }],
                         None,
                     ));

@@ -23,6 +23,7 @@ use crate::http_provider::HttpProvider;
 use crate::upstream_url::{UpstreamUrl, secret_header};
 
 use error::error_from_response;
+pub use foreign::{FOREIGN as FOREIGN_FIELDS, Passthrough};
 
 /// Settings of one OpenAI-compatible upstream.
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct OpenAiConfig {
     pub timeouts: Timeouts,
     /// Extra headers sent upstream (e.g. OpenRouter's `HTTP-Referer`).
     pub headers: Vec<(String, String)>,
+    /// Other vendors' fields this server accepts and gets verbatim (`top_k` for vLLM...).
+    pub passthrough: Passthrough,
 }
 
 /// Where an OpenAI-format upstream takes each call: fixed URLs under a base (OpenAI and the
@@ -70,11 +73,22 @@ impl OpenAiRoutes for BaseUrlRoutes {
 #[derive(Debug)]
 pub struct OpenAiCodec<R = BaseUrlRoutes> {
     routes: R,
+    passthrough: Passthrough,
 }
 
 impl<R> OpenAiCodec<R> {
+    /// OpenAI's own rules: every other vendor's field is translated or left out.
     pub fn new(routes: R) -> Self {
-        OpenAiCodec { routes }
+        OpenAiCodec {
+            routes,
+            passthrough: Passthrough::default(),
+        }
+    }
+
+    /// Sends the fields of `passthrough` verbatim instead of leaving them out.
+    pub fn with_passthrough(mut self, passthrough: Passthrough) -> Self {
+        self.passthrough = passthrough;
+        self
     }
 
     pub fn routes(&self) -> &R {
@@ -104,7 +118,7 @@ impl OpenAiProvider {
         };
         Ok(HttpProvider::from_codec(
             config.name,
-            OpenAiCodec::new(routes),
+            OpenAiCodec::new(routes).with_passthrough(config.passthrough),
             client,
             config.timeouts,
         ))
@@ -116,7 +130,7 @@ impl<R: OpenAiRoutes> VendorCodec for OpenAiCodec<R> {
         let url = self.routes.chat(&req.model)?;
         Ok(Encoded {
             url,
-            body: request::encode(req)?,
+            body: request::encode(req, &self.passthrough)?,
         })
     }
 
@@ -129,7 +143,7 @@ impl<R: OpenAiRoutes> VendorCodec for OpenAiCodec<R> {
     }
 
     fn unsupported_params(&self, req: &ChatRequest) -> Vec<&'static str> {
-        foreign::unsupported_params(req)
+        foreign::unsupported_params(req, &self.passthrough)
     }
 
     fn decode_error(status: StatusCode, headers: &HeaderMap, body: &Bytes) -> ProviderError {

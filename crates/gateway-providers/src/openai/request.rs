@@ -7,12 +7,14 @@ use bytes::Bytes;
 use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatRequest, ProviderError};
 
-pub(crate) fn encode(req: &ChatRequest) -> Result<Bytes, ProviderError> {
-    if !super::foreign::needs_translation(req) {
+use super::foreign::Passthrough;
+
+pub(crate) fn encode(req: &ChatRequest, keep: &Passthrough) -> Result<Bytes, ProviderError> {
+    if !super::foreign::needs_translation(req, keep) {
         return to_json(req);
     }
     let mut translated = req.clone();
-    super::foreign::translate(&mut translated);
+    super::foreign::translate(&mut translated, keep);
     to_json(&translated)
 }
 
@@ -36,7 +38,8 @@ mod tests {
             r#"{"model":"m","messages":[{"role":"user","content":"hi","x_msg":1}],"reasoning_effort":"low","stream":true}"#,
         )
         .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&encode(&req).unwrap()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&encode(&req, &Passthrough::default()).unwrap()).unwrap();
         assert_eq!(v["reasoning_effort"], "low");
         assert_eq!(v["messages"][0]["x_msg"], 1);
         assert_eq!(v["stream"], true);

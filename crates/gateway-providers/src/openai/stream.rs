@@ -86,4 +86,22 @@ mod tests {
         };
         assert!(decode_event(&err).is_err());
     }
+
+    #[test]
+    fn a_choice_level_stop_reason_survives_decoding_and_encoding() {
+        // vLLM's last chunk: the matched stop string beside the finish reason.
+        let data = r#"{"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop","stop_reason":"</answer>"}]}"#;
+        let ev = SseEvent {
+            event: None,
+            data: data.into(),
+        };
+        let Ok(Some(StreamEvent::Chunk(c))) = decode_event(&ev) else {
+            panic!("not a chunk");
+        };
+        assert_eq!(c.choices[0].extra["stop_reason"], "</answer>");
+        assert_eq!(c.choices[0].finish_reason.as_deref(), Some("stop"));
+        let again: serde_json::Value = serde_json::to_value(&c).unwrap();
+        assert_eq!(again["choices"][0]["stop_reason"], "</answer>");
+        assert!(again["choices"][0].get("logprobs").is_none());
+    }
 }

@@ -366,7 +366,7 @@ impl Router for ModelRouter {
         let call = |d: &Deployment| {
             let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
-            let checked = params_for(params, provider.as_ref(), &r);
+            let checked = params_for(params, provider.as_ref(), &r, &model);
             async move {
                 let dropped = checked?;
                 Ok((provider.chat(&r).await?, dropped))
@@ -388,7 +388,7 @@ impl Router for ModelRouter {
         let call = |d: &Deployment| {
             let r = for_deployment(&mut req, d);
             let provider = d.provider.clone();
-            let checked = params_for(params, provider.as_ref(), &r);
+            let checked = params_for(params, provider.as_ref(), &r, &model);
             async move {
                 let dropped = checked?;
                 let stream = provider.chat_stream(&r).await?;
@@ -419,11 +419,13 @@ impl Router for ModelRouter {
 }
 
 /// The parameters of `req` that `provider` would leave out, under `policy`: the list to report
-/// (`drop`), or the refusal naming the first (`reject`).
+/// (`drop`), or the refusal naming the first (`reject`). The refusal names the model as the
+/// caller did (`public_model`), not the deployment's upstream model.
 fn params_for(
     policy: UnsupportedParams,
     provider: &dyn gateway_core::Provider,
     req: &ChatRequest,
+    public_model: &str,
 ) -> Result<Vec<&'static str>, ProviderError> {
     let unsupported = provider.unsupported_params(req);
     match (policy, unsupported.first()) {
@@ -432,7 +434,7 @@ fn params_for(
             message: format!(
                 "The parameter '{param}' is not supported by the provider serving model '{}' \
                  ({}); remove it, or ask the operator to set unsupported_params = \"drop\".",
-                req.model,
+                public_model,
                 provider.name()
             ),
         }),

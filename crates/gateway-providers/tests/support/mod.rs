@@ -82,6 +82,7 @@ impl Fake {
                 },
                 finish_reason: None,
                 logprobs: None,
+                extra: Extra::new(),
             }],
             usage: None,
             system_fingerprint: None,

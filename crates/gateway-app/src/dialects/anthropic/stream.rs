@@ -6,8 +6,9 @@
 //! held until [`AnthropicStreamEncoder::finish`], which closes the open block and sends
 //! `message_delta` (stop reason, usage) and `message_stop`. Only choice 0 is used (Anthropic
 //! messages have one). `message_start` reports the input tokens of the first chunk's
-//! `input_usage` (an Anthropic upstream gives them at the start), and the finish chunk's
-//! `stop_reason` / `stop_sequence` fields refine the stop reason ([`super::response::stop_of`]).
+//! `input_usage` (an Anthropic upstream gives them at the start), and the choice-level
+//! `stop_reason` / `stop_sequence` of the finish chunk (an Anthropic upstream's, or vLLM's matched
+//! stop string) refine the stop reason ([`super::response::stop_of`]).
 
 use bytes::Bytes;
 use gateway_core::types::ToolCallDelta;
@@ -231,7 +232,7 @@ impl AnthropicStreamEncoder {
                 self.tool_delta(call, &mut out);
             }
             if let Some(reason) = &choice.finish_reason {
-                self.stop = Some(stop_of(Some(reason), &d.extra));
+                self.stop = Some(stop_of(Some(reason), &choice.extra));
                 self.finish_reason = Some(reason.clone());
                 self.close(&mut out);
             }
@@ -387,8 +388,10 @@ mod tests {
         let events = run(&[
             first,
             delta(json!({"content": "a"})),
-            chunk(json!({"choices": [{"index": 0, "finish_reason": "stop",
-                "delta": {"stop_reason": "stop_sequence", "stop_sequence": "END"}}]})),
+            chunk(
+                json!({"choices": [{"index": 0, "finish_reason": "stop", "delta": {},
+                "stop_reason": "stop_sequence", "stop_sequence": "END"}]}),
+            ),
         ]);
         assert_eq!(events[0].1["message"]["usage"]["input_tokens"], 42);
         let end = &events
@@ -399,6 +402,37 @@ mod tests {
         assert_eq!(
             end["delta"],
             json!({"stop_reason": "stop_sequence", "stop_sequence": "END"})
+        );
+    }
+
+    #[test]
+    fn a_vllm_stop_string_streamed_on_the_choice_is_the_stop_sequence() {
+        // vLLM sends `stop_reason` on every chunk choice: null, then the matched stop string
+        // (or a stop token id, a number, which names no sequence).
+        let stop = |reason: Value| {
+            let events = run(&[
+                chunk(
+                    json!({"choices": [{"index": 0, "delta": {"content": "a"}, "stop_reason": null}]}),
+                ),
+                chunk(
+                    json!({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop",
+                    "stop_reason": reason}]}),
+                ),
+            ]);
+            let (_, end) = events.iter().find(|(n, _)| *n == "message_delta").unwrap();
+            end["delta"].clone()
+        };
+        assert_eq!(
+            stop(json!("###")),
+            json!({"stop_reason": "stop_sequence", "stop_sequence": "###"})
+        );
+        assert_eq!(
+            stop(json!(128_009)),
+            json!({"stop_reason": "end_turn", "stop_sequence": null})
+        );
+        assert_eq!(
+            stop(Value::Null),
+            json!({"stop_reason": "end_turn", "stop_sequence": null})
         );
     }
 
