@@ -124,4 +124,19 @@ async fn prompts_and_completions_are_logged_only_for_listed_tenants() {
     assert!(captured.content_of(&request_id(&reply)).is_empty());
     let all = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(all.contains(&request_id(&reply)), "the access log line");
+
+    // A key sent in Gemini's `?key=` query parameter reaches no log line, its prompt logged
+    // or not.
+    let gemini = json!({"contents": [{"parts": [{"text": "Hello from the query key"}]}]});
+    for gw in [&listed, &unlisted] {
+        let url = gw.url(&format!(
+            "/v1beta/models/gpt-test:generateContent?key={}",
+            gw.key
+        ));
+        let reply = common::post_json(&url, &gemini.to_string()).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        let all = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(all.contains(&request_id(&reply)));
+        assert!(!all.contains(&gw.key), "the query key was logged");
+    }
 }

@@ -1,5 +1,7 @@
 //! Every ingress passes the same pipeline: chat, streamed chat, embeddings, Anthropic messages
-//! (plain and streamed), `/query` and the Responses API (plain and streamed) are each sent, through the real server, a call a custom
+//! (plain and streamed), `/query`, the Responses API (plain and streamed) and Gemini's
+//! generateContent (plain and streamed) and batchEmbedContents are each sent, through the
+//! real server, a call a custom
 //! policy denies, a call carrying an e-mail address (redacted before it goes upstream), and
 //! calls up to and past a per-key request limit. Each ingress gets its own tenant, so its usage
 //! records and audit events can be counted apart: exactly one usage record per answered call,
@@ -29,20 +31,28 @@ decision := {"allow": false, "rule": "denied_by_header", "reason": "x-deny is se
 }
 "#;
 
+/// The error body shape of an ingress.
+#[derive(Clone, Copy, PartialEq)]
+enum Shape {
+    OpenAi,
+    Anthropic,
+    Gemini,
+}
+
 /// One ingress: its path and a request body carrying `text` as the user's words.
 struct Ingress {
     name: &'static str,
     path: &'static str,
     body: fn(&str) -> Value,
-    anthropic: bool,
+    shape: Shape,
 }
 
-const INGRESSES: [Ingress; 8] = [
+const INGRESSES: [Ingress; 11] = [
     Ingress {
         name: "chat",
         path: "/v1/chat/completions",
         body: |text| json!({"model": "gpt-test", "messages": [{"role": "user", "content": text}]}),
-        anthropic: false,
+        shape: Shape::OpenAi,
     },
     Ingress {
         name: "stream",
@@ -51,13 +61,13 @@ const INGRESSES: [Ingress; 8] = [
             json!({"model": "gpt-test", "stream": true,
                    "messages": [{"role": "user", "content": text}]})
         },
-        anthropic: false,
+        shape: Shape::OpenAi,
     },
     Ingress {
         name: "embeddings",
         path: "/v1/embeddings",
         body: |text| json!({"model": "gpt-test", "input": [text, "a second input"]}),
-        anthropic: false,
+        shape: Shape::OpenAi,
     },
     Ingress {
         name: "messages",
@@ -66,7 +76,7 @@ const INGRESSES: [Ingress; 8] = [
             json!({"model": "gpt-test", "max_tokens": 64,
                    "messages": [{"role": "user", "content": text}]})
         },
-        anthropic: true,
+        shape: Shape::Anthropic,
     },
     Ingress {
         name: "messages-stream",
@@ -75,19 +85,40 @@ const INGRESSES: [Ingress; 8] = [
             json!({"model": "gpt-test", "max_tokens": 64, "stream": true,
                    "messages": [{"role": "user", "content": text}]})
         },
-        anthropic: true,
+        shape: Shape::Anthropic,
     },
     Ingress {
         name: "query",
         path: "/query",
         body: |text| json!({"prompt": text}),
-        anthropic: false,
+        shape: Shape::OpenAi,
+    },
+    Ingress {
+        name: "gemini",
+        path: "/v1beta/models/gpt-test:generateContent",
+        body: |text| json!({"contents": [{"role": "user", "parts": [{"text": text}]}]}),
+        shape: Shape::Gemini,
+    },
+    Ingress {
+        name: "gemini-stream",
+        path: "/v1beta/models/gpt-test:streamGenerateContent?alt=sse",
+        body: |text| json!({"contents": [{"role": "user", "parts": [{"text": text}]}]}),
+        shape: Shape::Gemini,
+    },
+    Ingress {
+        name: "gemini-embed",
+        path: "/v1beta/models/gpt-test:batchEmbedContents",
+        body: |text| {
+            json!({"requests": [{"content": {"parts": [{"text": text}]}},
+                                {"content": {"parts": [{"text": "a second input"}]}}]})
+        },
+        shape: Shape::Gemini,
     },
     Ingress {
         name: "responses",
         path: "/v1/responses",
         body: |text| json!({"model": "gpt-test", "input": text}),
-        anthropic: false,
+        shape: Shape::OpenAi,
     },
     Ingress {
         name: "responses-stream",
@@ -96,17 +127,24 @@ const INGRESSES: [Ingress; 8] = [
             json!({"model": "gpt-test", "stream": true,
                    "input": [{"role": "user", "content": [{"type": "input_text", "text": text}]}]})
         },
-        anthropic: false,
+        shape: Shape::OpenAi,
     },
 ];
 
-/// The error type of an answer in the ingress's dialect.
+/// The error type of an answer in the ingress's dialect (Google's status names translated to
+/// OpenAI's error types).
 fn error_type(ingress: &Ingress, body: &Value) -> String {
-    let error = if ingress.anthropic {
-        assert_eq!(body["type"], "error", "{}: {body}", ingress.name);
-        &body["error"]["type"]
-    } else {
-        &body["error"]["type"]
+    let error = match ingress.shape {
+        Shape::Anthropic => {
+            assert_eq!(body["type"], "error", "{}: {body}", ingress.name);
+            &body["error"]["type"]
+        }
+        Shape::OpenAi => &body["error"]["type"],
+        Shape::Gemini => match body["error"]["status"].as_str() {
+            Some("PERMISSION_DENIED") => return "permission_error".to_owned(),
+            Some("RESOURCE_EXHAUSTED") => return "rate_limit_error".to_owned(),
+            _ => &body["error"]["status"],
+        },
     };
     error.as_str().unwrap_or_default().to_owned()
 }

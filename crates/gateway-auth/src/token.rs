@@ -4,7 +4,8 @@ use http::HeaderMap;
 use http::header::AUTHORIZATION;
 
 /// The credential of a request: `Authorization: Bearer <t>` (scheme case-insensitive), else
-/// `x-api-key`, else `api-key` (Azure OpenAI's header). `None` when none holds a non-empty value.
+/// `x-api-key`, else `api-key` (Azure OpenAI's header), else `x-goog-api-key` (Google's).
+/// `None` when none holds a non-empty value.
 pub fn extract_token(headers: &HeaderMap) -> Option<&str> {
     let bearer = headers
         .get(AUTHORIZATION)
@@ -20,10 +21,15 @@ pub fn extract_token(headers: &HeaderMap) -> Option<&str> {
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    [bearer, plain("x-api-key"), plain("api-key")]
-        .into_iter()
-        .flatten()
-        .find(|t| !t.is_empty())
+    [
+        bearer,
+        plain("x-api-key"),
+        plain("api-key"),
+        plain("x-goog-api-key"),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|t| !t.is_empty())
 }
 
 /// Whether `token` has the shape of a compact JWS: three dot-separated base64url parts, the
@@ -74,6 +80,10 @@ mod tests {
         assert_eq!(
             extract_token(&headers(&[("api-key", "sk-gw-d")])),
             Some("sk-gw-d")
+        );
+        assert_eq!(
+            extract_token(&headers(&[("x-goog-api-key", "sk-gw-e")])),
+            Some("sk-gw-e")
         );
     }
 

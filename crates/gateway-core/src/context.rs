@@ -17,6 +17,10 @@ pub enum Endpoint {
     Responses,
     Models,
     GuardrailsCheck,
+    /// Gemini `generateContent` and `streamGenerateContent`.
+    GenerateContent,
+    /// Gemini `embedContent` and `batchEmbedContents`.
+    EmbedContent,
 }
 
 impl Endpoint {
@@ -29,6 +33,8 @@ impl Endpoint {
             Endpoint::Responses => "responses",
             Endpoint::Models => "models",
             Endpoint::GuardrailsCheck => "guardrails_check",
+            Endpoint::GenerateContent => "generate_content",
+            Endpoint::EmbedContent => "embed_content",
         }
     }
 }

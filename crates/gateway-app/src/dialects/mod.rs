@@ -6,16 +6,21 @@
 //! - [`openai::OpenAiChat`] (`/v1/chat/completions`) and [`openai::OpenAiEmbeddings`]
 //!   (`/v1/embeddings`);
 //! - [`anthropic::AnthropicMessages`] (`/v1/messages`, with its stream events and errors);
+//! - [`gemini`]: Google's `models/{model}:generateContent`, `:streamGenerateContent`,
+//!   `:embedContent` and `:batchEmbedContents` (with `countTokens` beside them);
 //! - [`query::QueryApi`] (`/query`, the simple API);
 //! - [`responses::ResponsesApi`] (`/v1/responses`, the OpenAI Responses API, whose answers
 //!   are stored for `previous_response_id`).
 
 pub mod anthropic;
+pub mod gemini;
 pub mod openai;
 pub mod query;
 pub mod responses;
 
-use http::Response;
+use std::borrow::Cow;
+
+use http::{HeaderMap, Response};
 
 use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ChatOutcome, ChatRequest, Endpoint, GatewayError, GatewayStream};
@@ -56,6 +61,18 @@ pub trait Dialect: Sync {
     /// The shape of its error bodies.
     fn error_shape(&self) -> ErrorShape;
 
+    /// The caller's credential: by default what every route reads from the headers
+    /// ([`gateway_auth::extract_token`]). It is authenticated like any key, through the
+    /// pipeline.
+    fn credential<'a>(
+        &self,
+        headers: &'a HeaderMap,
+        query: Option<&'a str>,
+    ) -> Option<Cow<'a, str>> {
+        let _ = query;
+        gateway_auth::extract_token(headers).map(Cow::Borrowed)
+    }
+
     /// The request as a canonical call (400 with the decoder's message when malformed).
     fn decode(
         &self,
@@ -74,6 +91,19 @@ pub trait Dialect: Sync {
 
     /// The body of a streamed chat answer (`text/event-stream`).
     fn encode_stream(&self, stream: GatewayStream, requested: &str) -> Body;
+
+    /// The body of a streamed chat answer and its content type, for a dialect whose stream
+    /// framing depends on the request line; by default [`Dialect::encode_stream`] as
+    /// `text/event-stream`.
+    fn encode_stream_for(
+        &self,
+        stream: GatewayStream,
+        requested: &str,
+        call: &CallTarget<'_>,
+    ) -> (Body, &'static str) {
+        let _ = call;
+        (self.encode_stream(stream, requested), "text/event-stream")
+    }
 
     /// A whole embeddings answer; only dialects that decode embeddings are asked.
     fn encode_embeddings(

@@ -24,6 +24,8 @@ pub fn error_json(err: &GatewayError) -> serde_json::Value {
 pub enum ErrorShape {
     OpenAi,
     Anthropic,
+    /// Google's `{"error": {"code", "message", "status"}}`.
+    Gemini,
 }
 
 /// Render `err` as an OpenAI-style response.
@@ -55,6 +57,7 @@ pub fn error_response_in(
             crate::dialects::anthropic::encode_error(err),
             crate::dialects::anthropic::error_status(err),
         ),
+        ErrorShape::Gemini => (crate::dialects::gemini::encode_error(err), err.status()),
     };
     let body = serde_json::to_vec(&json).unwrap_or_default();
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -47,7 +47,17 @@ impl Inbound {
         state: &AppState,
         headers: &HeaderMap,
     ) -> Result<Principal, GatewayError> {
-        let principal = state.gateway.authenticate(extract_token(headers)).await?;
+        self.authenticate_token(state, extract_token(headers)).await
+    }
+
+    /// Authenticates a credential a dialect found (a query parameter, for Gemini's `?key=`)
+    /// through the pipeline, like any key, and remembers the caller.
+    pub async fn authenticate_token(
+        &mut self,
+        state: &AppState,
+        token: Option<&str>,
+    ) -> Result<Principal, GatewayError> {
+        let principal = state.gateway.authenticate(token).await?;
         self.identified(&principal);
         Ok(principal)
     }

@@ -9,6 +9,7 @@ use gateway_core::phases::route::Router;
 
 use super::body::{Body, full, json_bytes, response};
 use super::inbound::Inbound;
+use super::routes::PathParams;
 use crate::state::AppState;
 
 pub fn json_response(status: u16, value: &impl serde::Serialize) -> Response<Body> {
@@ -102,4 +103,23 @@ pub async fn models(
         200,
         &json!({ "object": "list", "data": data }),
     ))
+}
+
+/// `GET /v1/models/{id}`: one model, when this caller may use it; any other id is a 404, so
+/// that a caller cannot probe which models exist.
+pub async fn model(
+    state: &AppState,
+    req: &Request<Incoming>,
+    params: &PathParams,
+    inbound: &mut Inbound,
+) -> Result<Response<Body>, GatewayError> {
+    let principal = inbound.authenticate(state, req.headers()).await?;
+    let id = params.get(0).unwrap_or_default();
+    let model = state
+        .gateway
+        .models_for(&principal)
+        .into_iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| GatewayError::ModelNotFound(id.to_owned()))?;
+    Ok(json_response(200, &model))
 }

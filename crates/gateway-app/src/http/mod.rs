@@ -5,7 +5,7 @@
 
 mod admin;
 pub mod body;
-mod count_tokens;
+pub mod count_tokens;
 pub mod error;
 pub mod files;
 mod guardrails_check;
@@ -81,13 +81,19 @@ async fn dispatch(
             Handler::Ready => Ok(Box::pin(info::ready(state)).await),
             Handler::Metrics => metrics::metrics(state),
             Handler::Models => Box::pin(info::models(state, &req, inbound)).await,
+            Handler::Model => Box::pin(info::model(state, &req, &params, inbound)).await,
             Handler::ModelCall(dialect) => {
                 Box::pin(model_call::model_call(
                     state, req, &params, inbound, dialect,
                 ))
                 .await
             }
-            Handler::CountTokens => Box::pin(count_tokens::count_tokens(state, req, inbound)).await,
+            Handler::CountTokens(api) => {
+                Box::pin(count_tokens::count_tokens(
+                    state, req, &params, inbound, api,
+                ))
+                .await
+            }
             Handler::GuardrailsCheck => {
                 Box::pin(guardrails_check::check(state, req, inbound)).await
             }

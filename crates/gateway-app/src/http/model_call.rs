@@ -29,7 +29,10 @@ pub async fn model_call(
     inbound: &mut Inbound,
     dialect: &dyn Dialect,
 ) -> Result<Response<Body>, GatewayError> {
-    let principal = inbound.authenticate(state, req.headers()).await?;
+    let credential = dialect.credential(req.headers(), req.uri().query());
+    let principal = inbound
+        .authenticate_token(state, credential.as_deref())
+        .await?;
     let cache = gateway_cache::directives_from_headers(req.headers());
     let (head, body) = req.into_parts();
     let bytes = read_limited(body, state.max_body_bytes, state.body_timeout).await?;
@@ -41,7 +44,7 @@ pub async fn model_call(
     let mut ctx = inbound.context(state, principal, dialect.endpoint());
     ctx.cache = cache;
     match call {
-        Call::Chat(chat) if chat.stream => stream(state, &ctx, chat, dialect).await,
+        Call::Chat(chat) if chat.stream => stream(state, &ctx, chat, dialect, &target).await,
         Call::Chat(chat) => {
             let requested = chat.model.clone();
             let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
@@ -73,7 +76,7 @@ async fn response_turn(
     if chat.stream {
         let outcome = state.gateway.chat_stream(ctx, chat).await?;
         let body = ResponsesSseBody::new(outcome.stream, pending).boxed_unsync();
-        let mut resp = event_stream(body);
+        let mut resp = event_stream(body, "text/event-stream");
         let headers = resp.headers_mut();
         gateway_headers(headers, &outcome.served_by, &outcome.limits);
         cache_header(headers, outcome.cache);
@@ -89,9 +92,10 @@ async fn response_turn(
     Ok(resp)
 }
 
-/// A `text/event-stream` answer of `body`, not to be cached or buffered on the way.
-fn event_stream(body: Body) -> Response<Body> {
-    let mut resp = response(body, "text/event-stream");
+/// A streamed answer of `body` (`text/event-stream`, or Gemini's JSON array), not to be
+/// cached or buffered on the way.
+fn event_stream(body: Body, content_type: &'static str) -> Response<Body> {
+    let mut resp = response(body, content_type);
     let headers = resp.headers_mut();
     headers.insert(
         http::header::CACHE_CONTROL,
@@ -107,10 +111,12 @@ async fn stream(
     ctx: &RequestContext,
     chat: ChatRequest,
     dialect: &dyn Dialect,
+    target: &CallTarget<'_>,
 ) -> Result<Response<Body>, GatewayError> {
     let requested = chat.model.clone();
     let outcome = state.gateway.chat_stream(ctx, chat).await?;
-    let mut resp = event_stream(dialect.encode_stream(outcome.stream, &requested));
+    let (body, content_type) = dialect.encode_stream_for(outcome.stream, &requested, target);
+    let mut resp = event_stream(body, content_type);
     let headers = resp.headers_mut();
     gateway_headers(headers, &outcome.served_by, &outcome.limits);
     cache_header(headers, outcome.cache);

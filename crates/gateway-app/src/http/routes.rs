@@ -11,9 +11,11 @@ use http::Method;
 
 use crate::dialects::Dialect;
 use crate::dialects::anthropic::AnthropicMessages;
+use crate::dialects::gemini::{GeminiCountTokens, GeminiMethod};
 use crate::dialects::openai::{OpenAiChat, OpenAiEmbeddings};
 use crate::dialects::query::QueryApi;
 use crate::dialects::responses::ResponsesApi;
+use crate::http::count_tokens::{AnthropicCountTokens, TokenCountApi};
 use crate::http::error::ErrorShape;
 use crate::http::files::FilesOp;
 
@@ -24,9 +26,12 @@ pub enum Handler {
     Ready,
     Metrics,
     Models,
+    /// One model of the list (`{id}`).
+    Model,
     /// A model call in a dialect, through the one model-call handler.
     ModelCall(&'static dyn Dialect),
-    CountTokens,
+    /// A token count, answered by the gateway.
+    CountTokens(&'static dyn TokenCountApi),
     GuardrailsCheck,
     /// The web console ([`crate::http::ui`]): `/ui` redirects to the page, `/ui/` is the page.
     UiRedirect,
@@ -70,12 +75,22 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
     }
 }
 
+const fn gemini(path: &'static str, handler: Handler) -> Route {
+    Route {
+        method: Method::POST,
+        path,
+        handler,
+        errors: ErrorShape::Gemini,
+    }
+}
+
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 25] = [
+pub static ROUTES: [Route; 36] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
     route(Method::GET, "/v1/models", Handler::Models),
+    route(Method::GET, "/v1/models/{id}", Handler::Model),
     route(
         Method::POST,
         "/v1/chat/completions",
@@ -94,7 +109,7 @@ pub static ROUTES: [Route; 25] = [
     anthropic(
         Method::POST,
         "/v1/messages/count_tokens",
-        Handler::CountTokens,
+        Handler::CountTokens(&AnthropicCountTokens),
     ),
     route(Method::POST, "/query", Handler::ModelCall(&QueryApi)),
     route(
@@ -137,6 +152,47 @@ pub static ROUTES: [Route; 25] = [
         Method::GET,
         "/v1/responses/{id}/input_items",
         Handler::ResponseInputItems,
+    ),
+    // Google's Gemini API: `v1beta` (what the SDKs use by default) and `v1`.
+    gemini(
+        "/v1beta/models/{model}:generateContent",
+        Handler::ModelCall(&GeminiMethod::GenerateContent),
+    ),
+    gemini(
+        "/v1beta/models/{model}:streamGenerateContent",
+        Handler::ModelCall(&GeminiMethod::StreamGenerateContent),
+    ),
+    gemini(
+        "/v1beta/models/{model}:countTokens",
+        Handler::CountTokens(&GeminiCountTokens),
+    ),
+    gemini(
+        "/v1beta/models/{model}:embedContent",
+        Handler::ModelCall(&GeminiMethod::EmbedContent),
+    ),
+    gemini(
+        "/v1beta/models/{model}:batchEmbedContents",
+        Handler::ModelCall(&GeminiMethod::BatchEmbedContents),
+    ),
+    gemini(
+        "/v1/models/{model}:generateContent",
+        Handler::ModelCall(&GeminiMethod::GenerateContent),
+    ),
+    gemini(
+        "/v1/models/{model}:streamGenerateContent",
+        Handler::ModelCall(&GeminiMethod::StreamGenerateContent),
+    ),
+    gemini(
+        "/v1/models/{model}:countTokens",
+        Handler::CountTokens(&GeminiCountTokens),
+    ),
+    gemini(
+        "/v1/models/{model}:embedContent",
+        Handler::ModelCall(&GeminiMethod::EmbedContent),
+    ),
+    gemini(
+        "/v1/models/{model}:batchEmbedContents",
+        Handler::ModelCall(&GeminiMethod::BatchEmbedContents),
     ),
 ];
 
@@ -215,14 +271,28 @@ pub fn lookup(method: &Method, path: &str) -> Lookup {
     }
 }
 
-/// The error shape of a path outside the table: that of the longest route the path extends
-/// (an unknown `/v1/messages/...` path answers like `/v1/messages`), else OpenAI's.
+/// The error shape of a path outside the table: that of the route the path extends furthest
+/// (an unknown `/v1/messages/...` path answers like `/v1/messages`, an unknown Google method
+/// `/v1beta/models/m:other` like the Gemini routes), else OpenAI's.
 fn unknown_path_errors(path: &str) -> ErrorShape {
     ROUTES
         .iter()
-        .filter(|r| !r.path.contains('{') && path.starts_with(r.path))
-        .max_by_key(|r| r.path.len())
-        .map_or(ErrorShape::OpenAi, |r| r.errors)
+        .filter_map(|r| extended_prefix(r.path, path).map(|len| (len, r.errors)))
+        .max_by_key(|(len, _)| *len)
+        .map_or(ErrorShape::OpenAi, |(_, errors)| errors)
+}
+
+/// How much of `pattern` `path` extends: all of a fixed pattern it starts with; the literal
+/// prefix of a pattern with a parameter when the rest of the path is of the same kind (a
+/// Google custom method after a `:`, or not).
+fn extended_prefix(pattern: &str, path: &str) -> Option<usize> {
+    match pattern.split_once('{') {
+        None => path.starts_with(pattern).then_some(pattern.len()),
+        Some((prefix, rest)) => {
+            let tail = path.strip_prefix(prefix)?;
+            (tail.contains(':') == rest.contains(':')).then_some(prefix.len())
+        }
+    }
 }
 
 /// The parameters of `path` when it matches `pattern`.
@@ -342,6 +412,18 @@ mod tests {
         assert_eq!(shape("/v1/messages/batches"), ErrorShape::Anthropic);
         assert_eq!(shape("/unknown"), ErrorShape::OpenAi);
         assert_eq!(
+            shape("/v1beta/models/m:generateContent"),
+            ErrorShape::Gemini
+        );
+        assert_eq!(shape("/v1beta/models/m:predict"), ErrorShape::Gemini);
+        assert_eq!(shape("/v1/models/m:generateContent"), ErrorShape::Gemini);
+        assert_eq!(shape("/v1/models/m:predict"), ErrorShape::Gemini);
+        assert_eq!(shape("/v1/models/m/extra"), ErrorShape::OpenAi);
+        assert_eq!(
+            lookup(&Method::GET, "/v1/models/m").errors,
+            ErrorShape::OpenAi
+        );
+        assert_eq!(
             lookup(&Method::GET, "/v1/messages").errors,
             ErrorShape::Anthropic
         );
@@ -363,7 +445,15 @@ mod tests {
                 "embeddings",
                 "messages",
                 "query",
-                "responses"
+                "responses",
+                "generate_content",
+                "generate_content",
+                "embed_content",
+                "embed_content",
+                "generate_content",
+                "generate_content",
+                "embed_content",
+                "embed_content"
             ]
         );
     }

@@ -33,11 +33,12 @@ impl Default for PolicyConfig {
 pub const DEFAULT_QUERY: &str = "data.gateway.decision";
 
 /// Headers a policy is never given: they carry credentials.
-const CREDENTIAL_HEADERS: [&str; 6] = [
+const CREDENTIAL_HEADERS: [&str; 7] = [
     "authorization",
     "proxy-authorization",
     "x-api-key",
     "api-key",
+    "x-goog-api-key",
     "cookie",
     "set-cookie",
 ];

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use gateway_core::types::{
@@ -59,24 +59,41 @@ pub(crate) struct PromptFeedback {
     pub block_reason_message: Option<String>,
 }
 
-#[derive(Debug, Default, Clone, Deserialize)]
+/// Gemini's `usageMetadata`, read from upstream answers and written by the gateway's Gemini
+/// ingress.
+#[derive(Debug, Default, Clone, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct UsageMetadata {
+pub struct UsageMetadata {
     #[serde(default)]
     pub prompt_token_count: u64,
     #[serde(default)]
     pub candidates_token_count: u64,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_token_count: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thoughts_token_count: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cached_content_token_count: Option<u64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_use_prompt_token_count: Option<u64>,
 }
 
 impl UsageMetadata {
+    /// The inverse of [`UsageMetadata::to_usage`]: reasoning tokens are `thoughtsTokenCount`,
+    /// the rest of the completion `candidatesTokenCount`.
+    pub fn from_usage(usage: &Usage) -> Self {
+        let thoughts = usage.reasoning_tokens();
+        let cached = usage.cached_tokens();
+        UsageMetadata {
+            prompt_token_count: usage.prompt_tokens,
+            candidates_token_count: usage.completion_tokens.saturating_sub(thoughts),
+            total_token_count: Some(usage.total_tokens),
+            thoughts_token_count: (thoughts > 0).then_some(thoughts),
+            cached_content_token_count: (cached > 0).then_some(cached),
+            tool_use_prompt_token_count: None,
+        }
+    }
+
     pub fn to_usage(&self) -> Usage {
         let prompt = self.prompt_token_count + self.tool_use_prompt_token_count.unwrap_or(0);
         let thoughts = self.thoughts_token_count.unwrap_or(0);
@@ -137,12 +154,24 @@ const SIGNATURE_MARK: &str = "__ts_";
 
 /// A fresh tool-call id; a thought signature rides along (URL-safe base64) after a marker.
 pub(crate) fn new_call_id(signature: Option<&str>) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let mut id = format!("call_{nanos:08x}{n:04x}");
+    call_id(None, signature)
+}
+
+/// The canonical id of a Gemini function call: its own `id`, or a fresh one, with its thought
+/// signature (URL-safe base64) after a marker, so that the signature goes back to Gemini with
+/// the call next turn whichever client and upstream carried it ([`split_call_id`]).
+pub fn call_id(id: Option<&str>, signature: Option<&str>) -> String {
+    let mut id = match id {
+        Some(id) => id.to_owned(),
+        None => {
+            static COUNTER: AtomicU64 = AtomicU64::new(0);
+            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            format!("call_{nanos:08x}{n:04x}")
+        }
+    };
     if let Some(sig) = signature {
         id.push_str(SIGNATURE_MARK);
         id.extend(sig.trim_end_matches('=').chars().map(|c| match c {
@@ -155,7 +184,7 @@ pub(crate) fn new_call_id(signature: Option<&str>) -> String {
 }
 
 /// (id without signature, the thought signature in standard base64).
-pub(crate) fn split_call_id(id: &str) -> (&str, Option<String>) {
+pub fn split_call_id(id: &str) -> (&str, Option<String>) {
     let Some((base, sig)) = id.split_once(SIGNATURE_MARK) else {
         return (id, None);
     };
@@ -185,10 +214,7 @@ pub(crate) fn read_parts(parts: &[Value]) -> Parts {
     let mut out = Parts::default();
     for part in parts {
         if let Some(call) = part.get("functionCall") {
-            let id = match call["id"].as_str() {
-                Some(id) => id.to_owned(),
-                None => new_call_id(part["thoughtSignature"].as_str()),
-            };
+            let id = call_id(call["id"].as_str(), part["thoughtSignature"].as_str());
             let args = if call["args"].is_null() {
                 Value::Object(Default::default())
             } else {
@@ -335,6 +361,11 @@ mod tests {
         );
         assert_eq!(split_call_id(&id).1.as_deref(), Some(sig));
         assert_ne!(new_call_id(None), new_call_id(None));
+        // A call Gemini gave an id keeps it, and its signature still rides along.
+        let parts = read_parts(&[serde_json::json!({
+            "functionCall": {"id": "fc-7", "name": "f", "args": {}}, "thoughtSignature": sig})]);
+        let id = &parts.calls[0].id;
+        assert_eq!(split_call_id(id), ("fc-7", Some(sig.to_owned())));
     }
 
     #[test]
