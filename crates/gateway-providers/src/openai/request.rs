@@ -18,7 +18,21 @@ pub(crate) fn encode(req: &ChatRequest, keep: &Passthrough) -> Result<Bytes, Pro
     to_json(&translated)
 }
 
+/// Embeddings fields of other vendors (Gemini's task type, which the Gemini ingress and
+/// `extra_body` users set) that OpenAI refuses as unknown arguments.
+const FOREIGN_IN_EMBEDDINGS: [&str; 2] = ["task_type", "taskType"];
+
 pub(crate) fn encode_embeddings(req: &EmbeddingsRequest) -> Result<Bytes, ProviderError> {
+    if FOREIGN_IN_EMBEDDINGS
+        .iter()
+        .any(|k| req.extra.contains_key(*k))
+    {
+        let mut req = req.clone();
+        for key in FOREIGN_IN_EMBEDDINGS {
+            req.extra.remove(key);
+        }
+        return to_json(&req);
+    }
     to_json(req)
 }
 
@@ -31,6 +45,18 @@ fn to_json(value: &impl serde::Serialize) -> Result<Bytes, ProviderError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gemini_task_type_stays_away_from_openai_embeddings() {
+        let req: EmbeddingsRequest = serde_json::from_str(
+            r#"{"model":"e","input":"hi","task_type":"RETRIEVAL_QUERY","x_other":1}"#,
+        )
+        .unwrap();
+        let v: serde_json::Value =
+            serde_json::from_slice(&encode_embeddings(&req).unwrap()).unwrap();
+        assert!(v.get("task_type").is_none());
+        assert_eq!(v["x_other"], 1);
+    }
 
     #[test]
     fn unknown_fields_pass_through() {

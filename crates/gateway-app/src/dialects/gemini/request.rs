@@ -6,13 +6,15 @@
 //! the oldest unanswered call of that name), before the turn's other parts; `inlineData`
 //! becomes an image (a `data:` URL), audio or file part, `fileData` an image URL;
 //! `generationConfig` maps onto the sampling fields, `responseMimeType` + schema onto
-//! `response_format`; `thinkingConfig`, `topK` and `safetySettings` travel in `extra`, where
-//! the Gemini and Anthropic provider adapters find them.
+//! `response_format`; `thinkingConfig` travels in `extra` for Gemini upstreams and as a
+//! `reasoning_effort` for the others; `topK` and `safetySettings` travel in `extra`, where the
+//! provider adapters that know them find them (the OpenAI one leaves them out).
 
 use gateway_core::types::{ContentPart, Extra, FunctionDef, ImageUrl, Role, Stop, StreamOptions};
 use gateway_core::types::{Tool, ToolCall};
 use gateway_core::{ChatRequest, GatewayError, Message};
 use gateway_providers::gemini::response::call_id;
+use gateway_providers::reasoning::effort_for_budget;
 use serde_json::{Value, json};
 
 use super::schema::to_json_schema;
@@ -386,6 +388,10 @@ fn generation_config(c: GenerationConfig, chat: &mut ChatRequest) -> Result<(), 
         chat.extra.insert("top_k".into(), json!(k));
     }
     if let Some(thinking) = c.thinking_config {
+        if let Some(effort) = reasoning_effort(&thinking) {
+            chat.extra
+                .insert("reasoning_effort".into(), Value::String(effort.to_owned()));
+        }
         chat.extra.insert("thinking_config".into(), thinking);
     }
     chat.response_format = response_format(
@@ -394,6 +400,28 @@ fn generation_config(c: GenerationConfig, chat: &mut ChatRequest) -> Result<(), 
         c.response_schema,
     )?;
     Ok(())
+}
+
+/// The `reasoning_effort` other providers get for a `thinkingConfig` (Gemini upstreams get the
+/// config itself): a level as it is, a positive budget on the shared scale
+/// ([`gateway_providers::reasoning`]), the dynamic budget (-1) as `medium`; no thinking (0) asks
+/// for nothing, since models that do not reason refuse the parameter.
+fn reasoning_effort(thinking: &Value) -> Option<&'static str> {
+    let field = |camel: &str, snake: &str| thinking.get(camel).or_else(|| thinking.get(snake));
+    if let Some(level) = field("thinkingLevel", "thinking_level").and_then(Value::as_str) {
+        return match level.to_ascii_lowercase().as_str() {
+            "minimal" => Some("minimal"),
+            "low" => Some("low"),
+            "medium" => Some("medium"),
+            "high" => Some("high"),
+            _ => None,
+        };
+    }
+    match field("thinkingBudget", "thinking_budget").and_then(Value::as_i64)? {
+        ..0 => Some("medium"),
+        0 => None,
+        budget => Some(effort_for_budget(budget.unsigned_abs())),
+    }
 }
 
 /// `responseMimeType` and its schema -> OpenAI's `response_format`.

@@ -41,6 +41,7 @@ fn a_plain_request_with_system_and_settings() {
     assert_eq!(r.stop, Some(Stop::Many(vec!["END".into()])));
     assert_eq!(r.extra["top_k"], 40.0);
     assert_eq!(r.extra["thinking_config"], json!({"thinkingBudget": 128}));
+    assert_eq!(r.extra["reasoning_effort"], "low");
     assert_eq!(r.extra["safety_settings"][0]["threshold"], "BLOCK_NONE");
 }
 
@@ -201,4 +202,21 @@ fn what_cannot_be_served_is_a_clear_400() {
     }
     assert!(decode("m", b"", false).is_err());
     assert!(decode("m", b"{not json", false).is_err());
+}
+
+#[test]
+fn thinking_config_becomes_a_reasoning_effort_for_other_providers() {
+    let effort = |thinking: Value| {
+        let r = chat(json!({"contents": [{"parts": [{"text": "x"}]}],
+            "generationConfig": {"thinkingConfig": thinking}}));
+        r.extra.get("reasoning_effort").cloned()
+    };
+    assert_eq!(effort(json!({"thinkingBudget": 8192})), Some(json!("high")));
+    assert_eq!(
+        effort(json!({"thinking_budget": -1})),
+        Some(json!("medium"))
+    );
+    assert_eq!(effort(json!({"thinkingBudget": 0})), None);
+    assert_eq!(effort(json!({"thinkingLevel": "LOW"})), Some(json!("low")));
+    assert_eq!(effort(json!({"includeThoughts": true})), None);
 }
