@@ -12,6 +12,7 @@ fn chunk(delta: Delta, finish: Option<&str>, usage: Option<Usage>) -> ChatChunk 
             delta,
             finish_reason: finish.map(str::to_owned),
             logprobs: None,
+            extra: Extra::new(),
         }],
         usage,
         system_fingerprint: None,
