@@ -1,20 +1,22 @@
 //! Repository automation for the LLM Secure Gateway workspace: the code behind
-//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz | tutorials`.
+//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz | tutorials | openapi`.
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
 //! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]), the fuzzing
 //! of every parser of outside input ([`fuzz`]), the compatibility suite ([`compat`]), the
 //! SDK suites ([`sdk_java`], [`sdk_python`], [`sdk_typescript`]), the executed tutorials
-//! ([`tutorials`]) and the web console's browser tests ([`browser`]). It depends on no
-//! gateway crate: it drives the built binaries as a user would. Entry points are the `run`
-//! functions of each module; `main.rs` only parses the command line.
+//! ([`tutorials`]), the web console's browser tests ([`browser`]) and the OpenAPI document
+//! ([`openapi`]). It depends on no gateway crate: it drives the built binaries as a user
+//! would. Entry points are the `run` functions of each module; `main.rs` only parses the
+//! command line.
 
 pub mod bench;
 pub mod browser;
 pub mod chaos;
 pub mod compat;
 pub mod fuzz;
+pub mod openapi;
 pub mod sdk_java;
 pub mod sdk_python;
 pub mod sdk_typescript;

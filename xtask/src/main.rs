@@ -1,12 +1,12 @@
 //! `cargo xtask`: the one entry point beyond cargo (tidy, test, browser, bench, pgo, soak, chaos,
-//! fuzz, tutorials).
+//! fuzz, tutorials, openapi).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, browser, chaos, fuzz, soak, testcmd, tidy, tutorials, util};
+use xtask::{bench, browser, chaos, fuzz, openapi, soak, testcmd, tidy, tutorials, util};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +42,9 @@ enum Command {
     Fuzz(fuzz::FuzzArgs),
     /// Run the runnable blocks of every tutorial in docs/tutorials/ against the debug binaries.
     Tutorials(tutorials::TutorialsArgs),
+    /// Write docs/openapi.json, the OpenAPI document the gateway generates (--check: only
+    /// compare).
+    Openapi(openapi::OpenApiArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Chaos(args) => chaos::run(&root, &args),
         Command::Fuzz(args) => fuzz::run(&root, &args),
         Command::Tutorials(args) => tutorials::run(&root, &args),
+        Command::Openapi(args) => openapi::run(&root, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -38,6 +38,10 @@ struct Cli {
     /// Validate the configuration, print every problem, and exit.
     #[arg(long)]
     check_config: bool,
+    /// Print the OpenAPI 3.1 document of the gateway's API (what `GET /openapi.json` serves)
+    /// and exit.
+    #[arg(long, conflicts_with_all = ["config", "listen", "demo", "check_config"])]
+    print_openapi: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -53,6 +57,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Edge(cmd)) = &cli.command {
         return edge::run(cmd);
+    }
+    if cli.print_openapi {
+        print!("{}", gateway_app::openapi::document_text());
+        return ExitCode::SUCCESS;
     }
     gateway_app::run(gateway_app::RunOptions {
         config: cli.config,

@@ -17,6 +17,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod http;
 pub mod log_secrets;
+pub mod openapi;
 mod private_ca;
 pub mod reload;
 pub mod responses_retention;

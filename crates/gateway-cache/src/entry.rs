@@ -118,6 +118,7 @@ impl std::io::Write for ByteCounter {
 /// Which entries an invalidation removes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "scope", rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum Invalidation {
     All,
     Tenant { tenant: String },

@@ -3,11 +3,11 @@
 //! cascade_path, usage, cost_estimate_usd}`. It does not stream.
 
 use http::Response;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use gateway_core::{ChatOutcome, ChatRequest, Endpoint, GatewayError, GatewayStream};
-use gateway_core::{Message, RequestContext, Role};
+use gateway_core::{Message, RequestContext, Role, Usage};
 
 use super::openai::OpenAiChat;
 use super::{Call, CallTarget, Dialect};
@@ -19,14 +19,36 @@ use crate::state::AppState;
 /// `POST /query`.
 pub struct QueryApi;
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /query`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Query {
+    /// The question, sent to the model `[query] model` names as one user message.
+    #[schemars(length(min = 1, max = 4000))]
     prompt: String,
     #[serde(default = "default_max_tokens")]
+    #[schemars(range(min = 1, max = 2048))]
     max_tokens: u32,
     #[serde(default = "default_temperature")]
+    #[schemars(range(min = 0.0, max = 2.0))]
     temperature: f64,
+}
+
+/// The answer of `POST /query`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct QueryResponse<'a> {
+    /// The model's text.
+    pub response: String,
+    /// The provider that answered.
+    pub provider: &'a str,
+    /// The upstream model that answered.
+    pub model: &'a str,
+    pub latency_ms: f64,
+    /// The deployments tried, in order, the last one answering.
+    pub cascade_path: Vec<&'a str>,
+    pub usage: Option<&'a Usage>,
+    /// The price of the call in USD, when the model's price is known.
+    pub cost_estimate_usd: Option<f64>,
 }
 
 fn default_max_tokens() -> u32 {
@@ -111,15 +133,15 @@ impl Dialect for QueryApi {
             .first()
             .and_then(|c| c.message.content.as_ref())
             .map(|c| c.joined_text());
-        let body = json!({
-            "response": text.unwrap_or_default(),
-            "provider": &*outcome.served_by.provider,
-            "model": &*outcome.served_by.upstream_model,
-            "latency_ms": ctx.received_at.elapsed().as_secs_f64() * 1000.0,
-            "cascade_path": outcome.served_by.path.iter().map(|p| &**p).collect::<Vec<_>>(),
-            "usage": outcome.response.usage,
-            "cost_estimate_usd": outcome.cost_usd,
-        });
+        let body = QueryResponse {
+            response: text.unwrap_or_default(),
+            provider: &outcome.served_by.provider,
+            model: &outcome.served_by.upstream_model,
+            latency_ms: ctx.received_at.elapsed().as_secs_f64() * 1000.0,
+            cascade_path: outcome.served_by.path.iter().map(|p| &**p).collect(),
+            usage: outcome.response.usage.as_ref(),
+            cost_estimate_usd: outcome.cost_usd,
+        };
         Ok(json_response(200, &body))
     }
 

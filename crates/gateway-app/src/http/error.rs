@@ -1,22 +1,52 @@
 //! The one place where errors become HTTP responses (and are logged, once).
 
 use http::{HeaderValue, Response, StatusCode};
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use gateway_core::{ErrorClass, GatewayError};
 
 use super::body::{Body, full};
 
+/// The OpenAI-style body of an error: `{"error": {"message", "type", "code", "param"}}`.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "OpenAiError")]
+pub struct ErrorBody<'a> {
+    pub error: ErrorDetail<'a>,
+}
+
+/// What went wrong, and what to fix.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "OpenAiErrorDetail")]
+pub struct ErrorDetail<'a> {
+    /// What to fix, for a person.
+    pub message: String,
+    /// `invalid_request_error`, `authentication_error`, `permission_error`, `not_found_error`,
+    /// `rate_limit_error`, `policy_violation`, `upstream_error`, `timeout_error`,
+    /// `service_unavailable` or `internal_error`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A stable machine-readable code (`invalid_api_key`, `model_not_found`, ...), if any.
+    pub code: Option<&'static str>,
+    /// The request field at fault, if any.
+    pub param: Option<&'a str>,
+}
+
+/// The OpenAI-style body of `err`.
+pub fn error_body(err: &GatewayError) -> ErrorBody<'_> {
+    ErrorBody {
+        error: ErrorDetail {
+            message: err.to_string(),
+            kind: err.error_type(),
+            code: err.code(),
+            param: err.param(),
+        },
+    }
+}
+
 /// The OpenAI-style JSON body of an error.
 pub fn error_json(err: &GatewayError) -> serde_json::Value {
-    json!({
-        "error": {
-            "message": err.to_string(),
-            "type": err.error_type(),
-            "code": err.code(),
-            "param": err.param(),
-        }
-    })
+    serde_json::to_value(error_body(err)).unwrap_or_default()
 }
 
 /// Which API's error body shape the caller expects.

@@ -9,8 +9,8 @@
 
 use http::{Request, Response};
 use hyper::body::Incoming;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use gateway_core::GatewayError;
 use gateway_policy::Direction;
@@ -23,15 +23,18 @@ use crate::state::AppState;
 /// Largest text checked in one call (the scan is linear, but a check should stay cheap).
 pub const MAX_TEXT_BYTES: usize = 256 * 1024;
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/guardrails/check`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckRequest {
+    /// The text to check (at most 256 KiB).
     pub text: String,
     #[serde(default)]
     pub direction: CheckDirection,
 }
 
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
+/// Check the text as a request message (`input`) or as a model response (`output`).
+#[derive(Debug, Default, Clone, Copy, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CheckDirection {
     /// As a request message (phase 5).
@@ -83,38 +86,60 @@ impl CheckText for CheckRequest {
     }
 }
 
-/// The verdict of `tenant`'s guardrails on the request's text, as the answer's JSON.
+/// The verdict of `tenant`'s guardrails on the request's text, as the answer.
 pub fn verdict(
     state: &AppState,
     tenant: &str,
     text: &str,
     direction: CheckDirection,
-) -> serde_json::Value {
+) -> CheckResponse {
     let direction = match direction {
         CheckDirection::Input => Direction::Input,
         CheckDirection::Output => Direction::Output,
     };
     let guards = state.guardrails.for_tenant(tenant);
     let verdict = guards.check(text, direction);
-    let findings: Vec<serde_json::Value> = verdict
+    let findings: Vec<CheckFinding> = verdict
         .findings
-        .iter()
-        .map(|f| {
-            json!({
-                "guardrail": f.guardrail,
-                "category": f.category,
-                "rule": f.rule,
-                "score": f.score,
-                "start": f.start,
-                "end": f.end,
-                "action": f.action.as_str(),
-            })
+        .into_iter()
+        .map(|f| CheckFinding {
+            guardrail: f.guardrail,
+            category: f.category,
+            rule: f.rule,
+            score: f.score,
+            start: f.start,
+            end: f.end,
+            action: f.action.as_str(),
         })
         .collect();
-    json!({
-        "flagged": !findings.is_empty(),
-        "action": verdict.action.as_str(),
-        "findings": findings,
-        "redacted_text": verdict.redacted,
-    })
+    CheckResponse {
+        flagged: !findings.is_empty(),
+        action: verdict.action.as_str(),
+        findings,
+        redacted_text: verdict.redacted,
+    }
+}
+
+/// The verdict of a guardrails check.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckResponse {
+    /// Whether any guardrail found something.
+    pub flagged: bool,
+    /// What the gateway would do with the text: `allow`, `flag`, `redact` or `block`.
+    pub action: &'static str,
+    pub findings: Vec<CheckFinding>,
+    /// The text with redacted spans replaced, when a guardrail redacts.
+    pub redacted_text: Option<String>,
+}
+
+/// One thing a guardrail found, with its byte span in the text.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CheckFinding {
+    pub guardrail: &'static str,
+    pub category: String,
+    pub rule: String,
+    pub score: f32,
+    pub start: usize,
+    pub end: usize,
+    pub action: &'static str,
 }

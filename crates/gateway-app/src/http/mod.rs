@@ -3,12 +3,12 @@
 //! model calls (health, readiness, metrics, models, token counts, guardrail checks, stored
 //! responses, files, admin, the web console).
 
-mod admin;
+pub(crate) mod admin;
 pub mod body;
 pub mod count_tokens;
 pub mod error;
 pub mod files;
-mod guardrails_check;
+pub(crate) mod guardrails_check;
 pub mod in_memory;
 pub mod inbound;
 pub mod info;
@@ -80,6 +80,10 @@ async fn dispatch(
             Handler::Health => Ok(info::health()),
             Handler::Ready => Ok(Box::pin(info::ready(state)).await),
             Handler::Metrics => metrics::metrics(state),
+            Handler::OpenApi => Ok(body::response(
+                body::full(crate::openapi::served()),
+                "application/json",
+            )),
             Handler::Models => Box::pin(info::models(state, &req, inbound)).await,
             Handler::Model => Box::pin(info::model(state, &req, &params, inbound)).await,
             Handler::ModelCall(dialect) => {

@@ -46,6 +46,8 @@ pub enum Handler {
     ResponseInputItems,
     /// The Files API ([`crate::http::files`]).
     Files(FilesOp),
+    /// The OpenAPI document ([`crate::openapi`]).
+    OpenApi,
 }
 
 /// One method on one path.
@@ -85,10 +87,11 @@ const fn gemini(path: &'static str, handler: Handler) -> Route {
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 36] = [
+pub static ROUTES: [Route; 37] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
+    route(Method::GET, "/openapi.json", Handler::OpenApi),
     route(Method::GET, "/v1/models", Handler::Models),
     route(Method::GET, "/v1/models/{id}", Handler::Model),
     route(
@@ -296,7 +299,7 @@ fn extended_prefix(pattern: &str, path: &str) -> Option<usize> {
 }
 
 /// The parameters of `path` when it matches `pattern`.
-fn matches(pattern: &str, path: &str) -> Option<PathParams> {
+pub(crate) fn matches(pattern: &str, path: &str) -> Option<PathParams> {
     if !pattern.contains('{') {
         return (pattern == path).then(PathParams::default);
     }

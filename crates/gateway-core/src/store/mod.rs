@@ -52,6 +52,7 @@ pub fn from_unix_millis(ms: i64) -> SystemTime {
 /// Rate, token, concurrency and spend limits of a tenant or a key. `None` means no limit at
 /// this level. Stored here; enforced by the limits phase (`gateway-policy`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
     /// Requests per minute.

@@ -9,10 +9,12 @@ pub type Extra = Map<String, Value>;
 
 /// A chat completion request (OpenAI `POST /v1/chat/completions`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChatRequest {
     pub model: String,
     pub messages: Vec<Message>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[cfg_attr(feature = "openapi", schemars(default))]
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
@@ -63,6 +65,7 @@ crate::deserialize_with_extra!(ChatRequest, "a chat completion request" {
 });
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct StreamOptions {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub include_usage: Option<bool>,
@@ -76,6 +79,7 @@ crate::deserialize_with_extra!(StreamOptions, "stream options" {
 
 /// `stop`: one string or up to four. Decoded by hand (`one_or_many.rs`), encoded untagged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Stop {
     One(String),
@@ -92,6 +96,7 @@ impl Stop {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     System,
@@ -117,6 +122,7 @@ impl Role {
 
 /// One message of the conversation.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Message {
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,6 +162,7 @@ impl Message {
 /// Message content: a string, or a list of typed parts (text, image, audio, file...).
 /// Decoded by hand (`one_or_many.rs`), encoded untagged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum Content {
     Text(String),
@@ -192,6 +199,7 @@ impl Content {
 
 /// A typed content part. Known fields are modelled; any other part type round-trips via `extra`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ContentPart {
     #[serde(rename = "type")]
     pub kind: String,
@@ -219,6 +227,7 @@ impl ContentPart {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ImageUrl {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +236,7 @@ pub struct ImageUrl {
 
 /// A tool the model may call.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Tool {
     #[serde(rename = "type")]
     pub kind: String,
@@ -241,6 +251,7 @@ crate::deserialize_with_extra!(Tool, "a tool" {
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FunctionDef {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,6 +264,7 @@ pub struct FunctionDef {
 
 /// A tool call made by the assistant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ToolCall {
     pub id: String,
     #[serde(rename = "type", default = "function_kind")]
@@ -265,6 +277,7 @@ fn function_kind() -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FunctionCall {
     pub name: String,
     /// JSON-encoded arguments, as the model produced them.

@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::chat::Extra;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EmbeddingsRequest {
     pub model: String,
     /// A string, an array of strings, or token arrays.
@@ -36,6 +37,7 @@ impl EmbeddingsRequest {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EmbeddingsResponse {
     pub object: String,
     pub data: Vec<Embedding>,
@@ -50,6 +52,7 @@ crate::deserialize_with_extra!(EmbeddingsResponse, "an embeddings response" {
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Embedding {
     #[serde(default = "embedding_object")]
     pub object: String,
@@ -59,6 +62,7 @@ pub struct Embedding {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct EmbeddingsUsage {
     #[serde(default)]
     pub prompt_tokens: u64,
@@ -68,6 +72,7 @@ pub struct EmbeddingsUsage {
 
 /// An entry of `GET /v1/models`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ModelInfo {
     pub id: String,
     #[serde(default = "model_object")]

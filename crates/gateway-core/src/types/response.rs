@@ -7,6 +7,7 @@ use super::chat::{Extra, Message};
 
 /// A complete (non-streamed) chat completion.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChatResponse {
     pub id: String,
     pub object: String,
@@ -31,6 +32,7 @@ fn completion_object() -> String {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Choice {
     pub index: u32,
     pub message: Message,
@@ -47,6 +49,7 @@ crate::deserialize_with_extra!(Choice, "a choice" {
 
 /// Token usage of one call. Provider-specific counts are normalised into OpenAI's fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Usage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -92,6 +95,7 @@ impl Usage {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct PromptTokensDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cached_tokens: Option<u64>,
@@ -107,6 +111,7 @@ crate::deserialize_with_extra!(PromptTokensDetails, "prompt token details" {
 });
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct CompletionTokensDetails {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,

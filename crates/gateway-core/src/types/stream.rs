@@ -19,6 +19,7 @@ pub enum StreamEvent {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChatChunk {
     pub id: String,
     pub object: String,
@@ -47,6 +48,7 @@ fn chunk_object() -> String {
 /// matched stop string or token), or the `stop_reason` / `stop_sequence` an Anthropic upstream
 /// ends with, so that they survive streaming as they survive a non-streamed call.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ChunkChoice {
     pub index: u32,
     pub delta: Delta,
@@ -62,6 +64,7 @@ crate::deserialize_with_extra!(ChunkChoice, "a chunk choice" {
 });
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct Delta {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -80,6 +83,7 @@ crate::deserialize_with_extra!(Delta, "a delta" {
 });
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct ToolCallDelta {
     pub index: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +95,7 @@ pub struct ToolCallDelta {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct FunctionCallDelta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,

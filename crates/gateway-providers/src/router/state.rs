@@ -9,6 +9,7 @@ use super::health::{Circuit, Snapshot};
 /// Circuit breaker position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub enum CircuitStatus {
     Closed,
     Open,
@@ -17,6 +18,7 @@ pub enum CircuitStatus {
 
 /// One deployment of one model group, as the router sees it now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]
 pub struct DeploymentState {
     /// The public model name (group).
     pub model: String,

@@ -9,8 +9,10 @@ use serde_json::{Map, Value, json};
 
 use super::request::invalid;
 
-#[derive(Deserialize)]
+/// A string, or content blocks (`text`, `image`, `tool_use`, `tool_result`, `thinking`...).
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
+#[schemars(rename = "AnthropicContent")]
 pub(super) enum InContent {
     Text(String),
     Blocks(Vec<Map<String, Value>>),

@@ -26,6 +26,7 @@ mod stream;
 
 pub use error::{encode_error, error_status, error_type};
 pub use messages::AnthropicMessages;
+pub(crate) use request::MessagesRequest;
 pub use request::{count_tokens, decode_count_tokens_request, decode_request};
 pub use response::{encode_count_tokens, encode_response, stop_reason};
 pub use stream::{AnthropicStreamEncoder, SseEvent, sse_frame};

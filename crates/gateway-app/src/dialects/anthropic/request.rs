@@ -14,7 +14,11 @@ use serde_json::{Map, Value, json};
 
 use super::content::{InContent, assistant_turn, content, message, user_turn};
 
-struct MessagesRequest {
+/// An Anthropic Messages request (`max_tokens` is required by `/v1/messages`, not by
+/// `/v1/messages/count_tokens`).
+#[derive(schemars::JsonSchema)]
+#[schemars(rename = "AnthropicMessagesRequest")]
+pub(crate) struct MessagesRequest {
     model: String,
     max_tokens: Option<u32>,
     messages: Vec<InMessage>,
@@ -27,6 +31,7 @@ struct MessagesRequest {
     tool_choice: Option<Value>,
     metadata: Option<Value>,
     /// `top_k`, `thinking`, `service_tier`... passed on to providers that understand them.
+    #[schemars(flatten)]
     extra: Extra,
 }
 
@@ -44,7 +49,8 @@ gateway_core::deserialize_with_extra!(MessagesRequest, "a Messages request" {
     metadata: default,
 });
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "AnthropicInputMessage")]
 struct InMessage {
     role: String,
     content: InContent,

@@ -32,6 +32,7 @@ use crate::http::error::ErrorShape;
 use crate::state::AppState;
 
 pub use body::ResponsesSseBody;
+pub(crate) use request::CreateResponse;
 pub use request::decode_request;
 pub use stream::ResponsesStreamEncoder;
 pub use turn::{Pending, Turn};

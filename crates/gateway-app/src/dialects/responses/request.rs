@@ -13,9 +13,10 @@ use super::input::{Input, decode_input};
 use super::turn::Turn;
 
 /// The request body. Unknown parameters are refused by name (`deny_unknown_fields`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateResponse {
+#[schemars(rename = "CreateResponse")]
+pub(crate) struct CreateResponse {
     model: String,
     input: Option<Input>,
     instructions: Option<String>,
@@ -47,15 +48,17 @@ struct CreateResponse {
     top_logprobs: Option<Value>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ResponseTextConfig")]
 struct TextConfig {
     format: Option<Value>,
     verbosity: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ResponseReasoning")]
 struct Reasoning {
     effort: Option<String>,
     /// Accepted; no reasoning summaries are produced.

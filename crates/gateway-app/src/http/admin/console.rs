@@ -10,8 +10,8 @@
 
 use http::Response;
 use hyper::body::Incoming;
-use serde::Deserialize;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 use gateway_auth::{Permission, authorize};
 use gateway_core::{GatewayError, TenantId};
@@ -32,14 +32,39 @@ pub fn me(ctx: &Admin<'_>) -> Result<Response<Body>, GatewayError> {
     let tenant = (!is_admin(p) || p.tenant.as_str() != "*").then(|| p.tenant.as_str());
     ok(
         200,
-        &json!({
-            "object": "principal",
-            "subject": &*p.subject,
-            "tenant": tenant,
-            "roles": p.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-            "permissions": permissions,
-        }),
+        &Me {
+            object: "principal",
+            subject: &p.subject,
+            tenant,
+            roles: p.roles.iter().map(|r| r.as_str()).collect(),
+            permissions,
+        },
     )
+}
+
+/// What `GET /admin/v1/me` answers: the caller and what it may do.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Me<'a> {
+    #[schemars(extend("const" = "principal"))]
+    pub object: &'static str,
+    /// The key id, JWT subject or `admin-token`.
+    pub subject: &'a str,
+    /// The caller's tenant; `null` for the bootstrap admin.
+    pub tenant: Option<&'a str>,
+    pub roles: Vec<&'static str>,
+    /// The permissions it holds on at least one tenant.
+    pub permissions: Vec<&'static str>,
+}
+
+/// What `GET /admin/v1/config` answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct RunningConfig<'a> {
+    #[schemars(extend("const" = "config"))]
+    pub object: &'static str,
+    /// When this configuration was loaded (RFC 3339).
+    pub loaded_at: String,
+    /// The configuration as TOML, every secret redacted.
+    pub text: &'a str,
 }
 
 /// `GET /admin/v1/config`.
@@ -48,19 +73,22 @@ pub fn config(ctx: &Admin<'_>) -> Result<Response<Body>, GatewayError> {
     let view = &ctx.state.config_view;
     ok(
         200,
-        &json!({
-            "object": "config",
-            "loaded_at": super::time::format(view.loaded_at),
-            "text": &*view.text,
-        }),
+        &RunningConfig {
+            object: "config",
+            loaded_at: super::time::format(view.loaded_at),
+            text: &view.text,
+        },
     )
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of `POST /admin/v1/guardrails/check`.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct AdminCheck {
+pub(crate) struct AdminCheck {
+    /// The tenant whose guardrails apply (default: the caller's).
     #[serde(default)]
     tenant: Option<String>,
+    /// The text to check (at most 256 KiB).
     text: String,
     #[serde(default)]
     direction: CheckDirection,

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use http::Response;
 use hyper::body::Incoming;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -23,9 +24,9 @@ use crate::http::body::Body;
 /// Longest accepted `expires_in_days` (about 100 years).
 const MAX_DAYS: u64 = 36_500;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateKey {
+pub(crate) struct CreateKey {
     tenant: String,
     name: String,
     #[serde(default)]
@@ -42,18 +43,20 @@ struct CreateKey {
     metadata: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateKey {
+pub(crate) struct UpdateKey {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     roles: Option<Vec<String>>,
     #[serde(default, deserialize_with = "views::present")]
+    #[schemars(with = "Option<Vec<String>>")]
     allowed_models: Option<Option<Vec<String>>>,
     #[serde(default)]
     limits: Option<Limits>,
     #[serde(default, deserialize_with = "views::present")]
+    #[schemars(with = "Option<String>")]
     expires_at: Option<Option<String>>,
     #[serde(default)]
     metadata: Option<Value>,
@@ -62,9 +65,9 @@ struct UpdateKey {
 }
 
 /// The body of rotate and revoke: nothing yet, but unknown fields are still refused.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NoFields {}
+pub(crate) struct NoFields {}
 
 fn roles(names: &[String]) -> Result<Vec<GatewayRole>, GatewayError> {
     names
@@ -185,8 +188,10 @@ async fn create_inner(
     };
     let created = ctx.key_manager()?.create(new).await?;
     m.target = Some(created.record.id.clone());
-    m.details
-        .insert("key".to_owned(), views::key(&created.record));
+    m.details.insert(
+        "key".to_owned(),
+        views::to_value(&views::key(&created.record)),
+    );
     ok(
         201,
         &views::key_with_secret(&created.record, created.secret.expose()),
@@ -261,7 +266,8 @@ async fn update_inner(
         changed.into_iter().map(Value::from).collect(),
     );
     let stored = ctx.key_manager()?.update(&key).await?;
-    m.details.insert("key".to_owned(), views::key(&stored));
+    m.details
+        .insert("key".to_owned(), views::to_value(&views::key(&stored)));
     ok(200, &views::key(&stored))
 }
 
@@ -309,10 +315,10 @@ async fn rotate_inner(
         Value::from(created.record.id.as_str()),
     );
     manager.revoke(&old.id).await?;
-    let mut view = views::key_with_secret(&created.record, created.secret.expose());
-    if let Value::Object(map) = &mut view {
-        map.insert("replaces".to_owned(), Value::from(old.id.as_str()));
-    }
+    let view = views::KeyView {
+        replaces: Some(old.id.clone()),
+        ..views::key_with_secret(&created.record, created.secret.expose())
+    };
     ok(201, &view)
 }
 

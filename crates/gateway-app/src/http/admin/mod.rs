@@ -1,5 +1,6 @@
 //! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
-//! web console needs (`me`, `config`, `guardrails/check`); see `docs/admin.md`.
+//! web console needs (`me`, `config`, `guardrails/check`); see `docs/admin.md`. It routes by
+//! its own table ([`routes::ADMIN_ROUTES`]).
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
 //! the body is not even read), then routed; every endpoint checks one RBAC permission, and
@@ -7,16 +8,17 @@
 //! tenants take effect for authentication on this instance at once.
 
 mod auth;
-mod console;
-mod keys;
-mod ops;
+pub(crate) mod console;
+pub(crate) mod keys;
+pub(crate) mod ops;
 pub(crate) mod query;
 mod reports;
-mod tenants;
+pub(crate) mod routes;
+pub(crate) mod tenants;
 mod time;
-mod views;
+pub(crate) mod views;
 
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use hyper::body::Incoming;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -28,6 +30,7 @@ use super::body::{Body, parse_json, read_limited};
 use super::inbound::Inbound;
 use super::info::json_response;
 use crate::state::AppState;
+use routes::{AdminFound, AdminHandler};
 
 /// One admin request: the state, the authenticated caller and the request id.
 pub struct Admin<'a> {
@@ -78,87 +81,44 @@ pub async fn handle(
         client_ip: inbound.client_ip,
     };
     let (parts, body) = req.into_parts();
-    let path = parts
-        .uri
-        .path()
-        .strip_prefix("/admin/v1/")
-        .unwrap_or_default();
-    let segments: Vec<&str> = path.split('/').collect();
     let query = parts.uri.query();
-    let method = &parts.method;
-    let not_allowed = || {
-        Err(GatewayError::MethodNotAllowed(format!(
-            "Method {method} is not allowed on {}.",
-            parts.uri.path()
-        )))
+    let (handler, id) = match routes::lookup(&parts.method, parts.uri.path()) {
+        AdminFound::Route(handler, id) => (handler, id),
+        AdminFound::WrongMethod => {
+            return Err(GatewayError::MethodNotAllowed(format!(
+                "Method {} is not allowed on {}.",
+                parts.method,
+                parts.uri.path()
+            )));
+        }
+        AdminFound::Unknown => {
+            return Err(GatewayError::NotFound(format!(
+                "Unknown admin path '{}'.",
+                parts.uri.path()
+            )));
+        }
     };
-    match segments.as_slice() {
-        ["tenants"] => match *method {
-            Method::GET => tenants::list(&ctx, query).await,
-            Method::POST => tenants::create(&ctx, body).await,
-            _ => not_allowed(),
-        },
-        ["tenants", id] if !id.is_empty() => match *method {
-            Method::GET => tenants::show(&ctx, id).await,
-            Method::PATCH => tenants::update(&ctx, id, body).await,
-            Method::DELETE => tenants::delete(&ctx, id).await,
-            _ => not_allowed(),
-        },
-        ["keys"] => match *method {
-            Method::GET => keys::list(&ctx, query).await,
-            Method::POST => keys::create(&ctx, body).await,
-            _ => not_allowed(),
-        },
-        ["keys", id] if !id.is_empty() => match *method {
-            Method::GET => keys::show(&ctx, id).await,
-            Method::PATCH => keys::update(&ctx, id, body).await,
-            _ => not_allowed(),
-        },
-        ["keys", id, "rotate"] if !id.is_empty() => match *method {
-            Method::POST => keys::rotate(&ctx, id, body).await,
-            _ => not_allowed(),
-        },
-        ["keys", id, "revoke"] if !id.is_empty() => match *method {
-            Method::POST => keys::revoke(&ctx, id, body).await,
-            _ => not_allowed(),
-        },
-        ["usage"] => match *method {
-            Method::GET => reports::usage(&ctx, query).await,
-            _ => not_allowed(),
-        },
-        ["audit"] => match *method {
-            Method::GET => reports::audit(&ctx, query).await,
-            _ => not_allowed(),
-        },
-        ["audit", "verify"] => match *method {
-            Method::GET => reports::verify(&ctx).await,
-            _ => not_allowed(),
-        },
-        ["deployments"] => match *method {
-            Method::GET => ops::deployments(&ctx).await,
-            _ => not_allowed(),
-        },
-        ["cache", "invalidate"] => match *method {
-            Method::POST => ops::invalidate_cache(&ctx, body).await,
-            _ => not_allowed(),
-        },
-        ["me"] => match *method {
-            Method::GET => console::me(&ctx),
-            _ => not_allowed(),
-        },
-        ["config"] => match *method {
-            Method::GET => console::config(&ctx),
-            _ => not_allowed(),
-        },
-        ["guardrails", "check"] => match *method {
-            Method::POST => console::guardrails_check(&ctx, body).await,
-            _ => not_allowed(),
-        },
-
-        _ => Err(GatewayError::NotFound(format!(
-            "Unknown admin path '{}'.",
-            parts.uri.path()
-        ))),
+    let id = id.as_deref().unwrap_or_default();
+    match handler {
+        AdminHandler::ListTenants => tenants::list(&ctx, query).await,
+        AdminHandler::CreateTenant => tenants::create(&ctx, body).await,
+        AdminHandler::ShowTenant => tenants::show(&ctx, id).await,
+        AdminHandler::UpdateTenant => tenants::update(&ctx, id, body).await,
+        AdminHandler::DeleteTenant => tenants::delete(&ctx, id).await,
+        AdminHandler::ListKeys => keys::list(&ctx, query).await,
+        AdminHandler::CreateKey => keys::create(&ctx, body).await,
+        AdminHandler::ShowKey => keys::show(&ctx, id).await,
+        AdminHandler::UpdateKey => keys::update(&ctx, id, body).await,
+        AdminHandler::RotateKey => keys::rotate(&ctx, id, body).await,
+        AdminHandler::RevokeKey => keys::revoke(&ctx, id, body).await,
+        AdminHandler::Usage => reports::usage(&ctx, query).await,
+        AdminHandler::Audit => reports::audit(&ctx, query).await,
+        AdminHandler::VerifyAudit => reports::verify(&ctx).await,
+        AdminHandler::Deployments => ops::deployments(&ctx).await,
+        AdminHandler::InvalidateCache => ops::invalidate_cache(&ctx, body).await,
+        AdminHandler::Me => console::me(&ctx),
+        AdminHandler::Config => console::config(&ctx),
+        AdminHandler::GuardrailsCheck => console::guardrails_check(&ctx, body).await,
     }
 }
 
@@ -244,6 +204,6 @@ impl Admin<'_> {
     }
 }
 
-pub fn ok(status: u16, value: &Value) -> Result<Response<Body>, GatewayError> {
+pub fn ok(status: u16, value: &impl serde::Serialize) -> Result<Response<Body>, GatewayError> {
     Ok(json_response(status, value))
 }

@@ -7,21 +7,22 @@
 
 use http::Response;
 use hyper::body::Incoming;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 use gateway_auth::{Permission, authorize};
 use gateway_cache::Invalidation;
 use gateway_core::{GatewayError, TenantId};
 
 use super::auth::require_somewhere;
-use super::{Admin, Mutation, ok};
+use super::{Admin, Mutation, ok, views};
 use crate::http::body::Body;
 
 /// `GET /admin/v1/deployments`.
 pub async fn deployments(ctx: &Admin<'_>) -> Result<Response<Body>, GatewayError> {
     require_somewhere(&ctx.principal, Permission::ReadUsage)?;
     let states = ctx.state.router.deployment_states();
-    ok(200, &json!({ "object": "list", "data": states }))
+    ok(200, &views::list(states))
 }
 
 /// `POST /admin/v1/cache/invalidate` with `{"scope": "all"}`, `{"scope": "tenant", "tenant": ..}`
@@ -60,6 +61,21 @@ async fn invalidate_inner(
     m.details.insert("removed".to_owned(), removed.into());
     ok(
         200,
-        &json!({ "object": "cache.invalidation", "scope": scope, "removed": removed }),
+        &CacheInvalidated {
+            object: "cache.invalidation",
+            scope,
+            removed,
+        },
     )
+}
+
+/// What `POST /admin/v1/cache/invalidate` answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct CacheInvalidated {
+    #[schemars(extend("const" = "cache.invalidation"))]
+    pub object: &'static str,
+    /// The invalidation asked for.
+    pub scope: Invalidation,
+    /// Entries removed (on this instance; other instances drop theirs when told).
+    pub removed: u64,
 }

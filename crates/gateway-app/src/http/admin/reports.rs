@@ -5,7 +5,6 @@
 //! whole gateway, so it is for admins only.
 
 use http::Response;
-use serde_json::json;
 
 use gateway_auth::{Permission, authorize};
 use gateway_core::GatewayError;
@@ -52,8 +51,11 @@ pub async fn usage(ctx: &Admin<'_>, query: Option<&str>) -> Result<Response<Body
         group_by,
     };
     let rows = ctx.state.store.query_usage(&usage_query).await?;
-    let mut body = views::list(rows.iter().map(views::usage).collect());
-    body["group_by"] = q.list("group_by").into();
+    let body = views::UsageReport {
+        object: "list",
+        data: rows.iter().map(views::usage).collect(),
+        group_by: q.list("group_by").into_iter().map(str::to_owned).collect(),
+    };
     ok(200, &body)
 }
 
@@ -97,8 +99,11 @@ pub async fn audit(ctx: &Admin<'_>, query: Option<&str>) -> Result<Response<Body
     let next_after = (!newest_first && records.len() as u64 == limit)
         .then(|| records.last().map(|r| r.seq))
         .flatten();
-    let mut body = views::list(records.iter().map(views::audit).collect());
-    body["next_after"] = json!(next_after);
+    let body = views::AuditPage {
+        object: "list",
+        data: records.iter().map(views::audit).collect(),
+        next_after,
+    };
     ok(200, &body)
 }
 

@@ -5,6 +5,7 @@
 
 use http::Response;
 use hyper::body::Incoming;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -20,9 +21,9 @@ use crate::http::body::Body;
 /// Longest tenant id.
 const MAX_ID: usize = 64;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateTenant {
+pub(crate) struct CreateTenant {
     id: String,
     #[serde(default)]
     name: Option<String>,
@@ -36,16 +37,18 @@ struct CreateTenant {
     limits: Option<Limits>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateTenant {
+pub(crate) struct UpdateTenant {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
     enabled: Option<bool>,
     #[serde(default, deserialize_with = "views::present")]
+    #[schemars(with = "Option<Vec<String>>")]
     allowed_models: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "views::present")]
+    #[schemars(with = "Option<Vec<String>>")]
     allowed_regions: Option<Option<Vec<String>>>,
     /// Replaces all the tenant's limits.
     #[serde(default)]
@@ -140,8 +143,10 @@ async fn create_inner(
     // A JWT or key lookup may have cached "no such tenant".
     ctx.invalidate_tenant(&id).await;
     let stored = ctx.state.store.get_tenant(&id).await?.unwrap_or(tenant);
-    m.details
-        .insert("tenant".to_owned(), views::tenant(&stored));
+    m.details.insert(
+        "tenant".to_owned(),
+        views::to_value(&views::tenant(&stored)),
+    );
     ok(201, &views::tenant(&stored))
 }
 
@@ -198,8 +203,10 @@ async fn update_inner(
     );
     let stored = ctx.state.store.update_tenant(&tenant).await?;
     ctx.invalidate_tenant(&tenant_id).await;
-    m.details
-        .insert("tenant".to_owned(), views::tenant(&stored));
+    m.details.insert(
+        "tenant".to_owned(),
+        views::to_value(&views::tenant(&stored)),
+    );
     ok(200, &views::tenant(&stored))
 }
 
@@ -217,6 +224,10 @@ async fn delete_inner(ctx: &Admin<'_>, id: &str) -> Result<Response<Body>, Gatew
     ctx.invalidate_tenant(&tenant_id).await;
     ok(
         200,
-        &serde_json::json!({ "object": "tenant", "id": id, "deleted": true }),
+        &views::TenantDeleted {
+            object: "tenant",
+            id: id.to_owned(),
+            deleted: true,
+        },
     )
 }

@@ -1,132 +1,280 @@
-//! How admin records look on the wire. Key views never carry the hash; the secret appears
-//! only in the responses that create it (create and rotate).
+//! How admin records look on the wire: one typed view per record, which both the handlers
+//! serialise and the OpenAPI document describes. Key views never carry the hash; the secret
+//! appears only in the responses that create it (create and rotate).
 
 use std::time::SystemTime;
 
-use serde::{Deserialize, Deserializer};
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
-use gateway_core::store::{ApiKeyRecord, AuditRecord, AuditVerification, Tenant, UsageAggregate};
+use gateway_core::store::{
+    ApiKeyRecord, AuditRecord, AuditVerification, Limits, Tenant, UsageAggregate,
+};
 
 use super::time::format;
 
-fn opt_time(t: Option<SystemTime>) -> Value {
-    t.map_or(Value::Null, |t| Value::String(format(t)))
+fn opt_time(t: Option<SystemTime>) -> Option<String> {
+    t.map(format)
 }
 
-pub fn tenant(t: &Tenant) -> Value {
-    json!({
-        "object": "tenant",
-        "id": t.id.as_str(),
-        "name": t.name,
-        "enabled": t.enabled,
-        "allowed_models": t.allowed_models,
-        "allowed_regions": t.allowed_regions,
-        "limits": t.limits,
-        "created_at": format(t.created_at),
-    })
+/// A tenant.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TenantView {
+    #[schemars(extend("const" = "tenant"))]
+    pub object: &'static str,
+    pub id: String,
+    pub name: String,
+    /// A disabled tenant's keys and tokens are all refused.
+    pub enabled: bool,
+    /// Public model names the tenant may use; `null` means all.
+    pub allowed_models: Option<Vec<String>>,
+    /// Regions the tenant's traffic may be served from; `null` means any.
+    pub allowed_regions: Option<Vec<String>>,
+    pub limits: Limits,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+pub fn tenant(t: &Tenant) -> TenantView {
+    TenantView {
+        object: "tenant",
+        id: t.id.as_str().to_owned(),
+        name: t.name.clone(),
+        enabled: t.enabled,
+        allowed_models: t.allowed_models.clone(),
+        allowed_regions: t.allowed_regions.clone(),
+        limits: t.limits.clone(),
+        created_at: format(t.created_at),
+    }
+}
+
+/// What `DELETE /admin/v1/tenants/{id}` answers.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TenantDeleted {
+    #[schemars(extend("const" = "tenant"))]
+    pub object: &'static str,
+    pub id: String,
+    #[schemars(extend("const" = true))]
+    pub deleted: bool,
+}
+
+/// Where a key stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    Active,
+    Disabled,
+    Expired,
+    Revoked,
+}
+
+/// An API key (never its hash).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KeyView {
+    #[schemars(extend("const" = "api_key"))]
+    pub object: &'static str,
+    pub id: String,
+    pub tenant: String,
+    pub name: String,
+    /// The first characters of the secret, to recognise it by.
+    pub prefix: String,
+    pub status: KeyStatus,
+    pub roles: Vec<&'static str>,
+    /// Public model names the key may use; `null` means what its tenant may.
+    pub allowed_models: Option<Vec<String>>,
+    pub limits: Limits,
+    pub expires_at: Option<String>,
+    pub metadata: Value,
+    pub enabled: bool,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    /// The secret, shown once: only in the answers of create and rotate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// On rotate: the id of the key this one replaces (now revoked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// `active`, `disabled`, `expired` or `revoked`, at `now`.
-fn key_status(k: &ApiKeyRecord, now: SystemTime) -> &'static str {
+fn key_status(k: &ApiKeyRecord, now: SystemTime) -> KeyStatus {
     if k.revoked_at.is_some() {
-        "revoked"
+        KeyStatus::Revoked
     } else if !k.enabled {
-        "disabled"
+        KeyStatus::Disabled
     } else if k.expires_at.is_some_and(|e| now >= e) {
-        "expired"
+        KeyStatus::Expired
     } else {
-        "active"
+        KeyStatus::Active
     }
 }
 
-pub fn key(k: &ApiKeyRecord) -> Value {
-    json!({
-        "object": "api_key",
-        "id": k.id,
-        "tenant": k.tenant.as_str(),
-        "name": k.name,
-        "prefix": k.prefix,
-        "status": key_status(k, SystemTime::now()),
-        "roles": k.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "allowed_models": k.allowed_models,
-        "limits": k.limits,
-        "expires_at": opt_time(k.expires_at),
-        "metadata": k.metadata,
-        "enabled": k.enabled,
-        "created_at": format(k.created_at),
-        "last_used_at": opt_time(k.last_used_at),
-        "revoked_at": opt_time(k.revoked_at),
-    })
+pub fn key(k: &ApiKeyRecord) -> KeyView {
+    KeyView {
+        object: "api_key",
+        id: k.id.clone(),
+        tenant: k.tenant.as_str().to_owned(),
+        name: k.name.clone(),
+        prefix: k.prefix.clone(),
+        status: key_status(k, SystemTime::now()),
+        roles: k.roles.iter().map(|r| r.as_str()).collect(),
+        allowed_models: k.allowed_models.clone(),
+        limits: k.limits.clone(),
+        expires_at: opt_time(k.expires_at),
+        metadata: k.metadata.clone(),
+        enabled: k.enabled,
+        created_at: format(k.created_at),
+        last_used_at: opt_time(k.last_used_at),
+        revoked_at: opt_time(k.revoked_at),
+        secret: None,
+        replaces: None,
+    }
 }
 
 /// A key view with its secret: the one time the secret is shown.
-pub fn key_with_secret(k: &ApiKeyRecord, secret: &str) -> Value {
-    let mut v = key(k);
-    if let Value::Object(map) = &mut v {
-        map.insert("secret".to_owned(), Value::String(secret.to_owned()));
+pub fn key_with_secret(k: &ApiKeyRecord, secret: &str) -> KeyView {
+    KeyView {
+        secret: Some(secret.to_owned()),
+        ..key(k)
     }
-    v
 }
 
-pub fn usage(a: &UsageAggregate) -> Value {
-    let mut v = json!({
-        "requests": a.totals.requests,
-        "errors": a.totals.errors,
-        "cache_hits": a.totals.cache_hits,
-        "prompt_tokens": a.totals.prompt_tokens,
-        "completion_tokens": a.totals.completion_tokens,
-        "total_tokens": a.totals.total_tokens,
-        "cost_usd": a.totals.cost_usd,
-        "unpriced_requests": a.totals.unpriced_requests,
-    });
-    if let Value::Object(map) = &mut v {
-        let dims = [
-            ("tenant", a.tenant.as_ref().map(|t| Value::from(t.as_str()))),
-            ("key", a.subject.as_deref().map(Value::from)),
-            ("model", a.model.as_deref().map(Value::from)),
-            (
-                "day",
-                a.day
-                    .map(|d| Value::from(format(d).get(..10).unwrap_or_default())),
-            ),
-        ];
-        for (name, value) in dims {
-            if let Some(value) = value {
-                map.insert(name.to_owned(), value);
-            }
-        }
-    }
-    v
+/// One row of a usage report: the totals of one group (the dimensions grouped by are set).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UsageRow {
+    pub requests: u64,
+    /// Calls answered with status >= 400.
+    pub errors: u64,
+    pub cache_hits: u64,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub total_tokens: u64,
+    /// Sum over the calls with a known price.
+    pub cost_usd: f64,
+    /// Calls whose price was unknown (not counted in `cost_usd`).
+    pub unpriced_requests: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// `YYYY-MM-DD` (UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
 }
 
-pub fn audit(r: &AuditRecord) -> Value {
+pub fn usage(a: &UsageAggregate) -> UsageRow {
+    let t = &a.totals;
+    UsageRow {
+        requests: t.requests,
+        errors: t.errors,
+        cache_hits: t.cache_hits,
+        prompt_tokens: t.prompt_tokens,
+        completion_tokens: t.completion_tokens,
+        total_tokens: t.total_tokens,
+        cost_usd: t.cost_usd,
+        unpriced_requests: t.unpriced_requests,
+        tenant: a.tenant.as_ref().map(|t| t.as_str().to_owned()),
+        key: a.subject.clone(),
+        model: a.model.clone(),
+        day: a
+            .day
+            .map(|d| format(d).get(..10).unwrap_or_default().to_owned()),
+    }
+}
+
+/// A usage report: one row per group.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct UsageReport {
+    #[schemars(extend("const" = "list"))]
+    pub object: &'static str,
+    pub data: Vec<UsageRow>,
+    /// The dimensions asked for in `group_by`, in order.
+    pub group_by: Vec<String>,
+}
+
+/// One audit record, linked to the one before by its hash.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: String,
+    pub tenant: Option<String>,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    /// `success`, `denied` or `failure`.
+    pub outcome: &'static str,
+    pub ip: Option<String>,
+    pub details: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+pub fn audit(r: &AuditRecord) -> AuditEntry {
     let e = &r.event;
-    json!({
-        "seq": r.seq,
-        "at": format(e.at),
-        "tenant": e.tenant.as_ref().map(|t| t.as_str()),
-        "actor": e.actor,
-        "action": e.action,
-        "target": e.target,
-        "outcome": e.outcome.as_str(),
-        "ip": e.ip,
-        "details": e.details,
-        "prev_hash": r.prev_hash,
-        "hash": r.hash,
-    })
+    AuditEntry {
+        seq: r.seq,
+        at: format(e.at),
+        tenant: e.tenant.as_ref().map(|t| t.as_str().to_owned()),
+        actor: e.actor.clone(),
+        action: e.action.clone(),
+        target: e.target.clone(),
+        outcome: e.outcome.as_str(),
+        ip: e.ip.clone(),
+        details: e.details.clone(),
+        prev_hash: r.prev_hash.clone(),
+        hash: r.hash.clone(),
+    }
 }
 
-pub fn verification(v: &AuditVerification) -> Value {
-    json!({
-        "checked": v.checked,
-        "intact": v.is_intact(),
-        "first_broken_seq": v.first_broken_seq,
-    })
+/// A page of audit records.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditPage {
+    #[schemars(extend("const" = "list"))]
+    pub object: &'static str,
+    pub data: Vec<AuditEntry>,
+    /// Pass as `after` for the next page; `null` on the last page (and with `order=newest`).
+    pub next_after: Option<u64>,
 }
 
-pub fn list(data: Vec<Value>) -> Value {
-    json!({ "object": "list", "data": data })
+/// The result of re-computing the audit chain.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct AuditVerificationView {
+    pub checked: u64,
+    pub intact: bool,
+    pub first_broken_seq: Option<u64>,
+}
+
+pub fn verification(v: &AuditVerification) -> AuditVerificationView {
+    AuditVerificationView {
+        checked: v.checked,
+        intact: v.is_intact(),
+        first_broken_seq: v.first_broken_seq,
+    }
+}
+
+/// A list of records.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(rename = "{T}List")]
+pub struct List<T> {
+    #[schemars(extend("const" = "list"))]
+    pub object: &'static str,
+    pub data: Vec<T>,
+}
+
+pub fn list<T>(data: Vec<T>) -> List<T> {
+    List {
+        object: "list",
+        data,
+    }
+}
+
+/// A view as a JSON value, for the details of an audit event.
+pub fn to_value(view: &impl Serialize) -> Value {
+    serde_json::to_value(view).unwrap_or_default()
 }
 
 /// For PATCH bodies: a field that is absent stays `None`; present (`null` included) is

@@ -1,0 +1,176 @@
+//! The admin API's route table: every method and path under `/admin/v1/`, in the pattern
+//! syntax of the edge's table ([`crate::http::routes`]). Dispatch and the OpenAPI document
+//! both read it; nothing else spells an admin path.
+
+use http::Method;
+
+/// What serves an admin route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminHandler {
+    ListTenants,
+    CreateTenant,
+    ShowTenant,
+    UpdateTenant,
+    DeleteTenant,
+    ListKeys,
+    CreateKey,
+    ShowKey,
+    UpdateKey,
+    RotateKey,
+    RevokeKey,
+    Usage,
+    Audit,
+    VerifyAudit,
+    Deployments,
+    InvalidateCache,
+    /// Who the credential is (the web console).
+    Me,
+    /// The running configuration, secrets redacted (the web console).
+    Config,
+    /// A tenant's guardrails on a text (the web console).
+    GuardrailsCheck,
+}
+
+/// One method on one admin path (the whole path, prefix included).
+#[derive(Debug)]
+pub struct AdminRoute {
+    pub method: Method,
+    pub path: &'static str,
+    pub handler: AdminHandler,
+}
+
+const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> AdminRoute {
+    AdminRoute {
+        method,
+        path,
+        handler,
+    }
+}
+
+/// Every admin route.
+pub static ADMIN_ROUTES: [AdminRoute; 19] = [
+    admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
+    admin(
+        Method::POST,
+        "/admin/v1/tenants",
+        AdminHandler::CreateTenant,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/tenants/{id}",
+        AdminHandler::ShowTenant,
+    ),
+    admin(
+        Method::PATCH,
+        "/admin/v1/tenants/{id}",
+        AdminHandler::UpdateTenant,
+    ),
+    admin(
+        Method::DELETE,
+        "/admin/v1/tenants/{id}",
+        AdminHandler::DeleteTenant,
+    ),
+    admin(Method::GET, "/admin/v1/keys", AdminHandler::ListKeys),
+    admin(Method::POST, "/admin/v1/keys", AdminHandler::CreateKey),
+    admin(Method::GET, "/admin/v1/keys/{id}", AdminHandler::ShowKey),
+    admin(
+        Method::PATCH,
+        "/admin/v1/keys/{id}",
+        AdminHandler::UpdateKey,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/keys/{id}/rotate",
+        AdminHandler::RotateKey,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/keys/{id}/revoke",
+        AdminHandler::RevokeKey,
+    ),
+    admin(Method::GET, "/admin/v1/usage", AdminHandler::Usage),
+    admin(Method::GET, "/admin/v1/audit", AdminHandler::Audit),
+    admin(
+        Method::GET,
+        "/admin/v1/audit/verify",
+        AdminHandler::VerifyAudit,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/deployments",
+        AdminHandler::Deployments,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/cache/invalidate",
+        AdminHandler::InvalidateCache,
+    ),
+    admin(Method::GET, "/admin/v1/me", AdminHandler::Me),
+    admin(Method::GET, "/admin/v1/config", AdminHandler::Config),
+    admin(
+        Method::POST,
+        "/admin/v1/guardrails/check",
+        AdminHandler::GuardrailsCheck,
+    ),
+];
+
+/// Where an admin request goes.
+pub enum AdminFound {
+    /// The handler, with the value of the path's `{id}` when it has one.
+    Route(AdminHandler, Option<Box<str>>),
+    /// The path exists, not with this method (405).
+    WrongMethod,
+    Unknown,
+}
+
+/// Looks an admin request up in [`ADMIN_ROUTES`].
+pub fn lookup(method: &Method, path: &str) -> AdminFound {
+    let mut known = false;
+    for route in &ADMIN_ROUTES {
+        if let Some(params) = crate::http::routes::matches(route.path, path) {
+            if route.method == method {
+                return AdminFound::Route(route.handler, params.get(0).map(Box::from));
+            }
+            known = true;
+        }
+    }
+    if known {
+        AdminFound::WrongMethod
+    } else {
+        AdminFound::Unknown
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_are_found_with_their_ids() {
+        let found = |m: &Method, p: &str| match lookup(m, p) {
+            AdminFound::Route(h, id) => Some((h, id.map(String::from))),
+            _ => None,
+        };
+        assert_eq!(
+            found(&Method::POST, "/admin/v1/keys/key_1/rotate"),
+            Some((AdminHandler::RotateKey, Some("key_1".to_owned())))
+        );
+        assert_eq!(
+            found(&Method::GET, "/admin/v1/audit/verify"),
+            Some((AdminHandler::VerifyAudit, None))
+        );
+        assert!(matches!(
+            lookup(&Method::PUT, "/admin/v1/keys/key_1"),
+            AdminFound::WrongMethod
+        ));
+        for path in ["/admin/v1/keys/", "/admin/v1/tenants//x", "/admin/v1/nope"] {
+            assert!(
+                matches!(lookup(&Method::GET, path), AdminFound::Unknown),
+                "{path}"
+            );
+        }
+        for route in &ADMIN_ROUTES {
+            assert!(route.path.starts_with(crate::http::routes::ADMIN_PREFIX));
+        }
+    }
+}

@@ -1,0 +1,188 @@
+//! The operations of the admin API's route table
+//! ([`ADMIN_ROUTES`](crate::http::admin::routes::ADMIN_ROUTES)). The match is exhaustive: a new
+//! admin handler does not compile until it is described here.
+
+use schemars::SchemaGenerator;
+use serde_json::{Value, json};
+
+use gateway_cache::Invalidation;
+use gateway_providers::router::DeploymentState;
+
+use super::operation::{Access, Operation};
+use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
+use crate::http::admin::keys::{CreateKey, NoFields, UpdateKey};
+use crate::http::admin::ops::CacheInvalidated;
+use crate::http::admin::routes::{AdminHandler, AdminRoute};
+use crate::http::admin::tenants::{CreateTenant, UpdateTenant};
+use crate::http::admin::views::{
+    AuditPage, AuditVerificationView, KeyView, List, TenantDeleted, TenantView, UsageReport,
+};
+use crate::http::error::ErrorShape;
+use crate::http::guardrails_check::CheckResponse;
+
+/// Errors of a read.
+const READ_ERRORS: &[u16] = &[400, 401, 403, 404, 500, 503];
+/// Errors of a change (it reads a body).
+const WRITE_ERRORS: &[u16] = &[400, 401, 403, 404, 408, 413, 500, 503];
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+
+fn time_bound(what: &str) -> String {
+    format!(
+        "{what}: an RFC 3339 time (`2024-05-01T12:00:00Z`), a date (`2024-05-01`) or unix seconds."
+    )
+}
+
+/// Links from an answer carrying a key to the operations on that key.
+fn key_links() -> [(&'static str, &'static str, Value); 4] {
+    let id = || json!({ "id": "$response.body#/id" });
+    [
+        ("GetKey", "getKey", id()),
+        ("UpdateKey", "updateKey", id()),
+        ("RotateKey", "rotateKey", id()),
+        ("RevokeKey", "revokeKey", id()),
+    ]
+}
+
+/// The operation of an admin route.
+pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
+    let shape = ErrorShape::OpenAi;
+    let op = match route.handler {
+        AdminHandler::ListTenants => Operation::new("listTenants", "Admin: tenants", "List tenants")
+            .description("Every tenant for an admin; a tenant admin sees its own.")
+            .answer::<List<TenantView>>(g, 200, "The tenants.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::CreateTenant => Operation::new("createTenant", "Admin: tenants", "Create a tenant")
+            .description("Admins only (`manage_tenants`).")
+            .body::<CreateTenant>(
+                g,
+                json!({ "id": "acme", "name": "Acme Corp", "allowed_models": ["demo"],
+                        "limits": { "rpm": 600, "budget_usd_daily": 50.0 } }),
+            )
+            .answer::<TenantView>(g, 201, "The tenant.")
+            .links(
+                201,
+                &[
+                    ("GetTenant", "getTenant", json!({ "id": "$response.body#/id" })),
+                    ("UpdateTenant", "updateTenant", json!({ "id": "$response.body#/id" })),
+                    ("DeleteTenant", "deleteTenant", json!({ "id": "$response.body#/id" })),
+                ],
+            )
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::ShowTenant => Operation::new("getTenant", "Admin: tenants", "Show a tenant")
+            .answer::<TenantView>(g, 200, "The tenant.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::UpdateTenant => Operation::new("updateTenant", "Admin: tenants", "Change a tenant")
+            .description(
+                "Only the fields given change; `null` clears `allowed_models` or \
+                 `allowed_regions`; `limits` replaces all the tenant's limits.",
+            )
+            .body::<UpdateTenant>(g, json!({ "enabled": false }))
+            .answer::<TenantView>(g, 200, "The tenant as stored.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::DeleteTenant => Operation::new("deleteTenant", "Admin: tenants", "Delete a tenant")
+            .description("With its keys. Admins only.")
+            .answer::<TenantDeleted>(g, 200, "Deleted.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::ListKeys => Operation::new("listKeys", "Admin: keys", "List keys")
+            .query("tenant", "Only this tenant's keys (default: every tenant for an admin, else the caller's).", string())
+            .answer::<List<KeyView>>(g, 200, "The keys (never their secrets).")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::CreateKey => Operation::new("createKey", "Admin: keys", "Create a key")
+            .description(
+                "The answer carries the secret: the only time it is shown. Only an admin may \
+                 issue the `admin` role.",
+            )
+            .body::<CreateKey>(
+                g,
+                json!({ "tenant": "demo", "name": "ci", "roles": ["developer"],
+                        "limits": { "rpm": 60 }, "expires_in_days": 30 }),
+            )
+            .answer::<KeyView>(g, 201, "The key, with its secret.")
+            .links(201, &key_links())
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::ShowKey => Operation::new("getKey", "Admin: keys", "Show a key")
+            .answer::<KeyView>(g, 200, "The key (never its secret).")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::UpdateKey => Operation::new("updateKey", "Admin: keys", "Change a key")
+            .description(
+                "Only the fields given change; `null` clears `allowed_models` or `expires_at`; \
+                 `enabled: false` suspends the key.",
+            )
+            .body::<UpdateKey>(g, json!({ "limits": { "rpm": 120 } }))
+            .answer::<KeyView>(g, 200, "The key as stored.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::RotateKey => Operation::new("rotateKey", "Admin: keys", "Rotate a key")
+            .description(
+                "A new key with the same tenant, name and settings; the old one is revoked. The \
+                 body may be empty.",
+            )
+            .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
+            .answer::<KeyView>(g, 201, "The new key, with its secret and `replaces`.")
+            .links(201, &key_links())
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::RevokeKey => Operation::new("revokeKey", "Admin: keys", "Revoke a key")
+            .description("At once, on this instance; for good. The body may be empty.")
+            .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
+            .answer::<KeyView>(g, 200, "The revoked key.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::Usage => Operation::new("getUsage", "Admin: reports", "Usage report")
+            .description("Requests, tokens and cost, summed per group.")
+            .query("tenant", "Only this tenant (default: every tenant for an admin, else the caller's).", string())
+            .query("key", "Only this key (its id) or JWT subject.", string())
+            .query("model", "Only this public model.", string())
+            .query("from", &time_bound("Start, inclusive"), string())
+            .query("to", &time_bound("End, exclusive (a date includes that day)"), string())
+            .query("group_by", "Comma-separated dimensions: `tenant`, `key`, `model`, `day`.", string())
+            .answer::<UsageReport>(g, 200, "One row per group.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::Audit => Operation::new("listAudit", "Admin: reports", "Audit log")
+            .description("Every admin change, allowed, denied or failed, oldest first by default; page with `after`.")
+            .query("tenant", "Only this tenant.", string())
+            .query("actor", "Only this actor (key id, JWT subject or `admin-token`).", string())
+            .query("action", "Only this action (`key.create`, `tenant.update`, ...).", string())
+            .query("from", &time_bound("Start, inclusive"), string())
+            .query("to", &time_bound("End, exclusive"), string())
+            .query("after", "Records after this `seq` (the previous page's `next_after`).", json!({ "type": "integer", "minimum": 0 }))
+            .query("limit", "Records per page.", json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }))
+            .query("order", "`oldest` (default) or `newest` first.", json!({ "type": "string", "enum": ["oldest", "newest"] }))
+            .answer::<AuditPage>(g, 200, "A page of records.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::VerifyAudit => Operation::new("verifyAudit", "Admin: reports", "Verify the audit chain")
+            .description("Re-computes every record's hash and link. Admins only.")
+            .answer::<AuditVerificationView>(g, 200, "The result.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::Deployments => Operation::new("listDeployments", "Admin: operations", "Deployment states")
+            .description("Each deployment's circuit, latency and load, as the router sees them now.")
+            .answer::<List<DeploymentState>>(g, 200, "The deployments.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::InvalidateCache => Operation::new("invalidateCache", "Admin: operations", "Invalidate the response cache")
+            .description(
+                "By tenant, by model or all; other instances are told through Redis when \
+                 configured. Admins only (`manage_config`). 400 when the cache is off.",
+            )
+            .body::<Invalidation>(g, json!({ "scope": "model", "model": "demo" }))
+            .answer::<CacheInvalidated>(g, 200, "What was removed.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::Me => Operation::new("getMe", "Admin: console", "Who am I")
+            .description("The caller's subject, tenant, roles and the permissions it holds somewhere. Any valid credential.")
+            .answer::<Me<'static>>(g, 200, "The caller.")
+            .errors(shape, &[401, 500, 503]),
+        AdminHandler::Config => Operation::new("getConfig", "Admin: console", "The running configuration")
+            .description("As TOML, every secret redacted. Admins only (`manage_config`).")
+            .answer::<RunningConfig<'static>>(g, 200, "The configuration.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::GuardrailsCheck => Operation::new(
+            "checkTenantGuardrails",
+            "Admin: console",
+            "Check a text against a tenant's guardrails",
+        )
+        .description("Like `POST /v1/guardrails/check`, for any tenant the caller may read (`read_tenants`).")
+        .body::<AdminCheck>(g, json!({ "tenant": "demo", "text": "Mail me at jane@example.com" }))
+        .answer::<CheckResponse>(g, 200, "The verdict.")
+        .errors(shape, WRITE_ERRORS),
+    };
+    op.access(Access::Admin)
+}

@@ -1,0 +1,396 @@
+//! The operations of the edge's route table ([`ROUTES`](crate::http::routes::ROUTES)): model
+//! calls in each dialect, the calls that are not model calls, and the public endpoints.
+//!
+//! A new route gets its operation here: one arm in [`describe`] (by handler, or for a model
+//! call by its dialect's endpoint). Until it has one, the coverage test names it.
+
+use schemars::SchemaGenerator;
+use serde_json::{Value, json};
+
+use gateway_core::types::{ChatChunk, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
+use gateway_core::{ChatRequest, ChatResponse, Endpoint};
+
+use super::operation::{Access, Operation};
+use super::wire::{
+    AnthropicMessageResponse, AnthropicTokenCount, FileDeleted, FileList, FileObject,
+    ResponseDeleted, ResponseInputItems, ResponseObject,
+};
+use crate::dialects::anthropic::MessagesRequest;
+use crate::dialects::query::{Query, QueryResponse};
+use crate::dialects::responses::CreateResponse;
+use crate::http::error::ErrorShape;
+use crate::http::files::FilesOp;
+use crate::http::guardrails_check::{CheckRequest, CheckResponse};
+use crate::http::info::{Health, ModelList, Readiness};
+use crate::http::routes::{Handler, Route};
+
+/// Errors of a call that authenticates and reads a body.
+const CALLER_ERRORS: &[u16] = &[400, 401, 403, 408, 413, 429, 500, 503];
+/// Errors of a model call: those of any call, the model's, guardrails' and the upstream's.
+const MODEL_CALL_ERRORS: &[u16] = &[400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504];
+
+/// The operation of `route`, or `None` when it has none yet.
+pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
+    let shape = route.errors;
+    let op = match route.handler {
+        Handler::Health => Operation::new("health", "Operations", "Liveness")
+            .description("The process answers. Cheap enough for frequent probes.")
+            .access(Access::Public)
+            .answer::<Health>(g, 200, "Alive."),
+        Handler::Ready => Operation::new("ready", "Operations", "Readiness")
+            .description(
+                "The state of each dependency: the store (pinged), the limits backend, the \
+                 response cache and every provider deployment with its circuit. Not ready when \
+                 the store does not answer or no model is routable.",
+            )
+            .access(Access::Public)
+            .answer::<Readiness>(g, 200, "Ready.")
+            .answer::<Readiness>(g, 503, "Not ready; `checks` says why."),
+        Handler::Metrics => Operation::new("metrics", "Operations", "Prometheus metrics")
+            .description(
+                "The Prometheus text exposition format. 404 when `[telemetry] metrics = false`.",
+            )
+            .access(Access::Public)
+            .answer_with(
+                200,
+                "The metrics.",
+                json!({ "text/plain": { "schema": { "type": "string" } } }),
+            )
+            .errors(shape, &[404]),
+        Handler::OpenApi => Operation::new("openapi", "Operations", "This document")
+            .description("The OpenAPI 3.1 document of the gateway (also `docs/openapi.json`).")
+            .access(Access::Public)
+            .answer_with(
+                200,
+                "The document.",
+                json!({ "application/json": { "schema": { "type": "object" } } }),
+            ),
+        Handler::Models => Operation::new("listModels", "Inference", "List models")
+            .description("The public model names this caller may use.")
+            .access(Access::Caller)
+            .answer::<ModelList>(g, 200, "The models.")
+            .errors(shape, &[401, 403, 429, 500, 503]),
+        Handler::CountTokens(_) if shape == ErrorShape::Gemini => gemini(route)
+            .access(Access::Gemini)
+            .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
+        Handler::CountTokens(_) => Operation::new(
+            "countMessageTokens",
+            "Inference (Anthropic)",
+            "Count the tokens of a Messages request",
+        )
+        .description("An estimate by the gateway; no upstream call. `max_tokens` is not needed.")
+        .access(Access::Caller)
+        .body::<MessagesRequest>(
+            g,
+            json!({ "model": "demo", "messages": [{ "role": "user", "content": "Hello" }] }),
+        )
+        .answer::<AnthropicTokenCount>(g, 200, "The count.")
+        .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
+        Handler::GuardrailsCheck => Operation::new(
+            "checkGuardrails",
+            "Guardrails",
+            "Check a text against the caller's guardrails",
+        )
+        .description(
+            "Runs the guardrails of the caller's tenant on `text` without calling a model, and \
+             says what the gateway would do.",
+        )
+        .access(Access::Caller)
+        .body::<CheckRequest>(
+            g,
+            json!({ "text": "My card is 4111 1111 1111 1111", "direction": "input" }),
+        )
+        .answer::<CheckResponse>(g, 200, "The verdict.")
+        .errors(shape, CALLER_ERRORS),
+        Handler::UiRedirect => Operation::new(
+            &console_id("consoleRedirect", route),
+            "Console",
+            "The web console: to its page",
+        )
+        .description("308 to `/ui/`. 404 when `[ui] enabled = false`.")
+        .access(Access::Public)
+        .answer_with(308, "To `/ui/`.", json!({}))
+        .errors(shape, &[404]),
+        Handler::UiPage => Operation::new(
+            &console_id("consolePage", route),
+            "Console",
+            "The web console",
+        )
+        .description(
+            "The console's page (it signs in with a key or the admin token itself). 404 when \
+                 `[ui] enabled = false`.",
+        )
+        .access(Access::Public)
+        .answer_with(
+            200,
+            "The page.",
+            json!({ "text/html": { "schema": { "type": "string" } } }),
+        )
+        .answer_with(
+            304,
+            "The caller's copy is current (`If-None-Match`).",
+            json!({}),
+        )
+        .errors(shape, &[404]),
+        Handler::UiAsset => Operation::new(
+            &console_id("consoleAsset", route),
+            "Console",
+            "A console asset",
+        )
+        .description(
+            "A script, style sheet or icon of the console, by build fingerprint; cached for good.",
+        )
+        .access(Access::Public)
+        .answer_with(
+            200,
+            "The asset.",
+            json!({
+                "text/javascript": { "schema": { "type": "string" } },
+                "text/css": { "schema": { "type": "string" } },
+                "image/svg+xml": { "schema": { "type": "string" } },
+            }),
+        )
+        .answer_with(
+            304,
+            "The caller's copy is current (`If-None-Match`).",
+            json!({}),
+        )
+        .errors(shape, &[404]),
+        Handler::ResponseRetrieve => Operation::new("getResponse", "Inference", "Retrieve a stored response")
+            .description("A response of the caller's tenant stored by `POST /v1/responses` (another tenant's id is a 404).")
+            .access(Access::Caller)
+            .answer::<ResponseObject>(g, 200, "The response.")
+            .errors(shape, &[400, 401, 403, 404, 429, 500, 503]),
+        Handler::ResponseDelete => Operation::new("deleteResponse", "Inference", "Delete a stored response")
+            .access(Access::Caller)
+            .answer::<ResponseDeleted>(g, 200, "Deleted.")
+            .errors(shape, &[400, 401, 403, 404, 429, 500, 503]),
+        Handler::ResponseInputItems => Operation::new("listResponseInputItems", "Inference", "List a stored response's input items")
+            .access(Access::Caller)
+            .query("limit", "Items per page.", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }))
+            .query("order", "`desc` (default) or `asc`.", json!({ "type": "string", "enum": ["asc", "desc"] }))
+            .query("after", "An item id: the page starts after it.", json!({ "type": "string" }))
+            .answer::<ResponseInputItems>(g, 200, "A page of items.")
+            .errors(shape, &[400, 401, 403, 404, 429, 500, 503]),
+        Handler::Files(op) => files(op, g)
+            .access(Access::Caller)
+            .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
+        Handler::Model => Operation::new("getModel", "Inference", "Show a model")
+            .description("A public model name this caller may use; 404 otherwise (unknown and forbidden look alike).")
+            .access(Access::Caller)
+            .answer::<ModelInfo>(g, 200, "The model.")
+            .errors(shape, &[401, 403, 404, 429, 500, 503]),
+        Handler::ModelCall(_) if shape == ErrorShape::Gemini => gemini(route)
+            .access(Access::Gemini)
+            .errors(shape, MODEL_CALL_ERRORS)
+            .upstream_errors(g, shape),
+        Handler::ModelCall(dialect) => model_call(dialect.endpoint(), g)?
+            .access(Access::Caller)
+            .errors(shape, MODEL_CALL_ERRORS)
+            .upstream_errors(g, shape)
+            .answer_headers(
+                200,
+                &["X-Gateway-Provider", "X-Gateway-Model", "X-Gateway-Cache"],
+            ),
+        #[allow(unreachable_patterns)] // handlers added later fall here until described
+        _ => return None,
+    };
+    Some(op)
+}
+
+/// A Gemini-native operation (`/v1beta/models/{model}:method`, also under `/v1/`), named by
+/// its method and API version.
+fn gemini(route: &Route) -> Operation {
+    let method = route.path.rsplit(':').next().unwrap_or_default();
+    let version = if route.path.starts_with("/v1beta/") {
+        ""
+    } else {
+        "V1"
+    };
+    let mut name = String::with_capacity(method.len());
+    let mut chars = method.chars();
+    if let Some(first) = chars.next() {
+        name.extend(first.to_uppercase());
+        name.extend(chars);
+    }
+    let object = json!({ "type": "object" });
+    let mut op = Operation::new(
+        &format!("gemini{name}{version}"),
+        "Inference (Gemini)",
+        &format!("Gemini `{method}`"),
+    )
+    .description(
+        "Google's Gemini API over any provider, in Google's request and answer shapes \
+         (`contents`, `generationConfig`, `systemInstruction`, `tools` ...; see Google's API \
+         reference). The model is the path's `{model}`.",
+    )
+    .body_schema(
+        object.clone(),
+        json!({ "contents": [{ "role": "user", "parts": [{ "text": "Hello" }] }] }),
+        true,
+    );
+    if method == "streamGenerateContent" {
+        op = op
+            .query(
+                "alt",
+                "`sse` for server-sent events; otherwise one JSON array of chunks.",
+                json!({ "type": "string", "enum": ["sse"] }),
+            )
+            .answer_with(
+                200,
+                "The answer's chunks.",
+                json!({
+                    "text/event-stream": { "schema": { "type": "string" } },
+                    "application/json": { "schema": { "type": "array", "items": object } },
+                }),
+            );
+    } else {
+        op = op.answer_with(
+            200,
+            "The answer.",
+            json!({ "application/json": { "schema": object } }),
+        );
+    }
+    op
+}
+
+/// The operations of the Files API.
+fn files(op: FilesOp, g: &mut SchemaGenerator) -> Operation {
+    match op {
+        FilesOp::Upload => Operation::new("uploadFile", "Files", "Upload a file")
+            .description("`multipart/form-data` with a `file` and `purpose` (`batch`); streamed to storage within the configured size limit.")
+            .body_content(json!({
+                "multipart/form-data": { "schema": {
+                    "type": "object", "required": ["file", "purpose"],
+                    "properties": {
+                        "file": { "type": "string", "contentMediaType": "application/octet-stream" },
+                        "purpose": { "type": "string", "enum": ["batch"] },
+                    },
+                } },
+            }))
+            .answer::<FileObject>(g, 200, "The stored file."),
+        FilesOp::List => Operation::new("listFiles", "Files", "List files")
+            .query("purpose", "Only files with this purpose.", json!({ "type": "string" }))
+            .query("limit", "Files per page.", json!({ "type": "integer", "minimum": 1, "maximum": 10000 }))
+            .query("after", "A file id: the page starts after it.", json!({ "type": "string" }))
+            .query("order", "`desc` (default) or `asc` by creation time.", json!({ "type": "string", "enum": ["asc", "desc"] }))
+            .answer::<FileList>(g, 200, "A page of files."),
+        FilesOp::Get => Operation::new("getFile", "Files", "Show a file")
+            .answer::<FileObject>(g, 200, "The file."),
+        FilesOp::Content => Operation::new("getFileContent", "Files", "A file's content")
+            .answer_with(200, "The bytes.", json!({ "application/octet-stream": { "schema": { "type": "string" } } })),
+        FilesOp::Delete => Operation::new("deleteFile", "Files", "Delete a file")
+            .answer::<FileDeleted>(g, 200, "Deleted."),
+    }
+}
+
+/// The console answers HEAD like GET: one operation id per method.
+fn console_id(base: &str, route: &Route) -> String {
+    if route.method == http::Method::HEAD {
+        format!("{base}Head")
+    } else {
+        base.to_owned()
+    }
+}
+
+/// The operation of a model call, by its dialect's endpoint.
+fn model_call(endpoint: Endpoint, g: &mut SchemaGenerator) -> Option<Operation> {
+    let op = match endpoint {
+        Endpoint::ChatCompletions => Operation::new(
+            "createChatCompletion",
+            "Inference",
+            "Create a chat completion (OpenAI)",
+        )
+        .description(
+            "OpenAI's chat completions, through the whole pipeline. With `stream: true` the \
+             answer is server-sent events: one `data:` line per `chat.completion.chunk` \
+             (`ChatChunk`), then `data: [DONE]`; an error after the first byte arrives as a \
+             `data:` line with an error body.",
+        )
+        .body::<ChatRequest>(
+            g,
+            json!({ "model": "demo", "messages": [{ "role": "user", "content": "Hello" }] }),
+        )
+        .answer_with(200, "The completion, or its stream.", {
+            let whole = g.subschema_for::<ChatResponse>().to_value();
+            let chunk = g.subschema_for::<ChatChunk>().to_value();
+            sse_or_json(whole, chunk)
+        }),
+        Endpoint::Embeddings => Operation::new(
+            "createEmbeddings",
+            "Inference",
+            "Create embeddings (OpenAI)",
+        )
+        .body::<EmbeddingsRequest>(
+            g,
+            json!({ "model": "demo-embed", "input": ["first text", "second text"] }),
+        )
+        .answer::<EmbeddingsResponse>(g, 200, "The embeddings, in input order."),
+        Endpoint::Messages => Operation::new(
+            "createMessage",
+            "Inference (Anthropic)",
+            "Create a message (Anthropic)",
+        )
+        .description(
+            "Anthropic's Messages API over any provider. With `stream: true` the answer is \
+             Anthropic's server-sent events (`message_start`, `content_block_start`, \
+             `content_block_delta`, `content_block_stop`, `message_delta`, `message_stop`, \
+             `ping`, `error`).",
+        )
+        .body_schema(
+            json!({
+                "allOf": [g.subschema_for::<MessagesRequest>().to_value()],
+                "required": ["max_tokens"],
+            }),
+            json!({
+                "model": "demo", "max_tokens": 256,
+                "messages": [{ "role": "user", "content": "Hello" }],
+            }),
+            true,
+        )
+        .answer_with(200, "The message, or its stream.", {
+            let whole = g.subschema_for::<AnthropicMessageResponse>().to_value();
+            sse_or_json(whole, json!({ "type": "object" }))
+        }),
+        Endpoint::Responses => Operation::new(
+            "createResponse",
+            "Inference",
+            "Create a response (OpenAI Responses API)",
+        )
+        .description(
+            "OpenAI's Responses API over any provider: instructions, input items, function \
+                 tools, `text.format`, `previous_response_id` (stored per tenant unless `store` \
+                 is false). With `stream: true` the answer is the typed event stream \
+                 (`response.created`, `response.output_text.delta`, ..., `response.completed`).",
+        )
+        .body::<CreateResponse>(g, json!({ "model": "demo", "input": "Hello" }))
+        .answer_with(200, "The response, or its event stream.", {
+            let whole = g.subschema_for::<ResponseObject>().to_value();
+            sse_or_json(whole, json!({ "type": "object" }))
+        }),
+        Endpoint::Query => Operation::new("query", "Inference", "Ask a question (simple API)")
+            .description(
+                "The simple API: one prompt to the model `[query] model` names, one answer. It \
+                 does not stream.",
+            )
+            .body::<Query>(
+                g,
+                json!({ "prompt": "What is an LLM gateway?", "max_tokens": 64 }),
+            )
+            .answer::<QueryResponse<'static>>(g, 200, "The answer, with where it came from."),
+        #[allow(unreachable_patterns)] // endpoints added later fall here until described
+        _ => return None,
+    };
+    Some(op)
+}
+
+/// A JSON answer, or server-sent events whose `data:` lines are `event` objects.
+fn sse_or_json(whole: Value, event: Value) -> Value {
+    json!({
+        "application/json": { "schema": whole },
+        "text/event-stream": {
+            "schema": { "type": "string", "description": "Server-sent events; each `data:` line is one JSON event (`x-event-schema`)." },
+            "x-event-schema": event,
+        },
+    })
+}
