@@ -217,17 +217,6 @@ impl ModelList {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_health_bytes_are_the_health_type() {
-        let typed = serde_json::to_vec(&Health { status: "ok" }).expect("serialises");
-        assert_eq!(typed, HEALTHY);
-    }
-}
-
 /// `GET /v1/models/{id}`: one model, when this caller may use it; any other id is a 404, so
 /// that a caller cannot probe which models exist.
 pub async fn model(
@@ -245,4 +234,15 @@ pub async fn model(
         .find(|m| m.id == id)
         .ok_or_else(|| GatewayError::ModelNotFound(id.to_owned()))?;
     Ok(json_response(200, &model))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_health_bytes_are_the_health_type() {
+        let typed = serde_json::to_vec(&Health { status: "ok" }).expect("serialises");
+        assert_eq!(typed, HEALTHY);
+    }
 }
