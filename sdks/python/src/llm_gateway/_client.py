@@ -17,6 +17,7 @@ from ._transport import AsyncTransport, Call, Settings, SyncTransport
 from .metadata import ResponseMetadata
 from .resources.audit import AsyncAudit, Audit
 from .resources.cache import AsyncCache, Cache
+from .resources.console import AsyncConsole, Console
 from .resources.deployments import AsyncDeployments, Deployments
 from .resources.guardrails import AsyncGuardrails, Guardrails
 from .resources.keys import AsyncKeys, Keys
@@ -81,6 +82,7 @@ class Gateway(_Common):
         self.audit = Audit(transport)
         self.deployments = Deployments(transport)
         self.cache = Cache(transport)
+        self.console = Console(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
 
@@ -145,6 +147,7 @@ class AsyncGateway(_Common):
         self.audit = AsyncAudit(transport)
         self.deployments = AsyncDeployments(transport)
         self.cache = AsyncCache(transport)
+        self.console = AsyncConsole(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)
 

@@ -490,3 +490,37 @@ class Model:
             created=int(created) if isinstance(created, (int, float)) else None,
             raw=data,
         )
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The admin credential's identity (``GET /admin/v1/me``)."""
+
+    subject: str
+    tenant: Optional[str]
+    """``None`` for the bootstrap admin, which may act on every tenant."""
+    roles: List[str]
+    permissions: List[str]
+
+    @classmethod
+    def from_dict(cls, data: Json) -> "Caller":
+        tenant = data.get("tenant")
+        return cls(
+            subject=str(data.get("subject", "")),
+            tenant=None if tenant is None else str(tenant),
+            roles=[str(r) for r in data.get("roles") or []],
+            permissions=[str(p) for p in data.get("permissions") or []],
+        )
+
+
+@dataclass(frozen=True)
+class RunningConfig:
+    """The gateway's running configuration (``GET /admin/v1/config``), every secret redacted."""
+
+    loaded_at: str
+    text: str
+    """The configuration as TOML."""
+
+    @classmethod
+    def from_dict(cls, data: Json) -> "RunningConfig":
+        return cls(loaded_at=str(data.get("loaded_at", "")), text=str(data.get("text", "")))
