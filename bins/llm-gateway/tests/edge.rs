@@ -45,7 +45,7 @@ fn new_key(id: &str) -> (String, String) {
 fn sign(dir: &Path, serial: u64, entries: &[&str]) -> PathBuf {
     let source = dir.join("tenants.toml");
     let text = format!(
-        "serial = {serial}\n\n[[tenants]]\nid = \"edge\"\nlimits = {{ rpm = 100 }}\n\n{}\n",
+        "serial = {serial}\n\n[[tenants]]\nid = \"edge\"\nlimits = {{ rpm = 100000 }}\n\n{}\n",
         entries.join("\n")
     );
     std::fs::write(&source, text).unwrap();

@@ -2,7 +2,8 @@
 //! capped: silent TCP, a partial HTTP/2 preface, an h2c connection that opens no stream, an
 //! idle HTTP/2 connection and a TLS connection idle after its handshake are all closed; at
 //! `server.max_connections` an idle connection makes room for a new one, and with none idle
-//! the new one is refused at once and counted. Each wait is bounded well above the configured
+//! the new one is refused at once and counted. A stop closes idle keep-alive connections at
+//! once instead of lingering on them. Each wait is bounded well above the configured
 //! timeout (these are bounds, not timing claims).
 
 // Test helpers outside #[test] functions may fail loudly too.
@@ -87,6 +88,27 @@ async fn an_h2c_connection_that_opens_no_stream_is_closed() {
     let mut stream = TcpStream::connect(gw.addr).await.unwrap();
     stream.write_all(H2_PREFACE).await.unwrap();
     stream.write_all(H2_EMPTY_SETTINGS).await.unwrap();
+    closed_by_server(stream).await;
+}
+
+#[tokio::test]
+async fn a_stop_does_not_wait_out_the_linger_timeout_on_an_idle_keep_alive_connection() {
+    // A pooled HTTP/1 client keeps its idle socket open and does not read it. The stop must
+    // close that connection at once, not linger on it (an hour here) for a body in transit.
+    let gw =
+        TestGateway::start_with("linger_timeout_secs = 3600\nshutdown_grace_secs = 3600").await;
+    let mut stream = TcpStream::connect(gw.addr).await.unwrap();
+    stream
+        .write_all(b"GET /health HTTP/1.1\r\nhost: gw\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    let drained = tokio::time::timeout(BOUND, gw.shutdown())
+        .await
+        .expect("the stop waited on an idle keep-alive connection");
+    assert!(drained, "the drain finished within the grace period");
     closed_by_server(stream).await;
 }
 

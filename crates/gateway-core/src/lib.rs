@@ -22,6 +22,7 @@ pub mod provider;
 pub mod secret;
 pub mod secret_mask;
 pub mod store;
+mod stream_channel;
 mod tool_call_guard;
 pub mod types;
 

@@ -1,6 +1,8 @@
 //! The stream a caller receives: the upstream stream passed through output guardrails and
 //! metered for usage, time to first token and cancellation. Accounting happens exactly once,
-//! when the stream ends or is dropped (a client that disconnects drops it).
+//! when the stream ends or is dropped (a client that disconnects drops it). Each text of a
+//! choice — its content, refusal and reasoning — passes its own guard chain
+//! ([`crate::stream_channel`]), and its tool-call arguments theirs ([`crate::tool_call_guard`]).
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -13,6 +15,7 @@ use futures_core::Stream;
 use crate::error::GatewayError;
 use crate::phases::guard::{GuardOutcome, StreamGuard};
 use crate::provider::ChatStream;
+use crate::stream_channel::Channel;
 use crate::tool_call_guard::ToolCallGuards;
 use crate::types::{ChatChunk, ChunkChoice, Delta, Extra, StreamEvent, Usage};
 
@@ -33,9 +36,10 @@ pub(crate) struct StreamTally {
     pub transcript: Option<String>,
 }
 
-/// Guards of one streamed choice, applied in order.
+/// Guards of one text of one streamed choice, applied in order.
 struct ChoiceGuards {
     index: u32,
+    channel: Channel,
     guards: Vec<Box<dyn StreamGuard>>,
     /// The choice's finish chunk went through: nothing is held back any more.
     finished: bool,
@@ -101,9 +105,21 @@ impl MeteredStream {
         }
     }
 
-    /// The guards of choice `index`, created on first use; `None` when no guard scans output.
-    fn guards_for(&mut self, index: u32) -> Option<&mut ChoiceGuards> {
-        let pos = match self.guards.iter().position(|g| g.index == index) {
+    /// Whether a guard chain of this choice's `channel` exists (text went through it).
+    fn has_guards(&self, index: u32, channel: Channel) -> bool {
+        self.guards
+            .iter()
+            .any(|g| g.index == index && g.channel == channel)
+    }
+
+    /// The guards of choice `index`'s `channel`, created on first use; `None` when no guard
+    /// scans output.
+    fn guards_for(&mut self, index: u32, channel: Channel) -> Option<&mut ChoiceGuards> {
+        let found = self
+            .guards
+            .iter()
+            .position(|g| g.index == index && g.channel == channel);
+        let pos = match found {
             Some(pos) => pos,
             None => {
                 let guards = (self.make_guards)();
@@ -112,6 +128,7 @@ impl MeteredStream {
                 }
                 self.guards.push(ChoiceGuards {
                     index,
+                    channel,
                     guards,
                     finished: false,
                 });
@@ -125,11 +142,12 @@ impl MeteredStream {
     fn guard_text(
         &mut self,
         index: u32,
+        channel: Channel,
         text: String,
         finishing: bool,
     ) -> Result<String, GuardOutcome> {
         // Without output guards the text passes through untouched (no copy per chunk).
-        let Some(choice) = self.guards_for(index) else {
+        let Some(choice) = self.guards_for(index, channel) else {
             return Ok(text);
         };
         choice.finished |= finishing;
@@ -147,27 +165,28 @@ impl MeteredStream {
     /// The upstream ended without a finish chunk for some choice: release (or block) what its
     /// guards still hold back, so no text is silently lost.
     fn flush_unfinished(&mut self) {
-        let pending: Vec<u32> = self
+        let pending: Vec<(u32, Channel)> = self
             .guards
             .iter()
             .filter(|g| !g.finished)
-            .map(|g| g.index)
+            .map(|g| (g.index, g.channel))
             .collect();
-        for index in pending {
+        for (index, channel) in pending {
             let Some(template) = self.template.clone() else {
                 return;
             };
-            match self.guard_text(index, String::new(), true) {
+            match self.guard_text(index, channel, String::new(), true) {
                 Ok(text) if text.is_empty() => {}
                 Ok(text) => {
-                    self.transcribe(&text);
+                    if channel == Channel::Content {
+                        self.transcribe(&text);
+                    }
+                    let mut delta = Delta::default();
+                    channel.put(&mut delta, text);
                     let chunk = ChatChunk {
                         choices: vec![ChunkChoice {
                             index,
-                            delta: Delta {
-                                content: Some(text),
-                                ..Delta::default()
-                            },
+                            delta,
                             finish_reason: None,
                             logprobs: None,
                             extra: Extra::new(),
@@ -236,10 +255,10 @@ impl MeteredStream {
         for i in 0..chunk.choices.len() {
             let index = chunk.choices[i].index;
             let finishing = chunk.choices[i].finish_reason.is_some();
-            let text = chunk.choices[i].delta.content.take();
+            let texts = Channel::ALL.map(|channel| channel.take(&mut chunk.choices[i].delta));
             let has_tool_calls = chunk.choices[i].delta.tool_calls.is_some();
             if self.tally.first_token_at.is_none()
-                && (text.as_deref().is_some_and(|t| !t.is_empty()) || has_tool_calls)
+                && (texts.iter().flatten().any(|t| !t.is_empty()) || has_tool_calls)
             {
                 self.tally.first_token_at = Some(Instant::now());
             }
@@ -250,18 +269,27 @@ impl MeteredStream {
             {
                 return self.block(chunk, index, outcome);
             }
-            if text.is_none() && !finishing {
-                continue;
-            }
-            let had_text = text.is_some();
-            match self.guard_text(index, text.unwrap_or_default(), finishing) {
-                Ok(released) => {
-                    self.transcribe(&released);
-                    if !released.is_empty() || had_text {
-                        chunk.choices[i].delta.content = Some(released);
-                    }
+            for (channel, text) in Channel::ALL.into_iter().zip(texts) {
+                // A finishing choice flushes what its chains hold back; only the content
+                // chain is made for that alone (refusal and reasoning ones exist only once
+                // text went through them).
+                let flush =
+                    finishing && (channel == Channel::Content || self.has_guards(index, channel));
+                if text.is_none() && !flush {
+                    continue;
                 }
-                Err(outcome) => return self.block(chunk, index, outcome),
+                let had_text = text.is_some();
+                match self.guard_text(index, channel, text.unwrap_or_default(), finishing) {
+                    Ok(released) => {
+                        if channel == Channel::Content {
+                            self.transcribe(&released);
+                        }
+                        if !released.is_empty() || had_text {
+                            channel.put(&mut chunk.choices[i].delta, released);
+                        }
+                    }
+                    Err(outcome) => return self.block(chunk, index, outcome),
+                }
             }
         }
         if usage_only && chunk.usage.is_none() {

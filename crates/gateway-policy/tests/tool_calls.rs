@@ -5,97 +5,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 
-use std::sync::Arc;
+mod answers_support;
 
-use async_trait::async_trait;
+use answers_support::{Scripted, chunk, ctx, gateway, request};
 use futures_util::StreamExt;
-use gateway_core::phases::route::{Routed, Router, ServedBy};
-use gateway_core::types::{
-    ChunkChoice, Delta, EmbeddingsRequest, EmbeddingsResponse, Extra, FunctionCallDelta, ModelInfo,
-    ToolCallDelta,
-};
+use gateway_core::types::{Delta, FunctionCallDelta, ToolCallDelta};
 use gateway_core::*;
-use gateway_policy::{GuardrailConfig, PolicyGuardrail};
 use serde_json::json;
-
-/// An upstream answering with a fixed response, or streaming fixed chunks.
-struct Scripted {
-    response: serde_json::Value,
-    chunks: Vec<ChatChunk>,
-}
-
-fn served() -> ServedBy {
-    ServedBy {
-        dropped_params: Vec::new(),
-        provider: Arc::from("fake"),
-        upstream_model: Arc::from("m"),
-        region: None,
-        attempts: 1,
-        path: vec![Arc::from("fake")],
-    }
-}
-
-#[async_trait]
-impl Router for Scripted {
-    fn models(&self) -> Vec<ModelInfo> {
-        vec![ModelInfo::new("m", "fake")]
-    }
-    fn knows(&self, model: &str) -> bool {
-        model == "m"
-    }
-    async fn chat(
-        &self,
-        _: ChatRequest,
-        _: &RequestContext,
-    ) -> Result<Routed<ChatResponse>, GatewayError> {
-        Ok(Routed {
-            value: serde_json::from_value(self.response.clone()).unwrap(),
-            served_by: served(),
-        })
-    }
-    async fn chat_stream(
-        &self,
-        _: ChatRequest,
-        _: &RequestContext,
-    ) -> Result<Routed<ChatStream>, GatewayError> {
-        let items: Vec<Result<StreamEvent, ProviderError>> = self
-            .chunks
-            .iter()
-            .map(|c| Ok(StreamEvent::Chunk(c.clone())))
-            .collect();
-        Ok(Routed {
-            value: Box::pin(futures_util::stream::iter(items)),
-            served_by: served(),
-        })
-    }
-    async fn embeddings(
-        &self,
-        _: EmbeddingsRequest,
-        _: &RequestContext,
-    ) -> Result<Routed<EmbeddingsResponse>, GatewayError> {
-        Err(GatewayError::invalid("no embeddings"))
-    }
-}
-
-fn gateway(router: Scripted) -> Gateway {
-    let guardrail = PolicyGuardrail::from_config(&GuardrailConfig::default()).unwrap();
-    Gateway::builder(Arc::new(router))
-        .guardrail(Arc::new(guardrail))
-        .build()
-}
-
-fn ctx() -> RequestContext {
-    RequestContext::new("req-1", Principal::anonymous(), Endpoint::ChatCompletions)
-}
-
-fn request(stream: bool) -> ChatRequest {
-    ChatRequest {
-        model: "m".into(),
-        messages: vec![Message::text(Role::User, "send the note")],
-        stream,
-        ..Default::default()
-    }
-}
 
 fn tool_response(arguments: &str) -> serde_json::Value {
     json!({"id": "r", "object": "chat.completion", "created": 0, "model": "m",
@@ -118,25 +34,11 @@ fn tool_chunk(calls: &[(u32, Option<&str>, &str)], finish: Option<&str>) -> Chat
             }),
         })
         .collect::<Vec<_>>();
-    ChatChunk {
-        id: "c".into(),
-        object: "chat.completion.chunk".into(),
-        created: 0,
-        model: "m".into(),
-        choices: vec![ChunkChoice {
-            index: 0,
-            delta: Delta {
-                tool_calls: (!deltas.is_empty()).then_some(deltas),
-                ..Default::default()
-            },
-            finish_reason: finish.map(str::to_owned),
-            logprobs: None,
-            extra: Extra::new(),
-        }],
-        usage: None,
-        system_fingerprint: None,
-        extra: Default::default(),
-    }
+    let delta = Delta {
+        tool_calls: (!deltas.is_empty()).then_some(deltas),
+        ..Default::default()
+    };
+    chunk(delta, finish)
 }
 
 /// Runs a stream; returns the arguments each call received and whether it was blocked.

@@ -2,6 +2,8 @@
 
 use sqlx::{PgPool, SqlitePool};
 
+use crate::error::StoreError;
+
 /// A connection pool for one of the supported databases. The SQL of both is identical except
 /// where a module says otherwise (placeholders are `$1`, `$2`, ... for both).
 #[derive(Debug, Clone)]
@@ -18,9 +20,39 @@ impl Backend {
         }
     }
 
+    /// Runs a retention `DELETE` (`$1` the cutoff, `$2` the chunk size) until a chunk deletes
+    /// fewer than `chunk_rows`; returns the rows deleted. Each chunk is its own statement, so
+    /// a months-old backlog never holds a table's write lock (SQLite) or one huge transaction
+    /// (PostgreSQL) while requests write rows.
+    pub(crate) async fn delete_in_chunks(
+        &self,
+        sql: &'static str,
+        cutoff: i64,
+        chunk_rows: i64,
+    ) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            let done = on_pool!(self, pool => {
+                sqlx::query(sql).bind(cutoff).bind(chunk_rows).execute(pool).await?.rows_affected()
+            });
+            deleted += done;
+            if done < chunk_rows.unsigned_abs() {
+                return Ok(deleted);
+            }
+        }
+    }
+
     pub(crate) async fn close(&self) {
         match self {
-            Backend::Sqlite(p) => p.close().await,
+            Backend::Sqlite(p) => {
+                // Fold the WAL into the database file first, so that a stopped gateway leaves
+                // one self-contained file (copies and backups of it alone are complete). Best
+                // effort: a busy or in-memory database just skips it.
+                let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(p)
+                    .await;
+                p.close().await
+            }
             Backend::Postgres(p) => p.close().await,
         }
     }

@@ -87,21 +87,9 @@ impl ResponseStore for SqlStore {
 
     async fn delete_responses_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError> {
         let cutoff = unix_millis(cutoff);
-        let mut deleted = 0;
-        loop {
-            let done = on_pool!(&self.backend, pool => {
-                sqlx::query(DELETE_CHUNK)
-                    .bind(cutoff)
-                    .bind(DELETE_CHUNK_ROWS)
-                    .execute(pool)
-                    .await
-                    .map_err(StoreError::from)?
-                    .rows_affected()
-            });
-            deleted += done;
-            if done < DELETE_CHUNK_ROWS.unsigned_abs() {
-                return Ok(deleted);
-            }
-        }
+        Ok(self
+            .backend
+            .delete_in_chunks(DELETE_CHUNK, cutoff, DELETE_CHUNK_ROWS)
+            .await?)
     }
 }

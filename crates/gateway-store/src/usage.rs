@@ -315,24 +315,11 @@ impl UsageStore for SqlStore {
 
     async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError> {
         let cutoff = unix_millis(cutoff);
-        let mut deleted = 0;
-        // In chunks, each its own statement: a months-old backlog never holds the table's
-        // write lock (SQLite) or one huge transaction (PostgreSQL) while requests write rows.
-        loop {
-            let done = on_pool!(&self.backend, pool => {
-                sqlx::query(DELETE_CHUNK_SQL)
-                    .bind(cutoff)
-                    .bind(DELETE_CHUNK_ROWS)
-                    .execute(pool)
-                    .await
-                    .map_err(StoreError::from)?
-                    .rows_affected()
-            });
-            deleted += done;
-            if done < DELETE_CHUNK_ROWS.unsigned_abs() {
-                return Ok(deleted + usage_minutes::delete_before(&self.backend, cutoff).await?);
-            }
-        }
+        let deleted = self
+            .backend
+            .delete_in_chunks(DELETE_CHUNK_SQL, cutoff, DELETE_CHUNK_ROWS)
+            .await?;
+        Ok(deleted + usage_minutes::delete_before(&self.backend, cutoff).await?)
     }
 }
 

@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use super::ClientAddr;
 use super::activity::{Entry, Tracked};
 use super::drain::{Drain, Watcher};
-use super::linger::{Linger, Lingering};
+use super::linger::{Linger, LingerSwitch, Lingering};
 use crate::config::ServerConfig;
 use crate::state::AppState;
 
@@ -132,7 +132,8 @@ impl Connections {
                 Ok::<_, Infallible>(resp.map(|body| Tracked::new(body, busy)))
             }
         });
-        let io = TokioIo::new(Lingering::new(io, self.linger));
+        let linger = LingerSwitch::default();
+        let io = TokioIo::new(Lingering::new(io, self.linger, linger.clone()));
         let conn = self.builder.serve_connection(io, service);
         tokio::pin!(conn);
         let timer = tokio::time::sleep(self.timeouts.first_request.min(self.timeouts.idle));
@@ -148,6 +149,9 @@ impl Connections {
                     return;
                 }
                 _ = shutdown.changed(), if !closing => {
+                    if activity.idle_for(Instant::now()).is_some() {
+                        linger.skip();
+                    }
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                     timer.as_mut().reset((Instant::now() + self.timeouts.close_grace).into());
@@ -156,6 +160,8 @@ impl Connections {
                     if !activity.has_served() {
                         return;
                     }
+                    // Evicted as the idlest connection: nothing in flight.
+                    linger.skip();
                     conn.as_mut().graceful_shutdown();
                     closing = true;
                     timer.as_mut().reset((Instant::now() + self.timeouts.close_grace).into());
@@ -182,6 +188,7 @@ impl Connections {
                             Some(left) if !left.is_zero() => left,
                             _ => {
                                 metrics.closed(CloseReason::IdleTimeout);
+                                linger.skip();
                                 conn.as_mut().graceful_shutdown();
                                 closing = true;
                                 self.timeouts.close_grace

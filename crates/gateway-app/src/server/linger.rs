@@ -5,9 +5,16 @@
 //! pipe instead of the answer. So the close is done as nginx does it: send the answer and a
 //! FIN, then read and discard what still arrives, until the client closes or a time and a byte
 //! bound run out, and only then close the socket.
+//!
+//! A close the server starts on a connection with no request in flight (graceful stop, idle
+//! timeout, eviction) has no body in transit to protect, and a pooled keep-alive client does
+//! not read its idle socket: such a close skips the drain ([`LingerSwitch::skip`]), so that a
+//! stop never waits out the linger timeout on idle connections.
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
@@ -26,11 +33,28 @@ const DISCARD_CHUNK: usize = 8 * 1024;
 /// Reads per poll before yielding, so a fast sender cannot hold a worker thread.
 const READS_PER_POLL: usize = 32;
 
+/// Turns the lingering of one connection's close off; held by the connection's task, which
+/// knows whether a request is in flight when it asks the connection to close.
+#[derive(Clone, Default)]
+pub(super) struct LingerSwitch(Arc<AtomicBool>);
+
+impl LingerSwitch {
+    /// The next close sends its FIN and ends without draining.
+    pub(super) fn skip(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+
+    fn skipped(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 /// A connection's transport whose `poll_shutdown` closes lingeringly. Reads and writes pass
 /// through untouched.
 pub(super) struct Lingering<T> {
     inner: T,
     linger: Linger,
+    switch: LingerSwitch,
     closing: Closing,
 }
 
@@ -44,10 +68,11 @@ enum Closing {
 }
 
 impl<T> Lingering<T> {
-    pub(super) fn new(inner: T, linger: Linger) -> Self {
+    pub(super) fn new(inner: T, linger: Linger, switch: LingerSwitch) -> Self {
         Lingering {
             inner,
             linger,
+            switch,
             closing: Closing::Open,
         }
     }
@@ -122,7 +147,8 @@ impl<T: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Lingering<T> {
         let this = self.get_mut();
         if let Closing::Open = this.closing {
             ready!(Pin::new(&mut this.inner).poll_shutdown(cx))?;
-            this.closing = if this.linger.timeout.is_zero() || this.linger.max_bytes == 0 {
+            let off = this.linger.timeout.is_zero() || this.linger.max_bytes == 0;
+            this.closing = if off || this.switch.skipped() {
                 Closing::Done
             } else {
                 Closing::Draining {
@@ -152,7 +178,7 @@ mod tests {
     #[tokio::test]
     async fn shutdown_sends_eof_then_waits_for_the_peer_to_finish_sending() {
         let (ours, mut peer) = tokio::io::duplex(64);
-        let mut ours = Lingering::new(ours, linger(30, 1 << 20));
+        let mut ours = Lingering::new(ours, linger(30, 1 << 20), LingerSwitch::default());
         ours.write_all(b"answer").await.unwrap();
         let shutdown = tokio::spawn(async move { ours.shutdown().await });
         // The peer reads the answer and EOF while it is still sending: the writes succeed.
@@ -171,7 +197,7 @@ mod tests {
     #[tokio::test]
     async fn a_peer_that_never_closes_is_let_go_after_the_timeout() {
         let (ours, _peer) = tokio::io::duplex(64);
-        let mut ours = Lingering::new(ours, linger(1, 1 << 20));
+        let mut ours = Lingering::new(ours, linger(1, 1 << 20), LingerSwitch::default());
         tokio::time::timeout(Duration::from_secs(20), ours.shutdown())
             .await
             .expect("the time bound ends the drain")
@@ -181,12 +207,25 @@ mod tests {
     #[tokio::test]
     async fn draining_stops_after_the_byte_bound() {
         let (ours, mut peer) = tokio::io::duplex(1 << 16);
-        let mut ours = Lingering::new(ours, linger(30, 10_000));
+        let mut ours = Lingering::new(ours, linger(30, 10_000), LingerSwitch::default());
         // More than the bound, and the peer stays open: only the byte bound ends the drain.
         peer.write_all(&[1u8; 20_000]).await.unwrap();
         tokio::time::timeout(Duration::from_secs(20), ours.shutdown())
             .await
             .expect("the byte bound ends the drain")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_skipped_linger_closes_without_waiting_for_the_peer() {
+        let (ours, _peer) = tokio::io::duplex(64);
+        let switch = LingerSwitch::default();
+        let mut ours = Lingering::new(ours, linger(3600, 1 << 20), switch.clone());
+        switch.skip();
+        // The peer never closes: only the switch can end the close before the hour is out.
+        tokio::time::timeout(Duration::from_secs(20), ours.shutdown())
+            .await
+            .expect("a skipped linger does not drain")
             .unwrap();
     }
 }

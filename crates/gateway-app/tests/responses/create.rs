@@ -4,7 +4,7 @@ use http::Method;
 use serde_json::{Value, json};
 
 use super::common::{TestGateway, issue_key};
-use super::{call, create, last_upstream};
+use super::{call, create, last_upstream, retrieve};
 
 #[tokio::test]
 async fn a_response_is_created_stored_listed_and_deleted() {
@@ -59,14 +59,7 @@ async fn a_response_is_created_stored_listed_and_deleted() {
     assert_eq!(sent["max_completion_tokens"], 64);
     assert!(sent.get("metadata").is_none(), "{sent}");
 
-    let got = call(
-        &gw,
-        &gw.key,
-        Method::GET,
-        &format!("/v1/responses/{id}"),
-        None,
-    )
-    .await;
+    let got = retrieve(&gw, &id).await;
     assert_eq!(got.status, 200);
     assert_eq!(got.json(), created);
 
@@ -171,14 +164,7 @@ async fn a_conversation_continues_within_its_tenant_only() {
         assert_eq!(reply.status, 404, "{method} {path}");
     }
     // ...and it is still there for its own tenant.
-    let own = call(
-        &gw,
-        &gw.key,
-        Method::GET,
-        &format!("/v1/responses/{id}"),
-        None,
-    )
-    .await;
+    let own = retrieve(&gw, id).await;
     assert_eq!(own.status, 200);
 
     // Without a credential, every route is a 401.
@@ -203,14 +189,7 @@ async fn store_false_keeps_nothing_and_unknown_ids_are_404() {
     let body = reply.json();
     assert_eq!(body["store"], false);
     let id = body["id"].as_str().unwrap();
-    let got = call(
-        &gw,
-        &gw.key,
-        Method::GET,
-        &format!("/v1/responses/{id}"),
-        None,
-    )
-    .await;
+    let got = retrieve(&gw, id).await;
     assert_eq!(got.status, 404);
     let continued = create(
         &gw,
@@ -354,13 +333,6 @@ async fn retention_purges_expired_responses_only() {
     let gone = call(&gw, &gw.key, Method::GET, "/v1/responses/resp_old", None).await;
     assert_eq!(gone.status, 404);
     let id = fresh["id"].as_str().unwrap();
-    let kept = call(
-        &gw,
-        &gw.key,
-        Method::GET,
-        &format!("/v1/responses/{id}"),
-        None,
-    )
-    .await;
+    let kept = retrieve(&gw, id).await;
     assert_eq!(kept.status, 200);
 }

@@ -40,6 +40,18 @@ pub async fn create(gw: &TestGateway, body: &Value) -> Reply {
     call(gw, &gw.key, Method::POST, "/v1/responses", Some(body)).await
 }
 
+/// `GET /v1/responses/{id}` with the gateway's own key.
+pub async fn retrieve(gw: &TestGateway, id: &str) -> Reply {
+    call(
+        gw,
+        &gw.key,
+        Method::GET,
+        &format!("/v1/responses/{id}"),
+        None,
+    )
+    .await
+}
+
 /// The events of a streamed response: (event name, data).
 pub fn events(body: &[u8]) -> Vec<(String, Value)> {
     String::from_utf8_lossy(body)

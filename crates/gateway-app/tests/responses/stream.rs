@@ -1,10 +1,9 @@
 //! Streamed responses: the typed event sequence, and the stored response it ends with.
 
-use http::Method;
 use serde_json::{Value, json};
 
 use super::common::TestGateway;
-use super::{call, create, events};
+use super::{create, events, retrieve};
 
 #[tokio::test]
 async fn a_streamed_response_sends_the_typed_events_and_is_stored() {
@@ -70,14 +69,7 @@ async fn a_streamed_response_sends_the_typed_events_and_is_stored() {
 
     // Stored before `response.completed` went out: retrievable at once, identical.
     let id = response["id"].as_str().unwrap();
-    let got = call(
-        &gw,
-        &gw.key,
-        Method::GET,
-        &format!("/v1/responses/{id}"),
-        None,
-    )
-    .await;
+    let got = retrieve(&gw, id).await;
     assert_eq!(got.status, 200);
     assert_eq!(&got.json(), response);
 }
@@ -115,13 +107,6 @@ async fn a_stream_cut_by_the_upstream_ends_with_error_and_response_failed() {
     );
     // A failed response is not stored.
     let id = failed["response"]["id"].as_str().unwrap();
-    let got = call(
-        &gw,
-        &gw.key,
-        Method::GET,
-        &format!("/v1/responses/{id}"),
-        None,
-    )
-    .await;
+    let got = retrieve(&gw, id).await;
     assert_eq!(got.status, 404);
 }

@@ -7,6 +7,11 @@ use serde_json::{Map, Value};
 /// Fields the gateway does not model are kept here and passed through unchanged.
 pub type Extra = Map<String, Value>;
 
+/// The `extra` field of a message or a stream delta that carries the model's reasoning text
+/// (the common extension of OpenAI-compatible APIs; Anthropic thinking and Gemini thought
+/// parts are translated into it).
+pub const REASONING_CONTENT: &str = "reasoning_content";
+
 /// A chat completion request (OpenAI `POST /v1/chat/completions`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(schemars::JsonSchema))]

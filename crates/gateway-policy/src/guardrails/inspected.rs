@@ -6,9 +6,11 @@
 //! fields (kept in the part's `extra`): an Anthropic `document` with a text source or with
 //! content blocks, a `search_result` (title and content), a document's `title` and
 //! `context`, and any text block nested in them. Base64, URL and file sources are not text
-//! and are skipped. Responses: the text of every choice and the arguments of its tool calls.
+//! and are skipped. Responses: the text of every choice (its content, its refusal and its
+//! reasoning — `reasoning_content` and the text of Anthropic `thinking_blocks`), and the
+//! arguments of its tool calls.
 
-use gateway_core::types::{ChatRequest, ChatResponse, Content, Role};
+use gateway_core::types::{ChatRequest, ChatResponse, Content, REASONING_CONTENT, Role};
 use serde_json::{Map, Value};
 
 /// Fields of a passed-through block whose string value is text a model reads.
@@ -52,11 +54,26 @@ pub(crate) fn request_texts_ref<'a>(req: &'a ChatRequest, f: &mut dyn FnMut(&'a 
     }
 }
 
-/// Calls `f` on the content text of every choice of the response.
+/// Calls `f` on every text of every choice of the response: content, refusal and reasoning
+/// (a model's reasoning can repeat a secret from its context as readily as its answer can).
 pub(crate) fn response_texts(resp: &mut ChatResponse, f: &mut dyn FnMut(&mut String)) {
     for choice in &mut resp.choices {
-        if let Some(content) = choice.message.content.as_mut() {
+        let message = &mut choice.message;
+        if let Some(content) = message.content.as_mut() {
             content_texts(content, f);
+        }
+        if let Some(refusal) = message.refusal.as_mut() {
+            f(refusal);
+        }
+        if let Some(Value::String(reasoning)) = message.extra.get_mut(REASONING_CONTENT) {
+            f(reasoning);
+        }
+        if let Some(Value::Array(blocks)) = message.extra.get_mut("thinking_blocks") {
+            for block in blocks {
+                if let Some(Value::String(thinking)) = block.get_mut("thinking") {
+                    f(thinking);
+                }
+            }
         }
     }
 }
