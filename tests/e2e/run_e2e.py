@@ -329,6 +329,11 @@ import responses_api  # noqa: E402 - the helpers it is given are defined above
 
 TESTS += responses_api.tests(Gateway, LISTEN_RE, DEMO_KEY)
 
+# The Batch API (durability, memory, several instances) lives in its own file too.
+import batches_api  # noqa: E402
+
+TESTS += batches_api.tests(Gateway, LISTEN_RE, DEMO_KEY)
+
 
 # ---- runner ----------------------------------------------------------------------------
 

@@ -195,6 +195,7 @@ pub enum GroupBy {
     Model,
     Key,
     Tenant,
+    Batch,
 }
 
 impl GroupBy {
@@ -204,6 +205,7 @@ impl GroupBy {
             GroupBy::Model => "model",
             GroupBy::Key => "key",
             GroupBy::Tenant => "tenant",
+            GroupBy::Batch => "batch",
         }
     }
 }

@@ -136,6 +136,7 @@ pub fn usage_columns(group_by: &[&'static str]) -> Vec<(&'static str, &'static s
         "day" => ("DAY", "day"),
         "model" => ("MODEL", "model"),
         "key" => ("KEY", "key"),
+        "batch" => ("BATCH", "batch"),
         _ => ("TENANT", "tenant"),
     });
     dims.chain(USAGE_TOTALS).collect()

@@ -173,6 +173,8 @@ async fn serve(
     let states = Arc::new(ArcSwap::new(state.clone()));
     // SIGHUP reads the same file (or the environment) again; the demo provider stays.
     let path = options.config.clone();
+    // Batches run in the background on every instance (leases share the work).
+    let batch_worker = crate::batches::worker::Worker::start(states.clone(), &config.batches);
     let reloader = tokio::spawn(reload_on_sighup(states.clone(), move || {
         let mut config = load(path.as_deref())?;
         if let Some(upstream) = &demo_upstream {
@@ -182,6 +184,8 @@ async fn serve(
     }));
     let drained = server.run_swappable(states, shutdown_signal()).await;
     reloader.abort();
+    // Lines in flight are abandoned: their leases expire and any instance runs them again.
+    drop(batch_worker);
     // Usage and audit buffered so far reach the store before it closes.
     state.telemetry.flush().await;
     state.close().await;

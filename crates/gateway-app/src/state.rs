@@ -364,8 +364,9 @@ fn build_files(config: &Config, sql: Arc<SqlStore>) -> Result<crate::files::File
     let blobs = crate::files::local::LocalDir::open(&dir)
         .map_err(|e| AppError::startup(format!("files.dir {}", dir.display()), e))?;
     Ok(crate::files::Files {
-        meta: sql,
+        meta: sql.clone(),
         blobs: Arc::new(blobs),
+        batches: sql,
         max_file_bytes: config.files.max_file_bytes,
     })
 }

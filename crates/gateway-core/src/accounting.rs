@@ -73,6 +73,7 @@ impl CallRecord {
                 stream,
                 cache_hit: false,
                 cancelled: false,
+                batch_id: ctx.batch.as_ref().map(|b| b.id.clone()),
             },
         }
     }

@@ -68,6 +68,19 @@ pub struct RequestContext {
     pub log_content: bool,
     /// Headers captured for the custom policy's `input.headers` (`None`: none).
     pub headers: Option<CapturedHeaders>,
+    /// Set when the call is a line of a batch: its usage names the batch, and admission
+    /// holds it to a share of the caller's limits.
+    pub batch: Option<BatchCall>,
+}
+
+/// What the pipeline knows of a batch line's batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchCall {
+    /// The batch id (`batch_...`).
+    pub id: Arc<str>,
+    /// The share (0, 1] of the key's and tenant's limits that batch lines may use together,
+    /// so that interactive traffic keeps the rest.
+    pub limit_share: f64,
 }
 
 impl RequestContext {
@@ -85,6 +98,7 @@ impl RequestContext {
             cache: Default::default(),
             log_content: false,
             headers: None,
+            batch: None,
         }
     }
 }

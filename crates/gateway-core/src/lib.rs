@@ -26,7 +26,7 @@ mod stream_channel;
 mod tool_call_guard;
 pub mod types;
 
-pub use context::{Endpoint, RequestContext, RouteConstraints};
+pub use context::{BatchCall, Endpoint, RequestContext, RouteConstraints};
 pub use error::{
     AuthFailure, AuthRefusal, Denial, DeniedBy, ErrorClass, GatewayError, LimitKind, ProviderError,
     TimeoutPhase,

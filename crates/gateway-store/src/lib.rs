@@ -1,6 +1,6 @@
 //! `gateway-store`: persistence for LLM Secure Gateway — tenants, API keys (hashed), usage
-//! records, the hash-chained audit log, stored Responses API answers, and the metadata of
-//! files — over SQLite (the embedded default: one file under the data directory, WAL mode) or
+//! records, the hash-chained audit log, stored Responses API answers, the metadata of
+//! files, and the durable state of batches (leased lines) — over SQLite (the embedded default: one file under the data directory, WAL mode) or
 //! PostgreSQL (for several gateway instances).
 //!
 //! It implements the traits of `gateway_core::store` ([`Store`] and its parts) and owns the
@@ -16,6 +16,8 @@
 //! [`Store`]: gateway_core::store::Store
 
 mod audit;
+mod batch_items;
+mod batches;
 mod chain;
 mod config;
 mod connect;

@@ -21,12 +21,12 @@ use crate::usage_minutes;
 
 const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subject, endpoint, model, provider, \
                       upstream_model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, \
-                      reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled) ";
+                      reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled, batch_id) ";
 
 /// Rows per multi-row `INSERT`, largest first. A batch is cut greedily into these sizes: one
 /// statement (one round trip to the driver) per chunk instead of per record, and only five
 /// statement texts ever, so each is prepared once and then served from the driver's
-/// statement cache. 256 rows × 20 binds stays far under both databases' bind limits
+/// statement cache. 256 rows × 21 binds stays far under both databases' bind limits
 /// (SQLite 32,766, PostgreSQL 65,535).
 ///
 /// Round trips, not rows, are what limits the writer when the serving thread is saturated:
@@ -35,7 +35,7 @@ const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subj
 /// quarter of its records while the SQLite thread sat 92 % idle.
 const ROWS_PER_INSERT: [usize; 5] = [256, 64, 16, 4, 1];
 
-const COLUMNS: usize = 20;
+const COLUMNS: usize = 21;
 
 /// The `INSERT` text for `rows` rows, with PostgreSQL's numbered placeholders (`($1, ...,
 /// $20), ($21, ...`) or SQLite's positional `?` (which it binds without looking each
@@ -104,6 +104,7 @@ fn dimension_sql(d: UsageDimension) -> (&'static str, &'static str) {
         UsageDimension::Model => ("model", "g_model"),
         // Integer division on both backends: the UTC midnight starting the day, in ms.
         UsageDimension::Day => ("(at_ms / 86400000) * 86400000", "g_day"),
+        UsageDimension::Batch => ("batch_id", "g_batch"),
     }
 }
 
@@ -112,12 +113,12 @@ const RECORDS_AS_TOTALS: &str = "SELECT tenant, subject, model, at_ms, 1 AS requ
      CASE WHEN status >= 400 THEN 1 ELSE 0 END AS errors, \
      CASE WHEN cache_hit THEN 1 ELSE 0 END AS cache_hits, \
      prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-     CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced FROM usage_records";
+     CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced, batch_id FROM usage_records";
 
 /// The per-minute totals under the same column names (a minute row is dated by its start).
 const MINUTES_AS_TOTALS: &str = "SELECT tenant, subject, model, minute_ms AS at_ms, requests, \
-     errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, unpriced \
-     FROM usage_minutes";
+     errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, unpriced, \
+     CAST(NULL AS TEXT) AS batch_id FROM usage_minutes";
 
 /// Builds the aggregate query over per-call records and per-minute totals together; returns
 /// the SQL and the text and integer binds in order. The filters are applied inside each half
@@ -223,6 +224,11 @@ fn aggregate_from_row(
         } else {
             None
         },
+        batch: if has(UsageDimension::Batch) {
+            row.opt_text("g_batch")?
+        } else {
+            None
+        },
         totals: UsageTotals {
             requests: row.uint("requests")?,
             errors: row.uint("errors")?,
@@ -270,7 +276,8 @@ impl UsageStore for SqlStore {
                         .bind(r.time_to_first_token.map(millis))
                         .bind(r.stream)
                         .bind(r.cache_hit)
-                        .bind(r.cancelled);
+                        .bind(r.cancelled)
+                        .bind(r.batch_id.clone());
                 }
                 insert
             };
@@ -379,6 +386,7 @@ mod tests {
             saved_cost_usd: None,
             upstream_latency: None,
             cancelled: false,
+            batch_id: None,
         };
         let sizes = |n: usize| {
             let records = vec![record.clone(); n];

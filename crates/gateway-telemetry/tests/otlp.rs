@@ -120,6 +120,7 @@ async fn spans_reach_the_collector_with_genai_attributes_and_the_callers_trace()
                 stream: false,
                 cache_hit: false,
                 cancelled: false,
+                batch_id: None,
             },
         );
     }

@@ -1,6 +1,7 @@
 //! Loading, overriding and validating the configuration. Every problem is reported at once,
 //! each with its dotted key path, so an operator fixes a file in one pass.
 
+mod batches;
 mod defaults;
 mod env;
 mod model;
@@ -14,6 +15,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use toml::Table;
 
+pub use batches::BatchesConfig;
 pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use model::*;
 pub use responses::ResponsesConfig;
@@ -105,6 +107,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "ui", &mut config.ui, problems);
     section(&mut table, "query", &mut config.query, problems);
     section(&mut table, "files", &mut config.files, problems);
+    section(&mut table, "batches", &mut config.batches, problems);
     section(&mut table, "responses", &mut config.responses, problems);
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "limits", &mut config.limits, problems);

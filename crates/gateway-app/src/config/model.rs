@@ -49,6 +49,9 @@ pub struct Config {
     /// The Files and Batch APIs (see `docs/batches.md`).
     #[serde(default)]
     pub files: FilesConfig,
+    /// The Batch API's worker (see `docs/batches.md`).
+    #[serde(default)]
+    pub batches: super::BatchesConfig,
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,

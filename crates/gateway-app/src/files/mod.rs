@@ -8,7 +8,7 @@ pub mod storage;
 use std::sync::Arc;
 
 use gateway_core::GatewayError;
-use gateway_core::store::FileStore;
+use gateway_core::store::{BatchStore, FileStore};
 
 pub use storage::{BlobSink, BlobStorage};
 
@@ -17,6 +17,8 @@ pub use storage::{BlobSink, BlobStorage};
 pub struct Files {
     pub meta: Arc<dyn FileStore>,
     pub blobs: Arc<dyn BlobStorage>,
+    /// Batch and line state (`crate::batches`), in the same store as the file metadata.
+    pub batches: Arc<dyn BatchStore>,
     /// `[files] max_file_bytes`.
     pub max_file_bytes: u64,
 }

@@ -49,7 +49,11 @@ pub async fn handle(
     let principal = inbound.authenticate(state, req.headers()).await?;
     let files = files_of(state)?;
     match op {
-        FilesOp::Upload => upload(state, files, &principal, req).await,
+        FilesOp::Upload => {
+            let record = upload(state, files, &principal, req).await?;
+            super::batches::audit_change(state, inbound, &principal, "file.upload", &record.id);
+            Ok(json_response(200, &file_object(&record)))
+        }
         FilesOp::List => list(files, &principal, req.uri().query()).await,
         FilesOp::Get => Ok(json_response(
             200,
@@ -63,6 +67,7 @@ pub async fn handle(
             {
                 tracing::warn!(file = %file.id, error = %e, "could not remove a deleted file's bytes");
             }
+            super::batches::audit_change(state, inbound, &principal, "file.delete", &file.id);
             Ok(json_response(
                 200,
                 &json!({"id": file.id, "object": "file", "deleted": true}),
@@ -199,7 +204,7 @@ async fn upload(
     files: &Files,
     principal: &Principal,
     req: Request<Incoming>,
-) -> Result<Response<Body>, GatewayError> {
+) -> Result<FileRecord, GatewayError> {
     let boundary = req
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -304,7 +309,7 @@ async fn upload(
         let _ = files.blobs.delete(&record.id).await;
         return Err(e);
     }
-    Ok(json_response(200, &file_object(&record)))
+    Ok(record)
 }
 
 /// `fut` within the idle timeout of the body (408 beyond).

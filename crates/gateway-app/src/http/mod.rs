@@ -1,9 +1,10 @@
 //! The HTTP edge: request ids, the route table ([`routes`]), one handler for every model call
 //! ([`model_call`], over the dialects of [`crate::dialects`]) and the few handlers that are not
 //! model calls (health, readiness, metrics, models, token counts, guardrail checks, stored
-//! responses, files, admin, the web console).
+//! responses, files, batches, admin, the web console).
 
 pub(crate) mod admin;
+pub mod batches;
 pub mod body;
 pub mod count_tokens;
 pub mod error;
@@ -13,7 +14,7 @@ pub mod in_memory;
 pub mod inbound;
 pub mod info;
 mod metrics;
-mod model_call;
+pub(crate) mod model_call;
 mod names;
 pub mod routes;
 pub mod sse;
@@ -114,6 +115,9 @@ async fn dispatch(
                 Box::pin(stored_responses::input_items(state, req, &params, inbound)).await
             }
             Handler::Files(op) => Box::pin(files::handle(state, req, &params, inbound, op)).await,
+            Handler::Batches(op) => {
+                Box::pin(batches::handle(state, req, &params, inbound, op)).await
+            }
         },
         Found::WrongMethod => Err(GatewayError::MethodNotAllowed(format!(
             "Method {} is not allowed on {}.",

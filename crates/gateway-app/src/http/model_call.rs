@@ -43,12 +43,25 @@ pub async fn model_call(
     let call = dialect.decode(state, &target, &bytes)?;
     let mut ctx = inbound.context(state, principal, dialect.endpoint());
     ctx.cache = cache;
+    serve(state, &ctx, call, dialect, &target).await
+}
+
+/// Runs a decoded call through the pipeline as `ctx`'s caller and encodes its answer: what
+/// every model call does once its caller is known and its body decoded. The batch worker
+/// runs each line of a batch through here too (`crate::batches::line`).
+pub(crate) async fn serve(
+    state: &AppState,
+    ctx: &RequestContext,
+    call: Call,
+    dialect: &dyn Dialect,
+    target: &CallTarget<'_>,
+) -> Result<Response<Body>, GatewayError> {
     match call {
-        Call::Chat(chat) if chat.stream => stream(state, &ctx, chat, dialect, &target).await,
+        Call::Chat(chat) if chat.stream => stream(state, ctx, chat, dialect, target).await,
         Call::Chat(chat) => {
             let requested = chat.model.clone();
-            let outcome = within_request_timeout(state, state.gateway.chat(&ctx, chat)).await?;
-            let mut resp = dialect.encode_chat(&outcome, &requested, &ctx)?;
+            let outcome = within_request_timeout(state, state.gateway.chat(ctx, chat)).await?;
+            let mut resp = dialect.encode_chat(&outcome, &requested, ctx)?;
             let headers = resp.headers_mut();
             gateway_headers(headers, &outcome.served_by, &outcome.limits);
             cache_header(headers, outcome.cache);
@@ -56,12 +69,12 @@ pub async fn model_call(
         }
         Call::Embeddings(embeddings) => {
             let outcome =
-                within_request_timeout(state, state.gateway.embeddings(&ctx, embeddings)).await?;
+                within_request_timeout(state, state.gateway.embeddings(ctx, embeddings)).await?;
             let mut resp = dialect.encode_embeddings(&outcome)?;
             gateway_headers(resp.headers_mut(), &outcome.served_by, &outcome.limits);
             Ok(resp)
         }
-        Call::Response(turn) => Box::pin(response_turn(state, &ctx, *turn)).await,
+        Call::Response(turn) => Box::pin(response_turn(state, ctx, *turn)).await,
     }
 }
 

@@ -15,6 +15,7 @@ use crate::dialects::gemini::{GeminiCountTokens, GeminiMethod};
 use crate::dialects::openai::{OpenAiChat, OpenAiEmbeddings};
 use crate::dialects::query::QueryApi;
 use crate::dialects::responses::ResponsesApi;
+use crate::http::batches::BatchesOp;
 use crate::http::count_tokens::{AnthropicCountTokens, TokenCountApi};
 use crate::http::error::ErrorShape;
 use crate::http::files::FilesOp;
@@ -46,6 +47,8 @@ pub enum Handler {
     ResponseInputItems,
     /// The Files API ([`crate::http::files`]).
     Files(FilesOp),
+    /// The Batch API ([`crate::http::batches`]).
+    Batches(BatchesOp),
     /// The OpenAPI document ([`crate::openapi`]).
     OpenApi,
 }
@@ -87,7 +90,7 @@ const fn gemini(path: &'static str, handler: Handler) -> Route {
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 37] = [
+pub static ROUTES: [Route; 41] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -132,6 +135,26 @@ pub static ROUTES: [Route; 37] = [
         Method::GET,
         "/v1/files/{id}/content",
         Handler::Files(FilesOp::Content),
+    ),
+    route(
+        Method::POST,
+        "/v1/batches",
+        Handler::Batches(BatchesOp::Create),
+    ),
+    route(
+        Method::GET,
+        "/v1/batches",
+        Handler::Batches(BatchesOp::List),
+    ),
+    route(
+        Method::GET,
+        "/v1/batches/{id}",
+        Handler::Batches(BatchesOp::Get),
+    ),
+    route(
+        Method::POST,
+        "/v1/batches/{id}/cancel",
+        Handler::Batches(BatchesOp::Cancel),
     ),
     // The console answers HEAD as GET (hyper sends no body for HEAD).
     route(Method::GET, "/ui", Handler::UiRedirect),

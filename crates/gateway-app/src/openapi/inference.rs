@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use gateway_core::types::{ChatChunk, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, Endpoint};
 
+use super::batch_wire::{BatchList, BatchObject, CreateBatch};
 use super::operation::{Access, Operation};
 use super::wire::{
     AnthropicMessageResponse, AnthropicTokenCount, FileDeleted, FileList, FileObject,
@@ -18,6 +19,7 @@ use super::wire::{
 use crate::dialects::anthropic::MessagesRequest;
 use crate::dialects::query::{Query, QueryResponse};
 use crate::dialects::responses::CreateResponse;
+use crate::http::batches::BatchesOp;
 use crate::http::error::ErrorShape;
 use crate::http::files::FilesOp;
 use crate::http::guardrails_check::{CheckRequest, CheckResponse};
@@ -175,6 +177,9 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
         Handler::Files(op) => files(op, g)
             .access(Access::Caller)
             .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
+        Handler::Batches(op) => batches(op, g)
+            .access(Access::Caller)
+            .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
         Handler::Model => Operation::new("getModel", "Inference", "Show a model")
             .description("A public model name this caller may use; 404 otherwise (unknown and forbidden look alike).")
             .access(Access::Caller)
@@ -281,6 +286,27 @@ fn files(op: FilesOp, g: &mut SchemaGenerator) -> Operation {
             .answer_with(200, "The bytes.", json!({ "application/octet-stream": { "schema": { "type": "string" } } })),
         FilesOp::Delete => Operation::new("deleteFile", "Files", "Delete a file")
             .answer::<FileDeleted>(g, 200, "Deleted."),
+    }
+}
+
+/// The operations of the Batch API.
+fn batches(op: BatchesOp, g: &mut SchemaGenerator) -> Operation {
+    match op {
+        BatchesOp::Create => Operation::new("createBatch", "Batches", "Create a batch")
+            .description("Runs every line of an uploaded file (purpose `batch`) through the pipeline as the caller, in the background; the batch starts `validating`. See docs/batches.md.")
+            .body::<CreateBatch>(g, json!({
+                "input_file_id": "file-0193...", "endpoint": "/v1/chat/completions", "completion_window": "24h"
+            }))
+            .answer::<BatchObject>(g, 200, "The new batch."),
+        BatchesOp::List => Operation::new("listBatches", "Batches", "List batches")
+            .query("limit", "Batches per page.", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }))
+            .query("after", "A batch id: the page starts after it (newest first).", json!({ "type": "string" }))
+            .answer::<BatchList>(g, 200, "A page of batches."),
+        BatchesOp::Get => Operation::new("getBatch", "Batches", "Show a batch")
+            .answer::<BatchObject>(g, 200, "The batch, with its request counts."),
+        BatchesOp::Cancel => Operation::new("cancelBatch", "Batches", "Cancel a batch")
+            .description("Lines not yet run are not run; the batch ends `cancelled` with the files of the lines that ran.")
+            .answer::<BatchObject>(g, 200, "The batch, `cancelling` (or already `cancelled`)."),
     }
 }
 

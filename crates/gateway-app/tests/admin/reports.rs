@@ -137,6 +137,7 @@ fn usage_record(
         stream: false,
         cache_hit: false,
         cancelled: false,
+        batch_id: None,
     }
 }
 

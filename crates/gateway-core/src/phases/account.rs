@@ -36,6 +36,8 @@ pub struct UsageRecord {
     pub cache_hit: bool,
     /// The client went away before the response completed.
     pub cancelled: bool,
+    /// The batch this call is a line of (`RequestContext::batch`).
+    pub batch_id: Option<Arc<str>>,
 }
 
 /// Receives usage records. `record` must return at once (buffer and write in the background).

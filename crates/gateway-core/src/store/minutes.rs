@@ -133,6 +133,7 @@ mod tests {
             stream: false,
             cache_hit,
             cancelled: false,
+            batch_id: None,
         }
     }
 

@@ -21,10 +21,15 @@ use crate::error::GatewayError;
 use crate::phases::account::UsageRecord;
 use crate::principal::{GatewayRole, TenantId};
 
+mod batches;
 mod files;
 mod minutes;
 mod responses;
 
+pub use batches::{
+    BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,
+    LeasedItem, NewItem,
+};
 pub use files::{FileQuery, FileRecord, FileStore};
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
 pub use responses::{ResponseStore, StoredResponse};
@@ -154,6 +159,8 @@ pub enum UsageDimension {
     Model,
     /// UTC day of the call.
     Day,
+    /// The batch a call was a line of (calls outside batches form one group with none).
+    Batch,
 }
 
 /// Which usage to aggregate. Filters are ANDed; `from` is inclusive, `until` exclusive.
@@ -176,6 +183,8 @@ pub struct UsageAggregate {
     pub model: Option<String>,
     /// Midnight UTC starting the day.
     pub day: Option<SystemTime>,
+    /// The batch id, when grouped by batch and the group's calls were batch lines.
+    pub batch: Option<String>,
     /// What the group's calls add up to.
     pub totals: UsageTotals,
 }

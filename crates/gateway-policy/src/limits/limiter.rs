@@ -25,7 +25,7 @@ use super::messages;
 use super::permit::{LimitPermit, snapshot, unlimited};
 use super::queue::Queues;
 use super::redis_backend::RedisBackend;
-use super::rules::{Dimension, Kind, Rule, needs_tokens, resolve, usd_to_micros};
+use super::rules::{Dimension, Kind, Rule, add_batch_share, needs_tokens, resolve, usd_to_micros};
 
 /// Building a limiter failed.
 #[derive(Debug, thiserror::Error)]
@@ -388,7 +388,10 @@ impl Admission for Limiter {
         est: &UsageEstimate,
     ) -> Result<Admitted, GatewayError> {
         let config = self.inner.config.load_full();
-        let rules = resolve(&config, &ctx.principal, &est.model);
+        let mut rules = resolve(&config, &ctx.principal, &est.model);
+        if let Some(batch) = &ctx.batch {
+            add_batch_share(&mut rules, batch.limit_share);
+        }
         if rules.is_empty() {
             return Ok(unlimited());
         }

@@ -252,6 +252,29 @@ pub fn resolve(config: &LimitsConfig, principal: &Principal, model: &str) -> Vec
     rules
 }
 
+/// A batch line's rules: besides the key's and tenant's own limits (which all traffic shares),
+/// a counter of each that only batch lines use, at `share` of the limit, so that batch lines
+/// together never take more than that share and interactive traffic keeps the rest.
+pub fn add_batch_share(rules: &mut Vec<Rule>, share: f64) {
+    let share = if share.is_finite() {
+        share.clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let shared: Vec<Rule> = rules
+        .iter()
+        .filter(|r| matches!(r.scope, Scope::Tenant | Scope::Key))
+        .map(|r| Rule {
+            scope: r.scope,
+            dimension: r.dimension,
+            // At least one request, token or micro-dollar: a share never forbids everything.
+            limit: ((r.limit as f64 * share).floor() as u64).max(1),
+            id: format!("{}/batch", r.id),
+        })
+        .collect();
+    rules.extend(shared);
+}
+
 /// Who a rule limits, for messages: `key 'key_1' of tenant 'acme'`, `model 'gpt-4o'`, ...
 pub fn describe_scope(scope: Scope, principal: &Principal, model: &str) -> String {
     match scope {
@@ -304,6 +327,28 @@ mod tests {
         let other = resolve(&config, &principal(), "other");
         assert!(other.iter().all(|r| r.scope != Scope::KeyModel));
         assert!(resolve(&LimitsConfig::default(), &Principal::anonymous(), "m").is_empty());
+    }
+
+    #[test]
+    fn batch_lines_get_their_own_share_of_key_and_tenant_limits() {
+        let config: LimitsConfig =
+            toml::from_str("[tenant]\nrpm = 100\n[models.\"*\"]\nmax_concurrency = 3\n").unwrap();
+        let mut rules = resolve(&config, &principal(), "m");
+        add_batch_share(&mut rules, 0.5);
+        let got: Vec<(&str, u64)> = rules.iter().map(|r| (r.id.as_str(), r.limit)).collect();
+        assert_eq!(
+            got,
+            [
+                ("t/acme/rpm", 100),
+                ("k/acme/key%2F1/rpm", 5),
+                ("m/m/max_concurrency", 3),
+                ("t/acme/rpm/batch", 50),
+                ("k/acme/key%2F1/rpm/batch", 2),
+            ]
+        );
+        let mut tiny = resolve(&config, &principal(), "m");
+        add_batch_share(&mut tiny, 0.01);
+        assert_eq!(tiny.last().map(|r| r.limit), Some(1), "never zero");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit;
+mod batches;
 mod files;
 mod harness;
 mod keys;
@@ -65,6 +66,12 @@ suite!(
     responses::response_retention_deletes_only_older_ones,
     files::files_are_scoped_to_their_tenant,
     files::files_list_by_cursor_purpose_and_order,
+    batches::batches_are_scoped_to_their_tenant,
+    batches::lines_move_through_the_state_machine,
+    batches::an_expired_lease_is_taken_over_once,
+    batches::validation_failure_cancel_and_expiry,
+    batches::two_instances_lease_disjoint_lines,
+    batches::usage_groups_by_batch,
 );
 
 #[tokio::test]

@@ -43,6 +43,7 @@ pub fn rec(
         saved_cost_usd: None,
         upstream_latency: None,
         cancelled: false,
+        batch_id: None,
     }
 }
 

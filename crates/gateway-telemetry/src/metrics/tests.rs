@@ -46,6 +46,7 @@ fn record() -> UsageRecord {
         stream: true,
         cache_hit: false,
         cancelled: false,
+        batch_id: None,
     }
 }
 

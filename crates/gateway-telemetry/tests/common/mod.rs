@@ -168,6 +168,7 @@ pub fn usage_record(n: u64) -> UsageRecord {
         stream: false,
         cache_hit: false,
         cancelled: false,
+        batch_id: None,
     }
 }
 

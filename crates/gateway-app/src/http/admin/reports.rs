@@ -24,9 +24,10 @@ fn dimension(name: &str) -> Result<UsageDimension, GatewayError> {
         "key" | "subject" => Ok(UsageDimension::Subject),
         "model" => Ok(UsageDimension::Model),
         "day" => Ok(UsageDimension::Day),
+        "batch" => Ok(UsageDimension::Batch),
         other => Err(GatewayError::invalid_param(
             "group_by",
-            format!("Cannot group usage by '{other}'; use tenant, key, model or day."),
+            format!("Cannot group usage by '{other}'; use tenant, key, model, day or batch."),
         )),
     }
 }

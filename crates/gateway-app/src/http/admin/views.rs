@@ -164,6 +164,9 @@ pub struct UsageRow {
     /// `YYYY-MM-DD` (UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub day: Option<String>,
+    /// The batch id (grouped by batch; absent for calls outside batches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
 }
 
 pub fn usage(a: &UsageAggregate) -> UsageRow {
@@ -183,6 +186,7 @@ pub fn usage(a: &UsageAggregate) -> UsageRow {
         day: a
             .day
             .map(|d| format(d).get(..10).unwrap_or_default().to_owned()),
+        batch: a.batch.clone(),
     }
 }
 
