@@ -35,7 +35,10 @@ export async function startGateway() {
   const dir = mkdtempSync(join(tmpdir(), 'console-browser-'));
   const config = join(dir, 'gateway.toml');
   // `chat` answers at once, `stream` streams its answer in chunks 120 ms apart, `chat-b`
-  // (50 ms slower) is the second model of the comparison.
+  // (50 ms slower) is the second model of the comparison, `cached` answers from the response
+  // cache when asked twice, and `flaky`'s upstream always fails (its circuit opens after two
+  // calls). `chat` and `cached` (gpt-4o-mini) are priced by the shipped table, `stream` and
+  // `chat-b` by the prices below; `flaky` is unpriced.
   writeFileSync(config, `
 [server]
 listen = "127.0.0.1:0"
@@ -60,6 +63,38 @@ upstream_model = "mock-stream-gap-120"
 [models.chat-b]
 provider = "mock"
 upstream_model = "mock-slow-50"
+
+[models.cached]
+provider = "mock"
+upstream_model = "gpt-4o-mini"
+
+[models.flaky]
+provider = "mock"
+upstream_model = "mock-500"
+routing = { max_attempts = 1, circuit = { failure_threshold = 2, cooldown = "600s" } }
+
+[telemetry.prices."mock-stream-gap-120"]
+input_per_mtok = 3.0
+output_per_mtok = 15.0
+
+[telemetry.prices."mock-slow-50"]
+input_per_mtok = 0.5
+output_per_mtok = 1.5
+
+[cache]
+enabled = true
+
+[cache.models.chat]
+enabled = false
+
+[cache.models.stream]
+enabled = false
+
+[cache.models.chat-b]
+enabled = false
+
+[cache.models.flaky]
+enabled = false
 `);
   let gateway;
   try {

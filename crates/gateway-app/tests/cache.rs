@@ -41,6 +41,14 @@ async fn second_identical_request_is_a_hit_and_never_reaches_upstream() {
     filled(&gw).await;
     let second = gw.post("/v1/chat/completions", &body(false)).await;
     assert_eq!(second.headers["x-gateway-cache"], "hit");
+    // The miss cost what the upstream charged; the hit costs nothing.
+    let cost = |r: &Reply| r.headers["x-gateway-cost-usd"].to_str().unwrap().to_owned();
+    assert!(
+        cost(&first).parse::<f64>().unwrap() > 0.0,
+        "{}",
+        cost(&first)
+    );
+    assert_eq!(cost(&second), "0");
     assert_eq!(
         first.json()["choices"][0]["message"]["content"],
         second.json()["choices"][0]["message"]["content"]
@@ -123,6 +131,21 @@ async fn a_cached_answer_is_replayed_as_a_stream() {
         .collect();
     assert_eq!(text, expected);
     assert_eq!(gw.mock.requests().len(), 1);
+    // Asked with its usage, the replay says what it cost: nothing.
+    let with_usage = body(true).replace(
+        "\"stream\":true",
+        "\"stream\":true,\"stream_options\":{\"include_usage\":true}",
+    );
+    let replay = gw.post("/v1/chat/completions", &with_usage).await;
+    assert_eq!(replay.headers["x-gateway-cache"], "hit");
+    assert!(replay.headers.get("x-gateway-cost-usd").is_none());
+    let usage_chunk = sse_data(&replay.body)
+        .iter()
+        .filter(|d| *d != "[DONE]")
+        .map(|d| serde_json::from_str::<serde_json::Value>(d).unwrap())
+        .find(|c| c["usage"].is_object())
+        .expect("a usage chunk");
+    assert_eq!(usage_chunk["x_gateway_cost_usd"], "0", "{usage_chunk}");
 }
 
 #[tokio::test]

@@ -143,7 +143,8 @@ export async function keys(root, { me }) {
     dialog.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const v = Object.fromEntries(Object.entries(fields).map(([k, el]) => [k, el.value]));
-      try { await save(v); replace(msg, notice('ok', 'Saved.')); await load(); } catch (e) { fail(e); }
+      // "Saved." once the tables show the change, not before.
+      try { await save(v); await load(); replace(msg, notice('ok', 'Saved.')); } catch (e) { fail(e); }
     });
     replace(msg, dialog);
     dialog.querySelector('input').focus();

@@ -41,7 +41,11 @@ async function call(path, credential, options = {}) {
     method: options.method || (body ? 'POST' : 'GET'),
     headers,
     body,
-    cache: 'no-store',
+    // `no-store` keeps admin and model lists out of the browser's cache, but Chromium then
+    // sends `cache-control: no-cache`, which the gateway reads as "refresh the response cache"
+    // (docs/caching.md): calls with a body (model calls) use the default mode, which adds no
+    // header (and a browser never stores the answer to a POST).
+    cache: body === undefined ? 'no-store' : 'default',
     credentials: 'omit',
     referrerPolicy: 'no-referrer',
     signal: options.signal,

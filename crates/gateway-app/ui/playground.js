@@ -164,6 +164,8 @@ class Lane {
             replace(content, renderMarkdown(answer));
           }
           if (event.usage) m.usage = event.usage;
+          // A stream's cost comes with its usage, in the last chunk (headers go out first).
+          if (typeof event.x_gateway_cost_usd === 'string') m.cost = event.x_gateway_cost_usd;
         });
       } else {
         const data = await resp.json();
@@ -174,6 +176,7 @@ class Lane {
         replace(content, renderMarkdown(answer));
       }
       m.total = performance.now() - started;
+      m.done = true;
       this.history.push({ role: 'user', content: text }, { role: 'assistant', content: answer });
     } catch (e) {
       m.total = performance.now() - started;
@@ -204,7 +207,8 @@ function metrics(m) {
     ['Time to first token', m.ttft === undefined ? '—' : fmt.ms(m.ttft)],
     ['Total time', fmt.ms(m.total)],
     ['Tokens in / out', `${fmt.int(u.prompt_tokens)} / ${fmt.int(u.completion_tokens)}`],
-    ['Cost', m.cost ? fmt.usd(Number(m.cost)) : '—'],
+    // The gateway's decimal text as it is: a cost of a few tokens has more places than $0.0001.
+    ['Cost', m.cost ? `$${m.cost}` : (m.done ? 'unpriced' : '—')],
     ['Provider', m.provider || '—'],
     ['Deployment', m.deployment || '—'],
     ['Attempts', m.attempts || '—'],

@@ -33,6 +33,8 @@ pub(crate) struct CallRecord {
 pub(crate) struct CallEnd<'a> {
     pub served_by: Option<&'a ServedBy>,
     pub usage: Option<Usage>,
+    /// The upstream price of `usage` when it was already computed (`Some(None)`: unpriced).
+    pub price: Option<Option<f64>>,
     pub status: u16,
     pub cache_hit: bool,
     pub time_to_first_token: Option<Duration>,
@@ -112,9 +114,12 @@ impl CallRecord {
     /// Record the call. Returns the cost charged (zero for a cache hit).
     pub(crate) fn finish(&self, end: CallEnd<'_>) -> Option<f64> {
         self.recorded.store(true, Ordering::Relaxed);
-        let priced = end
-            .served_by
-            .and_then(|s| self.price(s, end.usage.as_ref()));
+        let priced = match end.price {
+            Some(price) => price,
+            None => end
+                .served_by
+                .and_then(|s| self.price(s, end.usage.as_ref())),
+        };
         let (cost, saved) = if end.cache_hit {
             (Some(0.0), priced)
         } else {
@@ -168,6 +173,7 @@ impl CallRecord {
             let cost = self.finish(CallEnd {
                 served_by: Some(&served_by),
                 usage: tally.usage.clone(),
+                price: tally.price,
                 status,
                 cache_hit,
                 time_to_first_token: tally.first_token_at.map(|t| t.duration_since(self.started)),

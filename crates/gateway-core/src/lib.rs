@@ -12,6 +12,7 @@
 mod accounting;
 pub mod content_log;
 pub mod context;
+pub mod cost_text;
 pub mod duration;
 pub mod error;
 pub mod gateway;

@@ -12,7 +12,9 @@ use std::time::Instant;
 
 use futures_core::Stream;
 
+use crate::cost_text::{COST_FIELD, CostText};
 use crate::error::GatewayError;
+use crate::phases::account::CostModel;
 use crate::phases::guard::{GuardOutcome, StreamGuard};
 use crate::provider::ChatStream;
 use crate::stream_channel::Channel;
@@ -28,6 +30,9 @@ pub(crate) type OnStreamEnd = Box<dyn FnOnce(StreamTally) + Send>;
 #[derive(Debug, Default)]
 pub(crate) struct StreamTally {
     pub usage: Option<Usage>,
+    /// The upstream price of `usage`, computed once when it arrived (`Some(None)`: unpriced);
+    /// `None` when no usage came or the stream is not priced here.
+    pub price: Option<Option<f64>>,
     pub first_token_at: Option<Instant>,
     pub completed: bool,
     pub error: Option<GatewayError>,
@@ -61,6 +66,15 @@ pub(crate) struct MeteredStream {
     /// The public model name the caller used, written into every chunk (upstreams name their
     /// own model).
     public_model: Option<Arc<str>>,
+    pricing: Option<Pricing>,
+}
+
+/// How the usage of a stream is priced: by the upstream model that served it; a replayed
+/// cache hit charges nothing.
+struct Pricing {
+    cost_model: Arc<dyn CostModel>,
+    upstream_model: Arc<str>,
+    cache_hit: bool,
 }
 
 impl MeteredStream {
@@ -84,7 +98,24 @@ impl MeteredStream {
             done: false,
             on_end: Some(on_end),
             public_model: None,
+            pricing: None,
         }
+    }
+
+    /// Price the usage when it arrives (once: accounting takes that price) and, when the
+    /// caller asked for usage, tell it the cost charged in the chunk that carries the usage.
+    pub(crate) fn with_pricing(
+        mut self,
+        cost_model: Option<Arc<dyn CostModel>>,
+        upstream_model: Arc<str>,
+        cache_hit: bool,
+    ) -> Self {
+        self.pricing = cost_model.map(|cost_model| Pricing {
+            cost_model,
+            upstream_model,
+            cache_hit,
+        });
+        self
     }
 
     /// Name `model` in every chunk, as the non-streamed answer does.
@@ -246,9 +277,22 @@ impl MeteredStream {
             });
         }
         if let Some(usage) = chunk.usage.take() {
+            let charged = self.price(&usage);
             self.tally.usage = Some(usage.clone());
             if self.client_wants_usage {
                 chunk.usage = Some(usage);
+                // The cost charged, or nothing (an upstream gateway's own figure included).
+                match charged.and_then(CostText::new) {
+                    Some(text) => {
+                        chunk.extra.insert(
+                            COST_FIELD.to_owned(),
+                            serde_json::Value::String(text.as_str().to_owned()),
+                        );
+                    }
+                    None => {
+                        chunk.extra.remove(COST_FIELD);
+                    }
+                }
             }
         }
         let usage_only = chunk.choices.is_empty();
@@ -296,6 +340,20 @@ impl MeteredStream {
             return; // the usage chunk the gateway asked for on its own behalf
         }
         self.pending.push_back(Ok(StreamEvent::Chunk(chunk)));
+    }
+
+    /// Records the upstream price of `usage` in the tally; returns the cost charged to the
+    /// caller (zero for a cache hit), when priced.
+    fn price(&mut self, usage: &Usage) -> Option<f64> {
+        let pricing = self.pricing.as_ref()?;
+        let price = pricing
+            .cost_model
+            .cost_usd(&self.provider, &pricing.upstream_model, usage);
+        self.tally.price = Some(price);
+        if pricing.cache_hit {
+            return price.map(|_| 0.0);
+        }
+        price
     }
 
     /// End the stream cleanly after a guardrail block: a final `content_filter` chunk, then

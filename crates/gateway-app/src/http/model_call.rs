@@ -64,6 +64,7 @@ pub(crate) async fn serve(
             let mut resp = dialect.encode_chat(&outcome, &requested, ctx)?;
             let headers = resp.headers_mut();
             gateway_headers(headers, &outcome.served_by, &outcome.limits);
+            cost_header(headers, outcome.cost_usd);
             cache_header(headers, outcome.cache);
             Ok(resp)
         }
@@ -71,7 +72,9 @@ pub(crate) async fn serve(
             let outcome =
                 within_request_timeout(state, state.gateway.embeddings(ctx, embeddings)).await?;
             let mut resp = dialect.encode_embeddings(&outcome)?;
-            gateway_headers(resp.headers_mut(), &outcome.served_by, &outcome.limits);
+            let headers = resp.headers_mut();
+            gateway_headers(headers, &outcome.served_by, &outcome.limits);
+            cost_header(headers, outcome.cost_usd);
             Ok(resp)
         }
         Call::Response(turn) => Box::pin(response_turn(state, ctx, *turn)).await,
@@ -101,6 +104,7 @@ async fn response_turn(
     let mut resp = response(full(json_bytes(&object)?), "application/json");
     let headers = resp.headers_mut();
     gateway_headers(headers, &outcome.served_by, &outcome.limits);
+    cost_header(headers, outcome.cost_usd);
     cache_header(headers, outcome.cache);
     Ok(resp)
 }
@@ -136,6 +140,14 @@ async fn stream(
     Ok(resp)
 }
 
+/// `x-gateway-cost-usd` on a priced answer that is not streamed (a stream's cost is known only
+/// at its end: it comes in the chunk that carries the usage, `gateway_core::cost_text`).
+fn cost_header(headers: &mut HeaderMap, cost: Option<f64>) {
+    if let Some(value) = cost.and_then(names::cost_usd) {
+        headers.insert(names::X_GATEWAY_COST_USD, value);
+    }
+}
+
 /// `x-gateway-cache: hit|miss|bypass` when the cache applies to the request.
 fn cache_header(headers: &mut HeaderMap, status: Option<CacheStatus>) {
     if let Some(status) = status {
@@ -148,8 +160,9 @@ fn cache_header(headers: &mut HeaderMap, status: Option<CacheStatus>) {
 
 /// `x-gateway-*` routing headers and OpenAI-named `x-ratelimit-*` headers.
 fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &LimitSnapshot) {
-    // Up to twelve headers follow: a no-op for maps made by `body::response`.
-    headers.reserve(12);
+    // Up to thirteen headers follow, the cost and cache status after these: a no-op for maps
+    // made by `body::response`.
+    headers.reserve(13);
     for (name, value) in [
         (names::X_GATEWAY_PROVIDER, &*served_by.provider),
         (names::X_GATEWAY_MODEL, &*served_by.upstream_model),

@@ -13,6 +13,8 @@ pub const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffe
 pub const X_GATEWAY_PROVIDER: HeaderName = HeaderName::from_static("x-gateway-provider");
 pub const X_GATEWAY_MODEL: HeaderName = HeaderName::from_static("x-gateway-model");
 pub const X_GATEWAY_ATTEMPTS: HeaderName = HeaderName::from_static("x-gateway-attempts");
+/// What the answer cost, in USD (priced answers that are not streamed).
+pub const X_GATEWAY_COST_USD: HeaderName = HeaderName::from_static("x-gateway-cost-usd");
 /// The request parameters the upstream had no form for and that were left out.
 pub const X_GATEWAY_DROPPED_PARAMS: HeaderName =
     HeaderName::from_static("x-gateway-dropped-params");
@@ -85,6 +87,13 @@ pub fn number(n: u64) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from(n))
 }
 
+/// A cost in USD as a header value (`0.0000123`), written on the stack and copied once into
+/// the value; `None` for what is not an amount.
+pub fn cost_usd(usd: f64) -> Option<HeaderValue> {
+    let text = gateway_core::cost_text::CostText::new(usd)?;
+    HeaderValue::from_bytes(text.as_bytes()).ok()
+}
+
 fn digit(n: u64) -> u8 {
     // `n % 10` is below 10, so the cast keeps it whole.
     b'0' + (n % 10) as u8
@@ -123,5 +132,16 @@ mod tests {
             assert_eq!(number(n), n.to_string().as_str(), "{n}");
             assert_eq!(number(n), HeaderValue::from(n));
         }
+    }
+
+    #[test]
+    fn costs_are_decimal_dollars() {
+        assert_eq!(
+            cost_usd(0.000_009),
+            Some(HeaderValue::from_static("0.000009"))
+        );
+        assert_eq!(cost_usd(0.0), Some(HeaderValue::from_static("0")));
+        assert_eq!(cost_usd(-1.0), None);
+        assert_eq!(cost_usd(f64::NAN), None);
     }
 }

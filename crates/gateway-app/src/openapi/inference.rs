@@ -195,7 +195,13 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
             .upstream_errors(g, shape)
             .answer_headers(
                 200,
-                &["X-Gateway-Provider", "X-Gateway-Model", "X-Gateway-Cache"],
+                &[
+                    "X-Gateway-Provider",
+                    "X-Gateway-Model",
+                    "X-Gateway-Attempts",
+                    "X-Gateway-Cache",
+                    "X-Gateway-Cost-Usd",
+                ],
             ),
         #[allow(unreachable_patterns)] // handlers added later fall here until described
         _ => return None,

@@ -93,6 +93,11 @@ pub fn headers() -> Value {
         "X-Gateway-Provider": { "description": "The provider that answered.", "schema": string },
         "X-Gateway-Model": { "description": "The upstream model that answered.", "schema": string },
         "X-Gateway-Cache": { "description": "`hit` or `miss` when the response cache is on.", "schema": string },
+        "X-Gateway-Attempts": { "description": "Upstream attempts the answer took, retries and fallbacks included (0: from the cache).", "schema": integer },
+        "X-Gateway-Cost-Usd": {
+            "description": "What the answer cost, in US dollars, as a decimal string (`0.0000123`; `0` for a cache hit), from the price table the usage accounting uses; absent when the model's price is unknown. Not on streams, whose cost is known only at their end: an OpenAI chat completion stream asked with `stream_options.include_usage` carries it as `x_gateway_cost_usd` in the chunk that brings the usage.",
+            "schema": { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$" },
+        },
     })
 }
 

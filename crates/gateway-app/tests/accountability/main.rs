@@ -71,15 +71,31 @@ async fn calls_are_accounted_exactly(usage_section: &str) {
         .find(|chunk| chunk["usage"].is_object())
         .expect("a usage chunk");
     let (p2, c2) = tokens(&last["usage"]);
+    // Each answer tells its cost, as the usage store records it: the plain one in a header,
+    // the streamed one in the chunk that carries the usage (its headers left before).
+    let cost_text = |p: u64, c: u64| {
+        gateway_core::cost_text::CostText::new((p as f64 * 2.0 + c as f64 * 4.0) / 1e6)
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    assert_eq!(
+        plain.headers["x-gateway-cost-usd"],
+        cost_text(p1, c1).as_str()
+    );
+    assert_eq!(last["x_gateway_cost_usd"], cost_text(p2, c2), "{last}");
+    assert!(streamed.headers.get("x-gateway-cost-usd").is_none());
     // Usage the caller did not ask for is still requested upstream and recorded.
     let hidden = gw
         .post("/v1/chat/completions", &chat_body("gpt-test", true))
         .await;
-    assert!(!String::from_utf8_lossy(&hidden.body).contains("\"usage\":{"));
+    let hidden_text = String::from_utf8_lossy(&hidden.body);
+    assert!(!hidden_text.contains("\"usage\":{") && !hidden_text.contains("x_gateway_cost_usd"));
     let unpriced = gw
         .post("/v1/chat/completions", &chat_body("house-model", false))
         .await;
     assert_eq!(unpriced.status, 200);
+    assert!(unpriced.headers.get("x-gateway-cost-usd").is_none());
 
     gw.state.telemetry.flush().await;
     let rows = gw

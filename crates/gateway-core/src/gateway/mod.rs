@@ -340,7 +340,12 @@ impl Gateway {
             make_guards,
             on_end,
         )
-        .with_public_model(&public_model);
+        .with_public_model(&public_model)
+        .with_pricing(
+            self.cost_model.clone(),
+            served_by.upstream_model.clone(),
+            cache_hit,
+        );
         if ctx.log_content {
             metered = metered.with_transcript();
         }
