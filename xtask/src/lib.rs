@@ -1,13 +1,14 @@
 //! Repository automation for the LLM Secure Gateway workspace: the code behind
-//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz | tutorials | openapi`.
+//! `cargo xtask tidy | test | bench | pgo | soak | chaos | fuzz | tutorials | openapi |
+//! schemathesis`.
 //!
 //! It owns the workspace's structural rules ([`tidy`]), the one test command of the
 //! README ([`testcmd`]), the load benchmark ([`bench`]), the profile-guided release build
 //! ([`bench::pgo`]), the memory soak ([`soak`]), the fault suite ([`chaos`]), the fuzzing
 //! of every parser of outside input ([`fuzz`]), the compatibility suite ([`compat`]), the
 //! SDK suites ([`sdk_java`], [`sdk_python`], [`sdk_typescript`]), the executed tutorials
-//! ([`tutorials`]), the web console's browser tests ([`browser`]) and the OpenAPI document
-//! ([`openapi`]). It depends on no gateway crate: it drives the built binaries as a user
+//! ([`tutorials`]), the web console's browser tests ([`browser`]), the OpenAPI document
+//! ([`openapi`]) and the API fuzzing against it ([`schemathesis`]). It depends on no gateway crate: it drives the built binaries as a user
 //! would. Entry points are the `run` functions of each module; `main.rs` only parses the
 //! command line.
 
@@ -17,6 +18,7 @@ pub mod chaos;
 pub mod compat;
 pub mod fuzz;
 pub mod openapi;
+pub mod schemathesis;
 pub mod sdk_java;
 pub mod sdk_python;
 pub mod sdk_typescript;

@@ -1,12 +1,14 @@
 //! `cargo xtask`: the one entry point beyond cargo (tidy, test, browser, bench, pgo, soak, chaos,
-//! fuzz, tutorials, openapi).
+//! fuzz, tutorials, openapi, schemathesis).
 //!
 //! Only parses the command line; the work is in the `xtask` library.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{bench, browser, chaos, fuzz, openapi, soak, testcmd, tidy, tutorials, util};
+use xtask::{
+    bench, browser, chaos, fuzz, openapi, schemathesis, soak, testcmd, tidy, tutorials, util,
+};
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +47,9 @@ enum Command {
     /// Write docs/openapi.json, the OpenAPI document the gateway generates (--check: only
     /// compare).
     Openapi(openapi::OpenApiArgs),
+    /// Validate the served OpenAPI document and fuzz a --demo gateway with schemathesis
+    /// (a step of `test`; larger --max-examples / --max-steps for a longer run).
+    Schemathesis(schemathesis::SchemathesisArgs),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +66,7 @@ fn main() -> ExitCode {
         Command::Fuzz(args) => fuzz::run(&root, &args),
         Command::Tutorials(args) => tutorials::run(&root, &args),
         Command::Openapi(args) => openapi::run(&root, &args),
+        Command::Schemathesis(args) => schemathesis::run_cli(&root, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the one test command of the README. Runs the Rust tests
 //! (cargo-nextest when installed, plain `cargo test` otherwise, plus doc tests), a short run
 //! of every fuzz target ([`crate::fuzz`]), the Python end-to-end tests in `tests/e2e/` against
-//! the real binaries, the compatibility suite ([`crate::compat`]), the SDK suites
+//! the real binaries, the API fuzzing of the OpenAPI document ([`crate::schemathesis`]), the
+//! compatibility suite ([`crate::compat`]), the SDK suites
 //! ([`crate::sdk_java`], [`crate::sdk_python`], [`crate::sdk_typescript`]), the deployment
 //! checks of `deploy/` (`deploy/tests/validate.py`), the tutorials ([`crate::tutorials`]), the
 //! web console's browser tests in `tests/browser/` ([`crate::browser`]), then a short soak
@@ -158,6 +159,16 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         steps.push(Step {
             name: "Python end-to-end tests (tests/e2e/run_e2e.py)".into(),
             action: Box::new(move || run_e2e(&dir)),
+        });
+        let dir = root.to_path_buf();
+        steps.push(Step {
+            name: format!(
+                "API fuzzing (schemathesis against GET /openapi.json of a --demo gateway, {} examples per operation)",
+                crate::schemathesis::TEST_MAX_EXAMPLES
+            ),
+            action: Box::new(move || {
+                crate::schemathesis::run(&dir, &crate::schemathesis::SchemathesisArgs::default())
+            }),
         });
         let dir = root.to_path_buf();
         steps.push(Step {
@@ -375,20 +386,21 @@ mod tests {
     #[test]
     fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
-        assert_eq!(steps.len(), 15, "{steps:?}");
+        assert_eq!(steps.len(), 16, "{steps:?}");
         assert!(steps[0].starts_with("Rust tests"));
         assert!(steps[1].starts_with("doc tests"));
         assert!(steps[2].starts_with("fuzz targets"));
         assert!(steps[5].starts_with("Python end-to-end"));
-        assert!(steps[6].starts_with("compatibility suite"));
-        assert!(steps[7].starts_with("Java SDK"));
-        assert!(steps[8].starts_with("Python SDK"));
-        assert!(steps[9].starts_with("TypeScript SDK"));
-        assert!(steps[10].starts_with("deployment checks"));
-        assert!(steps[11].starts_with("tutorials"));
-        assert!(steps[12].starts_with("browser tests"));
-        assert!(steps[13].starts_with("soak"));
-        assert!(steps[14].starts_with("fault suite"));
+        assert!(steps[6].starts_with("API fuzzing (schemathesis"));
+        assert!(steps[7].starts_with("compatibility suite"));
+        assert!(steps[8].starts_with("Java SDK"));
+        assert!(steps[9].starts_with("Python SDK"));
+        assert!(steps[10].starts_with("TypeScript SDK"));
+        assert!(steps[11].starts_with("deployment checks"));
+        assert!(steps[12].starts_with("tutorials"));
+        assert!(steps[13].starts_with("browser tests"));
+        assert!(steps[14].starts_with("soak"));
+        assert!(steps[15].starts_with("fault suite"));
     }
 
     #[test]
@@ -397,7 +409,7 @@ mod tests {
             e2e_only: true,
             ..TestArgs::default()
         });
-        assert_eq!(only.len(), 10);
+        assert_eq!(only.len(), 11);
         assert!(only.iter().all(|s| !s.starts_with("Rust tests")));
         let none = names(&TestArgs {
             no_e2e: true,

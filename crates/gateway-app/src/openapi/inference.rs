@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use gateway_core::types::{ChatChunk, EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, Endpoint};
+use gateway_telemetry::metrics;
 
 use super::batch_wire::{BatchList, BatchObject, CreateBatch};
 use super::operation::{Access, Operation};
@@ -20,7 +21,7 @@ use crate::dialects::anthropic::MessagesRequest;
 use crate::dialects::query::{Query, QueryResponse};
 use crate::dialects::responses::CreateResponse;
 use crate::http::batches::BatchesOp;
-use crate::http::error::ErrorShape;
+use crate::http::error::{ErrorBody, ErrorShape};
 use crate::http::files::FilesOp;
 use crate::http::guardrails_check::{CheckRequest, CheckResponse};
 use crate::http::info::{Health, ModelList, Readiness};
@@ -30,6 +31,18 @@ use crate::http::routes::{Handler, Route};
 const CALLER_ERRORS: &[u16] = &[400, 401, 403, 408, 413, 429, 500, 503];
 /// Errors of a model call: those of any call, the model's, guardrails' and the upstream's.
 const MODEL_CALL_ERRORS: &[u16] = &[400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504];
+
+/// The events of Anthropic's stream; each event's `data.type` is its name.
+const ANTHROPIC_EVENTS: &[&str] = &[
+    "message_start",
+    "content_block_start",
+    "content_block_delta",
+    "content_block_stop",
+    "message_delta",
+    "message_stop",
+    "ping",
+    "error",
+];
 
 /// The operation of `route`, or `None` when it has none yet.
 pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
@@ -50,14 +63,15 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
             .answer::<Readiness>(g, 503, "Not ready; `checks` says why."),
         Handler::Metrics => Operation::new("metrics", "Operations", "Prometheus metrics")
             .description(
-                "The Prometheus text exposition format. 404 when `[telemetry] metrics = false`.",
+                "The OpenMetrics 1.0 text format (which Prometheus reads). 404 when \
+                 `[telemetry] metrics = false`.",
             )
             .access(Access::Public)
-            .answer_with(
-                200,
-                "The metrics.",
-                json!({ "text/plain": { "schema": { "type": "string" } } }),
-            )
+            .answer_with(200, "The metrics.", {
+                // The media type the handler sets, without its parameters.
+                let media = metrics::CONTENT_TYPE.split(';').next().unwrap_or_default();
+                json!({ media: { "schema": { "type": "string" } } })
+            })
             .errors(shape, &[404]),
         Handler::OpenApi => Operation::new("openapi", "Operations", "This document")
             .description("The OpenAPI 3.1 document of the gateway (also `docs/openapi.json`).")
@@ -251,7 +265,7 @@ fn gemini(route: &Route) -> Operation {
                 200,
                 "The answer's chunks.",
                 json!({
-                    "text/event-stream": { "schema": { "type": "string" } },
+                    "text/event-stream": { "schema": sse_event(object.clone(), false) },
                     "application/json": { "schema": { "type": "array", "items": object } },
                 }),
             );
@@ -345,8 +359,12 @@ fn model_call(endpoint: Endpoint, g: &mut SchemaGenerator) -> Option<Operation> 
         )
         .answer_with(200, "The completion, or its stream.", {
             let whole = g.subschema_for::<ChatResponse>().to_value();
-            let chunk = g.subschema_for::<ChatChunk>().to_value();
-            sse_or_json(whole, chunk)
+            // A chunk, or the error that ended the stream after its first byte.
+            let chunk = json!({ "anyOf": [
+                g.subschema_for::<ChatChunk>().to_value(),
+                g.subschema_for::<ErrorBody<'static>>().to_value(),
+            ] });
+            sse_or_json(whole, chunk, true)
         }),
         Endpoint::Embeddings => Operation::new(
             "createEmbeddings",
@@ -382,7 +400,8 @@ fn model_call(endpoint: Endpoint, g: &mut SchemaGenerator) -> Option<Operation> 
         )
         .answer_with(200, "The message, or its stream.", {
             let whole = g.subschema_for::<AnthropicMessageResponse>().to_value();
-            sse_or_json(whole, json!({ "type": "object" }))
+            let event = typed_event(Some(ANTHROPIC_EVENTS), &[]);
+            sse_or_json(whole, event, false)
         }),
         Endpoint::Responses => Operation::new(
             "createResponse",
@@ -398,7 +417,7 @@ fn model_call(endpoint: Endpoint, g: &mut SchemaGenerator) -> Option<Operation> 
         .body::<CreateResponse>(g, json!({ "model": "demo", "input": "Hello" }))
         .answer_with(200, "The response, or its event stream.", {
             let whole = g.subschema_for::<ResponseObject>().to_value();
-            sse_or_json(whole, json!({ "type": "object" }))
+            sse_or_json(whole, typed_event(None, &["sequence_number"]), false)
         }),
         Endpoint::Query => Operation::new("query", "Inference", "Ask a question (simple API)")
             .description(
@@ -416,13 +435,50 @@ fn model_call(endpoint: Endpoint, g: &mut SchemaGenerator) -> Option<Operation> 
     Some(op)
 }
 
-/// A JSON answer, or server-sent events whose `data:` lines are `event` objects.
-fn sse_or_json(whole: Value, event: Value) -> Value {
+/// A JSON answer, or server-sent events whose `data` is a JSON document `data` describes.
+fn sse_or_json(whole: Value, data: Value, done_marker: bool) -> Value {
     json!({
         "application/json": { "schema": whole },
-        "text/event-stream": {
-            "schema": { "type": "string", "description": "Server-sent events; each `data:` line is one JSON event (`x-event-schema`)." },
-            "x-event-schema": event,
+        "text/event-stream": { "schema": sse_event(data, done_marker) },
+    })
+}
+
+/// One server-sent event as a client parses it (OpenAPI 3.1 describes an event stream by the
+/// schema of one event): its name (`message` when the server sends none) and its `data`, a
+/// JSON document, or with `done_marker` OpenAI's closing `[DONE]`.
+fn sse_event(data: Value, done_marker: bool) -> Value {
+    let json_data = json!({ "contentMediaType": "application/json", "contentSchema": data });
+    let data = if done_marker {
+        json!({
+            "type": "string",
+            "if": { "const": "[DONE]" },
+            "else": json_data,
+        })
+    } else {
+        let mut data = json_data;
+        data["type"] = json!("string");
+        data
+    };
+    json!({
+        "type": "object",
+        "description": "One server-sent event.",
+        "required": ["data"],
+        "properties": {
+            "event": { "type": "string" },
+            "data": data,
+            "id": { "type": "string" },
+            "retry": { "type": "integer", "minimum": 0 },
         },
     })
+}
+
+/// The `data` of an event that names its type (`{"type": "...", ...}`).
+fn typed_event(types: Option<&[&str]>, more_required: &[&str]) -> Value {
+    let mut required = vec!["type"];
+    required.extend_from_slice(more_required);
+    let kind = match types {
+        Some(types) => json!({ "type": "string", "enum": types }),
+        None => json!({ "type": "string" }),
+    };
+    json!({ "type": "object", "required": required, "properties": { "type": kind } })
 }

@@ -30,6 +30,7 @@ pub(crate) struct CreateKey {
     tenant: String,
     name: String,
     #[serde(default)]
+    #[schemars(schema_with = "role_names")]
     roles: Option<Vec<String>>,
     #[serde(default)]
     allowed_models: Option<Vec<String>>,
@@ -38,8 +39,10 @@ pub(crate) struct CreateKey {
     #[serde(default)]
     expires_at: Option<String>,
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_DAYS))]
     expires_in_days: Option<u64>,
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     metadata: Option<Value>,
 }
 
@@ -47,8 +50,11 @@ pub(crate) struct CreateKey {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateKey {
     #[serde(default)]
+    #[schemars(extend("pattern" = "\\S"))]
     name: Option<String>,
+    /// At least one.
     #[serde(default)]
+    #[schemars(schema_with = "role_names", extend("minItems" = 1))]
     roles: Option<Vec<String>>,
     #[serde(default, deserialize_with = "views::present")]
     #[schemars(with = "Option<Vec<String>>")]
@@ -59,9 +65,19 @@ pub(crate) struct UpdateKey {
     #[schemars(with = "Option<String>")]
     expires_at: Option<Option<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, Value>>")]
     metadata: Option<Value>,
     #[serde(default)]
     enabled: Option<bool>,
+}
+
+/// The schema of a `roles` field: the names [`GatewayRole::parse`] accepts, or `null`.
+fn role_names(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = GatewayRole::ALL.iter().map(|r| r.as_str()).collect();
+    schemars::json_schema!({
+        "type": ["array", "null"],
+        "items": { "type": "string", "enum": names },
+    })
 }
 
 /// The body of rotate and revoke: nothing yet, but unknown fields are still refused.

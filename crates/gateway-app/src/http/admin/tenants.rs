@@ -24,8 +24,12 @@ const MAX_ID: usize = 64;
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTenant {
+    /// Letters, digits, `-`, `_` and `.`.
+    #[schemars(length(min = 1, max = MAX_ID), extend("pattern" = "^[A-Za-z0-9._-]+$"))]
     id: String,
+    /// Defaults to the id.
     #[serde(default)]
+    #[schemars(length(min = 1, max = 200), extend("pattern" = "\\S"))]
     name: Option<String>,
     #[serde(default)]
     enabled: Option<bool>,
@@ -41,6 +45,7 @@ pub(crate) struct CreateTenant {
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateTenant {
     #[serde(default)]
+    #[schemars(length(min = 1, max = 200), extend("pattern" = "\\S"))]
     name: Option<String>,
     #[serde(default)]
     enabled: Option<bool>,
@@ -72,9 +77,10 @@ fn valid_id(id: &str) -> Result<TenantId, GatewayError> {
     }
 }
 
+/// Not blank, at most 200 characters (as the schema's `maxLength` counts them).
 fn valid_name(name: &str) -> Result<String, GatewayError> {
     let name = name.trim();
-    if name.is_empty() || name.len() > 200 {
+    if name.is_empty() || name.chars().count() > 200 {
         return Err(GatewayError::invalid_param(
             "name",
             "A name is 1 to 200 characters.",
