@@ -270,6 +270,10 @@ def tests(gateway_cls, listen_re, demo_key: str) -> list[Callable]:
             _check(os.environ.get("GATEWAY_REQUIRE_SERVICES") != "1", "GATEWAY_TEST_DATABASE_URL is not set")
             print("e2e: skipped (GATEWAY_TEST_DATABASE_URL not set)", flush=True)
             return
+        if shutil.which("psql") is None:
+            _check(os.environ.get("GATEWAY_REQUIRE_SERVICES") != "1", "psql is not installed")
+            print("e2e: skipped (psql, to create the test's schema, is not installed)", flush=True)
+            return
         schema = f"gw_e2e_{uuid.uuid4().hex[:12]}"
         subprocess.run(["psql", url, "-q", "-c", f"CREATE SCHEMA {schema}"], check=True)
         sep = "&" if "?" in url else "?"
@@ -280,9 +284,9 @@ def tests(gateway_cls, listen_re, demo_key: str) -> list[Callable]:
         try:
             a, client_a = start(ctx, _config(dir_, upstream, database_url=db, api_key="sk-a", concurrency=8))
             b, client_b = start(ctx, _config(dir_, upstream, database_url=db, api_key="sk-b", concurrency=8))
-            ids = [f"p-{i}" for i in range(2000)]
+            ids = [f"p-{i}" for i in range(1000)]
             batch = _submit(client_a, _lines(ids))
-            _wait(client_b, batch.id, lambda x: x.request_counts.completed >= 400)
+            _wait(client_b, batch.id, lambda x: x.request_counts.completed >= 200)
             _check(upstream.by_key["Bearer sk-a"] > 0 and upstream.by_key["Bearer sk-b"] > 0, f"{upstream.by_key!r}")
             a.proc.send_signal(signal.SIGKILL)
             a.proc.wait()

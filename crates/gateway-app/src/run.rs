@@ -184,8 +184,11 @@ async fn serve(
     }));
     let drained = server.run_swappable(states, shutdown_signal()).await;
     reloader.abort();
-    // Lines in flight are abandoned: their leases expire and any instance runs them again.
-    drop(batch_worker);
+    // Lines in flight finish and record their results (a restart then sends none of them
+    // again); after the grace period they are abandoned to their leases.
+    if let Some(worker) = batch_worker {
+        worker.stop(std::time::Duration::from_secs(10)).await;
+    }
     // Usage and audit buffered so far reach the store before it closes.
     state.telemetry.flush().await;
     state.close().await;

@@ -23,9 +23,11 @@ use crate::state::AppState;
 /// within this).
 const OWNER_TTL: Duration = Duration::from_secs(5);
 
-/// The running worker; stopped when dropped.
+/// The running worker; stopped when dropped (lines in flight are then abandoned: their
+/// leases expire and they run again, marked retried), or gracefully by [`Worker::stop`].
 pub struct Worker {
     tasks: Vec<JoinHandle<()>>,
+    stopping: Arc<tokio::sync::Notify>,
 }
 
 impl Drop for Worker {
@@ -50,11 +52,23 @@ impl Worker {
             std::process::id(),
             uuid::Uuid::now_v7().simple()
         ));
+        let stopping = Arc::new(tokio::sync::Notify::new());
         let renewer = tokio::spawn(renew(states.clone(), holder.clone(), config.lease));
-        let main = tokio::spawn(work(states, holder, config.clone()));
+        let main = tokio::spawn(work(states, holder, config.clone(), stopping.clone()));
         Some(Worker {
+            // The main loop last: `stop` waits for it.
             tasks: vec![renewer, main],
+            stopping,
         })
+    }
+
+    /// Stops leasing and lets the lines in flight finish and record their results, for at
+    /// most `grace` (at shutdown, so that a restart sends none of them again).
+    pub async fn stop(mut self, grace: Duration) {
+        self.stopping.notify_one();
+        if let Some(main) = self.tasks.pop() {
+            let _ = tokio::time::timeout(grace, main).await;
+        }
     }
 }
 
@@ -79,7 +93,12 @@ async fn renew(states: Arc<ArcSwap<AppState>>, holder: Arc<str>, lease: Duration
 /// Who a batch's lines run as, looked up at most every [`OWNER_TTL`].
 type Owners = HashMap<String, (Instant, Result<LineOwner, GatewayError>)>;
 
-async fn work(states: Arc<ArcSwap<AppState>>, holder: Arc<str>, config: BatchesConfig) {
+async fn work(
+    states: Arc<ArcSwap<AppState>>,
+    holder: Arc<str>,
+    config: BatchesConfig,
+    stopping: Arc<tokio::sync::Notify>,
+) {
     let concurrency = config.concurrency as usize;
     let mut running: JoinSet<()> = JoinSet::new();
     let mut owners: Owners = HashMap::new();
@@ -134,6 +153,11 @@ async fn work(states: Arc<ArcSwap<AppState>>, holder: Arc<str>, config: BatchesC
         tokio::select! {
             Some(_) = running.join_next(), if !running.is_empty() => {}
             () = tokio::time::sleep(wait) => {}
+            () = stopping.notified() => {
+                // Lease nothing more; the lines in flight record their results.
+                while running.join_next().await.is_some() {}
+                return;
+            }
         }
         owners.retain(|_, (at, _)| at.elapsed() < OWNER_TTL);
     }
