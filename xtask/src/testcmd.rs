@@ -19,22 +19,30 @@ use crate::util::{banner, cargo, probe, run_status, target_dir};
 
 /// Python packages the e2e tests and the compatibility suite need (installed into the venv
 /// when missing). `openai` 1.99 has the Responses API with its typed, numbered stream events;
-/// `llmock` is pinned: the compatibility suite scripts its behaviours by their JSON form.
-pub const E2E_PACKAGES: &[&str] = &["openai>=1.99", "anthropic>=0.40", "llmock==0.2.2"];
+/// `llmock` is pinned: the compatibility suite scripts its behaviours by their JSON form;
+/// `google-genai` (Google's SDK, `from google import genai`) drives the Gemini rows.
+pub const E2E_PACKAGES: &[&str] = &[
+    "openai>=1.99",
+    "anthropic>=0.40",
+    "llmock==0.2.2",
+    "google-genai>=1.0",
+];
 
 /// What [`ensure_venv`] checks before installing: every package imports, `openai` is recent
 /// enough, and each pinned package (`NAME==VERSION`) is at its version.
 fn venv_probe() -> String {
     let mut check = String::from(
         "import importlib.metadata as m, openai, anthropic, llmock\n\
-         assert tuple(int(p) for p in openai.__version__.split('.')[:2]) >= (1, 99)\n",
+         from google import genai\n\
+         assert tuple(int(p) for p in openai.__version__.split('.')[:2]) >= (1, 99)\n\
+         assert int(m.version('google-genai').split('.')[0]) >= 1\n",
     );
     for (name, version) in E2E_PACKAGES.iter().filter_map(|p| p.split_once("==")) {
         check.push_str(&format!(
             "assert m.version('{name}') == '{version}', '{name}'\n"
         ));
     }
-    check.push_str("print('openai', openai.__version__, '/ anthropic', anthropic.__version__, '/ llmock', m.version('llmock'))");
+    check.push_str("print('openai', openai.__version__, '/ anthropic', anthropic.__version__, '/ llmock', m.version('llmock'), '/ google-genai', m.version('google-genai'))");
     check
 }
 
@@ -437,6 +445,7 @@ mod tests {
     fn the_venv_probe_checks_every_pin() {
         let check = venv_probe();
         assert!(check.contains("import importlib.metadata as m, openai, anthropic, llmock"));
+        assert!(check.contains("from google import genai"), "{check}");
         assert!(
             check.contains("assert m.version('llmock') == '0.2.2'"),
             "{check}"

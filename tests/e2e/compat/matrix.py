@@ -113,6 +113,16 @@ class Context:
 
         return anthropic.Anthropic(base_url=self.base_url, api_key=self.api_key, max_retries=0, timeout=30.0)
 
+    def genai(self):
+        """A google-genai client on the gateway's Gemini API (`/v1beta`), retries off."""
+        from google import genai
+        from google.genai import types
+
+        options = types.HttpOptions(
+            base_url=self.base_url, api_version="v1beta", timeout=30_000, retry_options=types.HttpRetryOptions(attempts=1)
+        )
+        return genai.Client(api_key=self.api_key, http_options=options)
+
     def script(self, behaviour: dict[str, Any]) -> None:
         """Queue an llmock behaviour (its JSON form, e.g. `{"type": "fail", "status": 503}`)."""
         from llmock.scenarios import behavior_from_dict

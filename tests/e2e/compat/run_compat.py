@@ -4,8 +4,9 @@ run against the real gateway, whose upstreams are `llmock` (a third-party mock o
 vendors' APIs, from PyPI) and the gateway's own vendor mocks (`mock-upstream`).
 
 A step of `cargo xtask test` (`xtask/src/compat.rs`), which installs what it needs outside
-the clone: `openai`, `anthropic` and `llmock==0.2.2` in the e2e venv (`GATEWAY_VENV`), the
-Node SDK (`openai@6`) in `~/.cache/llm-gateway/npm` (`GATEWAY_NPM_CACHE`). By hand, after
+the clone: `openai`, `anthropic`, `google-genai` and `llmock==0.2.2` in the e2e venv
+(`GATEWAY_VENV`), the Node SDK (`openai@6`) in `~/.cache/llm-gateway/npm`
+(`GATEWAY_NPM_CACHE`). By hand, after
 `cargo xtask test --e2e-only` has filled those once:
 
     GATEWAY_NODE_MODULES=~/.cache/llm-gateway/npm/node_modules \\
@@ -45,6 +46,7 @@ from matrix import ROWS, TESTKIT_SCRIPTS, Context, Row, Skip  # noqa: E402
 
 LISTEN_RE = re.compile(r"listening on (http://[0-9.:]+)")
 KEY = "sk-gw-CompatMatrixKeyForEndToEndTests0123456789ab"
+COLON_MODEL = "compat/llama3:8b"
 UPSTREAM_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-sonnet-4-5", "gemini": "gemini-2.5-flash"}
 
 
@@ -130,6 +132,8 @@ def gateway_config(llmock_url: str, kits: dict[str, str]) -> str:
     # An OpenAI-compatible server that takes top_k (vLLM, Together...).
     provider("llmock-vllm", "openai", f"{llmock_url}/v1", 'passthrough_params = ["top_k"]\n')
     model("llmock-openai-topk", "llmock-vllm", UPSTREAM_MODELS["openai"])
+    # A name with `/` and `:`, as Ollama's and vLLM's are (the Gemini rows put it in paths).
+    model(COLON_MODEL, "llmock-openai", UPSTREAM_MODELS["openai"])
     for kind, url in kits.items():
         provider(f"testkit-{kind}", kind, url)
     for kind, upstream_model in UPSTREAM_MODELS.items():
@@ -180,6 +184,7 @@ def main() -> int:
                 cfg.write(gateway_config(llmock.url, kits))
             gateway = Gateway(gateway_bin, ["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": KEY})
             ctx = Context(base_url=gateway.start(), api_key=KEY, llmock=llmock, node_modules=os.environ.get("GATEWAY_NODE_MODULES"))
+            ctx.extra["colon_model"] = COLON_MODEL
             for r in rows:
                 name = f"{r.client} x {r.upstream} ({r.mock}) x {r.feature}"
                 started = time.monotonic()

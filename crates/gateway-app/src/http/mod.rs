@@ -29,6 +29,7 @@ use tracing::Instrument;
 
 use gateway_core::GatewayError;
 
+use crate::dialects::gemini::models as gemini_models;
 use crate::state::AppState;
 use body::Body;
 use inbound::Inbound;
@@ -117,6 +118,10 @@ async fn dispatch(
             Handler::Files(op) => Box::pin(files::handle(state, req, &params, inbound, op)).await,
             Handler::Batches(op) => {
                 Box::pin(batches::handle(state, req, &params, inbound, op)).await
+            }
+            Handler::GeminiModels => Box::pin(gemini_models::list(state, &req, inbound)).await,
+            Handler::GeminiModel => {
+                Box::pin(gemini_models::get(state, &req, &params, inbound)).await
             }
         },
         Found::WrongMethod => Err(GatewayError::MethodNotAllowed(format!(

@@ -4,8 +4,10 @@
 //!
 //! A path is a pattern: a segment `{name}` matches one non-empty path segment, and a segment
 //! may end with a literal suffix after the parameter (`{model}:generateContent`, Google's
-//! custom-method form). Parameters never contain `/` or `:`. The pattern itself is the route's
-//! metric label, so ids in paths never become label values.
+//! custom-method form). Such parameters never contain `/` or `:`, except on the Gemini routes,
+//! whose last parameter is a resource name ([`Route::resource_name`]): `models/ollama/llama3:8b`
+//! is the model `ollama/llama3:8b`, the method being what follows the last colon. The pattern
+//! itself is the route's metric label, so ids in paths never become label values.
 
 use http::Method;
 
@@ -51,6 +53,10 @@ pub enum Handler {
     Batches(BatchesOp),
     /// The OpenAPI document ([`crate::openapi`]).
     OpenApi,
+    /// `GET /v1beta/models`: the caller's models as Gemini `Model` objects, paged.
+    GeminiModels,
+    /// `GET /v1beta/models/{model}`: one of them.
+    GeminiModel,
 }
 
 /// One method on one path.
@@ -60,6 +66,12 @@ pub struct Route {
     pub handler: Handler,
     /// The shape of the errors callers of this path expect.
     pub errors: ErrorShape,
+    /// The last parameter is a Google resource name: it spans the rest of the path (`/` and
+    /// `:` included, and their `%2F` / `%3A` encodings, decoded) up to the route's `:method`
+    /// suffix, which follows the path's last colon. A route of this kind without a suffix
+    /// (`/v1beta/models/{model}`) is a catch-all: it is chosen only when no other route
+    /// knows the path.
+    pub resource_name: bool,
 }
 
 const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
@@ -68,6 +80,7 @@ const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
         path,
         handler,
         errors: ErrorShape::OpenAi,
+        resource_name: false,
     }
 }
 
@@ -77,20 +90,26 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
         path,
         handler,
         errors: ErrorShape::Anthropic,
+        resource_name: false,
     }
 }
 
 const fn gemini(path: &'static str, handler: Handler) -> Route {
+    gemini_on(Method::POST, path, handler)
+}
+
+const fn gemini_on(method: Method, path: &'static str, handler: Handler) -> Route {
     Route {
-        method: Method::POST,
+        method,
         path,
         handler,
         errors: ErrorShape::Gemini,
+        resource_name: true,
     }
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 41] = [
+pub static ROUTES: [Route; 43] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -180,6 +199,8 @@ pub static ROUTES: [Route; 41] = [
         Handler::ResponseInputItems,
     ),
     // Google's Gemini API: `v1beta` (what the SDKs use by default) and `v1`.
+    gemini_on(Method::GET, "/v1beta/models", Handler::GeminiModels),
+    gemini_on(Method::GET, "/v1beta/models/{model}", Handler::GeminiModel),
     gemini(
         "/v1beta/models/{model}:generateContent",
         Handler::ModelCall(&GeminiMethod::GenerateContent),
@@ -264,8 +285,17 @@ pub struct Lookup {
 /// Looks `method` and `path` up in the table, once per request.
 pub fn lookup(method: &Method, path: &str) -> Lookup {
     let mut known: Option<&'static Route> = None;
+    let mut catch_all: Option<(&'static Route, PathParams)> = None;
     for route in &ROUTES {
-        if let Some(params) = matches(route.path, path) {
+        if route.is_catch_all() {
+            // Last resort: `GET /v1beta/models/x:generateContent` is the wrong method on a
+            // known path (405), not the model `x:generateContent`.
+            if route.method == method && catch_all.is_none() {
+                catch_all = route.matches(path).map(|params| (route, params));
+            }
+            continue;
+        }
+        if let Some(params) = route.matches(path) {
             if route.method == method {
                 return Lookup {
                     found: Found::Route(route, params),
@@ -279,6 +309,12 @@ pub fn lookup(method: &Method, path: &str) -> Lookup {
     if let Some(route) = known {
         Lookup {
             found: Found::WrongMethod,
+            label: route.path,
+            errors: route.errors,
+        }
+    } else if let Some((route, params)) = catch_all {
+        Lookup {
+            found: Found::Route(route, params),
             label: route.path,
             errors: route.errors,
         }
@@ -297,10 +333,33 @@ pub fn lookup(method: &Method, path: &str) -> Lookup {
     }
 }
 
+impl Route {
+    /// The parameters of `path` when it is this route's.
+    fn matches(&self, path: &str) -> Option<PathParams> {
+        if self.resource_name {
+            matches_resource_name(self.path, path)
+        } else {
+            matches(self.path, path)
+        }
+    }
+
+    /// A route whose resource name ends the path with no method after it.
+    fn is_catch_all(&self) -> bool {
+        self.resource_name && self.path.ends_with('}')
+    }
+}
+
+/// Every path under it is Google's (`/v1beta/tunedModels/...` too, which the gateway does not
+/// serve).
+const GEMINI_PREFIX: &str = "/v1beta/";
+
 /// The error shape of a path outside the table: that of the route the path extends furthest
 /// (an unknown `/v1/messages/...` path answers like `/v1/messages`, an unknown Google method
 /// `/v1beta/models/m:other` like the Gemini routes), else OpenAI's.
 fn unknown_path_errors(path: &str) -> ErrorShape {
+    if path.starts_with(GEMINI_PREFIX) {
+        return ErrorShape::Gemini;
+    }
     ROUTES
         .iter()
         .filter_map(|r| extended_prefix(r.path, path).map(|len| (len, r.errors)))
@@ -319,6 +378,28 @@ fn extended_prefix(pattern: &str, path: &str) -> Option<usize> {
             (tail.contains(':') == rest.contains(':')).then_some(prefix.len())
         }
     }
+}
+
+/// The parameters of `path` when it matches `pattern`, whose last parameter is a resource
+/// name ([`Route::resource_name`]). The name may be empty (`models/:generateContent`): the
+/// handler refuses it with a 400 that says so, rather than an unknown path.
+fn matches_resource_name(pattern: &str, path: &str) -> Option<PathParams> {
+    let Some((prefix, rest)) = pattern.split_once('{') else {
+        return (pattern == path).then(PathParams::default);
+    };
+    let (_, suffix) = rest.split_once('}')?;
+    let tail = path.strip_prefix(prefix)?;
+    let raw = match suffix.strip_prefix(':') {
+        Some(method) => {
+            let (name, got) = tail.rsplit_once(':')?;
+            (got == method).then_some(name)?
+        }
+        None => tail,
+    };
+    let name = percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .ok()?;
+    Some(PathParams(vec![name.into()]))
 }
 
 /// The parameters of `path` when it matches `pattern`.
@@ -372,6 +453,12 @@ mod tests {
                 })
                 .expect("some method is not routed");
             let other = lookup(&unrouted, &path);
+            if route.is_catch_all() {
+                // Only its own method reaches a catch-all: the path is nobody's otherwise.
+                assert!(matches!(other.found, Found::Unknown), "{path}");
+                assert_eq!(other.errors, route.errors);
+                continue;
+            }
             assert!(matches!(other.found, Found::WrongMethod), "{path}");
             assert_eq!(other.label, route.path);
         }
@@ -391,23 +478,6 @@ mod tests {
 
     #[test]
     fn patterns_capture_one_segment_and_respect_suffixes() {
-        let p = "/v1beta/models/{model}:generateContent";
-        assert_eq!(
-            matches(p, "/v1beta/models/gemini-2.0-flash:generateContent")
-                .expect("matches")
-                .get(0),
-            Some("gemini-2.0-flash")
-        );
-        for path in [
-            "/v1beta/models/:generateContent",
-            "/v1beta/models/a/b:generateContent",
-            "/v1beta/models/a:b:generateContent",
-            "/v1beta/models/a:streamGenerateContent",
-            "/v1beta/models/a:generateContent/x",
-            "/v1beta/models/a",
-        ] {
-            assert!(matches(p, path).is_none(), "{path}");
-        }
         let id = "/v1/things/{id}/items";
         assert_eq!(
             matches(id, "/v1/things/t_1/items").expect("matches").get(0),
@@ -415,8 +485,115 @@ mod tests {
         );
         assert!(matches(id, "/v1/things//items").is_none());
         assert!(matches(id, "/v1/things/t_1").is_none());
+        assert!(matches(id, "/v1/things/a:b/items").is_none());
+        assert!(matches("/v1/things/{id}:go", "/v1/things/a/b:go").is_none());
         assert_eq!(matches("/health", "/health"), Some(PathParams::default()));
         assert!(matches("/health", "/health/").is_none());
+    }
+
+    /// Where `method path` goes: the route's pattern and its parameter, or what else.
+    fn routed(method: &Method, path: &str) -> Result<(&'static str, String), &'static str> {
+        match lookup(method, path).found {
+            Found::Route(route, params) => Ok((route.path, params.get(0).unwrap_or("").into())),
+            Found::WrongMethod => Err("405"),
+            Found::Unknown => Err("404"),
+            Found::Admin => Err("admin"),
+        }
+    }
+
+    #[test]
+    fn gemini_model_names_may_hold_slashes_and_colons() {
+        let post = |path| routed(&Method::POST, path);
+        let generate = "/v1beta/models/{model}:generateContent";
+        for (path, model) in [
+            (
+                "/v1beta/models/gemini-2.0-flash:generateContent",
+                "gemini-2.0-flash",
+            ),
+            (
+                "/v1beta/models/ollama/llama3:8b:generateContent",
+                "ollama/llama3:8b",
+            ),
+            ("/v1beta/models/my-model:v2:generateContent", "my-model:v2"),
+            (
+                "/v1beta/models/my-model%3Av2:generateContent",
+                "my-model:v2",
+            ),
+            (
+                "/v1beta/models/ollama%2Fllama3%3a8b:generateContent",
+                "ollama/llama3:8b",
+            ),
+            ("/v1beta/models/a:b:c:generateContent", "a:b:c"),
+            ("/v1beta/models/a%20b:generateContent", "a b"),
+            ("/v1beta/models/:generateContent", ""),
+        ] {
+            assert_eq!(post(path), Ok((generate, model.to_owned())), "{path}");
+        }
+        assert_eq!(
+            post("/v1/models/ollama/llama3:8b:streamGenerateContent"),
+            Ok((
+                "/v1/models/{model}:streamGenerateContent",
+                "ollama/llama3:8b".to_owned()
+            ))
+        );
+        assert_eq!(
+            post("/v1beta/models/my:model:batchEmbedContents"),
+            Ok((
+                "/v1beta/models/{model}:batchEmbedContents",
+                "my:model".to_owned()
+            ))
+        );
+        // The method is what follows the last colon, spelled exactly.
+        for path in [
+            "/v1beta/models/m:generatecontent",
+            "/v1beta/models/m:generateContent:x",
+            "/v1beta/models/m:generateContent/x",
+            "/v1beta/models/m%3AgenerateContent",
+            "/v1beta/models/m:",
+            "/v1beta/models/:",
+            "/v1beta/models/m",
+            "/v1beta/models/",
+            "/v1beta/models/m:predict",
+            "/v1beta/tunedModels/m:generateContent",
+        ] {
+            assert_eq!(post(path), Err("404"), "{path}");
+            assert_eq!(
+                lookup(&Method::POST, path).errors,
+                ErrorShape::Gemini,
+                "{path}"
+            );
+        }
+        // Not UTF-8 once decoded: no model of ours.
+        assert_eq!(post("/v1beta/models/%FF:generateContent"), Err("404"));
+        let long = format!("/v1beta/models/{}:generateContent", "m:/".repeat(5000));
+        assert_eq!(post(&long).map(|(_, m)| m.len()), Ok(15_000));
+    }
+
+    #[test]
+    fn the_gemini_model_resource_is_a_catch_all_for_get() {
+        let get = |path| routed(&Method::GET, path);
+        let one = "/v1beta/models/{model}";
+        assert_eq!(get("/v1beta/models"), Ok(("/v1beta/models", String::new())));
+        assert_eq!(get("/v1beta/models/gpt-4o"), Ok((one, "gpt-4o".to_owned())));
+        assert_eq!(
+            get("/v1beta/models/ollama/llama3:8b"),
+            Ok((one, "ollama/llama3:8b".to_owned()))
+        );
+        assert_eq!(get("/v1beta/models/a%2Fb"), Ok((one, "a/b".to_owned())));
+        assert_eq!(get("/v1beta/models/:"), Ok((one, ":".to_owned())));
+        assert_eq!(get("/v1beta/models/"), Ok((one, String::new())));
+        // A method path is not a model: GET there is the wrong method.
+        assert_eq!(get("/v1beta/models/m:generateContent"), Err("405"));
+        assert_eq!(get("/v1beta/models/a/b:countTokens"), Err("405"));
+        // The OpenAI model routes are untouched.
+        assert_eq!(get("/v1/models"), Ok(("/v1/models", String::new())));
+        assert_eq!(
+            get("/v1/models/gpt-4o"),
+            Ok(("/v1/models/{id}", "gpt-4o".to_owned()))
+        );
+        assert_eq!(get("/v1/models/a/b"), Err("404"));
+        assert_eq!(routed(&Method::DELETE, "/v1beta/models/m"), Err("404"));
+        assert_eq!(routed(&Method::POST, "/v1beta/models"), Err("405"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use super::wire::{
     ResponseDeleted, ResponseInputItems, ResponseObject,
 };
 use crate::dialects::anthropic::MessagesRequest;
+use crate::dialects::gemini::models::{GeminiModel, GeminiModelList};
 use crate::dialects::query::{Query, QueryResponse};
 use crate::dialects::responses::CreateResponse;
 use crate::http::batches::BatchesOp;
@@ -199,6 +200,23 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
             .access(Access::Caller)
             .answer::<ModelInfo>(g, 200, "The model.")
             .errors(shape, &[401, 403, 404, 429, 500, 503]),
+        Handler::GeminiModels => Operation::new("geminiListModels", "Inference (Gemini)", "List models (Gemini)")
+            .description(
+                "The public model names this caller may use (as `GET /v1/models`), as Google's \
+                 `Model` objects (`name` is `models/{name}`), sorted by name, in pages: \
+                 `nextPageToken` is the `pageToken` of the next page.",
+            )
+            .access(Access::Gemini)
+            .query("pageSize", "Models per page (default 50; larger than 1000 is served as 1000).", json!({ "type": "integer", "minimum": 0 }))
+            .query("pageToken", "The `nextPageToken` of the page before.", json!({ "type": "string" }))
+            .answer::<GeminiModelList>(g, 200, "A page of models.")
+            .errors(shape, &[400, 401, 403, 429, 500, 503]),
+        Handler::GeminiModel => Operation::new("geminiGetModel", "Inference (Gemini)", "Show a model (Gemini)")
+            .description("A public model name this caller may use, as Google's `Model`; 404 otherwise (unknown and forbidden look alike).")
+            .access(Access::Gemini)
+            .resource_name("model", GEMINI_MODEL)
+            .answer::<GeminiModel>(g, 200, "The model.")
+            .errors(shape, &[400, 401, 403, 404, 429, 500, 503]),
         Handler::ModelCall(_) if shape == ErrorShape::Gemini => gemini(route)
             .access(Access::Gemini)
             .errors(shape, MODEL_CALL_ERRORS)
@@ -222,6 +240,11 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
     };
     Some(op)
 }
+
+/// The `{model}` of the Gemini routes.
+const GEMINI_MODEL: &str = "The gateway's public model name. It may contain `/` and `:` \
+     (`models/ollama/llama3:8b:generateContent` names `ollama/llama3:8b`; the method follows the \
+     last colon), as they are or percent-encoded.";
 
 /// A Gemini-native operation (`/v1beta/models/{model}:method`, also under `/v1/`), named by
 /// its method and API version.
@@ -253,7 +276,8 @@ fn gemini(route: &Route) -> Operation {
         object.clone(),
         json!({ "contents": [{ "role": "user", "parts": [{ "text": "Hello" }] }] }),
         true,
-    );
+    )
+    .resource_name("model", GEMINI_MODEL);
     if method == "streamGenerateContent" {
         op = op
             .query(

@@ -184,6 +184,8 @@ pub struct Operation {
     op: Map<String, Value>,
     parameters: Vec<Value>,
     responses: Map<String, Value>,
+    /// Path parameters described otherwise than as one plain segment, by name.
+    path_parameters: Map<String, Value>,
 }
 
 impl Operation {
@@ -196,7 +198,21 @@ impl Operation {
             op,
             parameters: Vec::new(),
             responses: Map::new(),
+            path_parameters: Map::new(),
         }
+    }
+
+    /// Path parameter `name` is a Google resource name: it may hold `/` and `:`, as they are
+    /// or percent-encoded (the route table's [`resource_name`](crate::http::routes::Route)).
+    pub fn resource_name(mut self, name: &str, description: &str) -> Self {
+        self.path_parameters.insert(
+            name.to_owned(),
+            json!({
+                "name": name, "in": "path", "required": true, "description": description,
+                "schema": { "type": "string", "minLength": 1 },
+            }),
+        );
+        self
     }
 
     pub fn description(mut self, text: &str) -> Self {
@@ -340,9 +356,11 @@ impl Operation {
     pub fn finish(mut self, path: &str) -> Value {
         let mut parameters: Vec<Value> = path_parameters(path)
             .map(|name| {
-                json!({
-                    "name": name, "in": "path", "required": true,
-                    "schema": { "type": "string", "minLength": 1, "pattern": "^[^/:]+$" },
+                self.path_parameters.remove(name).unwrap_or_else(|| {
+                    json!({
+                        "name": name, "in": "path", "required": true,
+                        "schema": { "type": "string", "minLength": 1, "pattern": "^[^/:]+$" },
+                    })
                 })
             })
             .collect();

@@ -5,14 +5,17 @@
 //!   server-sent events with `alt=sse`, or as one JSON array without it), `:embedContent`
 //!   and `:batchEmbedContents`;
 //! - [`GeminiCountTokens`] (`:countTokens`, answered by the gateway like Anthropic's
-//!   `count_tokens`).
+//!   `count_tokens`);
+//! - the model list and model ([`models`]: `GET /v1beta/models`, `GET /v1beta/models/{model}`).
 //!
-//! The model is the path's; the caller's key comes in `x-goog-api-key` (read by every route),
+//! The model is the path's (a resource name: `models/ollama/llama3:8b:generateContent` names
+//! `ollama/llama3:8b`, see [`crate::http::routes`]); the caller's key comes in `x-goog-api-key` (read by every route),
 //! or in the `key` query parameter, which only these routes read ([`credential`]) and which is
 //! authenticated like any key and never logged. Errors take Google's shape ([`encode_error`]).
 
 mod embed;
 mod error;
+pub mod models;
 mod request;
 mod response;
 mod schema;
@@ -71,11 +74,22 @@ pub fn credential<'a>(headers: &'a HeaderMap, query: Option<&'a str>) -> Option<
     (!key.trim().is_empty()).then_some(key)
 }
 
-/// The model of the path (`{model}`, never empty: the route table refuses an empty segment).
+/// The model of the path (`{model}`).
 fn model<'a>(call: &CallTarget<'a>) -> Result<&'a str, GatewayError> {
-    call.params
-        .get(0)
-        .ok_or_else(|| GatewayError::Internal("the Gemini route names no model".into()))
+    match call.params.get(0) {
+        Some("") => Err(no_model()),
+        Some(model) => Ok(model),
+        None => Err(GatewayError::Internal(
+            "the Gemini route names no model".into(),
+        )),
+    }
+}
+
+/// The answer to a path with an empty model name (`models/:generateContent`).
+fn no_model() -> GatewayError {
+    GatewayError::invalid(
+        "the path names no model: use models/{model}:method, e.g. models/gpt-4o-mini:generateContent",
+    )
 }
 
 fn json_response(value: &Value) -> Result<Response<Body>, GatewayError> {
