@@ -26,6 +26,7 @@ pub mod run;
 
 pub mod server;
 pub mod state;
+pub mod webhooks;
 
 pub use config::Config;
 pub use error::AppError;

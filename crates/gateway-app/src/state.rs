@@ -48,6 +48,8 @@ pub struct AppState {
     pub ui: crate::config::UiConfig,
     /// The Files API's metadata and bytes; `None` on the signed-file store.
     pub files: Option<crate::files::Files>,
+    /// Webhook endpoints, events and their delivery; `None` on the signed-file store.
+    pub webhooks: Option<crate::webhooks::Webhooks>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -99,6 +101,7 @@ struct Lasting {
     admin_token: Option<Secret<String>>,
     server: crate::config::ServerConfig,
     files: Option<crate::files::Files>,
+    webhooks: Option<crate::webhooks::Webhooks>,
 }
 
 impl Lasting {
@@ -181,6 +184,7 @@ impl Lasting {
             request_timeout: Duration::from_secs(server.request_timeout_secs),
             ui: config.ui,
             files: self.files,
+            webhooks: self.webhooks,
             config_view: ConfigView::of(config),
             server,
         })
@@ -258,6 +262,14 @@ impl AppState {
             Backing::Sql(sql) => Some(build_files(config, sql.clone())?),
             Backing::SignedFile(_) => None,
         };
+        let webhooks = match &backing {
+            Backing::Sql(sql) => Some(crate::webhooks::Webhooks::start(
+                sql.clone(),
+                store.clone(),
+                &config.webhooks,
+            )),
+            Backing::SignedFile(_) => None,
+        };
         let lasting = Lasting {
             backing,
             store,
@@ -269,6 +281,7 @@ impl AppState {
             admin_token: config.admin.token.clone(),
             server: config.server.clone(),
             files,
+            webhooks,
         };
         lasting.assemble(config).map(Arc::new)
     }
@@ -290,6 +303,7 @@ impl AppState {
             admin_token: self.admin_token.clone(),
             server: self.server.clone(),
             files: self.files.clone(),
+            webhooks: self.webhooks.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.

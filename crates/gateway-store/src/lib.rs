@@ -1,7 +1,8 @@
 //! `gateway-store`: persistence for LLM Secure Gateway — tenants, API keys (hashed), usage
 //! records, the hash-chained audit log, stored Responses API answers, the metadata of
-//! files, and the durable state of batches (leased lines) — over SQLite (the embedded default: one file under the data directory, WAL mode) or
-//! PostgreSQL (for several gateway instances).
+//! files, the durable state of batches (leased lines), webhook endpoints with their outbox of
+//! deliveries, and asynchronous calls — over SQLite (the embedded default: one file under the
+//! data directory, WAL mode) or PostgreSQL (for several gateway instances).
 //!
 //! It implements the traits of `gateway_core::store` ([`Store`] and its parts) and owns the
 //! schema and its migrations (`migrations/{sqlite,postgres}`). It depends on `gateway-core`
@@ -31,6 +32,7 @@ pub mod signed_file;
 mod tenants;
 mod usage;
 mod usage_minutes;
+mod webhooks;
 
 pub use chain::{ChainFields, GENESIS_HASH, chain_hash};
 pub use config::{StoreConfig, StoreOptions};

@@ -8,6 +8,7 @@ mod model;
 mod responses;
 mod server;
 mod validate;
+mod webhooks;
 
 use std::fmt;
 use std::path::Path;
@@ -20,6 +21,7 @@ pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use model::*;
 pub use responses::ResponsesConfig;
 pub use server::{ServerConfig, TlsConfig};
+pub use webhooks::WebhooksConfig;
 
 /// One configuration problem: where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +111,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "files", &mut config.files, problems);
     section(&mut table, "batches", &mut config.batches, problems);
     section(&mut table, "responses", &mut config.responses, problems);
+    section(&mut table, "webhooks", &mut config.webhooks, problems);
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "limits", &mut config.limits, problems);
     section(&mut table, "telemetry", &mut config.telemetry, problems);

@@ -52,6 +52,9 @@ pub struct Config {
     /// The Batch API's worker (see `docs/batches.md`).
     #[serde(default)]
     pub batches: super::BatchesConfig,
+    /// Signed webhooks and asynchronous calls (see `docs/webhooks.md`).
+    #[serde(default)]
+    pub webhooks: super::WebhooksConfig,
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,

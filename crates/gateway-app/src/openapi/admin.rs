@@ -17,6 +17,9 @@ use crate::http::admin::tenants::{CreateTenant, UpdateTenant};
 use crate::http::admin::views::{
     AuditPage, AuditVerificationView, KeyView, List, TenantDeleted, TenantView, UsageReport,
 };
+use crate::http::admin::webhooks::{
+    CreateWebhook, DeliveryView, UpdateWebhook, WebhookDeleted, WebhookView,
+};
 use crate::http::error::ErrorShape;
 use crate::http::guardrails_check::CheckResponse;
 
@@ -183,6 +186,57 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
         .body::<AdminCheck>(g, json!({ "tenant": "demo", "text": "Mail me at jane@example.com" }))
         .answer::<CheckResponse>(g, 200, "The verdict.")
         .errors(shape, WRITE_ERRORS),
+        AdminHandler::ListWebhooks => Operation::new("listWebhooks", "Admin: webhooks", "List webhook endpoints")
+            .query("tenant", "Only this tenant's endpoints (default: every tenant for an admin, else the caller's).", string())
+            .answer::<List<WebhookView>>(g, 200, "The endpoints (never their secrets).")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::CreateWebhook => Operation::new("createWebhook", "Admin: webhooks", "Create a webhook endpoint")
+            .description(
+                "The URL must be https and resolve to public addresses only (unless the \
+                 operator allows otherwise). The answer carries the signing secret \
+                 (`whsec_...`), shown only here and on rotation.",
+            )
+            .body::<CreateWebhook>(
+                g,
+                json!({ "tenant": "demo", "url": "https://hooks.example.com/gateway",
+                        "events": ["batch.completed", "key.created"], "description": "ops" }),
+            )
+            .answer::<WebhookView>(g, 201, "The endpoint, with its secret.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::ShowWebhook => Operation::new("getWebhook", "Admin: webhooks", "Show a webhook endpoint")
+            .answer::<WebhookView>(g, 200, "The endpoint (never its secret).")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::UpdateWebhook => Operation::new("updateWebhook", "Admin: webhooks", "Change a webhook endpoint")
+            .description("Only the fields given change; `enabled: false` pauses deliveries.")
+            .body::<UpdateWebhook>(g, json!({ "events": ["limit.exceeded"] }))
+            .answer::<WebhookView>(g, 200, "The endpoint as stored.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::DeleteWebhook => Operation::new("deleteWebhook", "Admin: webhooks", "Delete a webhook endpoint")
+            .description("With its deliveries.")
+            .answer::<WebhookDeleted>(g, 200, "Deleted.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::RotateWebhookSecret => Operation::new("rotateWebhookSecret", "Admin: webhooks", "Rotate a signing secret")
+            .description(
+                "A new secret signs from now on; the old one also signs (a second \
+                 `webhook-signature` entry) for `[webhooks] secret_overlap`. The body may be empty.",
+            )
+            .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
+            .answer::<WebhookView>(g, 200, "The endpoint, with its new secret.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::WebhookDeliveries => Operation::new("listWebhookDeliveries", "Admin: webhooks", "Delivery log of an endpoint")
+            .description("Newest first, each with its attempts (status, response code, latency).")
+            .query("before", "Deliveries older than this delivery id (the last id of the previous page).", string())
+            .query("limit", "Deliveries per page.", json!({ "type": "integer", "minimum": 1, "maximum": 100, "default": 20 }))
+            .answer::<List<DeliveryView>>(g, 200, "A page of deliveries.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::RedeliverWebhook => Operation::new("redeliverWebhook", "Admin: webhooks", "Redeliver a delivery")
+            .description(
+                "Queues the delivery again at once (a dead one included), with the same \
+                 `webhook-id` and a new retry window. The body may be empty.",
+            )
+            .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
+            .answer::<DeliveryView>(g, 202, "The delivery, queued.")
+            .errors(shape, WRITE_ERRORS),
     };
     op.access(Access::Admin)
 }

@@ -73,6 +73,7 @@ pub fn document() -> Value {
             { "name": "Admin: keys" },
             { "name": "Admin: reports", "description": "Usage and audit." },
             { "name": "Admin: operations", "description": "Deployments and the response cache." },
+            { "name": "Admin: webhooks", "description": "Signed webhook endpoints of a tenant, their delivery log and redelivery (docs/webhooks.md)." },
             { "name": "Admin: console", "description": "What the web console needs: the caller, the configuration, guardrail checks for a tenant." },
             { "name": "Console", "description": "The web console (`/ui/`)." },
         ],

@@ -25,6 +25,7 @@ mod batches;
 mod files;
 mod minutes;
 mod responses;
+mod webhooks;
 
 pub use batches::{
     BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,
@@ -33,6 +34,9 @@ pub use batches::{
 pub use files::{FileQuery, FileRecord, FileStore};
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
 pub use responses::{ResponseStore, StoredResponse};
+pub use webhooks::{
+    AttemptOutcome, DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookStore,
+};
 
 /// `code` of the [`GatewayError::InvalidRequest`] a store returns for a duplicate id.
 pub const CONFLICT_CODE: &str = "already_exists";

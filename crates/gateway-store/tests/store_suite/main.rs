@@ -14,6 +14,7 @@ mod responses;
 mod tenants;
 mod usage;
 mod usage_minutes;
+mod webhooks;
 
 /// Declares each case once per backend: `sqlite::<case>` and `postgres::<case>`.
 macro_rules! suite {
@@ -72,6 +73,9 @@ suite!(
     batches::validation_failure_cancel_and_expiry,
     batches::two_instances_lease_disjoint_lines,
     batches::usage_groups_by_batch,
+    webhooks::webhook_endpoints_round_trip,
+    webhooks::webhook_outbox_claims_retries_and_dead_letters,
+    webhooks::webhook_claims_are_disjoint_across_instances,
 );
 
 #[tokio::test]

@@ -24,6 +24,7 @@ from .resources.keys import AsyncKeys, Keys
 from .resources.models import AsyncModels, Models
 from .resources.tenants import AsyncTenants, Tenants
 from .resources.usage import AsyncUsage, Usage
+from .resources.webhooks import AsyncWebhooks, Webhooks
 from .types import QueryResult
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,6 +84,7 @@ class Gateway(_Common):
         self.deployments = Deployments(transport)
         self.cache = Cache(transport)
         self.console = Console(transport)
+        self.webhooks = Webhooks(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
 
@@ -148,6 +150,7 @@ class AsyncGateway(_Common):
         self.deployments = AsyncDeployments(transport)
         self.cache = AsyncCache(transport)
         self.console = AsyncConsole(transport)
+        self.webhooks = AsyncWebhooks(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)
 

@@ -203,6 +203,7 @@ async fn create_inner(
         metadata: metadata(req.metadata)?,
     };
     let created = ctx.key_manager()?.create(new).await?;
+    ctx.key_event("key.created", &created.record);
     m.target = Some(created.record.id.clone());
     m.details.insert(
         "key".to_owned(),
@@ -330,7 +331,9 @@ async fn rotate_inner(
         "new_key".to_owned(),
         Value::from(created.record.id.as_str()),
     );
-    manager.revoke(&old.id).await?;
+    ctx.key_event("key.created", &created.record);
+    let revoked = manager.revoke(&old.id).await?;
+    ctx.key_event("key.revoked", &revoked);
     let view = views::KeyView {
         replaces: Some(old.id.clone()),
         ..views::key_with_secret(&created.record, created.secret.expose())
@@ -359,5 +362,6 @@ async fn revoke_inner(
     m.tenant = Some(key.tenant.clone());
     let NoFields {} = ctx.optional_json(body).await?;
     let revoked = ctx.key_manager()?.revoke(&key.id).await?;
+    ctx.key_event("key.revoked", &revoked);
     ok(200, &views::key(&revoked))
 }

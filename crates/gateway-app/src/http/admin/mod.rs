@@ -1,5 +1,6 @@
 //! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
-//! web console needs (`me`, `config`, `guardrails/check`); see `docs/admin.md`. It routes by
+//! web console needs (`me`, `config`, `guardrails/check`), webhook endpoints and their
+//! deliveries (`webhooks`); see `docs/admin.md` and `docs/webhooks.md`. It routes by
 //! its own table ([`routes::ADMIN_ROUTES`]).
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
@@ -17,6 +18,9 @@ pub(crate) mod routes;
 pub(crate) mod tenants;
 mod time;
 pub(crate) mod views;
+pub(crate) mod webhooks;
+
+pub(crate) use time::format as time_format;
 
 use http::{Request, Response};
 use hyper::body::Incoming;
@@ -119,6 +123,14 @@ pub async fn handle(
         AdminHandler::Me => console::me(&ctx),
         AdminHandler::Config => console::config(&ctx),
         AdminHandler::GuardrailsCheck => console::guardrails_check(&ctx, body).await,
+        AdminHandler::ListWebhooks => webhooks::list(&ctx, query).await,
+        AdminHandler::CreateWebhook => webhooks::create(&ctx, body).await,
+        AdminHandler::ShowWebhook => webhooks::show(&ctx, id).await,
+        AdminHandler::UpdateWebhook => webhooks::update(&ctx, id, body).await,
+        AdminHandler::DeleteWebhook => webhooks::delete(&ctx, id).await,
+        AdminHandler::RotateWebhookSecret => webhooks::rotate(&ctx, id, body).await,
+        AdminHandler::WebhookDeliveries => webhooks::deliveries(&ctx, id, query).await,
+        AdminHandler::RedeliverWebhook => webhooks::redeliver(&ctx, id, body).await,
     }
 }
 
@@ -139,6 +151,22 @@ impl Admin<'_> {
             return parse_json(b"{}");
         }
         parse_json(&bytes)
+    }
+
+    /// Emits `key.created` / `key.revoked` for `key` to its tenant's webhooks.
+    pub fn key_event(&self, kind: &'static str, key: &gateway_core::store::ApiKeyRecord) {
+        if let Some(hooks) = &self.state.webhooks {
+            let mut data = views::to_value(&views::key(key));
+            if let Value::Object(map) = &mut data {
+                map.insert(
+                    "actor".to_owned(),
+                    Value::from(self.principal.subject.to_string()),
+                );
+            }
+            hooks
+                .events
+                .emit(crate::webhooks::Event::new(&key.tenant, kind, data));
+        }
     }
 
     pub fn key_manager(&self) -> Result<&gateway_auth::KeyManager, GatewayError> {

@@ -29,6 +29,14 @@ pub enum AdminHandler {
     Config,
     /// A tenant's guardrails on a text (the web console).
     GuardrailsCheck,
+    ListWebhooks,
+    CreateWebhook,
+    ShowWebhook,
+    UpdateWebhook,
+    DeleteWebhook,
+    RotateWebhookSecret,
+    WebhookDeliveries,
+    RedeliverWebhook,
 }
 
 /// One method on one admin path (the whole path, prefix included).
@@ -48,7 +56,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 19] = [
+pub static ADMIN_ROUTES: [AdminRoute; 27] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
@@ -111,6 +119,46 @@ pub static ADMIN_ROUTES: [AdminRoute; 19] = [
         Method::POST,
         "/admin/v1/guardrails/check",
         AdminHandler::GuardrailsCheck,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/webhooks",
+        AdminHandler::ListWebhooks,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/webhooks",
+        AdminHandler::CreateWebhook,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/webhooks/{id}",
+        AdminHandler::ShowWebhook,
+    ),
+    admin(
+        Method::PATCH,
+        "/admin/v1/webhooks/{id}",
+        AdminHandler::UpdateWebhook,
+    ),
+    admin(
+        Method::DELETE,
+        "/admin/v1/webhooks/{id}",
+        AdminHandler::DeleteWebhook,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/webhooks/{id}/rotate-secret",
+        AdminHandler::RotateWebhookSecret,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/webhooks/{id}/deliveries",
+        AdminHandler::WebhookDeliveries,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/webhooks/deliveries/{id}/redeliver",
+        AdminHandler::RedeliverWebhook,
     ),
 ];
 
