@@ -65,8 +65,9 @@ def all_checks():
     import check_compose
     import check_metrics
     import check_kubernetes
+    import check_operator
 
-    for module in (check_docker, check_compose, check_metrics, check_kubernetes):
+    for module in (check_docker, check_compose, check_metrics, check_kubernetes, check_operator):
         for name in sorted(dir(module)):
             if name.startswith("test_"):
                 yield f"{module.__name__}.{name}", getattr(module, name)

@@ -53,6 +53,8 @@ pub fn allowed_normal_deps(krate: &str) -> Option<&'static [&'static str]> {
         "llm-gateway" => Some(&["gateway-app", "gateway-core", "gateway-testkit"]),
         "gatewayctl" => Some(&["gateway-core"]),
         "gateway-lambda" => Some(&["gateway-app"]),
+        // Talks to the gateway over its admin API only (tests start gateway-app in-process).
+        "gateway-operator" => Some(&[]),
         "gateway-examples" => Some(&["gateway-core", "gateway-providers", "gateway-app"]),
         _ => None,
     }
