@@ -9,6 +9,7 @@
 //! (configuration, logging, the offline demo, serving, reload on SIGHUP).
 
 pub mod batches;
+mod change_feed;
 pub mod config;
 pub mod dialects;
 pub mod edge_cli;

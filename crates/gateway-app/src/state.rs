@@ -241,6 +241,11 @@ impl AppState {
         };
         let auth = AuthStack::build(&config.auth, Some(store.clone()))
             .map_err(|e| AppError::startup("auth", e))?;
+        let sql = match &backing {
+            Backing::Sql(sql) => Some(sql.as_ref()),
+            Backing::SignedFile(_) => None,
+        };
+        let auth = crate::change_feed::attach(config, sql, auth)?;
         let cache = gateway_cache::Cache::from_config(&config.cache)
             .await
             .map_err(|e| AppError::startup("cache", e))?;

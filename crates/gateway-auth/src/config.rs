@@ -8,6 +8,11 @@
 //! key_cache_capacity = 100000
 //! last_used_interval_secs = 60
 //!
+//! [auth.change_feed]                  # push revocations and tenant changes to every instance
+//! enabled = true                      # Redis pub/sub if a Redis URL is known, else PostgreSQL NOTIFY
+//! channel = "llm_gateway_changes"
+//! redis_url = "redis://redis:6379"    # default: cache.redis_url
+//!
 //! [[auth.jwt_issuers]]
 //! issuer = "https://login.example.com/"
 //! audiences = ["llm-gateway"]
@@ -50,6 +55,54 @@ pub struct AuthConfig {
     pub last_used_interval_secs: u64,
     #[serde(default)]
     pub jwt_issuers: Vec<JwtIssuerConfig>,
+    /// Cache invalidations pushed between instances.
+    #[serde(default)]
+    pub change_feed: ChangeFeedConfig,
+}
+
+/// The `[auth.change_feed]` section: where key and tenant changes are announced so that every
+/// instance drops its cached verdicts at once. Used only when several instances can share it
+/// (Redis, or a PostgreSQL store); the TTL stays the bound while the channel is down.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeFeedConfig {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Redis pub/sub channel or PostgreSQL `NOTIFY` channel (an identifier: letters, digits,
+    /// `_`; at most 63 bytes). Instances of one deployment must agree on it.
+    #[serde(default = "default_channel")]
+    pub channel: String,
+    /// Redis to publish on; defaults to `cache.redis_url`. Without any Redis URL the feed
+    /// uses the PostgreSQL store, and with neither (SQLite) there is none.
+    #[serde(default)]
+    pub redis_url: Option<Secret<String>>,
+}
+
+impl Default for ChangeFeedConfig {
+    fn default() -> Self {
+        ChangeFeedConfig {
+            enabled: true,
+            channel: default_channel(),
+            redis_url: None,
+        }
+    }
+}
+
+impl ChangeFeedConfig {
+    /// Whether `channel` is usable as-is on both transports.
+    pub fn channel_is_valid(&self) -> bool {
+        !self.channel.is_empty()
+            && self.channel.len() <= 63
+            && self
+                .channel
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !self.channel.as_bytes()[0].is_ascii_digit()
+    }
+}
+
+fn default_channel() -> String {
+    "llm_gateway_changes".to_owned()
 }
 
 impl Default for AuthConfig {
@@ -61,6 +114,7 @@ impl Default for AuthConfig {
             key_cache_capacity: capacity(),
             last_used_interval_secs: sixty(),
             jwt_issuers: Vec::new(),
+            change_feed: ChangeFeedConfig::default(),
         }
     }
 }
@@ -164,6 +218,12 @@ impl AuthConfig {
         }
         if self.key_cache_capacity == 0 {
             problem(format!("{prefix}.key_cache_capacity"), "must be at least 1");
+        }
+        if !self.change_feed.channel_is_valid() {
+            problem(
+                format!("{prefix}.change_feed.channel"),
+                "must be 1-63 letters, digits or '_', not starting with a digit",
+            );
         }
         for (i, issuer) in self.jwt_issuers.iter().enumerate() {
             let at = format!("{prefix}.jwt_issuers[{i}]");

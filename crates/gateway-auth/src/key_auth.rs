@@ -3,8 +3,11 @@
 //!
 //! Freshness bound: an entry is trusted for at most `key_cache_ttl` after the store read that
 //! produced it began. Revoking or disabling a key (or its tenant) therefore takes effect on
-//! every instance within `key_cache_ttl`, and at once on the instance that made the change
-//! (it invalidates its own cache, see [`crate::KeyManager`]). Hot keys never wait: past half
+//! every instance within `key_cache_ttl` — a key's verdict never outlives the cached tenant
+//! it was built on, so a tenant change is bounded by one TTL too, not two — at once on the
+//! instance that made the change (it invalidates its own cache, see [`crate::KeyManager`]),
+//! and within milliseconds on the others when a change feed is configured (see
+//! [`crate::AuthStack::with_change_feed`]). Hot keys never wait: past half
 //! their TTL an entry is refreshed in the background while it keeps serving.
 
 use std::sync::Arc;
@@ -278,7 +281,7 @@ impl Inner {
         if !record.is_usable_at(SystemTime::now()) {
             return refused(AuthError::KeyNotUsable);
         }
-        let tenant = match inner.tenants.admit(&record.tenant).await {
+        let (tenant, tenant_remaining) = match inner.tenants.admit_fresh(&record.tenant).await {
             Ok(t) => t,
             Err(e @ AuthError::Store(_)) => return Err(e),
             Err(reason) => return refused(reason),
@@ -308,7 +311,9 @@ impl Inner {
             last_touch_ms: AtomicI64::new(record.last_used_at.map_or(i64::MIN, unix_millis)),
             refreshing: AtomicBool::new(false),
         };
-        Ok((Entry::Valid(Arc::new(valid)), inner.settings.ttl))
+        // Never trust the verdict longer than the tenant entry it was built on.
+        let ttl = inner.settings.ttl.min(tenant_remaining);
+        Ok((Entry::Valid(Arc::new(valid)), ttl))
     }
 }
 

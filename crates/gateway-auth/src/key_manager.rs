@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use gateway_core::change_feed::{Change, ChangeFeed};
 use gateway_core::store::{ApiKeyRecord, KeyStore, Limits, from_unix_millis, unix_millis};
 use gateway_core::{GatewayError, GatewayRole, Secret, TenantId};
 use serde_json::Value;
@@ -52,6 +53,8 @@ pub struct KeyManager {
     store: Arc<dyn KeyStore>,
     hasher: ApiKeys,
     authenticator: Option<KeyAuthenticator>,
+    /// Where changes are announced to the other instances, when configured.
+    feed: Option<Arc<dyn ChangeFeed>>,
 }
 
 impl std::fmt::Debug for KeyManager {
@@ -70,7 +73,15 @@ impl KeyManager {
             store,
             hasher: authenticator.hasher().clone(),
             authenticator: Some(authenticator),
+            feed: None,
         }
+    }
+
+    /// Announces every change made here on `feed`, so other instances drop their cached
+    /// verdict at once instead of on TTL expiry.
+    pub fn with_change_feed(mut self, feed: Arc<dyn ChangeFeed>) -> Self {
+        self.feed = Some(feed);
+        self
     }
 
     /// Without a local authenticator (e.g. a CLI writing the store directly).
@@ -79,6 +90,7 @@ impl KeyManager {
             store,
             hasher,
             authenticator: None,
+            feed: None,
         }
     }
 
@@ -187,5 +199,22 @@ impl KeyManager {
         if let Some(a) = &self.authenticator {
             a.invalidate_hash(hash).await;
         }
+        if let Some(feed) = &self.feed {
+            publish(
+                feed.as_ref(),
+                &Change::Key {
+                    hash: hash.to_owned(),
+                },
+            )
+            .await;
+        }
+    }
+}
+
+/// Publishes best effort: the change is already stored, and when the channel is down the
+/// other instances still see it on TTL expiry.
+pub(crate) async fn publish(feed: &dyn ChangeFeed, change: &Change) {
+    if let Err(e) = feed.publish(change).await {
+        tracing::warn!(error = %e, "could not announce a change to other instances; they see it on cache expiry");
     }
 }

@@ -29,7 +29,9 @@ mod token;
 
 pub use apikey::{ApiKeys, GeneratedKey, KEY_PREFIX, KeyHash};
 pub use composite::CompositeAuthenticator;
-pub use config::{AuthConfig, ConfigProblem, JwtIssuerConfig, JwtKeyConfig, MIN_HS_SECRET_BYTES};
+pub use config::{
+    AuthConfig, ChangeFeedConfig, ConfigProblem, JwtIssuerConfig, JwtKeyConfig, MIN_HS_SECRET_BYTES,
+};
 pub use error::AuthError;
 pub use jwt::{HttpJwksFetcher, JwksFetcher, JwtAuthenticator};
 pub use key_auth::{KeyAuthenticator, KeyCacheSettings};

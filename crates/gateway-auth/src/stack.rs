@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use gateway_core::TenantId;
+use gateway_core::change_feed::{Change, ChangeFeed, ChangeSink};
 use gateway_core::phases::auth::Authenticator;
 use gateway_core::store::{KeyStore, Store, TenantStore};
 
@@ -25,13 +27,37 @@ pub struct AuthStack {
     pub key_manager: Option<KeyManager>,
     /// JWT verification, when issuers are configured.
     pub jwt: Option<Arc<JwtAuthenticator>>,
+    /// Where local changes are announced to other instances, when configured.
+    pub feed: Option<Arc<dyn ChangeFeed>>,
 }
 
 impl AuthStack {
+    /// Announces changes on `feed` and applies the changes every instance announces there:
+    /// a revocation or tenant change made on one instance reaches the others' caches at
+    /// once, rather than on TTL expiry (which stays the bound while the feed is down).
+    /// Must be called inside a tokio runtime.
+    pub fn with_change_feed(mut self, feed: Arc<dyn ChangeFeed>) -> Self {
+        self.key_manager = self.key_manager.map(|m| m.with_change_feed(feed.clone()));
+        self.feed = Some(feed.clone());
+        feed.subscribe(Arc::new(self.clone()));
+        self
+    }
+
     /// Forgets every cached verdict that depends on `tenant` — its API keys and the tenant
-    /// itself, for keys and JWTs alike — after a change made on this instance. Other
-    /// instances see the change within `key_cache_ttl_secs`.
+    /// itself, for keys and JWTs alike — after a change made on this instance, and announces
+    /// the change to other instances when a feed is configured (without one, they see it
+    /// within `key_cache_ttl_secs`).
     pub async fn invalidate_tenant(&self, tenant: &TenantId) {
+        self.forget_tenant(tenant).await;
+        if let Some(feed) = &self.feed {
+            let change = Change::Tenant {
+                tenant: tenant.clone(),
+            };
+            crate::key_manager::publish(feed.as_ref(), &change).await;
+        }
+    }
+
+    async fn forget_tenant(&self, tenant: &TenantId) {
         if let Some(keys) = &self.api_keys {
             keys.invalidate_tenant(tenant).await;
         }
@@ -97,6 +123,23 @@ impl AuthStack {
             api_keys,
             key_manager,
             jwt,
+            feed: None,
         })
+    }
+}
+
+/// Changes announced by any instance (this one included) drop the local cached entries.
+#[async_trait]
+impl ChangeSink for AuthStack {
+    async fn apply(&self, change: Change) {
+        match change {
+            Change::Key { hash } => {
+                if let Some(keys) = &self.api_keys {
+                    keys.invalidate_hash(&hash).await;
+                }
+            }
+            Change::Tenant { tenant } => self.forget_tenant(&tenant).await,
+            Change::All => self.invalidate_all(),
+        }
     }
 }

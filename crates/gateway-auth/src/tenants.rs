@@ -29,6 +29,16 @@ impl TenantGate {
 
     /// The tenant if it exists and is enabled.
     pub(crate) async fn admit(&self, id: &TenantId) -> Result<Arc<Tenant>, AuthError> {
+        self.admit_fresh(id).await.map(|(t, _)| t)
+    }
+
+    /// Like [`TenantGate::admit`], with how much longer the cached tenant may be trusted: a
+    /// verdict built on it must not outlive it, or a tenant change would take up to twice
+    /// the TTL to reach a cached key (the key entry expiring only after the tenant entry).
+    pub(crate) async fn admit_fresh(
+        &self,
+        id: &TenantId,
+    ) -> Result<(Arc<Tenant>, Duration), AuthError> {
         let store = self.store.clone();
         let ttl = self.ttl;
         let lookup_id = id.clone();
@@ -40,8 +50,9 @@ impl TenantGate {
             })
             .await
             .map_err(|e| AuthError::Store((*e).clone()))?;
+        let remaining = entry.ttl.saturating_sub(entry.age());
         match entry.value {
-            Some(t) if t.enabled => Ok(t),
+            Some(t) if t.enabled => Ok((t, remaining)),
             _ => Err(AuthError::TenantNotUsable),
         }
     }

@@ -286,3 +286,21 @@ async fn last_used_is_written_off_path_and_throttled() {
     assert_eq!(store.touches.load(Ordering::SeqCst), 1);
     assert!(store.key(&id).last_used_at.is_some());
 }
+
+/// A key's verdict built on a cached tenant expires with that tenant entry: disabling the
+/// tenant takes at most one TTL to reach every key, not tenant TTL + key TTL.
+#[tokio::test(start_paused = true)]
+async fn a_tenant_change_takes_one_ttl_not_two() {
+    let store = Arc::new(MemStore::with_tenants(&["acme"]));
+    let a = instance(&store);
+    let manager = KeyManager::new(store.clone(), a.clone());
+    let (_, first) = issue(&manager, "acme").await;
+    let (_, second) = issue(&manager, "acme").await;
+    assert!(a.authenticate(&first).await.is_ok()); // caches the tenant at t = 0
+    tokio::time::advance(TTL * 4 / 5).await;
+    assert!(a.authenticate(&second).await.is_ok()); // key verdict built on that tenant entry
+    store.edit_tenant("acme", |t| t.enabled = false);
+    tokio::time::advance(TTL / 5 + Duration::from_millis(1)).await;
+    assert_refused(a.authenticate(&second).await);
+    assert_refused(a.authenticate(&first).await);
+}

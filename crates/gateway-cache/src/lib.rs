@@ -16,6 +16,7 @@ mod accumulate;
 mod backend;
 mod cache;
 mod canonical;
+mod change_feed;
 mod circuit;
 mod config;
 mod entry;
@@ -37,6 +38,7 @@ mod testing;
 pub use accumulate::{StreamAccumulator, collect_stream};
 pub use backend::CacheBackend;
 pub use cache::{Cache, CacheFill, CacheLookup};
+pub use change_feed::RedisChangeFeed;
 pub use config::{
     CacheBackendKind, CacheConfig, DEFAULT_KEY_PREFIX, DEFAULT_MAX_BYTES, DEFAULT_MAX_TTL_SECS,
     DEFAULT_TTL_SECS, ModelCacheConfig, TenantCacheConfig,

@@ -10,6 +10,7 @@
 //! Entry points: [`Gateway::builder`] to assemble a pipeline, [`Provider`] to add an upstream.
 
 mod accounting;
+pub mod change_feed;
 pub mod content_log;
 pub mod context;
 pub mod cost_text;

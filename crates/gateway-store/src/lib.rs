@@ -20,6 +20,7 @@ mod audit;
 mod batch_items;
 mod batches;
 mod chain;
+mod change_feed;
 mod config;
 mod connect;
 pub mod error;
@@ -35,6 +36,7 @@ mod usage_minutes;
 mod webhooks;
 
 pub use chain::{ChainFields, GENESIS_HASH, chain_hash};
+pub use change_feed::PgChangeFeed;
 pub use config::{StoreConfig, StoreOptions};
 pub use connect::SqlStore;
 pub use error::StoreError;
