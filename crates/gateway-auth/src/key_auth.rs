@@ -281,7 +281,8 @@ impl Inner {
         if !record.is_usable_at(SystemTime::now()) {
             return refused(AuthError::KeyNotUsable);
         }
-        let (tenant, tenant_remaining) = match inner.tenants.admit_fresh(&record.tenant).await {
+        let (tenant, tenant_remaining) = match inner.tenants.admit_fresh(&record.tenant, true).await
+        {
             Ok(t) => t,
             Err(e @ AuthError::Store(_)) => return Err(e),
             Err(reason) => return refused(reason),

@@ -29,16 +29,28 @@ impl TenantGate {
 
     /// The tenant if it exists and is enabled.
     pub(crate) async fn admit(&self, id: &TenantId) -> Result<Arc<Tenant>, AuthError> {
-        self.admit_fresh(id).await.map(|(t, _)| t)
+        self.admit_fresh(id, false).await.map(|(t, _)| t)
     }
 
     /// Like [`TenantGate::admit`], with how much longer the cached tenant may be trusted: a
     /// verdict built on it must not outlive it, or a tenant change would take up to twice
     /// the TTL to reach a cached key (the key entry expiring only after the tenant entry).
+    /// With `refresh_ahead` (off the request path: key loads), a tenant entry past half its
+    /// TTL is read again, so that a refreshed key verdict gets a useful lifetime.
     pub(crate) async fn admit_fresh(
         &self,
         id: &TenantId,
+        refresh_ahead: bool,
     ) -> Result<(Arc<Tenant>, Duration), AuthError> {
+        if refresh_ahead
+            && self
+                .cache
+                .get_fresh(id)
+                .await
+                .is_some_and(|e| e.age() >= e.ttl / 2)
+        {
+            self.cache.invalidate(id).await;
+        }
         let store = self.store.clone();
         let ttl = self.ttl;
         let lookup_id = id.clone();

@@ -244,7 +244,8 @@ async fn hot_keys_never_wait_on_the_store() {
     let t = tokio::time::Instant::now();
     auth.authenticate(&secret).await.unwrap();
     assert_eq!(t.elapsed(), Duration::ZERO);
-    tokio::time::sleep(Duration::from_secs(2)).await; // the refresh completes
+    // The refresh completes (key and, past half its TTL, the tenant: two store reads).
+    tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(store.key_lookups.load(Ordering::SeqCst), 2);
     // Beyond the TTL of the first load, the refreshed entry serves.
     assert!(loaded.elapsed() >= TTL);
@@ -297,10 +298,11 @@ async fn a_tenant_change_takes_one_ttl_not_two() {
     let (_, first) = issue(&manager, "acme").await;
     let (_, second) = issue(&manager, "acme").await;
     assert!(a.authenticate(&first).await.is_ok()); // caches the tenant at t = 0
-    tokio::time::advance(TTL * 4 / 5).await;
+    tokio::time::advance(TTL * 2 / 5).await;
     assert!(a.authenticate(&second).await.is_ok()); // key verdict built on that tenant entry
     store.edit_tenant("acme", |t| t.enabled = false);
-    tokio::time::advance(TTL / 5 + Duration::from_millis(1)).await;
+    // One TTL after the tenant was read (the key's own TTL would run to 1.4 TTL).
+    tokio::time::advance(TTL * 3 / 5 + Duration::from_millis(1)).await;
     assert_refused(a.authenticate(&second).await);
     assert_refused(a.authenticate(&first).await);
 }
