@@ -47,6 +47,10 @@ pub enum Command {
     /// Issue, list, show, change, rotate and revoke API keys.
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Signed webhook endpoints: create, list, show, update, delete, rotate-secret,
+    /// deliveries, redeliver.
+    #[command(subcommand)]
+    Webhooks(crate::webhooks::WebhooksCmd),
     /// Aggregated usage (requests, tokens, cost).
     Usage(UsageArgs),
     /// Read the audit log, or verify its hash chain (`audit verify`).

@@ -15,7 +15,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn ok(text: String) -> Self {
+    pub(crate) fn ok(text: String) -> Self {
         Outcome {
             text,
             failed: false,

@@ -11,6 +11,7 @@ mod client;
 mod commands;
 mod output;
 mod validate;
+mod webhooks;
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -70,6 +71,7 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Health(args) => commands::health(&client, cli.json, args).await,
         Command::Tenants(cmd) => commands::tenants(&client, cli.json, cmd).await,
         Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
+        Command::Webhooks(cmd) => webhooks::run(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,
         Command::Audit(args) => commands::audit(&client, cli.json, args).await,
         Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(

@@ -174,6 +174,9 @@ impl Edge {
         if let Some(event) = denial_event(err, caller, &inbound.request_id, self.route) {
             telemetry.audit(event);
         }
+        if let (Some(hooks), Some((tenant, subject))) = (&state.webhooks, &inbound.caller) {
+            hooks.events.refused(err, tenant, subject, self.route);
+        }
     }
 
     /// Count the answered request; the in-flight gauge and the span last until the body ends.

@@ -112,6 +112,33 @@ impl WebhookEvents {
         }
     }
 
+    /// The edge's refusal path: a limit's 429 is counted for `limit.exceeded` (an upstream's
+    /// 429 is not the caller's limit), and a guardrail's block is reported as
+    /// `guardrail.blocked` at `guardrail_sample_rate`. Nothing else is done per refusal.
+    pub fn refused(
+        &self,
+        err: &gateway_core::GatewayError,
+        tenant: &TenantId,
+        subject: &Arc<str>,
+        route: &'static str,
+    ) {
+        use gateway_core::{GatewayError, LimitKind};
+        match err {
+            GatewayError::RateLimited { limit, .. } if *limit != LimitKind::Upstream => {
+                self.limit_exceeded(tenant, subject, limit.as_str());
+            }
+            GatewayError::PolicyBlocked { guardrail, rule } if self.sample_guardrail() => {
+                self.emit(Event::new(
+                    tenant,
+                    "guardrail.blocked",
+                    json!({ "subject": &**subject, "guardrail": guardrail, "rule": rule,
+                            "route": route }),
+                ));
+            }
+            _ => {}
+        }
+    }
+
     /// Whether a guardrail block should be reported (`guardrail_sample_rate`).
     pub fn sample_guardrail(&self) -> bool {
         self.events.is_some() && self.sample_rate > 0.0 && rand::random::<f64>() < self.sample_rate
