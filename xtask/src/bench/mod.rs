@@ -219,6 +219,7 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         if let Some(table) = &guardrails {
             md.push_str(&guardrail_section(table));
         }
+        md.push_str(&kept_sections(&out));
         std::fs::write(&out, md)?;
         println!("wrote {}", out.display());
     }
@@ -402,6 +403,19 @@ fn guardrail_section(table: &str) -> String {
          run by `cargo xtask bench`). The gateway runs all of them on every request's user text with \
          the secure defaults; on streams, the scan runs per pushed chunk.\n\n{table}"
     )
+}
+
+/// Marks the sections of docs/benchmarks.md measured by their own scripts (the edge and
+/// Lambda footprints, `xtask/bench/footprint.py`): a bench run keeps them as they are.
+pub const KEPT_MARKER: &str =
+    "<!-- measured by other scripts: cargo xtask bench keeps what follows -->";
+
+/// The marker and everything after it in the existing report, if any.
+fn kept_sections(out: &Path) -> String {
+    std::fs::read_to_string(out)
+        .ok()
+        .and_then(|old| old.find(KEPT_MARKER).map(|at| format!("\n{}", &old[at..])))
+        .unwrap_or_default()
 }
 
 fn first_line(text: &str) -> &str {
