@@ -41,6 +41,11 @@ const FIXTURES: &str = "crates/gateway-providers/tests/fixtures";
 
 const SEEDS: &[Seeds] = &[
     Seeds {
+        target: "batch_input",
+        sources: &[],
+        prefix: b"",
+    },
+    Seeds {
         target: "chat_request",
         sources: &[(FIXTURES, "request_", ".openai.json")],
         prefix: b"",
