@@ -9,15 +9,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 use gateway_core::GatewayError;
-use gateway_core::change_feed::{Change, ChangeFeed, ChangeSink};
+use gateway_core::change_feed::{
+    Change, ChangeFeed, ChangeSink, RECONNECT_BACKOFF, keep_listening,
+};
 use redis::aio::ConnectionManager;
 
 use crate::error::CacheError;
 use crate::redis_store::connect_lazy;
-
-/// Backoff between reconnection attempts of the subscriber: doubles up to the maximum.
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// Redis pub/sub on one channel. Cheap to clone.
 #[derive(Clone)]
@@ -42,7 +40,7 @@ impl RedisChangeFeed {
     pub fn new(url: &str, channel: &str, timeout: Duration) -> Result<Self, CacheError> {
         Ok(RedisChangeFeed {
             client: redis::Client::open(url)?,
-            conn: connect_lazy(url, timeout, BACKOFF_MAX)?,
+            conn: connect_lazy(url, timeout, RECONNECT_BACKOFF.1)?,
             channel: Arc::from(channel),
             timeout,
         })
@@ -94,25 +92,16 @@ impl ChangeFeed for RedisChangeFeed {
     fn subscribe(&self, sink: Arc<dyn ChangeSink>) {
         let feed = self.clone();
         tokio::spawn(async move {
-            let mut backoff = BACKOFF_MIN;
-            // The first attempt needs no resync (nothing was cached before it); any later
-            // one follows a gap in which changes may have been published unseen.
-            let mut resync = false;
-            loop {
-                let outcome = feed.listen(sink.as_ref(), resync).await;
-                resync = true;
-                match outcome {
-                    Ok(()) => {
-                        tracing::warn!(channel = %feed.channel, "change feed connection lost; reconnecting");
-                        backoff = BACKOFF_MIN;
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel = %feed.channel, error = %e, retry_in_ms = backoff.as_millis() as u64, "change feed unavailable; caches fall back to their TTL");
-                    }
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
+            let channel = feed.channel.clone();
+            keep_listening(
+                &channel,
+                |resync| {
+                    let (feed, sink) = (feed.clone(), sink.clone());
+                    async move { feed.listen(sink.as_ref(), resync).await }
+                },
+                tokio::time::sleep,
+            )
+            .await;
         });
     }
 }

@@ -6,7 +6,10 @@
 //! the channel: keys are named by their stored hash, which only the store and the gateway's
 //! keyed hash can produce.
 
+use std::fmt::Display;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -73,6 +76,45 @@ pub trait ChangeFeed: Send + Sync + std::fmt::Debug {
     /// the process. Lost connections are re-established with backoff; after each reconnection
     /// `sink` receives [`Change::All`], since changes may have been missed in between.
     fn subscribe(&self, sink: Arc<dyn ChangeSink>);
+}
+
+/// First and longest wait before a feed's subscription reconnects.
+pub const RECONNECT_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(100), Duration::from_secs(10));
+
+/// The reconnect loop of every transport's subscription, for the life of the process:
+/// `listen(resync)` runs one connection until it ends (`Ok`: the connection was lost after
+/// it worked, so the backoff restarts) or fails (`Err`: the backoff doubles, up to
+/// [`RECONNECT_BACKOFF`]'s longest). `resync` is false only on the first attempt: any later
+/// one follows a gap in which changes may have been published unseen. `sleep` is the
+/// runtime's (this crate owns no runtime): `tokio::time::sleep`.
+pub async fn keep_listening<F, Fut, E, S, Wait>(channel: &str, mut listen: F, sleep: S)
+where
+    F: FnMut(bool) -> Fut,
+    Fut: Future<Output = Result<(), E>>,
+    E: Display,
+    S: Fn(Duration) -> Wait,
+    Wait: Future<Output = ()>,
+{
+    let (min, max) = RECONNECT_BACKOFF;
+    let mut backoff = min;
+    let mut resync = false;
+    loop {
+        let outcome = listen(resync).await;
+        resync = true;
+        match outcome {
+            Ok(()) => {
+                tracing::warn!(channel, "change feed connection lost; reconnecting");
+                backoff = min;
+            }
+            Err(e) => {
+                let retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX);
+                tracing::warn!(channel, error = %e, retry_in_ms, "change feed unavailable; caches fall back to their TTL");
+            }
+        }
+        sleep(backoff).await;
+        backoff = (backoff * 2).min(max);
+    }
 }
 
 #[cfg(test)]

@@ -5,19 +5,15 @@
 //! dropped, since notifications sent meanwhile were lost).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use gateway_core::GatewayError;
-use gateway_core::change_feed::{Change, ChangeFeed, ChangeSink};
+use gateway_core::change_feed::{Change, ChangeFeed, ChangeSink, keep_listening};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 
 use crate::SqlStore;
 use crate::pool::Backend;
-
-const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_secs(10);
 
 /// `NOTIFY` on one channel of the store's database. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -74,25 +70,16 @@ impl ChangeFeed for PgChangeFeed {
     fn subscribe(&self, sink: Arc<dyn ChangeSink>) {
         let feed = self.clone();
         tokio::spawn(async move {
-            let mut backoff = BACKOFF_MIN;
-            // The first attempt needs no resync (nothing was cached before it); any later
-            // one follows a gap in which changes may have been sent unseen.
-            let mut resync = false;
-            loop {
-                let outcome = feed.listen(sink.as_ref(), resync).await;
-                resync = true;
-                match outcome {
-                    Ok(()) => {
-                        tracing::warn!(channel = %feed.channel, "change feed connection lost; reconnecting");
-                        backoff = BACKOFF_MIN;
-                    }
-                    Err(e) => {
-                        tracing::warn!(channel = %feed.channel, error = %e, retry_in_ms = backoff.as_millis() as u64, "change feed unavailable; caches fall back to their TTL");
-                    }
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-            }
+            let channel = feed.channel.clone();
+            keep_listening(
+                &channel,
+                |resync| {
+                    let (feed, sink) = (feed.clone(), sink.clone());
+                    async move { feed.listen(sink.as_ref(), resync).await }
+                },
+                tokio::time::sleep,
+            )
+            .await;
         });
     }
 }
