@@ -1,6 +1,7 @@
 //! The TypeScript SDK's suite (`sdks/typescript`), run by `cargo xtask test`: `tsc` builds the
 //! package (ESM and declarations) and its tests, then `node --test` runs them against the real
-//! `llm-gateway` and `mock-upstream` binaries, which the tests start themselves on port 0.
+//! `llm-gateway` and `mock-upstream` binaries, which the tests start themselves on port 0, and
+//! checks that the SDK covers every operation of the gateway's own APIs in `docs/openapi.json`.
 //!
 //! The package's dev dependencies (typescript, @types/node, and the `openai` package the
 //! inference tests drive) are npm-installed, idempotently, into a cache outside the clone
@@ -78,7 +79,8 @@ pub fn run(root: &Path) -> Result<()> {
             .args(["--test", "--test-concurrency=1"])
             .args(&tests)
             .env("LLM_GATEWAY_BIN", &gateway)
-            .env("MOCK_UPSTREAM_BIN", &mock),
+            .env("MOCK_UPSTREAM_BIN", &mock)
+            .env("LLM_GATEWAY_OPENAPI", root.join("docs/openapi.json")),
     )
 }
 

@@ -7,12 +7,14 @@ import { type InferenceOptions, type OpenAIConfig, type AnthropicConfig, gateway
 import { gatewayMetadata } from "./metadata.js";
 import { Audit } from "./resources/audit.js";
 import { Cache } from "./resources/cache.js";
+import { Console } from "./resources/console.js";
 import { Deployments } from "./resources/deployments.js";
 import { Guardrails } from "./resources/guardrails.js";
 import { Keys } from "./resources/keys.js";
 import { Models } from "./resources/models.js";
 import { Tenants } from "./resources/tenants.js";
 import { Usage } from "./resources/usage.js";
+import { Webhooks } from "./resources/webhooks.js";
 import { type ClientOptions, type RequestOptions, Transport } from "./transport.js";
 import type { QueryResult } from "./types.js";
 
@@ -28,6 +30,8 @@ export class GatewayClient {
   readonly cache: Cache;
   readonly guardrails: Guardrails;
   readonly models: Models;
+  readonly webhooks: Webhooks;
+  readonly console: Console;
   private readonly transport: Transport;
 
   constructor(options: ClientOptions = {}) {
@@ -41,6 +45,8 @@ export class GatewayClient {
     this.cache = new Cache(transport);
     this.guardrails = new Guardrails(transport);
     this.models = new Models(transport);
+    this.webhooks = new Webhooks(transport);
+    this.console = new Console(transport);
   }
 
   get baseURL(): string {

@@ -29,3 +29,12 @@ export type { TenantCreate, TenantUpdate } from "./resources/tenants.js";
 export type { KeyCreate, KeyUpdate } from "./resources/keys.js";
 export type { UsageDimension, UsageQuery } from "./resources/usage.js";
 export type { AuditQuery } from "./resources/audit.js";
+export type { DeliveryQuery, WebhookCreate, WebhookUpdate } from "./resources/webhooks.js";
+export {
+  type VerifyOptions,
+  type WebhookHeaders,
+  WEBHOOK_TOLERANCE_SECONDS,
+  WebhookVerificationError,
+  signWebhook,
+  verifyWebhook,
+} from "./webhook-signature.js";

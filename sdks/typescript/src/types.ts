@@ -213,3 +213,79 @@ export function usageCsv(report: UsageReport): string {
   }
   return `${lines.join("\n")}\n`;
 }
+
+/** A webhook endpoint of a tenant (docs/webhooks.md). */
+export interface WebhookEndpoint {
+  object: "webhook_endpoint";
+  id: string;
+  tenant: string;
+  url: string;
+  description: string;
+  /** The event types delivered (`key.created`, `limit.exceeded`, `batch.completed`, ...). */
+  events: string[];
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+  /** Until when the secret before the last rotation still signs, if it does. */
+  previous_secret_expires_at?: string | null;
+}
+
+/** An endpoint just created or with a rotated secret: the only time `secret` is shown. */
+export interface WebhookEndpointWithSecret extends WebhookEndpoint {
+  /** `whsec_...`: give it to {@link verifyWebhook} on the receiving side. */
+  secret: string;
+}
+
+/** One attempt of a delivery. */
+export interface WebhookAttempt {
+  attempt: number;
+  at: string;
+  /** The receiver's status, if it answered. */
+  status_code?: number | null;
+  latency_ms: number;
+  succeeded: boolean;
+  error?: string | null;
+}
+
+/** One event on its way to an endpoint, with its attempts. */
+export interface WebhookDelivery {
+  object: "webhook_delivery";
+  /** The `webhook-id` header of every attempt (deduplicate on it). */
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  /** `pending`, `succeeded` or `dead` (given up; redeliverable). */
+  status: "pending" | "succeeded" | "dead" | string;
+  attempts: number;
+  last_status_code?: number | null;
+  last_error?: string | null;
+  /** When the next attempt is due (pending deliveries). */
+  next_attempt_at?: string | null;
+  /** The body sent and signed: `{"type", "timestamp", "data"}`. */
+  payload: WebhookPayload;
+  created_at: string;
+  log: WebhookAttempt[];
+}
+
+/** The body of every delivery (the Standard Webhooks payload shape). */
+export interface WebhookPayload {
+  type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** The admin credential's identity (`GET /admin/v1/me`). */
+export interface Caller {
+  subject: string;
+  /** `null` for the bootstrap admin, which may act on every tenant. */
+  tenant: string | null;
+  roles: string[];
+  permissions: string[];
+}
+
+/** The running configuration (`GET /admin/v1/config`), every secret redacted. */
+export interface RunningConfig {
+  loaded_at: string;
+  /** The configuration as TOML. */
+  text: string;
+}

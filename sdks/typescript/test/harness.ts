@@ -154,3 +154,24 @@ export async function eventually(condition: () => Promise<boolean>, timeoutMs = 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** `--demo` with the admin API and webhooks that may call receivers on 127.0.0.1 over http,
+ * looking for due deliveries every 50 ms (the tests' receivers are local). */
+export async function startWebhookGateway(): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), "sdk-ts-hooks-"));
+  const config = join(dir, "gateway.toml");
+  writeFileSync(
+    config,
+    `[admin]\ntoken = "${ADMIN_TOKEN}"\n\n[webhooks]\nallow_private = ["127.0.0.1/32"]\nallow_http = true\npoll_interval = "50ms"\n`,
+  );
+  const gateway = await start(binary("LLM_GATEWAY_BIN", "llm-gateway"), ["--demo", "--listen", "127.0.0.1:0", "--config", config], {
+    GATEWAY_DEMO_KEY: DEMO_KEY,
+  });
+  return {
+    url: gateway.url,
+    async stop() {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
