@@ -1,7 +1,8 @@
 //! The Java SDK's suite (`sdks/java`), run by `cargo xtask test`: compiled with `javac` against
 //! Debian's Jackson and JUnit 5 jars (installed with apt-get when missing, so the build needs no
 //! Maven repository), then run with the JUnit console launcher against the real `llm-gateway`
-//! binary, which the tests start themselves on port 0.
+//! binary, which the tests start themselves on port 0; a test checks that the SDK covers every
+//! operation of the gateway's own APIs in `docs/openapi.json`.
 //!
 //! No JDK: the step prints one line and passes, except under `GATEWAY_REQUIRE_SERVICES=1` (CI),
 //! where it fails.
@@ -97,7 +98,8 @@ pub fn run(root: &Path, gateway: &Path, out_dir: &Path) -> Result<()> {
             .arg(&run_cp)
             .arg("--scan-classpath")
             .arg(&test_out)
-            .env("LLM_GATEWAY_BIN", gateway),
+            .env("LLM_GATEWAY_BIN", gateway)
+            .env("LLM_GATEWAY_OPENAPI", root.join("docs/openapi.json")),
     )
 }
 

@@ -1,15 +1,20 @@
 package dev.llmgateway;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.admin.Audit;
 import dev.llmgateway.admin.Cache;
+import dev.llmgateway.admin.Console;
 import dev.llmgateway.admin.Deployments;
 import dev.llmgateway.admin.Keys;
 import dev.llmgateway.admin.Tenants;
 import dev.llmgateway.admin.Usage;
+import dev.llmgateway.admin.Webhooks;
 import dev.llmgateway.inference.Chat;
 import dev.llmgateway.inference.Guardrails;
 import dev.llmgateway.inference.Models;
 import dev.llmgateway.inference.Query;
+import dev.llmgateway.internal.ApiRequest;
+import dev.llmgateway.internal.Json;
 import dev.llmgateway.internal.Transport;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -44,6 +49,8 @@ public final class GatewayClient {
     private final Audit audit;
     private final Deployments deployments;
     private final Cache cache;
+    private final Webhooks webhooks;
+    private final Console console;
     private final Chat chat;
     private final Guardrails guardrails;
     private final Models models;
@@ -57,6 +64,8 @@ public final class GatewayClient {
         this.audit = new Audit(transport);
         this.deployments = new Deployments(transport);
         this.cache = new Cache(transport);
+        this.webhooks = new Webhooks(transport);
+        this.console = new Console(transport);
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
         this.models = new Models(transport);
@@ -115,6 +124,16 @@ public final class GatewayClient {
         return cache;
     }
 
+    /** Webhook endpoints, their delivery log and redelivery (admin API). */
+    public Webhooks webhooks() {
+        return webhooks;
+    }
+
+    /** The caller, the running configuration and any tenant's guardrails (admin API). */
+    public Console console() {
+        return console;
+    }
+
     /** Chat completions with the gateway's response metadata. */
     public Chat chat() {
         return chat;
@@ -133,6 +152,19 @@ public final class GatewayClient {
     /** The simple {@code POST /query} API. */
     public Query query() {
         return query;
+    }
+
+    /** {@code GET /health}: liveness ({@code status}, {@code version}, ...). */
+    public JsonNode health() {
+        return Json.tree(transport.send(ApiRequest.get("/health")).body());
+    }
+
+    /**
+     * {@code GET /ready}: readiness with each backend's check; throws {@link
+     * dev.llmgateway.errors.ServiceUnavailableException} (503) when not ready.
+     */
+    public JsonNode ready() {
+        return Json.tree(transport.send(ApiRequest.get("/ready")).body());
     }
 
     /** Settings of a {@link GatewayClient}. */

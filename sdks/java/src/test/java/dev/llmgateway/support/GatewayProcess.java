@@ -4,6 +4,8 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -16,16 +18,25 @@ import java.util.regex.Pattern;
 /**
  * The real {@code llm-gateway} binary ({@code $LLM_GATEWAY_BIN}) started with {@code --demo} on
  * 127.0.0.1 port 0, the bootstrap admin token set and the response cache on; the address is
- * read from its "listening on" line. Stopped with SIGTERM (then SIGKILL) when closed.
+ * read from its "listening on" line. Webhooks may call receivers on 127.0.0.1 over http (the
+ * tests' receivers), looking for due deliveries every 50 ms. Stopped with SIGTERM (then SIGKILL)
+ * when closed.
  */
 public final class GatewayProcess {
     public static final String ADMIN_TOKEN = "java-sdk-admin-token-0123456789";
     public static final String DEMO_KEY = "sk-gw-JavaSdkDemoKey0123456789abcdefghijklmnopqrs";
     private static final Pattern LISTENING = Pattern.compile("listening on (http://[0-9.:]+)");
     private static final int TAIL = 60;
+    private static final String CONFIG = """
+            [webhooks]
+            allow_private = ["127.0.0.1/32"]
+            allow_http = true
+            poll_interval = "50ms"
+            """;
 
     private final Process process;
     private final String baseUrl;
+    private Path config;
     private final Deque<String> tail = new ArrayDeque<>();
 
     private GatewayProcess(Process process, String baseUrl) {
@@ -38,7 +49,10 @@ public final class GatewayProcess {
         if (binary == null || binary.isEmpty()) {
             throw new IllegalStateException("LLM_GATEWAY_BIN is not set (cargo xtask test sets it)");
         }
-        ProcessBuilder pb = new ProcessBuilder(List.of(binary, "--demo", "--listen", "127.0.0.1:0"));
+        Path config = Files.createTempFile("java-sdk-gateway-", ".toml");
+        Files.writeString(config, CONFIG);
+        ProcessBuilder pb = new ProcessBuilder(
+                List.of(binary, "--demo", "--listen", "127.0.0.1:0", "--config", config.toString()));
         Map<String, String> env = pb.environment();
         env.put("GATEWAY_DEMO_KEY", DEMO_KEY);
         env.put("GATEWAY__ADMIN__TOKEN", ADMIN_TOKEN);
@@ -73,12 +87,14 @@ public final class GatewayProcess {
         pump.start();
         try {
             GatewayProcess g = new GatewayProcess(p, address.get(60, TimeUnit.SECONDS));
+            g.config = config;
             synchronized (lines) {
                 g.tail.addAll(lines);
             }
             return g;
         } catch (Exception e) {
             p.destroyForcibly();
+            Files.deleteIfExists(config);
             synchronized (lines) {
                 throw new IllegalStateException("the gateway did not start: " + e + "\n" + String.join("\n", lines), e);
             }
@@ -90,11 +106,12 @@ public final class GatewayProcess {
     }
 
     /** SIGTERM, then SIGKILL after 10 s. */
-    public void close() throws InterruptedException {
+    public void close() throws InterruptedException, IOException {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             process.waitFor();
         }
+        Files.deleteIfExists(config);
     }
 }
