@@ -80,6 +80,34 @@ def gateway() -> Iterator[Running]:
         proc.stop()
 
 
+WEBHOOK_CONFIG = """
+[admin]
+token = "{token}"
+
+[webhooks]
+allow_private = ["127.0.0.1/32"]
+allow_http = true
+poll_interval = "50ms"
+"""
+
+
+@pytest.fixture(scope="session")
+def webhook_gateway() -> Iterator[Running]:
+    """``--demo`` whose webhooks may call receivers on 127.0.0.1 over http (the tests'),
+    looking for due deliveries every 50 ms."""
+    cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    proc: Optional[Gateway] = None
+    try:
+        with cfg:
+            cfg.write(WEBHOOK_CONFIG.format(token=ADMIN_TOKEN))
+        proc, url = _start(["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY})
+        yield Running(url)
+    finally:
+        if proc is not None:
+            proc.stop()
+        os.unlink(cfg.name)
+
+
 def _mock(vendor: str) -> "tuple[subprocess.Popen[str], str]":
     mock = subprocess.Popen(
         [_binary("MOCK_UPSTREAM_BIN", "mock-upstream"), "--vendor", vendor],

@@ -55,8 +55,13 @@ from .types import (
     UsageReport,
     UsageRow,
 )
+from .webhook_signature import WEBHOOK_TOLERANCE_SECONDS, WebhookVerificationError, sign_webhook, verify_webhook
 
 __all__ = [
+    "WEBHOOK_TOLERANCE_SECONDS",
+    "WebhookVerificationError",
+    "sign_webhook",
+    "verify_webhook",
     "__version__",
     "API_VERSION",
     "Gateway",

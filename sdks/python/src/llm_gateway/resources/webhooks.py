@@ -4,7 +4,7 @@ of an endpoint, and manual redelivery. Answers are the gateway's JSON objects as
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Dict, Iterator, List, Optional, Sequence, Union
 
 from .._transport import NOT_GIVEN, Call, _NotGiven, body, query, segment
 from ._base import AsyncResource, SyncResource
@@ -50,11 +50,14 @@ def _deliveries(id: str, before: Optional[str], limit: Optional[int]) -> Call[Li
     return Call("GET", _path(id, "/deliveries"), _many, params=query(before=before, limit=limit))
 
 
+def _check_page_size(page_size: int) -> None:
+    if not 1 <= page_size <= 100:
+        raise ValueError("page_size must be between 1 and 100")
+
+
 def _redeliver(delivery_id: str) -> Call[Json]:
     path = f"{_PATH}/deliveries/{segment(delivery_id, 'delivery id')}/redeliver"
     return Call("POST", path, _one, body={})
-
-
 
 
 class Webhooks(SyncResource):
@@ -89,6 +92,17 @@ class Webhooks(SyncResource):
     def deliveries(self, id: str, *, before: Optional[str] = None, limit: Optional[int] = None) -> List[Json]:
         """The endpoint's deliveries, newest first, each with its attempts."""
         return self._send(_deliveries(id, before, limit))
+
+    def iter_deliveries(self, id: str, *, page_size: int = 100) -> Iterator[Json]:
+        """Every delivery of the endpoint, newest first, fetched ``page_size`` at a time."""
+        _check_page_size(page_size)
+        before: Optional[str] = None
+        while True:
+            page = self.deliveries(id, before=before, limit=page_size)
+            yield from page
+            if len(page) < page_size:
+                return
+            before = str(page[-1]["id"])
 
     def redeliver(self, delivery_id: str) -> Json:
         return self._send(_redeliver(delivery_id))
@@ -125,6 +139,18 @@ class AsyncWebhooks(AsyncResource):
 
     async def deliveries(self, id: str, *, before: Optional[str] = None, limit: Optional[int] = None) -> List[Json]:
         return await self._send(_deliveries(id, before, limit))
+
+    async def iter_deliveries(self, id: str, *, page_size: int = 100) -> AsyncIterator[Json]:
+        """Every delivery of the endpoint, newest first, fetched ``page_size`` at a time."""
+        _check_page_size(page_size)
+        before: Optional[str] = None
+        while True:
+            page = await self.deliveries(id, before=before, limit=page_size)
+            for item in page:
+                yield item
+            if len(page) < page_size:
+                return
+            before = str(page[-1]["id"])
 
     async def redeliver(self, delivery_id: str) -> Json:
         return await self._send(_redeliver(delivery_id))
