@@ -15,6 +15,9 @@ pub enum StoreError {
     /// A stored row cannot be read back (hand-edited, or written by a newer version).
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// Creating, verifying or restoring a backup failed.
+    #[error(transparent)]
+    Backup(crate::backup::BackupError),
 }
 
 impl StoreError {

@@ -9,6 +9,10 @@
 //! only among the gateway crates: no HTTP, no authentication logic, no knowledge of the
 //! pipeline. Secrets never reach it; keys arrive already hashed.
 //!
+//! Backups (module [`backup`]): [`SqlStore::create_backup`] writes a consistent online snapshot of
+//! every table as one encrypted archive, [`backup::verify_backup`] checks one without a
+//! database, [`SqlStore::restore_backup`] restores it into an empty store.
+//!
 //! Entry points: [`SqlStore::connect`] (a `sqlite://...` or `postgres://...` URL) or
 //! [`SqlStore::from_config`] with the `[store]` section ([`StoreConfig`]); then use it as an
 //! `Arc<dyn Store>`. The edge profile's [`SignedFileStore`] (module [`signed_file`]) serves
@@ -17,6 +21,7 @@
 //! [`Store`]: gateway_core::store::Store
 
 mod audit;
+pub mod backup;
 mod batch_items;
 mod batches;
 mod chain;
@@ -35,6 +40,7 @@ mod usage;
 mod usage_minutes;
 mod webhooks;
 
+pub use backup::{BackupError, BackupKey, Manifest, RestoreOptions, RestoreReport};
 pub use chain::{ChainFields, GENESIS_HASH, chain_hash};
 pub use change_feed::PgChangeFeed;
 pub use config::{StoreConfig, StoreOptions};

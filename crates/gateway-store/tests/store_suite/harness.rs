@@ -56,6 +56,52 @@ impl Harness {
         })
     }
 
+    /// A new, empty store of the same backend (a restore target).
+    pub async fn fresh(&self) -> Harness {
+        if self.schema.is_some() {
+            Harness::postgres().await.unwrap()
+        } else {
+            Harness::sqlite().await
+        }
+    }
+
+    pub fn store_backend(&self) -> &'static str {
+        if self.schema.is_some() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// Every base table of the store's schema, by name, read from the catalog.
+    pub async fn all_tables(&self) -> Vec<String> {
+        let sql = if self.schema.is_some() {
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() \
+             AND table_type = 'BASE TABLE' ORDER BY 1"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY 1"
+        };
+        if self.schema.is_some() {
+            let mut conn = self.pg_conn().await;
+            sqlx::query(sql)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        } else {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+            sqlx::query(sql)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect()
+        }
+    }
+
     /// A second, independent store on the same database (another gateway instance).
     pub async fn second_instance(&self) -> SqlStore {
         let options = StoreOptions {

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod audit;
+mod backup;
 mod batches;
 mod files;
 mod harness;
@@ -76,6 +77,9 @@ suite!(
     webhooks::webhook_endpoints_round_trip,
     webhooks::webhook_outbox_claims_retries_and_dead_letters,
     webhooks::webhook_claims_are_disjoint_across_instances,
+    backup::backup_restores_every_table_into_an_empty_store,
+    backup::backup_covers_every_table_of_the_schema,
+    backup::damaged_archives_and_wrong_targets_are_refused,
 );
 
 #[tokio::test]
