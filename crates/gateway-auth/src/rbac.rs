@@ -4,7 +4,9 @@
 //! |----------------|------------------------------------------------|------------------|
 //! | `admin`        | everything                                     | every tenant     |
 //! | `tenant_admin` | manage and read keys, read usage, read tenant  | its own tenant   |
-//! | `developer`    | call models                                    | its own tenant   |
+//! | `developer`    | call models (every caller route: model calls,  | its own tenant   |
+//! |                | token counts, guardrail checks, models, stored |                  |
+//! |                | responses, files, batches)                     |                  |
 //! | `viewer`       | read usage                                     | its own tenant   |
 //! | `auditor`      | read audit                                     | its own tenant   |
 //!
@@ -16,7 +18,8 @@ use gateway_core::{DeniedBy, GatewayError, GatewayRole, Principal, TenantId};
 /// Something a principal may be allowed to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Permission {
-    /// Chat, embeddings, the `/query` API; list models.
+    /// Every route of the caller API, in every dialect: model calls, token counts, guardrail
+    /// checks, the model lists, stored responses, files and batches (see `docs/admin.md`).
     CallModels,
     /// Read a tenant's settings.
     ReadTenants,

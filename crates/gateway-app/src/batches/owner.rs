@@ -2,13 +2,18 @@
 //! it (identity, roles, allow-lists and limits; never a credential). Before lines run, an
 //! API-key owner is looked up again: a key revoked, disabled or expired since, or a tenant
 //! disabled since, stops the batch's lines (they fail with 401), and the key's and tenant's
-//! current limits apply.
+//! current limits apply. The key's current roles apply too, and every line's owner must be
+//! granted `call_models` ([`gateway_auth::Permission::CallModels`]), as at the edge: a batch
+//! whose key lost the role since it was created stops calling (its lines fail with 403). A
+//! JWT owner cannot be looked up again: the roles its token carried when the batch was
+//! created apply.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde_json::{Value, json};
 
+use gateway_auth::Permission;
 use gateway_core::store::{Limits, Store};
 use gateway_core::{AuthFailure, AuthMethod, GatewayError, GatewayRole, Principal, TenantId};
 
@@ -84,7 +89,7 @@ pub async fn principal(store: &dyn Store, snapshot: &Value) -> Result<Principal,
         tenant_limits: limits("tenant_limits"),
     };
     if method == AuthMethod::None {
-        return Ok(principal);
+        return may_call_models(principal);
     }
     let gone = || {
         GatewayError::unauthenticated(
@@ -98,6 +103,7 @@ pub async fn principal(store: &dyn Store, snapshot: &Value) -> Result<Principal,
             return Err(gone());
         }
         principal.key_limits = Some(Arc::new(key.limits));
+        principal.roles = Arc::from(key.roles.as_slice());
     }
     if let Some(tenant) = store.get_tenant(&principal.tenant).await? {
         if !tenant.enabled {
@@ -105,6 +111,18 @@ pub async fn principal(store: &dyn Store, snapshot: &Value) -> Result<Principal,
         }
         principal.tenant_limits = Some(Arc::new(tenant.limits));
     }
+    may_call_models(principal)
+}
+
+/// `principal`, when it may still call models on its own tenant; a 403 otherwise.
+fn may_call_models(principal: Principal) -> Result<Principal, GatewayError> {
+    gateway_auth::authorize(&principal, Permission::CallModels, Some(&principal.tenant))
+        .map_err(|_| {
+            GatewayError::forbidden(
+                gateway_core::DeniedBy::Permission,
+                "The credential that created this batch no longer grants the 'call_models' permission.",
+            )
+        })?;
     Ok(principal)
 }
 

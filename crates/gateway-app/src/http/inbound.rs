@@ -2,12 +2,19 @@
 //! address, the headers the custom policy reads, and, once a handler authenticated it, the
 //! caller. Handlers build the pipeline's [`RequestContext`] from it; the edge names the caller
 //! of a refused request from it (a request is authenticated once, never again for the audit).
+//!
+//! Authentication and authorisation are one step: [`Inbound::authenticate_token`] refuses
+//! (403, in the route's error shape, audited by the edge) a caller whose roles do not grant
+//! the permission the route table names for the route ([`super::routes::Handler::access`]),
+//! whatever its credential (API key or JWT) and whichever host (TCP server or serverless
+//! function) carried the request.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::{HeaderMap, Request};
 
+use gateway_auth::Permission;
 use gateway_core::context::CapturedHeaders;
 use gateway_core::{Endpoint, GatewayError, Principal, RequestContext, TenantId};
 
@@ -23,6 +30,8 @@ pub struct Inbound {
     pub headers: Option<CapturedHeaders>,
     /// Tenant and subject of the authenticated caller.
     pub caller: Option<(TenantId, Arc<str>)>,
+    /// What the caller must be granted on its own tenant ([`super::routes::Lookup::permission`]).
+    pub permission: Permission,
 }
 
 impl Inbound {
@@ -31,6 +40,7 @@ impl Inbound {
         req: &Request<B>,
         request_id: String,
         route: &'static str,
+        permission: Permission,
     ) -> Self {
         Inbound {
             request_id,
@@ -38,6 +48,7 @@ impl Inbound {
             client_ip: crate::server::client_ip(req),
             headers: captured_headers(state, req.headers()),
             caller: None,
+            permission,
         }
     }
 
@@ -51,7 +62,8 @@ impl Inbound {
     }
 
     /// Authenticates a credential a dialect found (a query parameter, for Gemini's `?key=`)
-    /// through the pipeline, like any key, and remembers the caller.
+    /// through the pipeline, like any key, remembers the caller, and refuses it (403) unless
+    /// its roles grant the route's permission on its own tenant.
     pub async fn authenticate_token(
         &mut self,
         state: &AppState,
@@ -59,6 +71,7 @@ impl Inbound {
     ) -> Result<Principal, GatewayError> {
         let principal = state.gateway.authenticate(token).await?;
         self.identified(&principal);
+        gateway_auth::authorize(&principal, self.permission, Some(&principal.tenant))?;
         Ok(principal)
     }
 

@@ -47,7 +47,13 @@ pub async fn handle(state: Arc<AppState>, req: Request<Incoming>) -> Response<Bo
     let lookup = routes::lookup(req.method(), req.uri().path());
     let anthropic = lookup.errors == error::ErrorShape::Anthropic;
     let console = ui::is_ui_path(req.uri().path());
-    let mut inbound = Inbound::new(&state, &req, request_id(&req), lookup.label);
+    let mut inbound = Inbound::new(
+        &state,
+        &req,
+        request_id(&req),
+        lookup.label,
+        lookup.permission(),
+    );
     let edge = metrics::Edge::start(&state, &req, &inbound);
     let span = edge.span().clone();
     let mut resp = dispatch(&state, req, lookup, &mut inbound, &edge)

@@ -9,6 +9,7 @@
 //! is the model `ollama/llama3:8b`, the method being what follows the last colon. The pattern
 //! itself is the route's metric label, so ids in paths never become label values.
 
+use gateway_auth::Permission;
 use http::Method;
 
 use crate::dialects::Dialect;
@@ -57,6 +58,54 @@ pub enum Handler {
     GeminiModels,
     /// `GET /v1beta/models/{model}`: one of them.
     GeminiModel,
+}
+
+/// What a caller must hold to reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential is read: probes, metrics (guarded by their own setting), the OpenAPI
+    /// document and the console's static files (the console calls the admin API, which checks
+    /// its own permissions).
+    Public,
+    /// The caller is authenticated and must be granted this permission on its own tenant
+    /// ([`gateway_auth::authorize`]); [`crate::http::inbound::Inbound::authenticate_token`]
+    /// checks it, so no handler can authenticate without it.
+    Requires(Permission),
+}
+
+impl Handler {
+    /// What a caller of this handler must hold. Exhaustive on purpose: a new handler does not
+    /// compile until it says, and `tests/call_permissions.rs` calls every route of the table
+    /// with every role.
+    ///
+    /// Everything a model-calling application uses needs [`Permission::CallModels`]: the calls
+    /// themselves, the models they may name, token counts and guardrail checks (both read the
+    /// caller's model and content), stored responses, files and batches. Reading one's own
+    /// stored responses, files and batches needs it too: they hold prompts and completions,
+    /// which are content, not the usage numbers `read_usage` grants.
+    pub fn access(self) -> Access {
+        match self {
+            Handler::Health
+            | Handler::Ready
+            | Handler::Metrics
+            | Handler::OpenApi
+            | Handler::UiRedirect
+            | Handler::UiPage
+            | Handler::UiAsset => Access::Public,
+            Handler::Models
+            | Handler::Model
+            | Handler::ModelCall(_)
+            | Handler::CountTokens(_)
+            | Handler::GuardrailsCheck
+            | Handler::ResponseRetrieve
+            | Handler::ResponseDelete
+            | Handler::ResponseInputItems
+            | Handler::Files(_)
+            | Handler::Batches(_)
+            | Handler::GeminiModels
+            | Handler::GeminiModel => Access::Requires(Permission::CallModels),
+        }
+    }
 }
 
 /// One method on one path.
@@ -280,6 +329,21 @@ pub struct Lookup {
     pub found: Found,
     pub label: &'static str,
     pub errors: ErrorShape,
+}
+
+impl Lookup {
+    /// The permission an authenticated caller of this request needs: its route's, and
+    /// [`Permission::CallModels`] wherever the table says nothing (a request that reaches no
+    /// route never authenticates; should one, it fails closed). The admin API checks its own.
+    pub fn permission(&self) -> Permission {
+        match &self.found {
+            Found::Route(route, _) => match route.handler.access() {
+                Access::Requires(permission) => permission,
+                Access::Public => Permission::CallModels,
+            },
+            Found::WrongMethod | Found::Admin | Found::Unknown => Permission::CallModels,
+        }
+    }
 }
 
 /// Looks `method` and `path` up in the table, once per request.
