@@ -17,6 +17,8 @@ use crate::types::Usage;
 /// What is known of a call before it is routed, carried into accounting.
 pub(crate) struct CallRecord {
     base: UsageRecord,
+    /// The client address the edge recorded (for sinks that watch behaviour per address).
+    client_ip: Option<std::net::IpAddr>,
     started: Instant,
     sink: Option<Arc<dyn UsageSink>>,
     cost_model: Option<Arc<dyn CostModel>>,
@@ -50,6 +52,7 @@ impl CallRecord {
         cost_model: Option<Arc<dyn CostModel>>,
     ) -> Self {
         CallRecord {
+            client_ip: ctx.client_ip,
             started: ctx.received_at,
             sink,
             cost_model,
@@ -126,7 +129,8 @@ impl CallRecord {
             (priced, None)
         };
         if let Some(sink) = &self.sink {
-            sink.record(UsageRecord {
+            sink.record_call(
+                UsageRecord {
                 at: SystemTime::now(),
                 provider: end.served_by.map(|s| s.provider.clone()),
                 upstream_model: end.served_by.map(|s| s.upstream_model.clone()),
@@ -140,7 +144,9 @@ impl CallRecord {
                 cache_hit: end.cache_hit,
                 cancelled: end.cancelled,
                 ..self.base.clone()
-            });
+            },
+                self.client_ip,
+            );
         }
         cost
     }

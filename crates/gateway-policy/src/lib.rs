@@ -22,6 +22,10 @@
 //! fair per-tenant queue. Entry points: [`LimitsConfig`] (the `[limits]` section) and
 //! [`Limiter`], which implements [`gateway_core::phases::admission::Admission`].
 //!
+//! It owns the hot half and the scoring of behavioural anomaly detection too: [`anomaly`]
+//! (lock-free per-entity counters updated per request, and the seasonal baselines and scores
+//! a background task of the application folds them into; the `[anomaly]` section).
+//!
 //! Entry points: [`GuardrailConfig`] (the `[guardrails]` config section; its `Default` is the
 //! secure default), [`Guardrails::new`] and [`Guardrails::check_text`] for one policy,
 //! [`StreamScanner`] for streams, [`GuardrailSet`] for per-tenant policies, and
@@ -43,6 +47,7 @@
 //! # Ok::<(), gateway_policy::Error>(())
 //! ```
 
+pub mod anomaly;
 pub mod custom;
 pub mod error;
 pub mod guardrails;

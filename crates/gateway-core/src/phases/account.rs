@@ -43,6 +43,14 @@ pub struct UsageRecord {
 /// Receives usage records. `record` must return at once (buffer and write in the background).
 pub trait UsageSink: Send + Sync {
     fn record(&self, record: UsageRecord);
+
+    /// The pipeline's entry: the record and the client address the edge recorded for the
+    /// call. A sink that watches behaviour per address (anomaly detection) overrides it;
+    /// the default forgets the address and calls [`UsageSink::record`].
+    fn record_call(&self, record: UsageRecord, client_ip: Option<std::net::IpAddr>) {
+        let _ = client_ip;
+        self.record(record);
+    }
 }
 
 /// Prices calls. Implemented by `gateway-telemetry`'s model price table.
