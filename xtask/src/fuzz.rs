@@ -97,6 +97,22 @@ const SEEDS: &[Seeds] = &[
         sources: &[],
         prefix: b"",
     },
+    Seeds {
+        target: "gemini_path",
+        sources: &[],
+        prefix: b"",
+    },
+    // The first byte picks the method: 0 is `generateContent`.
+    Seeds {
+        target: "gemini_request",
+        sources: &[(FIXTURES, "request_", ".gemini.json")],
+        prefix: b"\x00",
+    },
+    Seeds {
+        target: "responses_request",
+        sources: &[],
+        prefix: b"",
+    },
 ];
 
 /// Options every `cargo fuzz` call gets, so that `run` reuses what `build` built: no

@@ -13,10 +13,10 @@
 //! or in the `key` query parameter, which only these routes read ([`credential`]) and which is
 //! authenticated like any key and never logged. Errors take Google's shape ([`encode_error`]).
 
-mod embed;
+pub(crate) mod embed;
 mod error;
 pub mod models;
-mod request;
+pub(crate) mod request;
 mod response;
 mod schema;
 mod stream;
@@ -192,23 +192,27 @@ impl TokenCountApi for GeminiCountTokens {
     }
 
     fn decode(&self, call: &CallTarget<'_>, body: &[u8]) -> Result<ChatRequest, GatewayError> {
-        let model = model(call)?;
-        let req: wire::CountTokensRequest = request::parse(body)?;
-        let inner = match req.generate_content_request {
-            Some(inner) if req.contents.is_empty() => inner,
-            Some(_) => {
-                return Err(GatewayError::invalid(
-                    "countTokens takes either contents or generateContentRequest, not both",
-                ));
-            }
-            None => wire::GenerateContentRequest::of_contents(req.contents),
-        };
-        request::to_chat(model, inner, false)
+        decode_count_tokens(model(call)?, body)
     }
 
     fn encode(&self, tokens: u64) -> Value {
         response::encode_count_tokens(tokens)
     }
+}
+
+/// Decodes a `countTokens` body for `model`: its `contents`, or its `generateContentRequest`.
+pub(crate) fn decode_count_tokens(model: &str, body: &[u8]) -> Result<ChatRequest, GatewayError> {
+    let req: wire::CountTokensRequest = request::parse(body)?;
+    let inner = match req.generate_content_request {
+        Some(inner) if req.contents.is_empty() => inner,
+        Some(_) => {
+            return Err(GatewayError::invalid(
+                "countTokens takes either contents or generateContentRequest, not both",
+            ));
+        }
+        None => wire::GenerateContentRequest::of_contents(req.contents),
+    };
+    request::to_chat(model, inner, false)
 }
 
 #[cfg(test)]

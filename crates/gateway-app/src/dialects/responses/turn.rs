@@ -54,6 +54,16 @@ impl Turn {
         }
     }
 
+    /// The chat (without messages), the instructions, the input as messages and as items.
+    pub(crate) fn parts(&self) -> (&ChatRequest, Option<&str>, &[Message], &[Value]) {
+        (
+            &self.chat,
+            self.instructions.as_deref(),
+            &self.input,
+            &self.input_items,
+        )
+    }
+
     /// The chat to run for `tenant`, and what answers and stores it. A `previous_response_id`
     /// that is not the tenant's (or no longer stored) is a 404.
     pub async fn prepare(
