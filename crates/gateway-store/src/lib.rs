@@ -20,6 +20,7 @@
 //!
 //! [`Store`]: gateway_core::store::Store
 
+mod async_jobs;
 mod audit;
 pub mod backup;
 mod batch_items;

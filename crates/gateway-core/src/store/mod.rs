@@ -21,12 +21,14 @@ use crate::error::GatewayError;
 use crate::phases::account::UsageRecord;
 use crate::principal::{GatewayRole, TenantId};
 
+mod async_jobs;
 mod batches;
 mod files;
 mod minutes;
 mod responses;
 mod webhooks;
 
+pub use async_jobs::{AsyncCounts, AsyncJob, AsyncJobStore, AsyncResult, AsyncStatus};
 pub use batches::{
     BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,
     LeasedItem, NewItem,

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod async_jobs;
 mod audit;
 mod backup;
 mod batches;
@@ -80,6 +81,10 @@ suite!(
     backup::backup_restores_every_table_into_an_empty_store,
     backup::backup_covers_every_table_of_the_schema,
     backup::damaged_archives_and_wrong_targets_are_refused,
+    async_jobs::async_jobs_are_scoped_and_cancelled_only_while_pending,
+    async_jobs::async_jobs_move_through_the_state_machine,
+    async_jobs::an_expired_async_lease_is_taken_over_once,
+    async_jobs::two_instances_lease_disjoint_async_jobs,
 );
 
 #[tokio::test]
