@@ -8,6 +8,7 @@
 //! that depends on all the phase crates; binaries depend on it. [`run()`] runs it as a process
 //! (configuration, logging, the offline demo, serving, reload on SIGHUP).
 
+pub mod async_calls;
 pub mod batches;
 mod change_feed;
 pub mod config;

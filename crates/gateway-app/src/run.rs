@@ -175,6 +175,9 @@ async fn serve(
     let path = options.config.clone();
     // Batches run in the background on every instance (leases share the work).
     let batch_worker = crate::batches::worker::Worker::start(states.clone(), &config.batches);
+    // So do asynchronous calls (`Prefer: respond-async`).
+    let async_worker =
+        crate::async_calls::worker::AsyncWorker::start(states.clone(), &config.async_calls);
     let reloader = tokio::spawn(reload_on_sighup(states.clone(), move || {
         let mut config = load(path.as_deref())?;
         if let Some(upstream) = &demo_upstream {
@@ -187,6 +190,9 @@ async fn serve(
     // Lines in flight finish and record their results (a restart then sends none of them
     // again); after the grace period they are abandoned to their leases.
     if let Some(worker) = batch_worker {
+        worker.stop(std::time::Duration::from_secs(10)).await;
+    }
+    if let Some(worker) = async_worker {
         worker.stop(std::time::Duration::from_secs(10)).await;
     }
     // Usage and audit buffered so far reach the store before it closes.

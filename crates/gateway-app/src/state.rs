@@ -50,6 +50,9 @@ pub struct AppState {
     pub files: Option<crate::files::Files>,
     /// Webhook endpoints, events and their delivery; `None` on the signed-file store.
     pub webhooks: Option<crate::webhooks::Webhooks>,
+    /// Asynchronous single calls (`Prefer: respond-async`); `None` on the signed-file store,
+    /// where the preference is ignored and calls are answered synchronously.
+    pub async_calls: Option<crate::async_calls::AsyncCalls>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -102,6 +105,7 @@ struct Lasting {
     server: crate::config::ServerConfig,
     files: Option<crate::files::Files>,
     webhooks: Option<crate::webhooks::Webhooks>,
+    async_calls: Option<crate::async_calls::AsyncCalls>,
 }
 
 impl Lasting {
@@ -185,6 +189,7 @@ impl Lasting {
             ui: config.ui,
             files: self.files,
             webhooks: self.webhooks,
+            async_calls: self.async_calls,
             config_view: ConfigView::of(config),
             server,
         })
@@ -275,6 +280,13 @@ impl AppState {
             )),
             Backing::SignedFile(_) => None,
         };
+        let async_calls = match &backing {
+            Backing::Sql(sql) => Some(crate::async_calls::AsyncCalls::new(
+                sql.clone(),
+                &config.async_calls,
+            )),
+            Backing::SignedFile(_) => None,
+        };
         let lasting = Lasting {
             backing,
             store,
@@ -287,6 +299,7 @@ impl AppState {
             server: config.server.clone(),
             files,
             webhooks,
+            async_calls,
         };
         lasting.assemble(config).map(Arc::new)
     }
@@ -309,6 +322,7 @@ impl AppState {
             server: self.server.clone(),
             files: self.files.clone(),
             webhooks: self.webhooks.clone(),
+            async_calls: self.async_calls.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.

@@ -1,6 +1,7 @@
 //! Loading, overriding and validating the configuration. Every problem is reported at once,
 //! each with its dotted key path, so an operator fixes a file in one pass.
 
+mod async_calls;
 mod batches;
 mod defaults;
 mod env;
@@ -16,6 +17,7 @@ use std::path::Path;
 use serde::de::DeserializeOwned;
 use toml::Table;
 
+pub use async_calls::AsyncConfig;
 pub use batches::BatchesConfig;
 pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use model::*;
@@ -110,6 +112,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "query", &mut config.query, problems);
     section(&mut table, "files", &mut config.files, problems);
     section(&mut table, "batches", &mut config.batches, problems);
+    section(&mut table, "async", &mut config.async_calls, problems);
     section(&mut table, "responses", &mut config.responses, problems);
     section(&mut table, "webhooks", &mut config.webhooks, problems);
     section(&mut table, "cache", &mut config.cache, problems);

@@ -52,6 +52,9 @@ pub struct Config {
     /// The Batch API's worker (see `docs/batches.md`).
     #[serde(default)]
     pub batches: super::BatchesConfig,
+    /// Asynchronous single calls, `Prefer: respond-async` (see `docs/async.md`).
+    #[serde(default, rename = "async")]
+    pub async_calls: super::AsyncConfig,
     /// Signed webhooks and asynchronous calls (see `docs/webhooks.md`).
     #[serde(default)]
     pub webhooks: super::WebhooksConfig,

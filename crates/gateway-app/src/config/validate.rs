@@ -200,6 +200,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     }
     config.responses.validate(&mut problems);
     config.batches.validate(&mut problems);
+    config.async_calls.validate(&mut problems);
     config.webhooks.validate(&mut problems);
     for (path, message) in config.limits.problems("limits") {
         problems.push(Problem::new(&path, message));

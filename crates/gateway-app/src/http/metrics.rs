@@ -98,6 +98,18 @@ fn phase_stats(state: &AppState) -> Vec<Sample> {
             f64::from(u8::from(l.backend_down)),
         ),
     ];
+    if let Some(calls) = &state.async_calls {
+        for (status, n) in calls.counts() {
+            out.push(
+                Sample::gauge(
+                    "gateway_async_jobs",
+                    "Asynchronous calls in the store by state (as the worker last counted them)",
+                    n as f64,
+                )
+                .with_label("state", status.as_str()),
+            );
+        }
+    }
     if let Some(cache) = &state.cache {
         let c = cache.stats();
         let lookups = "Response cache lookups by result";

@@ -1,9 +1,10 @@
 //! The HTTP edge: request ids, the route table ([`routes`]), one handler for every model call
 //! ([`model_call`], over the dialects of [`crate::dialects`]) and the few handlers that are not
 //! model calls (health, readiness, metrics, models, token counts, guardrail checks, stored
-//! responses, files, batches, admin, the web console).
+//! responses, files, batches, async jobs, admin, the web console).
 
 pub(crate) mod admin;
+pub mod async_jobs;
 pub mod batches;
 pub mod body;
 pub mod count_tokens;
@@ -124,6 +125,9 @@ async fn dispatch(
             Handler::Files(op) => Box::pin(files::handle(state, req, &params, inbound, op)).await,
             Handler::Batches(op) => {
                 Box::pin(batches::handle(state, req, &params, inbound, op)).await
+            }
+            Handler::AsyncJob(op) => {
+                Box::pin(async_jobs::handle(state, req, &params, inbound, op)).await
             }
             Handler::GeminiModels => Box::pin(gemini_models::list(state, &req, inbound)).await,
             Handler::GeminiModel => {

@@ -1,7 +1,9 @@
 //! The one handler of every model call, whatever its dialect: authenticate (before the body is
 //! read), read the body within its limits, decode it in the route's [`Dialect`], run the
 //! pipeline (`Gateway::chat`, `chat_stream` or `embeddings`), and encode the answer with the
-//! gateway's headers. A dialect only translates; everything else is here, once. A Responses
+//! gateway's headers. A dialect only translates; everything else is here, once. A call sent
+//! with `Prefer: respond-async` stops after decoding: it is stored as a job and answered 202
+//! (`crate::async_calls`), and its job later runs through [`serve`] like this call would. A Responses
 //! API turn is a chat with its stored conversation joined first and its answer stored.
 
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -17,6 +19,8 @@ use super::body::{Body, full, json_bytes, read_limited, response, within_request
 use super::inbound::Inbound;
 use super::names;
 use super::routes::PathParams;
+use crate::async_calls::prefers_async;
+use crate::async_calls::submit::{Submission, submit};
 use crate::dialects::responses::output::Output;
 use crate::dialects::responses::{ResponsesSseBody, Turn};
 use crate::dialects::{Call, CallTarget, Dialect};
@@ -34,6 +38,7 @@ pub async fn model_call(
         .authenticate_token(state, credential.as_deref())
         .await?;
     let cache = gateway_cache::directives_from_headers(req.headers());
+    let wants_async = prefers_async(req.headers());
     let (head, body) = req.into_parts();
     let bytes = read_limited(body, state.max_body_bytes, state.body_timeout).await?;
     let target = CallTarget {
@@ -41,6 +46,17 @@ pub async fn model_call(
         query: head.uri.query(),
     };
     let call = dialect.decode(state, &target, &bytes)?;
+    // `Prefer: respond-async` (ignored where the gateway has no store for jobs).
+    if let Some(calls) = state.async_calls.as_ref().filter(|_| wants_async) {
+        let submission = Submission {
+            principal,
+            headers: &head.headers,
+            target,
+            body: &bytes,
+            cache,
+        };
+        return submit(state, calls, inbound, &call, submission).await;
+    }
     let mut ctx = inbound.context(state, principal, dialect.endpoint());
     ctx.cache = cache;
     serve(state, &ctx, call, dialect, &target).await

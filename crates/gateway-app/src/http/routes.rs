@@ -18,6 +18,7 @@ use crate::dialects::gemini::{GeminiCountTokens, GeminiMethod};
 use crate::dialects::openai::{OpenAiChat, OpenAiEmbeddings};
 use crate::dialects::query::QueryApi;
 use crate::dialects::responses::ResponsesApi;
+use crate::http::async_jobs::AsyncOp;
 use crate::http::batches::BatchesOp;
 use crate::http::count_tokens::{AnthropicCountTokens, TokenCountApi};
 use crate::http::error::ErrorShape;
@@ -52,6 +53,8 @@ pub enum Handler {
     Files(FilesOp),
     /// The Batch API ([`crate::http::batches`]).
     Batches(BatchesOp),
+    /// An asynchronous call's job ([`crate::http::async_jobs`]).
+    AsyncJob(AsyncOp),
     /// The OpenAPI document ([`crate::openapi`]).
     OpenApi,
     /// `GET /v1beta/models`: the caller's models as Gemini `Model` objects, paged.
@@ -158,7 +161,7 @@ const fn gemini_on(method: Method, path: &'static str, handler: Handler) -> Rout
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 43] = [
+pub static ROUTES: [Route; 45] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -223,6 +226,16 @@ pub static ROUTES: [Route; 43] = [
         Method::POST,
         "/v1/batches/{id}/cancel",
         Handler::Batches(BatchesOp::Cancel),
+    ),
+    route(
+        Method::GET,
+        "/v1/async/{id}",
+        Handler::AsyncJob(AsyncOp::Get),
+    ),
+    route(
+        Method::DELETE,
+        "/v1/async/{id}",
+        Handler::AsyncJob(AsyncOp::Cancel),
     ),
     // The console answers HEAD as GET (hyper sends no body for HEAD).
     route(Method::GET, "/ui", Handler::UiRedirect),
@@ -320,6 +333,16 @@ impl PathParams {
     /// The `index`-th parameter of the pattern.
     pub fn get(&self, index: usize) -> Option<&str> {
         self.0.get(index).map(|v| &**v)
+    }
+
+    /// Every parameter, in pattern order.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|v| &**v)
+    }
+
+    /// Parameters as [`PathParams::values`] listed them (a stored call, run later).
+    pub fn from_values<I: IntoIterator<Item = String>>(values: I) -> Self {
+        PathParams(values.into_iter().map(String::into_boxed_str).collect())
     }
 }
 

@@ -11,6 +11,7 @@ use gateway_core::types::{ChatChunk, EmbeddingsRequest, EmbeddingsResponse, Mode
 use gateway_core::{ChatRequest, ChatResponse, Endpoint};
 use gateway_telemetry::metrics;
 
+use super::async_wire::AsyncJobObject;
 use super::batch_wire::{BatchList, BatchObject, CreateBatch};
 use super::operation::{Access, Operation};
 use super::wire::{
@@ -46,6 +47,9 @@ const ANTHROPIC_EVENTS: &[&str] = &[
 ];
 
 /// The operation of `route`, or `None` when it has none yet.
+/// The 202 of a model call sent with `Prefer: respond-async`.
+const ASYNC_ACCEPTED: &str = "Accepted (the request had `Prefer: respond-async`): the job, at `Location: /v1/async/{id}`; `Preference-Applied: respond-async`. See docs/async.md.";
+
 pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
     let shape = route.errors;
     let op = match route.handler {
@@ -195,6 +199,9 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
         Handler::Batches(op) => batches(op, g)
             .access(Access::Caller)
             .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
+        Handler::AsyncJob(op) => super::async_wire::operation(op, g)
+            .access(Access::Caller)
+            .errors(shape, &[400, 401, 403, 404, 429, 500, 502, 503]),
         Handler::Model => Operation::new("getModel", "Inference", "Show a model")
             .description("A public model name this caller may use; 404 otherwise (unknown and forbidden look alike).")
             .access(Access::Caller)
@@ -219,10 +226,12 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
             .errors(shape, &[400, 401, 403, 404, 429, 500, 503]),
         Handler::ModelCall(_) if shape == ErrorShape::Gemini => gemini(route)
             .access(Access::Gemini)
+            .answer::<AsyncJobObject>(g, 202, ASYNC_ACCEPTED)
             .errors(shape, MODEL_CALL_ERRORS)
             .upstream_errors(g, shape),
         Handler::ModelCall(dialect) => model_call(dialect.endpoint(), g)?
             .access(Access::Caller)
+            .answer::<AsyncJobObject>(g, 202, ASYNC_ACCEPTED)
             .errors(shape, MODEL_CALL_ERRORS)
             .upstream_errors(g, shape)
             .answer_headers(

@@ -8,6 +8,7 @@
 //! route, when a routed path is missing from the document or a documented path is not routed.
 
 mod admin;
+mod async_wire;
 mod batch_wire;
 mod inference;
 mod operation;
@@ -67,6 +68,7 @@ pub fn document() -> Value {
             { "name": "Inference (Gemini)", "description": "Gemini-compatible model calls (`/v1beta/models/{model}:...`, also under `/v1/`)." },
             { "name": "Files", "description": "OpenAI's Files API, per tenant (batch inputs and outputs)." },
             { "name": "Batches", "description": "OpenAI's Batch API, per tenant: every line through the pipeline, durable across restarts." },
+            { "name": "Async calls", "description": "Model calls sent with `Prefer: respond-async`: their state and answers (docs/async.md)." },
             { "name": "Guardrails", "description": "Guardrail checks without a model call." },
             { "name": "Operations", "description": "Health, readiness, metrics, this document." },
             { "name": "Admin: tenants" },

@@ -261,6 +261,10 @@ pub fn add_batch_share(rules: &mut Vec<Rule>, share: f64) {
     } else {
         1.0
     };
+    // The whole of the limits (an asynchronous call): the rules themselves hold it already.
+    if share >= 1.0 {
+        return;
+    }
     let shared: Vec<Rule> = rules
         .iter()
         .filter(|r| matches!(r.scope, Scope::Tenant | Scope::Key))
@@ -349,6 +353,10 @@ mod tests {
         let mut tiny = resolve(&config, &principal(), "m");
         add_batch_share(&mut tiny, 0.01);
         assert_eq!(tiny.last().map(|r| r.limit), Some(1), "never zero");
+        let mut whole = resolve(&config, &principal(), "m");
+        let before = whole.len();
+        add_batch_share(&mut whole, 1.0);
+        assert_eq!(whole.len(), before, "the whole share adds no counter");
     }
 
     #[test]

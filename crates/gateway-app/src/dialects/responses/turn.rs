@@ -64,6 +64,11 @@ impl Turn {
         )
     }
 
+    /// Whether the caller asked for the answer as a stream of events.
+    pub fn streams(&self) -> bool {
+        self.chat.stream
+    }
+
     /// The chat to run for `tenant`, and what answers and stores it. A `previous_response_id`
     /// that is not the tenant's (or no longer stored) is a 404.
     pub async fn prepare(

@@ -35,7 +35,8 @@ pub(crate) struct CreateWebhook {
     /// https (http only where the operator allows it); public addresses only, unless the
     /// operator's `[webhooks] allow_private` names the network.
     url: String,
-    /// Event types to deliver (see docs/webhooks.md).
+    /// Event types to deliver (see docs/webhooks.md); none for an endpoint that only receives
+    /// the callbacks of asynchronous calls naming its URL.
     events: Vec<String>,
     #[serde(default)]
     description: Option<String>,
@@ -168,13 +169,9 @@ fn webhooks<'a>(ctx: &Admin<'a>) -> Result<&'a Webhooks, GatewayError> {
     })
 }
 
+/// The event types of an endpoint. None is allowed: such an endpoint receives only the
+/// callbacks of asynchronous calls that name its URL (`x-gateway-callback-url`).
 fn events(list: Vec<String>) -> Result<Vec<String>, GatewayError> {
-    if list.is_empty() {
-        return Err(GatewayError::invalid_param(
-            "events",
-            "Name at least one event type.",
-        ));
-    }
     let mut out: Vec<String> = Vec::new();
     for e in list {
         if !EVENT_TYPES.contains(&e.as_str()) {
