@@ -125,6 +125,16 @@ async fn a_chat_is_accepted_then_answered_as_the_sync_call_would_be() {
     let again = answer(&gw.url(""), ("authorization", &auth), id).await;
     assert_eq!(again.body, done.body);
     assert_eq!(gw.mock.requests().len(), 2, "one async, one sync call");
+    // A job that ran cannot be cancelled.
+    let cancel = send(
+        Method::DELETE,
+        &gw.url(&format!("/v1/async/{id}")),
+        "",
+        &[("authorization", &auth)],
+    )
+    .await;
+    assert_eq!(cancel.status, 400, "{:?}", cancel.body);
+    assert_eq!(cancel.json()["error"]["code"], "async_job_not_pending");
 
     // Its usage names the job.
     gw.state.telemetry.flush().await;
@@ -304,7 +314,8 @@ async fn another_tenants_job_is_not_found_and_a_pending_job_can_be_cancelled() {
         &[("authorization", &auth)],
     )
     .await;
-    assert_eq!(again.status, 400, "only a pending job can be cancelled");
+    assert_eq!(again.status, 200, "cancelling twice is idempotent");
+    assert_eq!(again.json()["status"], "cancelled");
 }
 
 async fn admin(gw: &TestGateway, method: Method, path: &str, body: Value) -> Value {
