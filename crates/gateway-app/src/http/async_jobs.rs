@@ -13,7 +13,7 @@ use gateway_core::GatewayError;
 use gateway_core::store::{AsyncJob, AsyncStatus};
 
 use super::body::{Body, full, json_bytes, response};
-use super::error::{ErrorShape, error_response_in};
+use super::error::ErrorShape;
 use super::inbound::Inbound;
 use super::routes::PathParams;
 use crate::async_calls::job::shape_of;
@@ -31,13 +31,15 @@ pub enum AsyncOp {
 /// The header that says where a job stands, on every answer about one.
 const STATUS_HEADER: &str = "x-gateway-async-status";
 
+/// Handles one request; an error comes with the shape it is to be rendered in (the edge
+/// counts, audits and renders it like any other refusal).
 pub async fn handle(
     state: &AppState,
     req: Request<Incoming>,
     params: &PathParams,
     inbound: &mut Inbound,
     op: AsyncOp,
-) -> Result<Response<Body>, GatewayError> {
+) -> Result<Response<Body>, (GatewayError, ErrorShape)> {
     let mut shape = credential_shape(req.headers(), req.uri().query());
     let result: Result<Response<Body>, GatewayError> = async {
         let token = super::extract_token(req.headers())
@@ -76,7 +78,7 @@ pub async fn handle(
         }
     }
     .await;
-    Ok(result.unwrap_or_else(|e| error_response_in(&e, &inbound.request_id, shape)))
+    result.map_err(|e| (e, shape))
 }
 
 /// A job's answer: its stored response once it ran, else the job object.

@@ -127,7 +127,14 @@ async fn dispatch(
                 Box::pin(batches::handle(state, req, &params, inbound, op)).await
             }
             Handler::AsyncJob(op) => {
-                Box::pin(async_jobs::handle(state, req, &params, inbound, op)).await
+                // Errors in the job's dialect (or the credential's), refused like any other.
+                match Box::pin(async_jobs::handle(state, req, &params, inbound, op)).await {
+                    Ok(resp) => Ok(resp),
+                    Err((err, shape)) => {
+                        edge.refused(state, &err, inbound);
+                        Ok(error::error_response_in(&err, &inbound.request_id, shape))
+                    }
+                }
             }
             Handler::GeminiModels => Box::pin(gemini_models::list(state, &req, inbound)).await,
             Handler::GeminiModel => {

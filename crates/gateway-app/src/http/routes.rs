@@ -85,7 +85,8 @@ impl Handler {
     /// themselves, the models they may name, token counts and guardrail checks (both read the
     /// caller's model and content), stored responses, files and batches. Reading one's own
     /// stored responses, files and batches needs it too: they hold prompts and completions,
-    /// which are content, not the usage numbers `read_usage` grants.
+    /// which are content, not the usage numbers `read_usage` grants. So does reading or
+    /// cancelling an asynchronous call's job (its answer is content too).
     pub fn access(self) -> Access {
         match self {
             Handler::Health
@@ -105,6 +106,7 @@ impl Handler {
             | Handler::ResponseInputItems
             | Handler::Files(_)
             | Handler::Batches(_)
+            | Handler::AsyncJob(_)
             | Handler::GeminiModels
             | Handler::GeminiModel => Access::Requires(Permission::CallModels),
         }
