@@ -1,7 +1,8 @@
 //! Google's model resources through the real server: `GET /v1beta/models` (paged, the same
 //! allow-lists as `/v1/models`) and `GET /v1beta/models/{model}`; model names holding `/` and
 //! `:` (`ollama/llama3:8b`), plain or percent-encoded, in every Gemini method; and hostile
-//! paths, each answered in Google's error shape with its status.
+//! paths, each answered in Google's error shape with its status. The same names on OpenAI's
+//! `GET /v1/models/{id}` (the OpenAI SDK's `models.retrieve`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -324,4 +325,75 @@ fn one_named(list: &Value, name: &str) -> Value {
         .find(|m| m["name"] == name)
         .cloned()
         .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn openai_model_retrieve_takes_ids_with_slashes_and_colons() {
+    let gw = start().await;
+    let listed = gw.get("/v1/models").await.json();
+    let listed = listed["data"].as_array().unwrap().clone();
+    for (path, id) in [
+        ("/v1/models/ollama/llama3:8b", "ollama/llama3:8b"),
+        ("/v1/models/ollama%2Fllama3%3A8b", "ollama/llama3:8b"),
+        ("/v1/models/ollama%2fllama3%3a8b", "ollama/llama3:8b"),
+        ("/v1/models/ollama/llama3%3A8b", "ollama/llama3:8b"),
+        ("/v1/models/my-model:v2", "my-model:v2"),
+        ("/v1/models/my-model%3Av2", "my-model:v2"),
+        ("/v1/models/gpt-test", "gpt-test"),
+    ] {
+        let reply = gw.get(path).await;
+        assert_eq!(reply.status, 200, "{path}: {:?}", reply.body);
+        let model = reply.json();
+        assert_eq!(model["id"], id, "{path}");
+        assert_eq!(model["object"], "model", "{path}");
+        assert!(listed.contains(&model), "{path}: {model}");
+    }
+    // Unknown names, with or without the separators, are OpenAI's 404.
+    for path in [
+        "/v1/models/ollama/llama3:70b",
+        "/v1/models/ollama",
+        "/v1/models/llama3:8b",
+        "/v1/models/ollama/llama3:8b/extra",
+        "/v1/models/",
+        "/v1/models/%FF",
+    ] {
+        let reply = gw.get(path).await;
+        assert_eq!(reply.status, 404, "{path}: {:?}", reply.body);
+        let error = &reply.json()["error"];
+        assert!(error["message"].as_str().is_some(), "{path}: {error}");
+        assert!(error.get("status").is_none(), "{path}: not Google's shape");
+    }
+
+    // A key allowed one of them sees it and no other, as if it did not exist.
+    let manager = gw.state.auth.key_manager.as_ref().unwrap();
+    let mut restricted = gateway_auth::NewApiKey::new(gateway_core::TenantId::new("acme"), "one");
+    restricted.allowed_models = Some(vec!["my-model:v2".into()]);
+    let key = manager
+        .create(restricted)
+        .await
+        .unwrap()
+        .secret
+        .expose()
+        .clone();
+    let auth = format!("Bearer {key}");
+    let get = |path: &str| {
+        let url = gw.url(path);
+        let auth = auth.clone();
+        async move { send(Method::GET, &url, "", &[("authorization", auth.as_str())]).await }
+    };
+    assert_eq!(get("/v1/models/my-model%3Av2").await.status, 200);
+    let hidden = get("/v1/models/ollama/llama3:8b").await;
+    assert_eq!(hidden.status, 404);
+    let missing = gw.get("/v1/models/ollama/llama3:70b").await;
+    assert_eq!(hidden.json()["error"]["code"], "model_not_found");
+    assert_eq!(
+        hidden.json()["error"]["code"],
+        missing.json()["error"]["code"]
+    );
+    let keyless = send(Method::GET, &gw.url("/v1/models/ollama/llama3:8b"), "", &[]).await;
+    assert_eq!(keyless.status, 401);
+    // Another method on a model is the wrong method, in OpenAI's shape.
+    let delete = send(Method::DELETE, &gw.url("/v1/models/gpt-test"), "", &[]).await;
+    assert_eq!(delete.status, 405);
+    assert!(delete.json()["error"]["message"].as_str().is_some());
 }

@@ -4,10 +4,11 @@
 //!
 //! A path is a pattern: a segment `{name}` matches one non-empty path segment, and a segment
 //! may end with a literal suffix after the parameter (`{model}:generateContent`, Google's
-//! custom-method form). Such parameters never contain `/` or `:`, except on the Gemini routes,
-//! whose last parameter is a resource name ([`Route::resource_name`]): `models/ollama/llama3:8b`
-//! is the model `ollama/llama3:8b`, the method being what follows the last colon. The pattern
-//! itself is the route's metric label, so ids in paths never become label values.
+//! custom-method form). Such parameters never contain `/` or `:`, except on the model routes
+//! (Gemini's and `GET /v1/models/{id}`), whose last parameter is a resource name
+//! ([`Route::resource_name`]): `models/ollama/llama3:8b` is the model `ollama/llama3:8b`, the
+//! method being what follows the last colon. The pattern itself is the route's metric label, so
+//! ids in paths never become label values.
 
 use gateway_auth::Permission;
 use http::Method;
@@ -123,8 +124,8 @@ pub struct Route {
     /// The last parameter is a Google resource name: it spans the rest of the path (`/` and
     /// `:` included, and their `%2F` / `%3A` encodings, decoded) up to the route's `:method`
     /// suffix, which follows the path's last colon. A route of this kind without a suffix
-    /// (`/v1beta/models/{model}`) is a catch-all: it is chosen only when no other route
-    /// knows the path.
+    /// (`/v1beta/models/{model}`, `/v1/models/{id}`) is a catch-all: it is chosen only when no
+    /// other route knows the path.
     pub resource_name: bool,
 }
 
@@ -135,6 +136,18 @@ const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
         handler,
         errors: ErrorShape::OpenAi,
         resource_name: false,
+    }
+}
+
+/// An OpenAI route whose last parameter is a resource name: a model id such as
+/// `ollama/llama3:8b` or `ft:gpt-4o-mini:org::id`, as it is or percent-encoded.
+const fn openai_resource(method: Method, path: &'static str, handler: Handler) -> Route {
+    Route {
+        method,
+        path,
+        handler,
+        errors: ErrorShape::OpenAi,
+        resource_name: true,
     }
 }
 
@@ -169,7 +182,7 @@ pub static ROUTES: [Route; 45] = [
     route(Method::GET, "/metrics", Handler::Metrics),
     route(Method::GET, "/openapi.json", Handler::OpenApi),
     route(Method::GET, "/v1/models", Handler::Models),
-    route(Method::GET, "/v1/models/{id}", Handler::Model),
+    openai_resource(Method::GET, "/v1/models/{id}", Handler::Model),
     route(
         Method::POST,
         "/v1/chat/completions",
@@ -379,8 +392,12 @@ pub fn lookup(method: &Method, path: &str) -> Lookup {
         if route.is_catch_all() {
             // Last resort: `GET /v1beta/models/x:generateContent` is the wrong method on a
             // known path (405), not the model `x:generateContent`.
-            if route.method == method && catch_all.is_none() {
-                catch_all = route.matches(path).map(|params| (route, params));
+            if route.method == method {
+                if catch_all.is_none() {
+                    catch_all = route.matches(path).map(|params| (route, params));
+                }
+            } else if route.other_methods_know(path) {
+                known.get_or_insert(route);
             }
             continue;
         }
@@ -435,6 +452,15 @@ impl Route {
     /// A route whose resource name ends the path with no method after it.
     fn is_catch_all(&self) -> bool {
         self.resource_name && self.path.ends_with('}')
+    }
+
+    /// Whether another method on `path` finds this catch-all's path known (a 405). On OpenAI's
+    /// `/v1/models/{id}` a one-segment id is, as before ids could hold `/` and `:`
+    /// (`DELETE /v1/models/m`); anything longer may be another API's path
+    /// (`POST /v1/models/m:predict` is an unknown Google method) and stays unknown. Google's
+    /// front end answers an unserved method on a model with 404, so its catch-all knows none.
+    fn other_methods_know(&self, path: &str) -> bool {
+        self.errors != ErrorShape::Gemini && matches(self.path, path).is_some()
     }
 }
 
@@ -542,8 +568,9 @@ mod tests {
                 })
                 .expect("some method is not routed");
             let other = lookup(&unrouted, &path);
-            if route.is_catch_all() {
-                // Only its own method reaches a catch-all: the path is nobody's otherwise.
+            if route.is_catch_all() && route.errors == ErrorShape::Gemini {
+                // Only its own method reaches Google's catch-all: the path is nobody's
+                // otherwise.
                 assert!(matches!(other.found, Found::Unknown), "{path}");
                 assert_eq!(other.errors, route.errors);
                 continue;
@@ -680,9 +707,53 @@ mod tests {
             get("/v1/models/gpt-4o"),
             Ok(("/v1/models/{id}", "gpt-4o".to_owned()))
         );
-        assert_eq!(get("/v1/models/a/b"), Err("404"));
         assert_eq!(routed(&Method::DELETE, "/v1beta/models/m"), Err("404"));
         assert_eq!(routed(&Method::POST, "/v1beta/models"), Err("405"));
+    }
+
+    #[test]
+    fn openai_model_ids_may_hold_slashes_and_colons() {
+        let get = |path| routed(&Method::GET, path);
+        let one = "/v1/models/{id}";
+        for (path, id) in [
+            ("/v1/models/gpt-4o", "gpt-4o"),
+            ("/v1/models/llama3:8b", "llama3:8b"),
+            ("/v1/models/llama3%3A8b", "llama3:8b"),
+            ("/v1/models/llama3%3a8b", "llama3:8b"),
+            ("/v1/models/ollama/llama3:8b", "ollama/llama3:8b"),
+            ("/v1/models/ollama%2Fllama3%3A8b", "ollama/llama3:8b"),
+            (
+                "/v1/models/ft:gpt-4o-mini:org::abc",
+                "ft:gpt-4o-mini:org::abc",
+            ),
+            ("/v1/models/a/b/c", "a/b/c"),
+            ("/v1/models/a%20b", "a b"),
+            ("/v1/models/:", ":"),
+            ("/v1/models/", ""),
+        ] {
+            assert_eq!(get(path), Ok((one, id.to_owned())), "{path}");
+            assert_eq!(lookup(&Method::GET, path).label, one, "{path}");
+            assert_eq!(lookup(&Method::GET, path).errors, ErrorShape::OpenAi);
+        }
+        assert_eq!(get("/v1/models"), Ok(("/v1/models", String::new())));
+        // Not UTF-8 once decoded: no model of ours.
+        assert_eq!(get("/v1/models/%FF"), Err("404"));
+        // A Google method path stays Google's: GET there is the wrong method.
+        assert_eq!(get("/v1/models/m:generateContent"), Err("405"));
+        assert_eq!(
+            lookup(&Method::GET, "/v1/models/m:generateContent").errors,
+            ErrorShape::Gemini
+        );
+        // Other methods: a one-segment id is a known path, anything longer nobody's.
+        assert_eq!(routed(&Method::DELETE, "/v1/models/m"), Err("405"));
+        assert_eq!(routed(&Method::POST, "/v1/models/m"), Err("405"));
+        assert_eq!(routed(&Method::DELETE, "/v1/models/a/b"), Err("404"));
+        assert_eq!(routed(&Method::DELETE, "/v1/models/a:b"), Err("404"));
+        assert_eq!(routed(&Method::POST, "/v1/models/m:predict"), Err("404"));
+        assert_eq!(
+            lookup(&Method::POST, "/v1/models/m:predict").errors,
+            ErrorShape::Gemini
+        );
     }
 
     #[test]

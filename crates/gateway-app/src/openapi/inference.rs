@@ -205,6 +205,7 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
         Handler::Model => Operation::new("getModel", "Inference", "Show a model")
             .description("A public model name this caller may use; 404 otherwise (unknown and forbidden look alike).")
             .access(Access::Caller)
+            .resource_name("id", OPENAI_MODEL)
             .answer::<ModelInfo>(g, 200, "The model.")
             .errors(shape, &[401, 403, 404, 429, 500, 503]),
         Handler::GeminiModels => Operation::new("geminiListModels", "Inference (Gemini)", "List models (Gemini)")
@@ -249,6 +250,10 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
     };
     Some(op)
 }
+
+/// The `{id}` of `GET /v1/models/{id}`.
+const OPENAI_MODEL: &str = "The gateway's public model name. It may contain `/` and `:` \
+     (`/v1/models/ollama/llama3:8b` names `ollama/llama3:8b`), as they are or percent-encoded.";
 
 /// The `{model}` of the Gemini routes.
 const GEMINI_MODEL: &str = "The gateway's public model name. It may contain `/` and `:` \

@@ -202,7 +202,7 @@ impl Operation {
         }
     }
 
-    /// Path parameter `name` is a Google resource name: it may hold `/` and `:`, as they are
+    /// Path parameter `name` is a resource name (a model name): it may hold `/` and `:`, as they are
     /// or percent-encoded (the route table's [`resource_name`](crate::http::routes::Route)).
     pub fn resource_name(mut self, name: &str, description: &str) -> Self {
         self.path_parameters.insert(
