@@ -20,24 +20,28 @@ use crate::util::{banner, cargo, probe, run_status, target_dir};
 /// Python packages the e2e tests and the compatibility suite need (installed into the venv
 /// when missing). `openai` 1.99 has the Responses API with its typed, numbered stream events;
 /// `llmock` is pinned: the compatibility suite scripts its behaviours by their JSON form;
-/// `google-genai` (Google's SDK, `from google import genai`) drives the Gemini rows.
+/// `google-genai` (Google's SDK, `from google import genai`) drives the Gemini rows;
+/// `moto[server]` is the local S3-compatible server the S3 file storage is tested against
+/// (`crates/gateway-app/tests/files_s3.rs` runs its `moto_server`).
 pub const E2E_PACKAGES: &[&str] = &[
     "openai>=1.99",
     "anthropic>=0.40",
     "llmock==0.2.2",
     "google-genai>=1.0",
+    "moto[server]==5.2.5",
 ];
 
 /// What [`ensure_venv`] checks before installing: every package imports, `openai` is recent
 /// enough, and each pinned package (`NAME==VERSION`) is at its version.
 fn venv_probe() -> String {
     let mut check = String::from(
-        "import importlib.metadata as m, openai, anthropic, llmock\n\
+        "import importlib.metadata as m, openai, anthropic, llmock, moto.server\n\
          from google import genai\n\
          assert tuple(int(p) for p in openai.__version__.split('.')[:2]) >= (1, 99)\n\
          assert int(m.version('google-genai').split('.')[0]) >= 1\n",
     );
     for (name, version) in E2E_PACKAGES.iter().filter_map(|p| p.split_once("==")) {
+        let name = name.split('[').next().unwrap_or(name);
         check.push_str(&format!(
             "assert m.version('{name}') == '{version}', '{name}'\n"
         ));
@@ -102,6 +106,14 @@ pub fn run(root: &Path, args: &TestArgs) -> Result<ExitCode> {
 
 fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
     let mut steps = Vec::new();
+    if !args.no_e2e {
+        // First: the Rust tests use it too (the S3 file storage against its `moto_server`).
+        let venv = venv_dir(root);
+        steps.push(Step {
+            name: format!("Python venv for e2e ({})", venv.display()),
+            action: Box::new(move || ensure_venv(&venv)),
+        });
+    }
     if !args.e2e_only {
         let nextest = probe(&cargo(), &["nextest", "--version"]);
         let dir = root.to_path_buf();
@@ -109,13 +121,18 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
             steps.push(Step {
                 name: "Rust tests (cargo nextest run --workspace --all-targets)".into(),
                 action: Box::new(move || {
-                    run_status(Command::new(cargo()).current_dir(&dir).args([
-                        "nextest",
-                        "run",
-                        "--workspace",
-                        "--all-targets",
-                        "--no-tests=warn",
-                    ]))
+                    run_status(
+                        Command::new(cargo())
+                            .current_dir(&dir)
+                            .env("GATEWAY_VENV", venv_dir(&dir))
+                            .args([
+                                "nextest",
+                                "run",
+                                "--workspace",
+                                "--all-targets",
+                                "--no-tests=warn",
+                            ]),
+                    )
                 }),
             });
         } else {
@@ -124,11 +141,12 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
                     "Rust tests (cargo test --workspace --all-targets; cargo-nextest not installed)"
                         .into(),
                 action: Box::new(move || {
-                    run_status(Command::new(cargo()).current_dir(&dir).args([
-                        "test",
-                        "--workspace",
-                        "--all-targets",
-                    ]))
+                    run_status(
+                        Command::new(cargo())
+                            .current_dir(&dir)
+                            .env("GATEWAY_VENV", venv_dir(&dir))
+                            .args(["test", "--workspace", "--all-targets"]),
+                    )
                 }),
             });
         }
@@ -152,12 +170,7 @@ fn plan(root: &Path, args: &TestArgs) -> Vec<Step> {
         }
     }
     if !args.no_e2e {
-        let venv = venv_dir(root);
         let dir = root.to_path_buf();
-        steps.push(Step {
-            name: format!("Python venv for e2e ({})", venv.display()),
-            action: Box::new(move || ensure_venv(&venv)),
-        });
         steps.push(Step {
             name: "build binaries (cargo build -p llm-gateway -p gatewayctl -p gateway-testkit --bins)"
                 .into(),

@@ -1,7 +1,7 @@
 //! The secrets of a configuration that no log line may show, registered with
 //! [`gateway_core::secret_mask`] (every log line, every upstream message shown to a caller) at startup and again on every reload: provider API keys
 //! and their credential-like extra headers, the admin token, the key-hash pepper, JWT HMAC
-//! secrets, the moderation API key, and the passwords inside the Redis and database URLs.
+//! secrets, the moderation API key, the S3 credentials of `[files.s3]`, and the passwords inside the Redis and database URLs.
 //! Caller credentials need no registration: the log mask knows their shape.
 
 use crate::config::Config;
@@ -49,6 +49,10 @@ pub fn secrets(config: &Config) -> Vec<String> {
         && let Some(key) = &api.api_key
     {
         out.push(key.expose().clone());
+    }
+    if let Some(s3) = &config.files.s3 {
+        out.push(s3.access_key_id.expose().clone());
+        out.push(s3.secret_access_key.expose().clone());
     }
     let urls = [
         config.cache.redis_url.as_deref(),

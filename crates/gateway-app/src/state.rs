@@ -139,7 +139,11 @@ impl Lasting {
                 .with_routing(m.routing.clone())
                 .with_unsupported_params(m.unsupported_params)
         });
-        let router = Arc::new(ModelRouter::new(groups));
+        let mut router = ModelRouter::new(groups);
+        if let Some(hooks) = &self.webhooks {
+            router = router.with_circuit_observer(hooks.circuit.clone());
+        }
+        let router = Arc::new(router);
         let guardrails = gateway_policy::PolicyGuardrail::from_config(&config.guardrails)
             .map_err(|e| AppError::startup("guardrails", e))?;
         let guardrail_set = guardrails.set().clone();
@@ -260,7 +264,7 @@ impl AppState {
             audit_store.map(|s| s as Arc<dyn gateway_core::store::AuditStore>),
         )
         .map_err(|e| AppError::startup("telemetry", e))?;
-        let limiter = build_limiter(config, telemetry.cost_model())?;
+
         let responses = match &backing {
             Backing::Sql(sql) => Some(crate::responses_retention::StoredResponses::start(
                 sql.clone(),
@@ -287,6 +291,10 @@ impl AppState {
             )),
             Backing::SignedFile(_) => None,
         };
+        let limit_events = webhooks
+            .as_ref()
+            .map(|h| h.budgets.clone() as Arc<dyn gateway_policy::limits::LimitEvents>);
+        let limiter = build_limiter(config, telemetry.cost_model(), limit_events)?;
         let lasting = Lasting {
             backing,
             store,
@@ -389,18 +397,37 @@ impl AppState {
 /// The Files API over the SQL store and the local directory of `[files] dir` (default
 /// `<data_dir>/files`).
 fn build_files(config: &Config, sql: Arc<SqlStore>) -> Result<crate::files::Files, AppError> {
-    let dir = config
-        .files
-        .dir
-        .clone()
-        .unwrap_or_else(|| config.server.data_dir.join("files"));
-    let blobs = crate::files::local::LocalDir::open(&dir)
-        .map_err(|e| AppError::startup(format!("files.dir {}", dir.display()), e))?;
+    let blobs: Arc<dyn crate::files::BlobStorage> = match (&config.files.backend, &config.files.s3)
+    {
+        (crate::config::FilesBackend::S3, Some(s3)) => {
+            let client = HttpClient::new(Duration::from_millis(crate::config::DEFAULT_CONNECT_MS))
+                .map_err(|e| AppError::startup("files.s3 HTTP client", e))?;
+            Arc::new(
+                crate::files::s3::S3Storage::new(s3, client)
+                    .map_err(|e| AppError::startup("files.s3", e))?,
+            )
+        }
+        _ => {
+            let dir = config
+                .files
+                .dir
+                .clone()
+                .unwrap_or_else(|| config.server.data_dir.join("files"));
+            Arc::new(
+                crate::files::local::LocalDir::open(&dir)
+                    .map_err(|e| AppError::startup(format!("files.dir {}", dir.display()), e))?,
+            )
+        }
+    };
     Ok(crate::files::Files {
         meta: sql.clone(),
-        blobs: Arc::new(blobs),
+        blobs,
         batches: sql,
         max_file_bytes: config.files.max_file_bytes,
+        quota: crate::files::Quota {
+            max_bytes: config.files.tenant_max_bytes,
+            max_files: config.files.tenant_max_files,
+        },
     })
 }
 
@@ -410,8 +437,12 @@ fn build_files(config: &Config, sql: Arc<SqlStore>) -> Result<crate::files::File
 fn build_limiter(
     config: &Config,
     cost_model: Arc<dyn gateway_core::phases::account::CostModel>,
+    events: Option<Arc<dyn gateway_policy::limits::LimitEvents>>,
 ) -> Result<gateway_policy::Limiter, AppError> {
     let mut builder = gateway_policy::Limiter::builder(&config.limits).cost_model(Some(cost_model));
+    if let Some(events) = events {
+        builder = builder.events(events);
+    }
     for (name, m) in &config.models {
         for d in m.all_deployments() {
             builder = builder.target(name, &d.provider, &d.upstream_model);

@@ -21,6 +21,8 @@ pub enum Endpoint {
     GenerateContent,
     /// Gemini `embedContent` and `batchEmbedContents`.
     EmbedContent,
+    /// The Files API (`/v1/files`): uploads count against request limits.
+    Files,
 }
 
 impl Endpoint {
@@ -35,6 +37,7 @@ impl Endpoint {
             Endpoint::GuardrailsCheck => "guardrails_check",
             Endpoint::GenerateContent => "generate_content",
             Endpoint::EmbedContent => "embed_content",
+            Endpoint::Files => "files",
         }
     }
 }

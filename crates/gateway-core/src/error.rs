@@ -138,6 +138,8 @@ pub enum LimitKind {
     Budget,
     /// The upstream provider answered 429.
     Upstream,
+    /// A tenant's file storage quota (`[files] tenant_max_files`, `tenant_max_bytes`).
+    Storage,
 }
 
 impl LimitKind {
@@ -149,6 +151,7 @@ impl LimitKind {
             LimitKind::Concurrency => "concurrency",
             LimitKind::Budget => "budget",
             LimitKind::Upstream => "upstream",
+            LimitKind::Storage => "storage",
         }
     }
 }

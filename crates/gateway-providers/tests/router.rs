@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use gateway_core::phases::route::Router;
+use gateway_core::phases::route::{CircuitObserver, CircuitOpened, Router};
 use gateway_core::{GatewayError, StreamEvent};
 use gateway_providers::router::CircuitStatus;
 use gateway_providers::{CircuitConfig, Deployment, ModelGroup, ModelRouter, RoutingPolicy};
@@ -192,6 +192,7 @@ async fn the_circuit_opens_skips_probes_after_cooldown_and_closes() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failed_probe_reopens_and_all_open_is_503() {
+    let opened = Arc::new(Openings::default());
     let a = Fake::new(
         "a",
         [Outcome::Status(500, None), Outcome::Status(500, None)],
@@ -207,15 +208,21 @@ async fn a_failed_probe_reopens_and_all_open_is_503() {
             ..RoutingPolicy::default()
         },
         vec![dep(&a, 0)],
-    );
+    )
+    .with_circuit_observer(opened.clone());
     assert_eq!(
         r.chat(request("m"), &ctx()).await.unwrap_err().status(),
         502
     );
+    assert_eq!(opened.taken().len(), 1, "the first opening is reported");
     assert!(matches!(
         r.chat(request("m"), &ctx()).await,
         Err(GatewayError::Unavailable(_))
     ));
+    assert!(
+        opened.taken().is_empty(),
+        "a refusal while open is no opening"
+    );
     tokio::time::advance(Duration::from_secs(10)).await;
     assert_eq!(
         r.chat(request("m"), &ctx()).await.unwrap_err().status(),
@@ -224,6 +231,34 @@ async fn a_failed_probe_reopens_and_all_open_is_503() {
     );
     assert_eq!(r.deployment_states()[0].circuit, CircuitStatus::Open);
     assert_eq!(a.calls(), 2);
+    let again = opened.taken();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].reopened);
+    assert_eq!(
+        (
+            &*again[0].model,
+            &*again[0].provider,
+            &*again[0].upstream_model
+        ),
+        ("m", "a", "up")
+    );
+    assert_eq!(again[0].cooldown, Duration::from_secs(10));
+}
+
+/// Records the circuit openings the router reports.
+#[derive(Default)]
+struct Openings(std::sync::Mutex<Vec<CircuitOpened>>);
+
+impl Openings {
+    fn taken(&self) -> Vec<CircuitOpened> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl CircuitObserver for Openings {
+    fn circuit_opened(&self, event: &CircuitOpened) {
+        self.0.lock().unwrap().push(event.clone());
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -1,7 +1,7 @@
 //! [`FileStore`] for [`SqlStore`]: file metadata, every statement scoped to the tenant.
 
 use async_trait::async_trait;
-use gateway_core::store::{FileQuery, FileRecord, FileStore, unix_millis};
+use gateway_core::store::{FileQuery, FileRecord, FileStore, StorageUsage, unix_millis};
 use gateway_core::{GatewayError, TenantId};
 
 use crate::connect::SqlStore;
@@ -86,6 +86,19 @@ impl FileStore for SqlStore {
                 .bind(i64::from(q.limit))
                 .fetch_all(pool).await.map_err(StoreError::from)?;
             Ok(rows.iter().map(file_from_row).collect::<Result<Vec<_>, _>>()?)
+        })
+    }
+
+    async fn tenant_usage(&self, tenant: &TenantId) -> Result<StorageUsage, GatewayError> {
+        let sql =
+            "SELECT COUNT(*), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM files WHERE tenant = $1";
+        let (files, bytes): (i64, i64) = on_pool!(&self.backend, pool => {
+            sqlx::query_as(sql).bind(tenant.as_str())
+                .fetch_one(pool).await.map_err(StoreError::from)?
+        });
+        Ok(StorageUsage {
+            files: u64::try_from(files).unwrap_or_default(),
+            bytes: u64::try_from(bytes).unwrap_or_default(),
         })
     }
 

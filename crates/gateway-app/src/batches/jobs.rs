@@ -20,20 +20,23 @@ use crate::http::files::storage_error;
 /// Lines stored per statement while validating, and read per query while finalizing.
 const CHUNK: usize = 500;
 
-/// Validates `batch`'s input into its lines; ends it `in_progress` or `failed`.
+/// Validates `batch`'s input into its lines; ends it `in_progress` or `failed`. Returns
+/// whether this call failed the batch (the store applied the transition for this holder), so
+/// that exactly one instance reports `batch.failed`.
 pub async fn validate(
     files: &Files,
     store: &dyn BatchStore,
     batch: &BatchRecord,
     holder: &str,
     max_line_bytes: usize,
-) -> Result<(), GatewayError> {
+) -> Result<bool, GatewayError> {
     let result = read_input(files, store, batch, holder, max_line_bytes).await?;
     let result = result.map_err(|errors| errors_object(&errors));
-    store
+    let failed = result.is_err();
+    let won = store
         .end_validation(&batch.id, holder, result, SystemTime::now())
         .await?;
-    Ok(())
+    Ok(failed && won)
 }
 
 /// The number of valid lines stored, or the problems found.
@@ -124,12 +127,14 @@ async fn read_input(
 }
 
 /// Writes the output and error files of a `finalizing` or `cancelling` batch and ends it.
+/// Returns whether this call ended it (the store applied the transition for this holder):
+/// only then is its terminal event reported.
 pub async fn finalize(
     files: &Files,
     store: &dyn BatchStore,
     batch: &BatchRecord,
     holder: &str,
-) -> Result<(), GatewayError> {
+) -> Result<bool, GatewayError> {
     let (out_id, err_id) = output_file_ids(&batch.id);
     let mut out = Output::new(&out_id);
     let mut err = Output::new(&err_id);
@@ -170,8 +175,7 @@ pub async fn finalize(
             err_id.as_deref(),
             SystemTime::now(),
         )
-        .await?;
-    Ok(())
+        .await
 }
 
 /// One output file, started with its first line.

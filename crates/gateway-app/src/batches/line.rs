@@ -76,7 +76,15 @@ pub async fn run(
                 .clamp(MIN_BACKOFF, MAX_BACKOFF);
             return LineEnd::Later(wait);
         }
-        Err(e) => error_answer(&e, &request_id).await,
+        Err(e) => {
+            // A refusal of the line is reported like one at the edge (`guardrail.blocked`,
+            // sampled); a limit's 429 defers the line above instead of refusing it.
+            if let (Some(hooks), Ok(owner)) = (&state.webhooks, owner) {
+                let p = &owner.principal;
+                hooks.events.refused(&e, &p.tenant, &p.subject, "batch");
+            }
+            error_answer(&e, &request_id).await
+        }
     };
     LineEnd::Answered {
         status,
@@ -96,6 +104,7 @@ async fn call(
     let target = CallTarget {
         params: &params,
         query: None,
+        route: "batch",
     };
     let call = dialect.decode(state, &target, item.body.as_bytes())?;
     let mut ctx = RequestContext::new(request_id, owner.principal.clone(), dialect.endpoint());

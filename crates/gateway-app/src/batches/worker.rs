@@ -18,6 +18,7 @@ use super::line::{LineEnd, LineOwner, run};
 use super::{jobs, owner};
 use crate::config::BatchesConfig;
 use crate::state::AppState;
+use crate::webhooks::Event;
 
 /// How long an owner looked up for a batch's lines is reused (a revoked key stops a batch
 /// within this).
@@ -203,24 +204,60 @@ async fn one_batch(
     let store = &*files.batches;
     match batch.status {
         BatchStatus::Validating => {
-            jobs::validate(files, store, batch, holder, state.max_body_bytes).await?;
+            if jobs::validate(files, store, batch, holder, state.max_body_bytes).await? {
+                report_end(state, store, &batch.id).await;
+            }
             tracing::info!(batch = %batch.id, "batch validated");
         }
         BatchStatus::InProgress => {
             // Past its completion window: its unfinished lines fail, then it ends expired.
             store.expire_batch(&batch.id, SystemTime::now()).await?;
-            if let Some(expired) = store.get_batch_any(&batch.id).await? {
-                jobs::finalize(files, store, &expired, holder).await?;
+            if let Some(expired) = store.get_batch_any(&batch.id).await?
+                && jobs::finalize(files, store, &expired, holder).await?
+            {
+                report_end(state, store, &batch.id).await;
             }
             tracing::info!(batch = %batch.id, "batch expired");
         }
         BatchStatus::Finalizing | BatchStatus::Cancelling => {
-            jobs::finalize(files, store, batch, holder).await?;
+            if jobs::finalize(files, store, batch, holder).await? {
+                report_end(state, store, &batch.id).await;
+            }
             tracing::info!(batch = %batch.id, "batch ended");
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Emits `batch.completed`, `batch.failed`, `batch.expired` or `batch.cancelled` for a batch
+/// this instance just ended. Called only by the holder whose transition the store applied, and
+/// keyed by the batch (`Event::once`), so each endpoint receives it once even if a crash
+/// between the transition and this call made another instance report it too.
+async fn report_end(state: &AppState, store: &dyn gateway_core::store::BatchStore, id: &str) {
+    let Some(hooks) = &state.webhooks else { return };
+    let batch = match store.get_batch_any(id).await {
+        Ok(Some(batch)) => batch,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(batch = %id, error = %e, "could not read an ended batch for its event");
+            return;
+        }
+    };
+    let kind = match batch.status {
+        BatchStatus::Completed => "batch.completed",
+        BatchStatus::Failed => "batch.failed",
+        BatchStatus::Expired => "batch.expired",
+        BatchStatus::Cancelled => "batch.cancelled",
+        _ => return,
+    };
+    let mut event = Event::new(
+        &batch.tenant,
+        kind,
+        crate::http::batches::batch_object(&batch),
+    );
+    event.once = Some(format!("{kind}:{}", batch.id));
+    hooks.events.emit(event);
 }
 
 async fn owner_of(

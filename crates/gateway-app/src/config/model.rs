@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::ServerConfig;
+use super::{FilesConfig, ServerConfig};
 
 use gateway_core::Secret;
 
@@ -67,25 +67,6 @@ pub struct Config {
     /// Metrics, traces, usage and audit writers, model prices (see `docs/observability.md`).
     #[serde(default)]
     pub telemetry: gateway_telemetry::TelemetryConfig,
-}
-
-/// The Files API: where uploaded and produced files live, and how large one may be.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FilesConfig {
-    /// The directory of the local file storage (default `<server.data_dir>/files`).
-    pub dir: Option<std::path::PathBuf>,
-    /// The largest file an upload may carry (default 200 MiB, OpenAI's limit for batches).
-    pub max_file_bytes: u64,
-}
-
-impl Default for FilesConfig {
-    fn default() -> Self {
-        FilesConfig {
-            dir: None,
-            max_file_bytes: 200 * 1024 * 1024,
-        }
-    }
 }
 
 /// The simple `POST /query` API.

@@ -15,12 +15,7 @@ const BUILTIN_NOT_OPENAI: [&str; 3] = ["anthropic", "gemini", "azure"];
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
     let s = &config.server;
-    if config.files.max_file_bytes == 0 {
-        problems.push(Problem::new(
-            "files.max_file_bytes",
-            "must be greater than 0",
-        ));
-    }
+    config.files.validate(&mut problems);
     if s.max_body_bytes == 0 {
         problems.push(Problem::new(
             "server.max_body_bytes",

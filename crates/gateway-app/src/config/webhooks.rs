@@ -12,6 +12,9 @@
 //! budget_thresholds = [50, 80, 100] # percent of a budget that emit budget.threshold
 //! guardrail_sample_rate = 0.1       # share of guardrail blocks that emit an event
 //! key_expiring_within = "7d"        # key.expiring is sent this long before expiry
+//! operator_tenant = "ops"           # gateway-wide events (deployment.circuit_opened) go to
+//!                                   # this tenant's endpoints; unset: to every subscribed one
+//! circuit_event_interval = "5m"     # at most one circuit_opened per deployment this often
 //! retention = "30d"                 # finished deliveries and async jobs are kept this long
 //! ```
 
@@ -42,6 +45,13 @@ pub struct WebhooksConfig {
     pub guardrail_sample_rate: f64,
     #[serde(deserialize_with = "gateway_core::duration::deserialize")]
     pub key_expiring_within: Duration,
+    /// The tenant whose endpoints receive gateway-wide events (`deployment.circuit_opened`);
+    /// `None`: every endpoint subscribed to them, whatever its tenant.
+    pub operator_tenant: Option<String>,
+    /// A flapping circuit reports `deployment.circuit_opened` at most once per deployment in
+    /// this long.
+    #[serde(deserialize_with = "gateway_core::duration::deserialize")]
+    pub circuit_event_interval: Duration,
     #[serde(deserialize_with = "gateway_core::duration::deserialize")]
     pub retention: Duration,
     /// How often the dispatcher looks for due deliveries when nothing woke it.
@@ -62,6 +72,8 @@ impl Default for WebhooksConfig {
             budget_thresholds: vec![50, 80, 100],
             guardrail_sample_rate: 0.1,
             key_expiring_within: Duration::from_secs(7 * 86_400),
+            operator_tenant: None,
+            circuit_event_interval: Duration::from_secs(300),
             retention: Duration::from_secs(30 * 86_400),
             poll_interval: Duration::from_secs(1),
         }
@@ -91,11 +103,25 @@ impl WebhooksConfig {
             ("webhooks.retry_window", self.retry_window),
             ("webhooks.poll_interval", self.poll_interval),
             ("webhooks.retention", self.retention),
+            (
+                "webhooks.circuit_event_interval",
+                self.circuit_event_interval,
+            ),
         ];
         for (path, value) in positive {
             if value.is_zero() {
                 problems.push(Problem::new(path, "must be greater than 0"));
             }
+        }
+        if self
+            .operator_tenant
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            problems.push(Problem::new(
+                "webhooks.operator_tenant",
+                "must name a tenant (or be left out)",
+            ));
         }
         if self.max_concurrency == 0 || self.max_concurrency > 1024 {
             problems.push(Problem::new(

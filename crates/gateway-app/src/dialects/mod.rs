@@ -51,6 +51,9 @@ pub enum Call {
 pub struct CallTarget<'a> {
     pub params: &'a PathParams,
     pub query: Option<&'a str>,
+    /// The route the call came in on (`/v1/chat/completions`), or `batch` for a batch line:
+    /// what refusals reported as events name.
+    pub route: &'static str,
 }
 
 /// One inbound API: how its requests decode and its answers, streams and errors encode.

@@ -1,8 +1,10 @@
 //! Files and batches, the gateway's asynchronous work: [`storage`] holds file bytes behind a
-//! trait ([`storage::BlobStorage`], a local directory by default), the metadata lives in the
+//! trait ([`storage::BlobStorage`]: a local directory by default, [`s3::S3Storage`] an
+//! S3-compatible bucket with `[files] backend = "s3"`), the metadata lives in the
 //! store (`gateway_core::store::FileStore`). The HTTP handlers are in `crate::http::files`.
 
 pub mod local;
+pub mod s3;
 pub mod storage;
 
 use std::sync::Arc;
@@ -21,6 +23,54 @@ pub struct Files {
     pub batches: Arc<dyn BatchStore>,
     /// `[files] max_file_bytes`.
     pub max_file_bytes: u64,
+    /// `[files] tenant_max_bytes` and `tenant_max_files`.
+    pub quota: Quota,
+}
+
+/// What one tenant may store (`None`: no limit).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quota {
+    pub max_bytes: Option<u64>,
+    pub max_files: Option<u64>,
+}
+
+impl Quota {
+    /// How many bytes the next upload of a tenant that stores `used` may carry, at most
+    /// `max_file_bytes`; a 429 when the quota is used up already.
+    pub fn room(
+        &self,
+        tenant: &gateway_core::TenantId,
+        used: gateway_core::store::StorageUsage,
+        max_file_bytes: u64,
+    ) -> Result<u64, GatewayError> {
+        if let Some(max) = self.max_files
+            && used.files >= max
+        {
+            return Err(GatewayError::rate_limited(
+                gateway_core::LimitKind::Storage,
+                format!(
+                    "Tenant '{tenant}' stores {} files, its quota is {max} ([files] tenant_max_files): delete files to upload more.",
+                    used.files
+                ),
+                None,
+            ));
+        }
+        let Some(max) = self.max_bytes else {
+            return Ok(max_file_bytes);
+        };
+        let left = max.saturating_sub(used.bytes);
+        if left == 0 {
+            return Err(GatewayError::rate_limited(
+                gateway_core::LimitKind::Storage,
+                format!(
+                    "Tenant '{tenant}' stores {} bytes, its quota is {max} bytes ([files] tenant_max_bytes): delete files to upload more.",
+                    used.bytes
+                ),
+                None,
+            ));
+        }
+        Ok(left.min(max_file_bytes))
+    }
 }
 
 /// A new file id: `file-` and a UUIDv7 without dashes, so ids sort by creation time.
@@ -44,6 +94,25 @@ pub fn file_not_found(id: &str) -> GatewayError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gateway_core::store::StorageUsage;
+
+    #[test]
+    fn the_quota_leaves_room_or_refuses_with_429() {
+        let tenant = gateway_core::TenantId::new("acme");
+        let used = |files, bytes| StorageUsage { files, bytes };
+        let none = Quota::default();
+        assert_eq!(none.room(&tenant, used(9, 9), 100).unwrap(), 100);
+        let quota = Quota {
+            max_bytes: Some(1000),
+            max_files: Some(3),
+        };
+        assert_eq!(quota.room(&tenant, used(1, 950), 100).unwrap(), 50);
+        assert_eq!(quota.room(&tenant, used(2, 0), 100).unwrap(), 100);
+        for full in [used(3, 0), used(1, 1000), used(1, 2000)] {
+            let e = quota.room(&tenant, full, 100).unwrap_err();
+            assert_eq!(e.status(), 429, "{full:?}");
+        }
+    }
 
     #[test]
     fn issued_ids_are_valid_and_path_tricks_are_not() {

@@ -65,6 +65,7 @@ pub async fn count_tokens(
     let target = CallTarget {
         params,
         query: head.uri.query(),
+        route: inbound.route,
     };
     let chat = api.decode(&target, &bytes)?;
     if !state.gateway.router().knows(&chat.model) || !principal.may_use_model(&chat.model) {

@@ -2,7 +2,9 @@
 //! `[files] max_file_bytes`), `GET /v1/files`, `GET /v1/files/{id}`,
 //! `GET /v1/files/{id}/content` (streamed from storage) and `DELETE /v1/files/{id}`. Every
 //! request is authenticated, and a tenant sees only its own files: another tenant's id is a
-//! 404, the same as an id that never existed.
+//! 404, the same as an id that never existed. An upload counts against the caller's request
+//! limits (429) and must fit the tenant's storage quota (`[files] tenant_max_bytes`,
+//! `tenant_max_files`: 429 when used up, 413 for an upload larger than the room left).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -50,7 +52,17 @@ pub async fn handle(
     let files = files_of(state)?;
     match op {
         FilesOp::Upload => {
-            let record = upload(state, files, &principal, req).await?;
+            // An upload is a request like a model call for the caller's request limits (and
+            // holds a concurrency slot while it streams in), then must fit the tenant's quota.
+            let ctx = inbound.context(state, principal.clone(), gateway_core::Endpoint::Files);
+            let admitted = state.limiter.admit_request(&ctx).await?;
+            let used = files.meta.tenant_usage(&principal.tenant).await?;
+            let room = files
+                .quota
+                .room(&principal.tenant, used, files.max_file_bytes)?;
+            let record = upload(state, files, &principal, req, room).await;
+            gateway_core::phases::admission::Permit::complete(admitted.permit, None, None);
+            let record = record?;
             super::batches::audit_change(state, inbound, &principal, "file.upload", &record.id);
             Ok(json_response(200, &file_object(&record)))
         }
@@ -204,6 +216,7 @@ async fn upload(
     files: &Files,
     principal: &Principal,
     req: Request<Incoming>,
+    max: u64,
 ) -> Result<FileRecord, GatewayError> {
     let boundary = req
         .headers()
@@ -215,7 +228,6 @@ async fn upload(
                 "Upload a file as multipart/form-data with a 'file' and a 'purpose' field.",
             )
         })?;
-    let max = files.max_file_bytes;
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     let constraints = multer::Constraints::new()
         .allowed_fields(vec!["file", "purpose"])

@@ -10,10 +10,11 @@ use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use futures_util::StreamExt;
 use gateway_core::phases::admission::LimitSnapshot;
 use gateway_core::phases::cache::CacheStatus;
 use gateway_core::phases::route::ServedBy;
-use gateway_core::{ChatRequest, GatewayError, RequestContext};
+use gateway_core::{ChatRequest, GatewayError, GatewayStream, RequestContext};
 
 use super::body::{Body, full, json_bytes, read_limited, response, within_request_timeout};
 use super::inbound::Inbound;
@@ -44,6 +45,7 @@ pub async fn model_call(
     let target = CallTarget {
         params,
         query: head.uri.query(),
+        route: inbound.route,
     };
     let call = dialect.decode(state, &target, &bytes)?;
     // `Prefer: respond-async` (ignored where the gateway has no store for jobs).
@@ -93,7 +95,7 @@ pub(crate) async fn serve(
             cost_header(headers, outcome.cost_usd);
             Ok(resp)
         }
-        Call::Response(turn) => Box::pin(response_turn(state, ctx, *turn)).await,
+        Call::Response(turn) => Box::pin(response_turn(state, ctx, *turn, target.route)).await,
     }
 }
 
@@ -103,11 +105,13 @@ async fn response_turn(
     state: &AppState,
     ctx: &RequestContext,
     turn: Turn,
+    route: &'static str,
 ) -> Result<Response<Body>, GatewayError> {
     let (chat, pending) = turn.prepare(state, &ctx.principal.tenant).await?;
     if chat.stream {
         let outcome = state.gateway.chat_stream(ctx, chat).await?;
-        let body = ResponsesSseBody::new(outcome.stream, pending).boxed_unsync();
+        let events = reported(state, ctx, outcome.stream, route);
+        let body = ResponsesSseBody::new(events, pending).boxed_unsync();
         let mut resp = event_stream(body, "text/event-stream");
         let headers = resp.headers_mut();
         gateway_headers(headers, &outcome.served_by, &outcome.limits);
@@ -123,6 +127,28 @@ async fn response_turn(
     cost_header(headers, outcome.cost_usd);
     cache_header(headers, outcome.cache);
     Ok(resp)
+}
+
+/// `stream`, with a guardrail's block of its output reported as `guardrail.blocked` (sampled
+/// like the edge's refusals): a stream's block arrives as its last event, after the edge
+/// answered 200, so the edge's refusal path never sees it.
+fn reported(
+    state: &AppState,
+    ctx: &RequestContext,
+    stream: GatewayStream,
+    route: &'static str,
+) -> GatewayStream {
+    let Some(hooks) = &state.webhooks else {
+        return stream;
+    };
+    let events = hooks.events.clone();
+    let tenant = ctx.principal.tenant.clone();
+    let subject = ctx.principal.subject.clone();
+    Box::pin(stream.inspect(move |item| {
+        if let Err(err @ GatewayError::PolicyBlocked { .. }) = item {
+            events.refused(err, &tenant, &subject, route);
+        }
+    }))
 }
 
 /// A streamed answer of `body` (`text/event-stream`, or Gemini's JSON array), not to be
@@ -148,7 +174,8 @@ async fn stream(
 ) -> Result<Response<Body>, GatewayError> {
     let requested = chat.model.clone();
     let outcome = state.gateway.chat_stream(ctx, chat).await?;
-    let (body, content_type) = dialect.encode_stream_for(outcome.stream, &requested, target);
+    let events = reported(state, ctx, outcome.stream, target.route);
+    let (body, content_type) = dialect.encode_stream_for(events, &requested, target);
     let mut resp = event_stream(body, content_type);
     let headers = resp.headers_mut();
     gateway_headers(headers, &outcome.served_by, &outcome.limits);

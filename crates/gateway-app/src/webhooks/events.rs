@@ -19,10 +19,11 @@ use tokio::sync::{Notify, mpsc};
 use super::dispatcher::Clock;
 
 /// Every event type an endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 11] = [
+pub const EVENT_TYPES: [&str; 12] = [
     "batch.completed",
     "batch.failed",
     "batch.expired",
+    "batch.cancelled",
     "async.completed",
     "budget.threshold",
     "key.created",

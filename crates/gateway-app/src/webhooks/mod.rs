@@ -9,6 +9,8 @@
 //!   jitter for `[webhooks] retry_window`, then dead-letters.
 //! - [`events`]: the event types and [`WebhookEvents`], the handle that emits them.
 //! - [`maintenance`]: hourly retention of finished deliveries and the `key.expiring` scan.
+//! - [`notices`]: `deployment.circuit_opened` (the router's circuit observer) and
+//!   `budget.threshold` (the limiter's events), de-duplicated.
 //!
 //! # Emitting an event (for other parts of the gateway, the batch worker among them)
 //!
@@ -30,6 +32,7 @@
 pub mod dispatcher;
 pub mod events;
 pub mod maintenance;
+pub mod notices;
 pub mod sender;
 pub mod signing;
 pub mod ssrf;
@@ -55,6 +58,11 @@ pub struct Webhooks {
     pub policy: UrlPolicy,
     pub config: WebhooksConfig,
     pub clock: Clock,
+    /// Given to each router built from the configuration (kept across reloads, so that its
+    /// de-duplication holds across them).
+    pub circuit: Arc<notices::CircuitEvents>,
+    /// Given to the limiter (`budget.threshold`).
+    pub budgets: Arc<notices::BudgetEvents>,
     wake: Arc<Notify>,
     _tasks: Arc<Tasks>,
 }
@@ -127,8 +135,24 @@ impl Webhooks {
             config: config.clone(),
         };
         tasks.push(tokio::spawn(maintenance.run()));
+        let circuit = Arc::new(notices::CircuitEvents::new(
+            events.clone(),
+            config
+                .operator_tenant
+                .as_deref()
+                .map(gateway_core::TenantId::new),
+            config.circuit_event_interval,
+            clock,
+        ));
+        let budgets = Arc::new(notices::BudgetEvents::new(
+            events.clone(),
+            &config.budget_thresholds,
+            clock,
+        ));
         Webhooks {
             store,
+            circuit,
+            budgets,
             events,
             policy: UrlPolicy::from_config(config),
             config: config.clone(),

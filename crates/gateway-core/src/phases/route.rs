@@ -59,3 +59,28 @@ pub trait Router: Send + Sync {
         ctx: &RequestContext,
     ) -> Result<Routed<EmbeddingsResponse>, GatewayError>;
 }
+
+/// A deployment's circuit breaker opened: it failed `failure_threshold` times in a row, or the
+/// probe after its cooldown failed. The router reports every opening; what to do with it
+/// (a webhook, an alert) and how to de-duplicate a flapping circuit is the observer's business.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitOpened {
+    /// The public model group.
+    pub model: Arc<str>,
+    /// The provider's configured name.
+    pub provider: Arc<str>,
+    pub upstream_model: Arc<str>,
+    pub region: Option<Arc<str>>,
+    /// Consecutive failures that opened it.
+    pub consecutive_failures: u32,
+    /// How long it stays open before a probe is let through.
+    pub cooldown: std::time::Duration,
+    /// Whether it opened again after a failed probe (rather than from closed).
+    pub reopened: bool,
+}
+
+/// Told when a deployment's circuit opens. Called on the request path, outside any lock:
+/// return at once (queue the work).
+pub trait CircuitObserver: Send + Sync {
+    fn circuit_opened(&self, event: &CircuitOpened);
+}

@@ -50,4 +50,13 @@ pub trait FileStore: Send + Sync {
     ) -> Result<Vec<FileRecord>, GatewayError>;
     /// Whether the tenant had such a file.
     async fn delete_file(&self, tenant: &TenantId, id: &str) -> Result<bool, GatewayError>;
+    /// How many files the tenant stores and their bytes in all (the `[files]` quotas).
+    async fn tenant_usage(&self, tenant: &TenantId) -> Result<StorageUsage, GatewayError>;
+}
+
+/// What one tenant stores.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StorageUsage {
+    pub files: u64,
+    pub bytes: u64,
 }

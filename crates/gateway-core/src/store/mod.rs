@@ -33,7 +33,7 @@ pub use batches::{
     BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,
     LeasedItem, NewItem,
 };
-pub use files::{FileQuery, FileRecord, FileStore};
+pub use files::{FileQuery, FileRecord, FileStore, StorageUsage};
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
 pub use responses::{ResponseStore, StoredResponse};
 pub use webhooks::{

@@ -73,6 +73,14 @@ pub(crate) fn window_at(w: Window, wall: Duration) -> WindowSpan {
     }
 }
 
+/// When the window `span` of kind `w` started (unix seconds).
+pub(crate) fn window_start(w: Window, span: WindowSpan) -> u64 {
+    match w {
+        Window::Day => span.id * 86_400,
+        Window::Month => days_from_civil(span.id / 12, span.id % 12 + 1) * 86_400,
+    }
+}
+
 /// Year and month (1-12) of `day` days after 1970-01-01 (Howard Hinnant's civil algorithms).
 fn civil_month(day: u64) -> (u64, u64) {
     let z = day + 719_468;
@@ -119,6 +127,10 @@ mod tests {
                 "{y}-{m}"
             );
             assert_eq!(month.id, y as u64 * 12 + u64::from(m) - 1);
+            assert_eq!(
+                Duration::from_secs(window_start(Window::Month, month)),
+                unix(y, m, 1, 0)
+            );
             let day = window_at(Window::Day, at);
             assert_eq!(day.left(at), Duration::from_secs(11 * 3600));
         }

@@ -22,8 +22,36 @@ pub struct Rejection<'a> {
     pub waited: Option<Duration>,
 }
 
+/// What a granted call left on a tenant's or key's budget (`budget_usd_daily` or
+/// `budget_usd_monthly`), as reported to [`LimitEvents::on_budget_spend`]: the counter as the
+/// limiter holds it right after this call's reservation, i.e. the spend of settled calls plus
+/// what calls in flight reserved (reconciled with their real cost when they end).
+#[derive(Debug, Clone)]
+pub struct BudgetSpend<'a> {
+    pub tenant: &'a str,
+    pub subject: &'a str,
+    /// [`Scope::Tenant`] or [`Scope::Key`].
+    pub scope: Scope,
+    /// [`Dimension::SpendDaily`] or [`Dimension::SpendMonthly`].
+    pub dimension: Dimension,
+    /// The counter's identity, the same on every instance (`t/acme/budget_usd_daily`).
+    pub rule_id: &'a str,
+    /// The budget, in micro-USD.
+    pub budget_micros: u64,
+    /// Spent in this period, in micro-USD (may exceed the budget after reconciliation).
+    pub spent_micros: u64,
+    /// The budget period (a UTC day or month): start and end, in unix seconds.
+    pub period_start: u64,
+    pub period_end: u64,
+}
+
 /// Receives the limiter's events. Called on the request path: return at once.
 pub trait LimitEvents: Send + Sync {
+    /// A call was admitted under a tenant's or key's budget (once per such budget and call;
+    /// batch lines' shares are not reported apart).
+    fn on_budget_spend(&self, spend: &BudgetSpend<'_>) {
+        let _ = spend;
+    }
     /// A call got 429 from a limit (not from the queue being full: see `on_queue_full`).
     fn on_rejected(&self, rejection: &Rejection<'_>) {
         let _ = rejection;

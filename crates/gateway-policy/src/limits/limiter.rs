@@ -15,17 +15,21 @@ use gateway_core::phases::admission::{Admission, Admitted, UsageEstimate};
 use gateway_core::{ChatRequest, GatewayError, RequestContext, Usage};
 
 use super::allowance::Spec;
-use super::backend::{Ask, Backend, BackendDown, Decision, Denial};
-use super::clock::Clock;
+use super::backend::{Ask, Backend, BackendDown, Decision, Denial, RuleView};
+use super::clock::{Clock, window_at, window_start};
 use super::config::{BackendKind, FailMode, LimitsConfig, UnpricedMode};
 use super::estimate::{Family, prompt_tokens};
-use super::events::{LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents};
+use super::events::{
+    BudgetSpend, LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents,
+};
 use super::memory::MemoryBackend;
 use super::messages;
 use super::permit::{LimitPermit, snapshot, unlimited};
 use super::queue::Queues;
 use super::redis_backend::RedisBackend;
-use super::rules::{Dimension, Kind, Rule, add_batch_share, needs_tokens, resolve, usd_to_micros};
+use super::rules::{
+    Dimension, Kind, Rule, Scope, add_batch_share, needs_tokens, resolve, usd_to_micros,
+};
 
 /// Building a limiter failed.
 #[derive(Debug, thiserror::Error)]
@@ -295,10 +299,17 @@ impl Limiter {
         })
     }
 
-    fn grant(&self, rules: &[Rule], d: Decision, allowance: Option<Spec>) -> Option<Admitted> {
+    fn grant(
+        &self,
+        ctx: &RequestContext,
+        rules: &[Rule],
+        d: Decision,
+        allowance: Option<Spec>,
+    ) -> Option<Admitted> {
         match d {
             Decision::Granted { held, views } => {
                 self.inner.stats.bump_admitted();
+                self.report_budgets(ctx, rules, &views);
                 let snapshot = snapshot(rules, &views);
                 let permit = LimitPermit::new(held, self.inner.clone(), allowance);
                 Some(Admitted {
@@ -307,6 +318,33 @@ impl Limiter {
                 })
             }
             Decision::Denied(_) => None,
+        }
+    }
+
+    /// Tells [`LimitEvents::on_budget_spend`] where each tenant and key budget of a granted
+    /// call stands (a fail-open grant has no views, and reports nothing).
+    fn report_budgets(&self, ctx: &RequestContext, rules: &[Rule], views: &[RuleView]) {
+        let wall = self.inner.clock.wall();
+        for (rule, view) in rules.iter().zip(views) {
+            let Kind::Spend(window) = rule.dimension.kind() else {
+                continue;
+            };
+            if !matches!(rule.scope, Scope::Tenant | Scope::Key) || rule.id.ends_with("/batch") {
+                continue;
+            }
+            let span = window_at(window, wall);
+            let p = &ctx.principal;
+            self.inner.events.on_budget_spend(&BudgetSpend {
+                tenant: p.tenant.as_str(),
+                subject: &p.subject,
+                scope: rule.scope,
+                dimension: rule.dimension,
+                rule_id: &rule.id,
+                budget_micros: rule.limit,
+                spent_micros: rule.limit.saturating_sub(view.remaining),
+                period_start: window_start(window, span),
+                period_end: span.ends_at,
+            });
         }
     }
 
@@ -348,7 +386,7 @@ impl Limiter {
                 granted => {
                     let allowance = self.allowance(config, est, ask.rules);
                     return self
-                        .grant(ask.rules, granted, allowance)
+                        .grant(ctx, ask.rules, granted, allowance)
                         .ok_or_else(|| timed_out(first));
                 }
             };
@@ -360,6 +398,43 @@ impl Limiter {
                 () = tokio::time::sleep(config.queue.poll_interval) => {}
                 () = tokio::time::sleep_until(deadline) => return Err(timed_out(denial)),
             }
+        }
+    }
+}
+
+impl Limiter {
+    /// Admits a request that is not a model call (a file upload): the caller's key and tenant
+    /// request-rate (`rps`, `rpm`, `rpd`) and concurrency limits count it like any call; token,
+    /// spend and model limits do not apply. Refused with the same 429 as a model call; the
+    /// permit holds the concurrency slot until completed or dropped.
+    pub async fn admit_request(&self, ctx: &RequestContext) -> Result<Admitted, GatewayError> {
+        let config = self.inner.config.load_full();
+        let mut rules = resolve(&config, &ctx.principal, "");
+        rules.retain(|r| {
+            matches!(r.scope, Scope::Tenant | Scope::Key)
+                && matches!(
+                    r.dimension.kind(),
+                    Kind::Rate { tokens: false, .. } | Kind::Concurrency
+                )
+        });
+        if rules.is_empty() {
+            return Ok(unlimited());
+        }
+        let ask = Ask {
+            rules: &rules,
+            tokens: 0,
+            cost_micros: 0,
+        };
+        let est = UsageEstimate {
+            model: String::new(),
+            prompt_tokens: 0,
+            max_output_tokens: 0,
+        };
+        match self.attempt(&ask, config.on_backend_error).await? {
+            Decision::Denied(denial) => Err(self.refuse(ctx, &est, &ask, denial, None)),
+            granted => self
+                .grant(ctx, &rules, granted, None)
+                .ok_or_else(|| GatewayError::Internal("limits: lost a grant".to_owned())),
         }
     }
 }
@@ -421,7 +496,7 @@ impl Admission for Limiter {
             granted => {
                 let allowance = self.allowance(&config, est, &rules);
                 return self
-                    .grant(&rules, granted, allowance)
+                    .grant(ctx, &rules, granted, allowance)
                     .ok_or_else(|| GatewayError::Internal("limits: lost a grant".to_owned()));
             }
         };

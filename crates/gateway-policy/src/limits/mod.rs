@@ -32,7 +32,7 @@ pub use config::{
     BackendKind, FailMode, LimitSet, LimitsConfig, QueueConfig, RedisLimitsConfig, UnpricedMode,
 };
 pub use estimate::Family;
-pub use events::{LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents};
+pub use events::{BudgetSpend, LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents};
 pub use gateway_core::duration::parse_duration;
 pub use limiter::{Limiter, LimiterBuilder, LimitsError, Target};
 pub use rules::{Dimension, Rule, Scope};

@@ -7,9 +7,10 @@
 //! get stuck.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
+use gateway_core::phases::route::{CircuitObserver, CircuitOpened};
 use tokio::time::Instant;
 
 use super::adaptive::{Adaptive, AdaptiveConfig};
@@ -72,6 +73,27 @@ pub(crate) struct Health {
     breaker: Mutex<Breaker>,
     latency: Mutex<PeakEwma>,
     adaptive: Adaptive,
+    /// Who is told when the circuit opens (set once, by `ModelRouter::with_circuit_observer`).
+    pub(crate) notice: OnceLock<Notice>,
+}
+
+/// The observer of a deployment's circuit and what names the deployment to it.
+#[derive(Clone)]
+pub(crate) struct Notice {
+    pub observer: Arc<dyn CircuitObserver>,
+    pub model: Arc<str>,
+    pub provider: Arc<str>,
+    pub upstream_model: Arc<str>,
+    pub region: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notice")
+            .field("model", &self.model)
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -103,6 +125,7 @@ impl Default for Health {
             }),
             latency: Mutex::new(PeakEwma::default()),
             adaptive: Adaptive::default(),
+            notice: OnceLock::new(),
         }
     }
 }
@@ -259,17 +282,37 @@ impl InFlight {
 
     /// The deployment failed: count it; open the circuit at the threshold,
     /// or again at once when this was the half-open probe.
+    /// An opening (from closed, or from half-open after a failed probe) is reported to the
+    /// deployment's observer, after the lock is released; a failure of a call that started
+    /// before the circuit opened only extends the cooldown.
     pub fn fail(&mut self, now: Instant, config: &CircuitConfig) {
         self.health.failures.fetch_add(1, Ordering::Relaxed);
-        let mut b = lock(&self.health.breaker);
-        b.consecutive_failures = b.consecutive_failures.saturating_add(1);
-        let reopen = matches!(b.circuit, Circuit::HalfOpen { .. });
-        if reopen || b.consecutive_failures >= config.failure_threshold {
-            b.circuit = Circuit::Open {
-                until: later(now, config.cooldown),
-            };
-        }
+        let opened = {
+            let mut b = lock(&self.health.breaker);
+            b.consecutive_failures = b.consecutive_failures.saturating_add(1);
+            let reopen = matches!(b.circuit, Circuit::HalfOpen { .. });
+            let was_open = matches!(b.circuit, Circuit::Open { .. });
+            if reopen || b.consecutive_failures >= config.failure_threshold {
+                b.circuit = Circuit::Open {
+                    until: later(now, config.cooldown),
+                };
+                (!was_open).then_some((reopen, b.consecutive_failures))
+            } else {
+                None
+            }
+        };
         self.settled = true;
+        if let (Some((reopened, failures)), Some(n)) = (opened, self.health.notice.get()) {
+            n.observer.circuit_opened(&CircuitOpened {
+                model: n.model.clone(),
+                provider: n.provider.clone(),
+                upstream_model: n.upstream_model.clone(),
+                region: n.region.clone(),
+                consecutive_failures: failures,
+                cooldown: config.cooldown,
+                reopened,
+            });
+        }
     }
 }
 

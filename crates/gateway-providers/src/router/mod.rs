@@ -25,7 +25,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use gateway_core::phases::route::{Routed, Router};
+use gateway_core::phases::route::{CircuitObserver, Routed, Router};
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{
     ChatRequest, ChatResponse, ChatStream, DeniedBy, GatewayError, LimitKind, ProviderError,
@@ -105,11 +105,34 @@ impl ModelRouter {
     }
 
     /// Set every deployment's adaptive concurrency (on by default: see [`AdaptiveConfig`]).
-    /// Call before routing: it resets the deployments' health.
+    /// Call before routing: it resets the deployments' health (an observer set before is kept).
     pub fn with_adaptive(mut self, config: AdaptiveConfig) -> Self {
         for group in self.groups.values_mut() {
             for slot in &mut group.slots {
-                slot.health = Arc::new(health::Health::with_adaptive(config));
+                let health = health::Health::with_adaptive(config);
+                if let Some(notice) = slot.health.notice.get() {
+                    let _ = health.notice.set(notice.clone());
+                }
+                slot.health = Arc::new(health);
+            }
+        }
+        self
+    }
+
+    /// Tell `observer` whenever a deployment's circuit opens (the router reports each
+    /// opening; de-duplicating a flapping circuit is the observer's business).
+    pub fn with_circuit_observer(self, observer: Arc<dyn CircuitObserver>) -> Self {
+        for (name, group) in &self.groups {
+            let model: Arc<str> = Arc::from(name.as_str());
+            for slot in &group.slots {
+                let d = &slot.deployment;
+                let _ = slot.health.notice.set(health::Notice {
+                    observer: observer.clone(),
+                    model: model.clone(),
+                    provider: d.provider_name.clone(),
+                    upstream_model: d.upstream_model.clone(),
+                    region: d.region.clone(),
+                });
             }
         }
         self

@@ -243,6 +243,7 @@ mod tests {
         let target = |query| CallTarget {
             params: &params,
             query,
+            route: "test",
         };
         assert_eq!(framing(&target(Some("alt=sse"))).unwrap(), Framing::Sse);
         assert_eq!(framing(&target(None)).unwrap(), Framing::JsonArray);
