@@ -276,3 +276,67 @@ async fn every_files_route_needs_a_key() {
     let bad_id = call(&gw, Method::GET, &gw.key, "/v1/files/..%2F..%2Fetc").await;
     assert_eq!(bad_id.status, 404);
 }
+
+#[tokio::test]
+async fn uploads_count_against_request_limits_and_the_tenant_storage_quota() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |content: &[u8]| {
+        multipart(&[
+            ("purpose", None, b"batch"),
+            ("file", Some("in.jsonl"), content),
+        ])
+    };
+    // A quota of two files and 300 bytes per tenant.
+    let gw = TestGateway::start_with_sections(
+        "",
+        &format!(
+            "[files]\ndir = {:?}\ntenant_max_files = 2\ntenant_max_bytes = 300\n",
+            dir.path().display().to_string()
+        ),
+    )
+    .await;
+    let first = upload(&gw, &gw.key, file(LINES)).await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    // More than the room left (300 - 74 bytes): 413, and nothing is stored.
+    let too_big = upload(&gw, &gw.key, file(&LINES.repeat(4))).await;
+    assert_eq!(too_big.status, 413, "{:?}", too_big.body);
+    assert_eq!(too_big.json()["error"]["type"], "invalid_request_error");
+    let second = upload(&gw, &gw.key, file(LINES)).await;
+    assert_eq!(second.status, 200, "{:?}", second.body);
+    // Two files stored: the next upload is refused with 429 in OpenAI's shape.
+    let over = upload(&gw, &gw.key, file(LINES)).await;
+    assert_eq!(over.status, 429, "{:?}", over.body);
+    let error = over.json()["error"].clone();
+    assert_eq!(error["type"], "rate_limit_error");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("tenant_max_files"),
+        "{error}"
+    );
+    let listed = call(&gw, Method::GET, &gw.key, "/v1/files").await.json();
+    assert_eq!(listed["data"].as_array().unwrap().len(), 2);
+    // Deleting one makes room again.
+    let id = listed["data"][0]["id"].as_str().unwrap();
+    let deleted = call(&gw, Method::DELETE, &gw.key, &format!("/v1/files/{id}")).await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(upload(&gw, &gw.key, file(LINES)).await.status, 200);
+
+    // The key's request rate counts uploads like model calls.
+    let dir = tempfile::tempdir().unwrap();
+    let gw = TestGateway::start_with_sections(
+        "",
+        &format!(
+            "[files]\ndir = {:?}\n\n[limits.key]\nrpm = 2\n",
+            dir.path().display().to_string()
+        ),
+    )
+    .await;
+    assert_eq!(upload(&gw, &gw.key, file(LINES)).await.status, 200);
+    assert_eq!(upload(&gw, &gw.key, file(LINES)).await.status, 200);
+    let limited = upload(&gw, &gw.key, file(LINES)).await;
+    assert_eq!(limited.status, 429, "{:?}", limited.body);
+    assert_eq!(limited.json()["error"]["code"], "rate_limit_exceeded");
+    assert!(limited.headers.get("retry-after").is_some());
+}

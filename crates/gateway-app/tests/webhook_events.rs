@@ -326,7 +326,7 @@ async fn budget_thresholds_are_reported_once_each() {
     assert_eq!(first["period"], "daily");
     assert_eq!(first["budget"], 400.0);
     let spent = first["spent"].as_f64().unwrap();
-    assert!(spent >= 200.0 && spent <= 400.0, "{spent}");
+    assert!((200.0..=400.0).contains(&spent), "{spent}");
     assert!(
         first["period_start"]
             .as_str()
