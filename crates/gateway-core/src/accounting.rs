@@ -131,20 +131,20 @@ impl CallRecord {
         if let Some(sink) = &self.sink {
             sink.record_call(
                 UsageRecord {
-                at: SystemTime::now(),
-                provider: end.served_by.map(|s| s.provider.clone()),
-                upstream_model: end.served_by.map(|s| s.upstream_model.clone()),
-                usage: end.usage,
-                cost_usd: cost,
-                saved_cost_usd: saved,
-                status: end.status,
-                latency: self.started.elapsed(),
-                upstream_latency: self.upstream_latency(),
-                time_to_first_token: end.time_to_first_token,
-                cache_hit: end.cache_hit,
-                cancelled: end.cancelled,
-                ..self.base.clone()
-            },
+                    at: SystemTime::now(),
+                    provider: end.served_by.map(|s| s.provider.clone()),
+                    upstream_model: end.served_by.map(|s| s.upstream_model.clone()),
+                    usage: end.usage,
+                    cost_usd: cost,
+                    saved_cost_usd: saved,
+                    status: end.status,
+                    latency: self.started.elapsed(),
+                    upstream_latency: self.upstream_latency(),
+                    time_to_first_token: end.time_to_first_token,
+                    cache_hit: end.cache_hit,
+                    cancelled: end.cancelled,
+                    ..self.base.clone()
+                },
                 self.client_ip,
             );
         }

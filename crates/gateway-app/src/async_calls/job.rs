@@ -75,7 +75,7 @@ pub async fn run(state: &AppState, job: &AsyncJob) -> AsyncResult {
         let e = GatewayError::Internal(format!("async job on unknown route {}", job.route));
         return answer(error_response_in(&e, &request_id, ErrorShape::OpenAi)).await;
     };
-    match call(state, job, &request, &request_id, dialect).await {
+    match call(state, job, &request, &request_id, (route, dialect)).await {
         Ok(resp) => answer(resp).await,
         Err((e, subject)) => {
             if let (Some(webhooks), Some(subject)) = (&state.webhooks, subject) {
@@ -93,7 +93,7 @@ async fn call(
     job: &AsyncJob,
     request: &Value,
     request_id: &str,
-    dialect: &dyn Dialect,
+    (route, dialect): (&'static str, &dyn Dialect),
 ) -> Result<http::Response<Body>, Refusal> {
     let principal = owner::principal(&*state.store, &request["owner"])
         .await
@@ -109,6 +109,7 @@ async fn call(
     let target = CallTarget {
         params: &params,
         query: request["query"].as_str(),
+        route,
     };
     let body = request["body"].as_str().unwrap_or_default();
     let decoded = dialect
