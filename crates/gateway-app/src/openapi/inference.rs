@@ -13,6 +13,7 @@ use gateway_telemetry::metrics;
 
 use super::async_wire::AsyncJobObject;
 use super::batch_wire::{BatchList, BatchObject, CreateBatch};
+use super::gemini;
 use super::operation::{Access, Operation};
 use super::wire::{
     AnthropicMessageResponse, AnthropicTokenCount, FileDeleted, FileList, FileObject,
@@ -91,7 +92,7 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
             .access(Access::Caller)
             .answer::<ModelList>(g, 200, "The models.")
             .errors(shape, &[401, 403, 429, 500, 503]),
-        Handler::CountTokens(_) if shape == ErrorShape::Gemini => gemini(route)
+        Handler::CountTokens(_) if shape == ErrorShape::Gemini => gemini::operation(route, g)
             .access(Access::Gemini)
             .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
         Handler::CountTokens(_) => Operation::new(
@@ -222,10 +223,10 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
         Handler::GeminiModel => Operation::new("geminiGetModel", "Inference (Gemini)", "Show a model (Gemini)")
             .description("A public model name this caller may use, as Google's `Model`; 404 otherwise (unknown and forbidden look alike).")
             .access(Access::Gemini)
-            .resource_name("model", GEMINI_MODEL)
+            .resource_name("model", gemini::GEMINI_MODEL)
             .answer::<GeminiModel>(g, 200, "The model.")
             .errors(shape, &[400, 401, 403, 404, 429, 500, 503]),
-        Handler::ModelCall(_) if shape == ErrorShape::Gemini => gemini(route)
+        Handler::ModelCall(_) if shape == ErrorShape::Gemini => gemini::operation(route, g)
             .access(Access::Gemini)
             .answer::<AsyncJobObject>(g, 202, ASYNC_ACCEPTED)
             .errors(shape, MODEL_CALL_ERRORS)
@@ -254,68 +255,6 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
 /// The `{id}` of `GET /v1/models/{id}`.
 const OPENAI_MODEL: &str = "The gateway's public model name. It may contain `/` and `:` \
      (`/v1/models/ollama/llama3:8b` names `ollama/llama3:8b`), as they are or percent-encoded.";
-
-/// The `{model}` of the Gemini routes.
-const GEMINI_MODEL: &str = "The gateway's public model name. It may contain `/` and `:` \
-     (`models/ollama/llama3:8b:generateContent` names `ollama/llama3:8b`; the method follows the \
-     last colon), as they are or percent-encoded.";
-
-/// A Gemini-native operation (`/v1beta/models/{model}:method`, also under `/v1/`), named by
-/// its method and API version.
-fn gemini(route: &Route) -> Operation {
-    let method = route.path.rsplit(':').next().unwrap_or_default();
-    let version = if route.path.starts_with("/v1beta/") {
-        ""
-    } else {
-        "V1"
-    };
-    let mut name = String::with_capacity(method.len());
-    let mut chars = method.chars();
-    if let Some(first) = chars.next() {
-        name.extend(first.to_uppercase());
-        name.extend(chars);
-    }
-    let object = json!({ "type": "object" });
-    let mut op = Operation::new(
-        &format!("gemini{name}{version}"),
-        "Inference (Gemini)",
-        &format!("Gemini `{method}`"),
-    )
-    .description(
-        "Google's Gemini API over any provider, in Google's request and answer shapes \
-         (`contents`, `generationConfig`, `systemInstruction`, `tools` ...; see Google's API \
-         reference). The model is the path's `{model}`.",
-    )
-    .body_schema(
-        object.clone(),
-        json!({ "contents": [{ "role": "user", "parts": [{ "text": "Hello" }] }] }),
-        true,
-    )
-    .resource_name("model", GEMINI_MODEL);
-    if method == "streamGenerateContent" {
-        op = op
-            .query(
-                "alt",
-                "`sse` for server-sent events; otherwise one JSON array of chunks.",
-                json!({ "type": "string", "enum": ["sse"] }),
-            )
-            .answer_with(
-                200,
-                "The answer's chunks.",
-                json!({
-                    "text/event-stream": { "schema": sse_event(object.clone(), false) },
-                    "application/json": { "schema": { "type": "array", "items": object } },
-                }),
-            );
-    } else {
-        op = op.answer_with(
-            200,
-            "The answer.",
-            json!({ "application/json": { "schema": object } }),
-        );
-    }
-    op
-}
 
 /// The operations of the Files API.
 fn files(op: FilesOp, g: &mut SchemaGenerator) -> Operation {
@@ -484,7 +423,7 @@ fn sse_or_json(whole: Value, data: Value, done_marker: bool) -> Value {
 /// One server-sent event as a client parses it (OpenAPI 3.1 describes an event stream by the
 /// schema of one event): its name (`message` when the server sends none) and its `data`, a
 /// JSON document, or with `done_marker` OpenAI's closing `[DONE]`.
-fn sse_event(data: Value, done_marker: bool) -> Value {
+pub(super) fn sse_event(data: Value, done_marker: bool) -> Value {
     let json_data = json!({ "contentMediaType": "application/json", "contentSchema": data });
     let data = if done_marker {
         json!({

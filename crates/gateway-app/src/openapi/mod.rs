@@ -10,6 +10,8 @@
 mod admin;
 mod async_wire;
 mod batch_wire;
+mod gemini;
+mod gemini_wire;
 mod inference;
 mod operation;
 mod wire;

@@ -38,7 +38,13 @@ use crate::http::error::ErrorShape;
 use crate::state::AppState;
 
 pub use error::{encode_error, status_name};
+#[cfg(test)]
+pub(crate) use response::{encode_count_tokens, encode_embeddings, encode_response};
 pub use stream::{Framing, GeminiStreamEncoder};
+/// The request bodies, for the OpenAPI document.
+pub use wire::{
+    BatchEmbedContentsRequest, CountTokensRequest, EmbedContentRequest, GenerateContentRequest,
+};
 
 /// One of Google's model methods (`POST /v1beta/models/{model}:METHOD`), as a dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
