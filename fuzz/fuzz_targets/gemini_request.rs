@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             let json = serde_json::to_vec(&req).expect("a canonical request serializes");
             let again: ChatRequest =
                 gateway_app::http::body::parse_json(&json).expect("the canonical JSON decodes");
-            assert_eq!(again, req, "{}", String::from_utf8_lossy(&json));
+            assert_eq!(again, *req, "{}", String::from_utf8_lossy(&json));
         }
         Ok(GeminiCall::Embeddings(req)) => {
             assert_eq!(req.model, MODEL);

@@ -33,9 +33,9 @@ pub const GEMINI_METHODS: [&str; 5] = [
 pub fn decode_gemini(method: &str, model: &str, body: &[u8]) -> Result<GeminiCall, GatewayError> {
     use crate::dialects::gemini;
     match method {
-        "generateContent" => gemini::request::decode(model, body, false).map(GeminiCall::Chat),
-        "streamGenerateContent" => gemini::request::decode(model, body, true).map(GeminiCall::Chat),
-        "countTokens" => gemini::decode_count_tokens(model, body).map(GeminiCall::Chat),
+        "generateContent" => gemini::request::decode(model, body, false).map(GeminiCall::chat),
+        "streamGenerateContent" => gemini::request::decode(model, body, true).map(GeminiCall::chat),
+        "countTokens" => gemini::decode_count_tokens(model, body).map(GeminiCall::chat),
         "embedContent" => gemini::embed::decode_one(model, body).map(GeminiCall::Embeddings),
         "batchEmbedContents" => {
             gemini::embed::decode_batch(model, body).map(GeminiCall::Embeddings)
@@ -47,8 +47,14 @@ pub fn decode_gemini(method: &str, model: &str, body: &[u8]) -> Result<GeminiCal
 /// What a Gemini body decodes to.
 #[derive(Debug)]
 pub enum GeminiCall {
-    Chat(gateway_core::ChatRequest),
+    Chat(Box<gateway_core::ChatRequest>),
     Embeddings(gateway_core::types::EmbeddingsRequest),
+}
+
+impl GeminiCall {
+    fn chat(req: gateway_core::ChatRequest) -> Self {
+        GeminiCall::Chat(Box::new(req))
+    }
 }
 
 /// A decoded `POST /v1/responses` body, without a previous response to join.
