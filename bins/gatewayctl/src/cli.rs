@@ -51,6 +51,9 @@ pub enum Command {
     /// deliveries, redeliver.
     #[command(subcommand)]
     Webhooks(crate::webhooks::WebhooksCmd),
+    /// Backups of the store: create, list, show (admin API); verify, restore (offline).
+    #[command(subcommand)]
+    Backup(crate::backup::BackupCmd),
     /// Aggregated usage (requests, tokens, cost).
     Usage(UsageArgs),
     /// Read the audit log, or verify its hash chain (`audit verify`).

@@ -1,11 +1,13 @@
 //! `gatewayctl`: the admin CLI of LLM Secure Gateway. It manages tenants and API keys and reads
 //! usage and the audit log through the gateway's admin API (`/admin/v1/`), printing tables for
-//! people and `--json` for scripts; `config validate` delegates to `llm-gateway --check-config`.
+//! people and `--json` for scripts; `config validate` delegates to `llm-gateway --check-config`,
+//! and `backup verify|restore` to `llm-gateway backup ...` (offline work on a store).
 //!
 //! It talks HTTP only and depends on no gateway crate, so it can run anywhere the admin API is
 //! reachable. Entry points: [`cli::Cli`] (flags and subcommands), [`client::Client`] (the HTTP
 //! client and the operator-facing errors with their exit codes).
 
+mod backup;
 mod cli;
 mod client;
 mod commands;
@@ -25,6 +27,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Config(ConfigCmd::Validate { file }) = &cli.command {
         return match validate::validate(file) {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => fail(&e),
+        };
+    }
+    if let Command::Backup(cmd) = &cli.command
+        && let Some(result) = backup::offline(cmd)
+    {
+        return match result {
             Ok(code) => ExitCode::from(code),
             Err(e) => fail(&e),
         };
@@ -72,6 +82,7 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Tenants(cmd) => commands::tenants(&client, cli.json, cmd).await,
         Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(&client, cli.json, cmd).await,
+        Command::Backup(cmd) => backup::run(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,
         Command::Audit(args) => commands::audit(&client, cli.json, args).await,
         Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(

@@ -9,7 +9,7 @@ use crate::client::CtlError;
 const BIN: &str = "llm-gateway";
 
 /// `LLM_GATEWAY_BIN`, else `llm-gateway` next to this executable, else on `PATH`.
-fn find_gateway() -> Option<PathBuf> {
+pub fn find_gateway() -> Option<PathBuf> {
     if let Some(explicit) = std::env::var_os("LLM_GATEWAY_BIN").filter(|v| !v.is_empty()) {
         return Some(PathBuf::from(explicit));
     }

@@ -1,13 +1,15 @@
 //! `llm-gateway`: the gateway server. Only the command line: everything else — configuration,
 //! logging, serving and reloading — is [`gateway_app::run`]; the binary only supplies the
 //! offline demo's mock upstream ([`demo`]); `llm-gateway edge ...` makes the edge profile's
-//! signed tenants file ([`edge`]).
+//! signed tenants file ([`edge`]); `llm-gateway backup ...` creates, verifies and restores
+//! backups of the store offline ([`backup`]).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+mod backup;
 mod demo;
 mod edge;
 
@@ -51,12 +53,18 @@ enum Command {
     /// The edge profile's signed tenants file: keygen, new-key, sign, verify (offline).
     #[command(subcommand)]
     Edge(edge::EdgeCmd),
+    /// Encrypted backups of the store, offline: create, verify, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCmd),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Edge(cmd)) = &cli.command {
         return edge::run(cmd);
+    }
+    if let Some(Command::Backup(cmd)) = &cli.command {
+        return backup::run(cmd);
     }
     if cli.print_openapi {
         print!("{}", gateway_app::openapi::document_text());

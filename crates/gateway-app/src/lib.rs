@@ -9,6 +9,8 @@
 //! (configuration, logging, the offline demo, serving, reload on SIGHUP).
 
 pub mod async_calls;
+pub mod backup_cli;
+pub mod backups;
 pub mod batches;
 mod change_feed;
 pub mod config;

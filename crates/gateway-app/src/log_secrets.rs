@@ -38,6 +38,9 @@ pub fn secrets(config: &Config) -> Vec<String> {
     if let Some(pepper) = &config.auth.pepper {
         out.push(pepper.expose().clone());
     }
+    if let Some(key) = &config.backup.key {
+        out.push(key.expose().clone());
+    }
     for issuer in &config.auth.jwt_issuers {
         for key in &issuer.keys {
             if let Some(secret) = &key.secret {

@@ -53,6 +53,8 @@ pub struct AppState {
     /// Asynchronous single calls (`Prefer: respond-async`); `None` on the signed-file store,
     /// where the preference is ignored and calls are answered synchronously.
     pub async_calls: Option<crate::async_calls::AsyncCalls>,
+    /// Backups of the SQL store, when `[backup] key` is set.
+    pub backups: Option<crate::backups::Backups>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -106,6 +108,7 @@ struct Lasting {
     files: Option<crate::files::Files>,
     webhooks: Option<crate::webhooks::Webhooks>,
     async_calls: Option<crate::async_calls::AsyncCalls>,
+    backups: Option<crate::backups::Backups>,
 }
 
 impl Lasting {
@@ -194,6 +197,7 @@ impl Lasting {
             files: self.files,
             webhooks: self.webhooks,
             async_calls: self.async_calls,
+            backups: self.backups,
             config_view: ConfigView::of(config),
             server,
         })
@@ -295,6 +299,12 @@ impl AppState {
             .as_ref()
             .map(|h| h.budgets.clone() as Arc<dyn gateway_policy::limits::LimitEvents>);
         let limiter = build_limiter(config, telemetry.cost_model(), limit_events)?;
+        let backups = match &backing {
+            Backing::Sql(sql) => {
+                crate::backups::Backups::start(sql.clone(), &config.backup, &config.server.data_dir)
+            }
+            Backing::SignedFile(_) => None,
+        };
         let lasting = Lasting {
             backing,
             store,
@@ -308,6 +318,7 @@ impl AppState {
             files,
             webhooks,
             async_calls,
+            backups,
         };
         lasting.assemble(config).map(Arc::new)
     }
@@ -331,6 +342,7 @@ impl AppState {
             files: self.files.clone(),
             webhooks: self.webhooks.clone(),
             async_calls: self.async_calls.clone(),
+            backups: self.backups.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.

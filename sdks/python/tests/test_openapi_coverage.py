@@ -48,6 +48,9 @@ COVERED: Dict[Tuple[str, str], str] = {
     ("POST", "/admin/v1/webhooks/{}/rotate-secret"): "webhooks.rotate_secret",
     ("GET", "/admin/v1/webhooks/{}/deliveries"): "webhooks.deliveries",
     ("POST", "/admin/v1/webhooks/deliveries/{}/redeliver"): "webhooks.redeliver",
+    ("POST", "/admin/v1/backups"): "backups.create",
+    ("GET", "/admin/v1/backups"): "backups.list",
+    ("GET", "/admin/v1/backups/{}"): "backups.get",
     ("POST", "/v1/guardrails/check"): "guardrails.check",
     ("GET", "/v1/models"): "models.list",
     ("POST", "/query"): "query",
@@ -107,6 +110,7 @@ ARGS: Dict[str, Tuple[Tuple[Any, ...], Dict[str, Any]]] = {
     "webhooks.rotate_secret": (("ep",), {}),
     "webhooks.deliveries": (("ep",), {}),
     "webhooks.redeliver": (("msg",), {}),
+    "backups.get": (("gateway-20261206T210000000Z",), {}),
     "guardrails.check": (("x",), {}),
     "query": (("x",), {}),
 }

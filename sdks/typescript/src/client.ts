@@ -8,6 +8,7 @@ import { gatewayMetadata } from "./metadata.js";
 import { Audit } from "./resources/audit.js";
 import { Cache } from "./resources/cache.js";
 import { Console } from "./resources/console.js";
+import { Backups } from "./resources/backups.js";
 import { Deployments } from "./resources/deployments.js";
 import { Guardrails } from "./resources/guardrails.js";
 import { Keys } from "./resources/keys.js";
@@ -31,6 +32,7 @@ export class GatewayClient {
   readonly guardrails: Guardrails;
   readonly models: Models;
   readonly webhooks: Webhooks;
+  readonly backups: Backups;
   readonly console: Console;
   private readonly transport: Transport;
 
@@ -46,6 +48,7 @@ export class GatewayClient {
     this.guardrails = new Guardrails(transport);
     this.models = new Models(transport);
     this.webhooks = new Webhooks(transport);
+    this.backups = new Backups(transport);
     this.console = new Console(transport);
   }
 

@@ -2,6 +2,7 @@
 //! each with its dotted key path, so an operator fixes a file in one pass.
 
 mod async_calls;
+mod backup;
 mod batches;
 mod defaults;
 mod env;
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 use toml::Table;
 
 pub use async_calls::AsyncConfig;
+pub use backup::BackupConfig;
 pub use batches::BatchesConfig;
 pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use files::{FilesBackend, FilesConfig, S3Config};
@@ -117,6 +119,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "async", &mut config.async_calls, problems);
     section(&mut table, "responses", &mut config.responses, problems);
     section(&mut table, "webhooks", &mut config.webhooks, problems);
+    section(&mut table, "backup", &mut config.backup, problems);
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "limits", &mut config.limits, problems);
     section(&mut table, "telemetry", &mut config.telemetry, problems);

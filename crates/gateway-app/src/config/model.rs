@@ -58,6 +58,9 @@ pub struct Config {
     /// Signed webhooks and asynchronous calls (see `docs/webhooks.md`).
     #[serde(default)]
     pub webhooks: super::WebhooksConfig,
+    /// Encrypted backups of the store, and their schedule (see `docs/operations.md`).
+    #[serde(default)]
+    pub backup: super::BackupConfig,
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,

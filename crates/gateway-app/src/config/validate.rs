@@ -197,6 +197,9 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     config.batches.validate(&mut problems);
     config.async_calls.validate(&mut problems);
     config.webhooks.validate(&mut problems);
+    config
+        .backup
+        .validate(config.store.signed_file.is_some(), &mut problems);
     for (path, message) in config.limits.problems("limits") {
         problems.push(Problem::new(&path, message));
     }

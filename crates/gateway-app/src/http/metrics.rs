@@ -141,6 +141,36 @@ fn phase_stats(state: &AppState) -> Vec<Sample> {
             ),
         ]);
     }
+    if let Some(backups) = &state.backups {
+        let b = backups.stats();
+        out.extend([
+            Sample::gauge(
+                "gateway_backup_last_success_timestamp_seconds",
+                "Unix time of the newest successful backup (0: none since start)",
+                b.last_success_unix,
+            ),
+            Sample::gauge(
+                "gateway_backup_last_size_bytes",
+                "Size of the newest archive this instance wrote",
+                b.last_size_bytes as f64,
+            ),
+            Sample::gauge(
+                "gateway_backup_last_duration_seconds",
+                "How long the newest backup of this instance took",
+                b.last_duration_secs,
+            ),
+            Sample::counter(
+                "gateway_backup_successes",
+                "Backups this instance wrote",
+                b.successes,
+            ),
+            Sample::counter(
+                "gateway_backup_failures",
+                "Backups this instance attempted that failed",
+                b.failures,
+            ),
+        ]);
+    }
     out
 }
 

@@ -9,6 +9,8 @@ use gateway_cache::Invalidation;
 use gateway_providers::router::DeploymentState;
 
 use super::operation::{Access, Operation};
+use crate::backups::BackupEntry;
+use crate::http::admin::backups::BackupList;
 use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
 use crate::http::admin::keys::{CreateKey, NoFields, UpdateKey};
 use crate::http::admin::ops::CacheInvalidated;
@@ -237,6 +239,23 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
             .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
             .answer::<DeliveryView>(g, 202, "The delivery, queued.")
             .errors(shape, WRITE_ERRORS),
+        AdminHandler::CreateBackup => Operation::new("createBackup", "Admin: backups", "Take a backup now")
+            .description(
+                "A consistent online snapshot of every table of the store, encrypted \
+                 (AES-256-GCM) with `[backup] key`, written to `[backup] dir`. One backup \
+                 at a time across instances: 503 while another runs. Admins only \
+                 (`manage_config`). No body.",
+            )
+            .answer::<BackupEntry>(g, 201, "The archive and its manifest.")
+            .errors(shape, &[400, 401, 403, 500, 503]),
+        AdminHandler::ListBackups => Operation::new("listBackups", "Admin: backups", "List backups")
+            .description("The archives in `[backup] dir`, newest first, each with its authenticated manifest. Admins only.")
+            .answer::<BackupList>(g, 200, "The archives.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::ShowBackup => Operation::new("getBackup", "Admin: backups", "Show a backup")
+            .description("One archive's manifest (version, time, schema version, row counts, audit chain head, checksum). Admins only.")
+            .answer::<BackupEntry>(g, 200, "The archive.")
+            .errors(shape, READ_ERRORS),
     };
     op.access(Access::Admin)
 }

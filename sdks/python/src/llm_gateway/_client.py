@@ -16,6 +16,7 @@ from . import inference
 from ._transport import AsyncTransport, Call, Settings, SyncTransport
 from .metadata import ResponseMetadata
 from .resources.audit import AsyncAudit, Audit
+from .resources.backups import AsyncBackups, Backups
 from .resources.cache import AsyncCache, Cache
 from .resources.console import AsyncConsole, Console
 from .resources.deployments import AsyncDeployments, Deployments
@@ -85,6 +86,7 @@ class Gateway(_Common):
         self.cache = Cache(transport)
         self.console = Console(transport)
         self.webhooks = Webhooks(transport)
+        self.backups = Backups(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
 
@@ -151,6 +153,7 @@ class AsyncGateway(_Common):
         self.cache = AsyncCache(transport)
         self.console = AsyncConsole(transport)
         self.webhooks = AsyncWebhooks(transport)
+        self.backups = AsyncBackups(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)
 

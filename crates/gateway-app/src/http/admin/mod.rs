@@ -1,6 +1,6 @@
 //! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
 //! web console needs (`me`, `config`, `guardrails/check`), webhook endpoints and their
-//! deliveries (`webhooks`); see `docs/admin.md` and `docs/webhooks.md`. It routes by
+//! deliveries (`webhooks`), backups of the store (`backups`); see `docs/admin.md` and `docs/webhooks.md`. It routes by
 //! its own table ([`routes::ADMIN_ROUTES`]).
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
@@ -9,6 +9,7 @@
 //! tenants take effect for authentication on this instance at once.
 
 mod auth;
+pub(crate) mod backups;
 pub(crate) mod console;
 pub(crate) mod keys;
 pub(crate) mod ops;
@@ -131,6 +132,9 @@ pub async fn handle(
         AdminHandler::RotateWebhookSecret => webhooks::rotate(&ctx, id, body).await,
         AdminHandler::WebhookDeliveries => webhooks::deliveries(&ctx, id, query).await,
         AdminHandler::RedeliverWebhook => webhooks::redeliver(&ctx, id, body).await,
+        AdminHandler::CreateBackup => backups::create(&ctx).await,
+        AdminHandler::ListBackups => backups::list(&ctx).await,
+        AdminHandler::ShowBackup => backups::show(&ctx, id).await,
     }
 }
 

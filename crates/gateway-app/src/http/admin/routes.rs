@@ -37,6 +37,9 @@ pub enum AdminHandler {
     RotateWebhookSecret,
     WebhookDeliveries,
     RedeliverWebhook,
+    CreateBackup,
+    ListBackups,
+    ShowBackup,
 }
 
 /// One method on one admin path (the whole path, prefix included).
@@ -56,7 +59,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 27] = [
+pub static ADMIN_ROUTES: [AdminRoute; 30] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
@@ -159,6 +162,17 @@ pub static ADMIN_ROUTES: [AdminRoute; 27] = [
         Method::POST,
         "/admin/v1/webhooks/deliveries/{id}/redeliver",
         AdminHandler::RedeliverWebhook,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/backups",
+        AdminHandler::CreateBackup,
+    ),
+    admin(Method::GET, "/admin/v1/backups", AdminHandler::ListBackups),
+    admin(
+        Method::GET,
+        "/admin/v1/backups/{id}",
+        AdminHandler::ShowBackup,
     ),
 ];
 

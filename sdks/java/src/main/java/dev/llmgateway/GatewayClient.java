@@ -2,6 +2,7 @@ package dev.llmgateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.admin.Audit;
+import dev.llmgateway.admin.Backups;
 import dev.llmgateway.admin.Cache;
 import dev.llmgateway.admin.Console;
 import dev.llmgateway.admin.Deployments;
@@ -50,6 +51,7 @@ public final class GatewayClient {
     private final Deployments deployments;
     private final Cache cache;
     private final Webhooks webhooks;
+    private final Backups backups;
     private final Console console;
     private final Chat chat;
     private final Guardrails guardrails;
@@ -65,6 +67,7 @@ public final class GatewayClient {
         this.deployments = new Deployments(transport);
         this.cache = new Cache(transport);
         this.webhooks = new Webhooks(transport);
+        this.backups = new Backups(transport);
         this.console = new Console(transport);
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
@@ -127,6 +130,11 @@ public final class GatewayClient {
     /** Webhook endpoints, their delivery log and redelivery (admin API). */
     public Webhooks webhooks() {
         return webhooks;
+    }
+
+    /** Backups of the store: take one, list, read a manifest (admin API). */
+    public Backups backups() {
+        return backups;
     }
 
     /** The caller, the running configuration and any tenant's guardrails (admin API). */

@@ -64,6 +64,9 @@ class OpenApiCoverageTest {
         COVERED.put("GET /admin/v1/me", c -> c.console().me());
         COVERED.put("GET /admin/v1/config", c -> c.console().config());
         COVERED.put("POST /admin/v1/guardrails/check", c -> c.console().checkGuardrails("x", null, Direction.INPUT));
+        COVERED.put("POST /admin/v1/backups", c -> c.backups().create());
+        COVERED.put("GET /admin/v1/backups", c -> c.backups().list());
+        COVERED.put("GET /admin/v1/backups/{}", c -> c.backups().get("gateway-20261206T210000000Z"));
         COVERED.put("GET /admin/v1/webhooks", c -> c.webhooks().list());
         COVERED.put("POST /admin/v1/webhooks",
                 c -> c.webhooks().create(WebhookCreate.of("t", "https://h.example/x", List.of("key.created"))));
