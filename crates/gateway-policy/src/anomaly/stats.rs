@@ -35,17 +35,9 @@ pub struct Hour {
 }
 
 /// A baseline with hour-of-day seasonality.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Seasonal {
     pub hours: [Hour; 24],
-}
-
-impl Default for Seasonal {
-    fn default() -> Self {
-        Seasonal {
-            hours: [Hour::default(); 24],
-        }
-    }
 }
 
 impl Seasonal {
