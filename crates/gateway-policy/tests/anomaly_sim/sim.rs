@@ -198,7 +198,7 @@ impl Sim {
     pub fn normal_minute_with(&mut self, mut change: impl FnMut(usize, &mut Call)) {
         let minute = self.minute;
         for k in 0..self.keys.len() {
-            if minute % DAY_MINUTES == 0 {
+            if minute.is_multiple_of(DAY_MINUTES) {
                 self.keys[k].day_level = self.rng.lognormal(0.2);
                 // Now and then a key is used from somewhere new (a laptop on the road), or
                 // tries another model.
@@ -216,7 +216,7 @@ impl Sim {
                     self.keys[k].models.push(m);
                 }
             }
-            if minute % 60 == 0 {
+            if minute.is_multiple_of(60) {
                 self.keys[k].hour_level = self.rng.lognormal(0.35);
             }
             let n = self.rng.poisson(self.keys[k].rate(minute));
