@@ -57,10 +57,6 @@ pub struct AppState {
     pub backups: Option<crate::backups::Backups>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
-    /// The threat-intelligence feeds in force (`[threat_intel]`).
-    pub threat_intel: crate::threat_intel::ThreatIntelFeeds,
-    /// Whose forwarding headers name the client (`[server] trusted_proxies`).
-    pub trusted_proxies: gateway_core::client_address::TrustedProxies,
     /// The `[server]` section the process started with (a reload keeps it).
     server: crate::config::ServerConfig,
 }
@@ -113,7 +109,6 @@ struct Lasting {
     webhooks: Option<crate::webhooks::Webhooks>,
     async_calls: Option<crate::async_calls::AsyncCalls>,
     backups: Option<crate::backups::Backups>,
-    threat_intel: crate::threat_intel::ThreatIntelFeeds,
 }
 
 impl Lasting {
@@ -168,13 +163,6 @@ impl Lasting {
         if let Some(policy) = &policy {
             builder = builder.policy(policy.clone());
         }
-        if !config.threat_intel.feeds.is_empty() {
-            builder = builder.guardrail(Arc::new(
-                gateway_policy::threat_intel::ThreatIntelGuardrail::new(
-                    self.threat_intel.intel().clone(),
-                ),
-            ));
-        }
         if let Some(api) = &config.guardrails.moderation_api {
             let transport = Arc::new(ModerationHttp {
                 client: client.clone(),
@@ -186,13 +174,7 @@ impl Lasting {
             builder = builder.async_guardrail(Arc::new(external));
         }
         let server = self.server;
-        let trusted_proxies =
-            gateway_core::client_address::TrustedProxies::parse(&server.trusted_proxies)
-                .map_err(|e| AppError::startup("server.trusted_proxies", e))?
-                .with_header(server.forwarded_header);
         Ok(AppState {
-            trusted_proxies,
-            threat_intel: self.threat_intel,
             gateway: Arc::new(builder.build()),
             router,
             providers: providers.keys().cloned().collect(),
@@ -323,13 +305,7 @@ impl AppState {
             }
             Backing::SignedFile(_) => None,
         };
-        let threat_intel = crate::threat_intel::ThreatIntelFeeds::start(
-            &config.threat_intel,
-            Some(config.server.data_dir.join("threat_intel")),
-            telemetry.metrics().clone(),
-        );
         let lasting = Lasting {
-            threat_intel,
             backing,
             store,
             responses,
@@ -367,7 +343,6 @@ impl AppState {
             webhooks: self.webhooks.clone(),
             async_calls: self.async_calls.clone(),
             backups: self.backups.clone(),
-            threat_intel: self.threat_intel.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.

@@ -383,33 +383,25 @@ fn paired_rounds(
     ))
 }
 
-/// Runs the guardrail cost example (release), then the client-address and threat-intel
-/// one, whose rows it appends, and returns the Markdown table.
+/// Runs the guardrail cost example (release) and returns its Markdown table.
 fn guardrail_cost(root: &Path) -> Option<String> {
     banner("guardrail cost per request");
-    let mut table = String::new();
-    for example in ["guardrail_cost", "threat_intel_cost"] {
-        let output = Command::new(cargo())
-            .current_dir(root)
-            .args([
-                "run",
-                "--release",
-                "-q",
-                "-p",
-                "gateway-policy",
-                "--example",
-                example,
-            ])
-            .output()
-            .ok()?;
-        let rows = String::from_utf8_lossy(&output.stdout).into_owned();
-        if !output.status.success() || !rows.starts_with('|') {
-            return None;
-        }
-        table.push_str(&rows);
-    }
+    let output = Command::new(cargo())
+        .current_dir(root)
+        .args([
+            "run",
+            "--release",
+            "-q",
+            "-p",
+            "gateway-policy",
+            "--example",
+            "guardrail_cost",
+        ])
+        .output()
+        .ok()?;
+    let table = String::from_utf8_lossy(&output.stdout).into_owned();
     println!("{table}");
-    Some(table)
+    (output.status.success() && table.starts_with('|')).then_some(table)
 }
 
 /// Runs a gateway-policy example (release) and returns its Markdown table.
@@ -447,10 +439,7 @@ fn guardrail_section(table: &str) -> String {
         "\n## Guardrail cost per request\n\nOne call of each detector on texts of typical prompt size, in-process, \
          mean and p99 over 20,000 calls (`cargo run --release -p gateway-policy --example guardrail_cost`, \
          run by `cargo xtask bench`). The gateway runs all of them on every request's user text with \
-         the secure defaults; on streams, the scan runs per pushed chunk. The last rows are the \
-         edge's client-address checks and the threat-intelligence lookups, with nothing configured \
-         and configured side by side (`cargo run --release -p gateway-policy --example \
-         threat_intel_cost`; docs/security.md).\n\n{table}"
+         the secure defaults; on streams, the scan runs per pushed chunk.\n\n{table}"
     )
 }
 

@@ -56,9 +56,6 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             format!("must be at least {MIN_RESERVED_DESCRIPTORS}"),
         ));
     }
-    if let Err(e) = gateway_core::client_address::TrustedProxies::parse(&s.trusted_proxies) {
-        problems.push(Problem::new("server.trusted_proxies", e));
-    }
     if s.workers > MAX_WORKERS {
         problems.push(Problem::new(
             "server.workers",
@@ -203,7 +200,6 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     config
         .backup
         .validate(config.store.signed_file.is_some(), &mut problems);
-    config.threat_intel.validate(&mut problems);
     for (path, message) in config.limits.problems("limits") {
         problems.push(Problem::new(&path, message));
     }

@@ -14,7 +14,7 @@ pub mod external;
 
 pub mod finding;
 pub mod injection;
-pub(crate) mod inspected;
+mod inspected;
 pub mod moderation;
 pub mod normalize;
 pub mod pii;

@@ -12,14 +12,13 @@ mod deployments;
 mod external;
 mod labels;
 mod series;
-mod threat_intel;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use gateway_core::phases::account::UsageRecord;
-use gateway_core::{DeniedBy, GatewayError, LimitKind};
+use gateway_core::{GatewayError, LimitKind};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -33,7 +32,6 @@ use external::ExternalCollector;
 pub use external::Sample;
 use labels::*;
 use series::{SeriesCache, SeriesKey};
-pub use threat_intel::ThreatIntelMetrics;
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -79,7 +77,6 @@ pub struct Metrics {
     deployments: Arc<DeploymentCollector>,
     external: Arc<ExternalCollector>,
     connections: ConnectionMetrics,
-    threat_intel: ThreatIntelMetrics,
     series: SeriesCache,
 }
 
@@ -119,7 +116,6 @@ impl Metrics {
             deployments: Arc::default(),
             external: Arc::default(),
             connections: ConnectionMetrics::default(),
-            threat_intel: ThreatIntelMetrics::default(),
             series: SeriesCache::default(),
             registry: Registry::default(),
         };
@@ -212,7 +208,6 @@ impl Metrics {
             m.write_errors.clone(),
         );
         m.connections.register(r);
-        m.threat_intel.register(r);
         r.register_collector(Box::new(m.deployments.clone()));
         r.register_collector(Box::new(m.external.clone()));
         Metrics { registry, ..m }
@@ -240,11 +235,6 @@ impl Metrics {
             Ok(mut guard) => *guard = samples,
             Err(poisoned) => *poisoned.into_inner() = samples,
         }
-    }
-
-    /// The threat-intelligence feeds' series.
-    pub fn threat_intel(&self) -> &ThreatIntelMetrics {
-        &self.threat_intel
     }
 
     /// The listener's connection series.
@@ -395,11 +385,7 @@ impl Metrics {
             GatewayError::PolicyBlocked { guardrail, .. } => self.guardrail_block(guardrail),
             GatewayError::RateLimited { limit, .. } => self.limit_rejection(*limit),
             GatewayError::Unauthenticated(refusal) => self.auth_failure(refusal.reason.as_str()),
-            GatewayError::Forbidden(denial) => self.auth_failure(match denial.by {
-                DeniedBy::ClientAddress => "client_address",
-                DeniedBy::ThreatIntel { .. } => "threat_intel",
-                _ => "forbidden",
-            }),
+            GatewayError::Forbidden(_) => self.auth_failure("forbidden"),
             _ => {}
         }
     }
@@ -420,8 +406,7 @@ impl Metrics {
             .inc();
     }
 
-    /// `reason`: `missing`, `invalid`, `forbidden`, `client_address` (outside the key's or
-    /// tenant's allowed networks) or `threat_intel` (a feed lists the caller).
+    /// `reason`: `missing`, `invalid` or `forbidden`.
     pub fn auth_failure(&self, reason: &'static str) {
         self.auth_failures
             .get_or_create(&ReasonLabel { reason })
