@@ -33,6 +33,9 @@ use crate::http::admin::time_format;
 /// Budgets and periods remembered per instance before old periods are swept.
 const MAX_BUDGETS: usize = 100_000;
 
+/// A deployment as the router names it: (model, provider, upstream model).
+type DeploymentKey = (Arc<str>, Arc<str>, Arc<str>);
+
 /// `deployment.circuit_opened`, de-duplicated per deployment and interval.
 pub struct CircuitEvents {
     events: WebhookEvents,
@@ -40,7 +43,7 @@ pub struct CircuitEvents {
     tenant: Option<TenantId>,
     interval: Duration,
     clock: Clock,
-    last: Mutex<HashMap<(Arc<str>, Arc<str>, Arc<str>), Instant>>,
+    last: Mutex<HashMap<DeploymentKey, Instant>>,
 }
 
 impl CircuitEvents {
