@@ -405,12 +405,15 @@ mod tests {
     }
 
     #[test]
-    fn default_plan_runs_rust_then_e2e_then_soak_and_chaos() {
+    fn default_plan_prepares_the_venv_then_runs_rust_then_e2e_then_soak_and_chaos() {
         let steps = names(&TestArgs::default());
         assert_eq!(steps.len(), 16, "{steps:?}");
-        assert!(steps[0].starts_with("Rust tests"));
-        assert!(steps[1].starts_with("doc tests"));
-        assert!(steps[2].starts_with("fuzz targets"));
+        // The venv comes first: the Rust tests start its moto_server (S3 file storage).
+        assert!(steps[0].starts_with("Python venv"));
+        assert!(steps[1].starts_with("Rust tests"));
+        assert!(steps[2].starts_with("doc tests"));
+        assert!(steps[3].starts_with("fuzz targets"));
+        assert!(steps[4].starts_with("build binaries"));
         assert!(steps[5].starts_with("Python end-to-end"));
         assert!(steps[6].starts_with("API fuzzing (schemathesis"));
         assert!(steps[7].starts_with("compatibility suite"));
