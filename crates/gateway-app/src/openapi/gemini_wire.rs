@@ -37,7 +37,7 @@ pub struct Candidate {
     index: u32,
     /// Absent until the candidate is finished (streams).
     #[serde(default)]
-    #[schemars(extend("enum" = ["STOP", "MAX_TOKENS", "SAFETY", "OTHER"]))]
+    #[schemars(extend("enum" = ["STOP", "MAX_TOKENS", "SAFETY", "OTHER", null]))]
     finish_reason: Option<String>,
 }
 

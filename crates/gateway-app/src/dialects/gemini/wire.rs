@@ -58,7 +58,7 @@ impl GenerateContentRequest {
 #[schemars(rename = "GeminiContent")]
 pub struct WireContent {
     /// `user` (the default), `model`, or `function` (function responses).
-    #[schemars(extend("enum" = ["user", "model", "function"]))]
+    #[schemars(extend("enum" = ["user", "model", "function", null]))]
     pub role: Option<String>,
     #[serde(default)]
     pub parts: Vec<WirePart>,
@@ -133,7 +133,7 @@ pub struct FunctionResponse {
     pub name: String,
     /// What the function returned, an object (`{"result": ...}` by Google's convention).
     #[serde(default)]
-    #[schemars(with = "Map<String, Value>")]
+    #[schemars(with = "Option<Map<String, Value>>")]
     pub response: Value,
 }
 
@@ -191,7 +191,7 @@ pub struct ToolConfig {
 #[schemars(rename = "GeminiFunctionCallingConfig")]
 pub struct FunctionCallingConfig {
     /// `AUTO` (the default), `ANY` (a call is required), `NONE`, or `VALIDATED`.
-    #[schemars(extend("enum" = ["MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED"]))]
+    #[schemars(extend("enum" = ["MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED", null]))]
     pub mode: Option<String>,
     #[serde(alias = "allowed_function_names")]
     pub allowed_function_names: Option<Vec<String>>,
