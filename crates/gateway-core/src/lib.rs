@@ -16,6 +16,7 @@ pub mod context;
 pub mod cost_text;
 pub mod duration;
 pub mod error;
+pub mod features;
 pub mod gateway;
 mod metered_stream;
 pub mod phases;

@@ -1,6 +1,7 @@
 //! The cost of the guardrails on one request, for `cargo xtask bench` (it runs this in release
 //! and records the table in docs/benchmarks.md). Prints a Markdown table: per text and per
-//! detector, the mean and p99 time of one call over many repetitions, and a stream scan.
+//! detector, the mean and p99 time of one call over many repetitions, a stream scan, and the
+//! prompt classifier of routing.
 //!
 //! Run: `cargo run --release -p gateway-policy --example guardrail_cost`
 
@@ -9,11 +10,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use gateway_core::features::PromptClassifier;
 use gateway_core::phases::guard::Guardrail;
 use gateway_core::types::{ChatRequest, Message, Role};
 use gateway_core::{Endpoint, Principal, RequestContext};
 use gateway_policy::{
-    GuardrailConfig, Guardrails, InjectionDetector, PiiDetector, PolicyGuardrail, StreamScanner,
+    GuardrailConfig, Guardrails, InjectionDetector, LocalClassifier, PiiDetector, PolicyGuardrail,
+    StreamScanner,
 };
 
 const BENIGN: &str = "Hello! I am planning a three-day trip to Lisbon in May with two friends. \
@@ -104,6 +107,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
     println!(
         "| request in two user messages (each, then joined; includes a clone of the request) | {bytes} | all guardrails (secure defaults) | {} | {} |",
+        us(mean),
+        us(p99)
+    );
+    // The prompt classifier (routing): the same request, then one of ~8 KiB. Its budget is
+    // 50 µs per KiB of prompt (docs/routing.md).
+    let classifier = LocalClassifier::new()?;
+    let (mean, p99) = time(|| classifier.classify(&request));
+    println!(
+        "| request in two user messages | {bytes} | prompt classifier (task, language, features) | {} | {} |",
+        us(mean),
+        us(p99)
+    );
+    let big_text = format!(
+        "Summarise this report in five bullet points:\n{}",
+        BENIGN.repeat(20)
+    );
+    let big = ChatRequest {
+        model: "auto".into(),
+        messages: vec![Message::text(Role::User, big_text.as_str())],
+        ..ChatRequest::default()
+    };
+    let (mean, p99) = time(|| classifier.classify(&big));
+    println!(
+        "| one long user message | {} | prompt classifier (task, language, features) | {} | {} |",
+        big_text.len(),
         us(mean),
         us(p99)
     );

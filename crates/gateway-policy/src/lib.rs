@@ -26,6 +26,9 @@
 //! (lock-free per-entity counters updated per request, and the seasonal baselines and scores
 //! a background task of the application folds them into; the `[anomaly]` section).
 //!
+//! It classifies prompts for routing too: [`classify`] ([`LocalClassifier`]) tells the task,
+//! language, size, features and difficulty of a request (`gateway_core::features`), locally.
+//!
 //! Entry points: [`GuardrailConfig`] (the `[guardrails]` config section; its `Default` is the
 //! secure default), [`Guardrails::new`] and [`Guardrails::check_text`] for one policy,
 //! [`StreamScanner`] for streams, [`GuardrailSet`] for per-tenant policies, and
@@ -48,11 +51,13 @@
 //! ```
 
 pub mod anomaly;
+pub mod classify;
 pub mod custom;
 pub mod error;
 pub mod guardrails;
 pub mod limits;
 
+pub use classify::LocalClassifier;
 pub use custom::{CustomPolicy, Decision, PolicyConfig};
 pub use error::Error;
 

@@ -439,7 +439,8 @@ fn guardrail_section(table: &str) -> String {
         "\n## Guardrail cost per request\n\nOne call of each detector on texts of typical prompt size, in-process, \
          mean and p99 over 20,000 calls (`cargo run --release -p gateway-policy --example guardrail_cost`, \
          run by `cargo xtask bench`). The gateway runs all of them on every request's user text with \
-         the secure defaults; on streams, the scan runs per pushed chunk.\n\n{table}"
+         the secure defaults; on streams, the scan runs per pushed chunk. The prompt classifier rows are \
+         routing's (docs/routing.md): its budget is 50 µs per KiB of prompt.\n\n{table}"
     )
 }
 

@@ -1,0 +1,111 @@
+//! What a request asks for, as routing sees it: the task, the language, the size and the
+//! features of a prompt, and a difficulty estimate. [`RequestFeatures`] is produced by a
+//! [`PromptClassifier`] (the local one lives in `gateway-policy`) and consumed by routing
+//! rules (`gateway-providers`) and quality scoring, which is why the type lives here: siblings
+//! share it without importing each other.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::ChatRequest;
+
+/// The kind of work a prompt asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskType {
+    /// Write, fix, explain or review source code (SQL, shell and regexes included).
+    Code,
+    /// Compute, solve or prove something numeric or symbolic.
+    Math,
+    /// Logic, planning, analysis, trade-offs, puzzles: thinking without a formula.
+    Reasoning,
+    /// Stories, poems, slogans, lyrics, fictional dialogue.
+    CreativeWriting,
+    /// Small talk, advice, open questions, anything that is none of the others.
+    Conversation,
+    /// Pull fields, entities or a structure out of a given text.
+    Extraction,
+    /// Render a given text in another language.
+    Translation,
+    /// Shorten a given text.
+    Summarisation,
+}
+
+impl TaskType {
+    /// Every task type, in a fixed order (metrics and reports iterate it).
+    pub const ALL: [TaskType; 8] = [
+        TaskType::Code,
+        TaskType::Math,
+        TaskType::Reasoning,
+        TaskType::CreativeWriting,
+        TaskType::Conversation,
+        TaskType::Extraction,
+        TaskType::Translation,
+        TaskType::Summarisation,
+    ];
+
+    /// The snake_case name used in config rules, headers, metrics and the store.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TaskType::Code => "code",
+            TaskType::Math => "math",
+            TaskType::Reasoning => "reasoning",
+            TaskType::CreativeWriting => "creative_writing",
+            TaskType::Conversation => "conversation",
+            TaskType::Extraction => "extraction",
+            TaskType::Translation => "translation",
+            TaskType::Summarisation => "summarisation",
+        }
+    }
+
+    /// The task type named `name` ([`TaskType::as_str`]), if any.
+    pub fn from_name(name: &str) -> Option<TaskType> {
+        TaskType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for TaskType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The classified features of one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestFeatures {
+    /// The task the last user turn asks for.
+    pub task: TaskType,
+    /// ISO 639-1 code of the prompt's language (`"en"`, `"fr"`, ...), `None` when the text is
+    /// too short or too mixed to tell.
+    pub language: Option<&'static str>,
+    /// The gateway's prompt-size estimate ([`crate::gateway::estimate_prompt_tokens`]).
+    pub tokens: u64,
+    /// The request offers tools.
+    pub tools: bool,
+    /// The request carries at least one image.
+    pub images: bool,
+    /// The request asks for JSON output (`response_format` json_object or json_schema).
+    pub json_output: bool,
+    /// 0 (trivial) ..= 1 (hard): a heuristic over size, task, constraints and multi-step cues.
+    pub difficulty: f32,
+}
+
+/// Phase 7's helper: classifies a request before routing. Implementations must be cheap (the
+/// local one costs tens of microseconds per KiB) and do no I/O.
+pub trait PromptClassifier: Send + Sync {
+    fn classify(&self, req: &ChatRequest) -> RequestFeatures;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for t in TaskType::ALL {
+            assert_eq!(TaskType::from_name(t.as_str()), Some(t));
+            let json = serde_json::to_string(&t).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", t.as_str()));
+        }
+        assert_eq!(TaskType::from_name("poetry"), None);
+    }
+}
