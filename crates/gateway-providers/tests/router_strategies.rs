@@ -206,3 +206,63 @@ async fn deployment_state_serialises_for_the_admin_api() {
     assert!(v[0]["ewma_latency_ms"].is_number());
     assert!(r.deployment_states()[0].available());
 }
+
+/// `n` successes, then `failures` upstream 503s, then successes again.
+fn ok_then_failing(n: usize, failures: usize) -> Vec<Outcome> {
+    std::iter::repeat_n(Outcome::Ok, n)
+        .chain(std::iter::repeat_n(Outcome::Status(503, None), failures))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn nearest_prefers_the_fastest_region_and_fails_over_to_the_next() {
+    let eu = Fake::slow("eu", Duration::from_millis(80), []);
+    let us_a = Fake::slow("us-a", Duration::from_millis(10), ok_then_failing(11, 50));
+    let us_b = Fake::slow("us-b", Duration::from_millis(15), ok_then_failing(1, 50));
+    let r = router(
+        Strategy::Nearest,
+        vec![
+            Deployment::new(eu.clone(), "x").with_region("eu"),
+            Deployment::new(us_a.clone(), "x").with_region("us"),
+            Deployment::new(us_b.clone(), "x").with_region("us"),
+        ],
+    );
+    // Every unmeasured region and deployment is explored once, then the fastest region and,
+    // within it, its fastest deployment take the traffic.
+    served_counts(&r, 3).await;
+    assert_eq!((eu.calls(), us_a.calls(), us_b.calls()), (1, 1, 1));
+    let counts = served_counts(&r, 10).await;
+    assert_eq!(counts.get("us-a"), Some(&10), "{counts:?}");
+
+    // The us region starts failing: each call still succeeds, in eu, and once both us circuits
+    // are open the eu region is tried first (one attempt per call).
+    let counts = served_counts(&r, 8).await;
+    assert_eq!(counts.get("eu"), Some(&8), "{counts:?}");
+    let out = r.chat(request("m"), &ctx()).await.unwrap();
+    assert_eq!(
+        (&*out.served_by.provider, out.served_by.attempts),
+        ("eu", 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn nearest_never_crosses_a_pinned_residency_boundary() {
+    let eu = Fake::new("eu", []);
+    let us = Fake::new("us", ok_then_failing(0, 50));
+    let r = router(
+        Strategy::Nearest,
+        vec![
+            Deployment::new(eu.clone(), "x").with_region("eu"),
+            Deployment::new(us.clone(), "x").with_region("us"),
+        ],
+    );
+    let mut pinned = ctx();
+    pinned.constraints.regions = Some(std::sync::Arc::from(vec!["us".to_owned()]));
+    for _ in 0..8 {
+        assert!(r.chat(request("m"), &pinned).await.is_err());
+    }
+    assert_eq!(eu.calls(), 0, "a caller pinned to us was served from eu");
+    // An unpinned caller fails over to eu.
+    let out = r.chat(request("m"), &ctx()).await.unwrap();
+    assert_eq!(&*out.served_by.provider, "eu");
+}

@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [models.gpt-4o.routing]
-//! strategy = "priority"          # priority | weighted_random | least_latency | least_outstanding
+//! strategy = "priority"          # priority | weighted_random | least_latency | least_outstanding | nearest
 //! max_attempts = 3               # upstream calls in all, retries and fallbacks included
 //! base_backoff = "100ms"         # first retry waits about this (exponential, with jitter)
 //! max_backoff = "2s"
@@ -34,6 +34,11 @@ pub enum Strategy {
     LeastLatency,
     /// Fewest requests in flight.
     LeastOutstanding,
+    /// The region with the lowest measured latency first (a region's latency is that of its
+    /// fastest deployment whose circuit admits calls; unmeasured regions are explored first),
+    /// then the next region when a region's deployments fail. Residency constraints are
+    /// applied before, so a pinned caller never crosses its boundary.
+    Nearest,
 }
 
 /// What a model does with request parameters its upstream has no form for (`seed`,

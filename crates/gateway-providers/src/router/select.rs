@@ -60,36 +60,71 @@ pub(crate) fn order(
     if eligible.len() < 2 {
         return eligible;
     }
-    let mut keyed: Vec<(usize, f64, f64)> = eligible
+    let regions = (strategy == Strategy::Nearest).then(|| region_latencies(slots, &eligible));
+    // (index, primary, tie-break within the primary, random)
+    let mut keyed: Vec<(usize, f64, f64, f64)> = eligible
         .iter()
         .map(|&i| {
             let slot = &slots[i];
             let random = weighted_key(rng, slot.deployment.weight);
-            let primary = match strategy {
-                Strategy::Priority => f64::from(slot.deployment.priority),
-                Strategy::WeightedRandom => random,
+            let (primary, within) = match strategy {
+                Strategy::Priority => (f64::from(slot.deployment.priority), 0.0),
+                Strategy::WeightedRandom => (random, 0.0),
                 Strategy::LeastLatency => {
                     let in_flight = slot.health.in_flight() as f64;
-                    slot.health
+                    let latency = slot
+                        .health
                         .latency_nanos()
-                        .map_or(0.0, |rtt| rtt * (in_flight + 1.0))
+                        .map_or(0.0, |rtt| rtt * (in_flight + 1.0));
+                    (latency, 0.0)
                 }
-                Strategy::LeastOutstanding => slot.health.in_flight() as f64,
+                Strategy::LeastOutstanding => (slot.health.in_flight() as f64, 0.0),
+                Strategy::Nearest => {
+                    let region = slot.deployment.region.as_deref();
+                    let region_latency = regions
+                        .as_ref()
+                        .and_then(|r| r.iter().find(|(name, _)| *name == region))
+                        .map_or(f64::INFINITY, |(_, latency)| *latency);
+                    (region_latency, slot.health.latency_nanos().unwrap_or(0.0))
+                }
             };
-            (i, primary, random)
+            (i, primary, within, random)
         })
         .collect();
     keyed.sort_by(|a, b| {
         a.1.total_cmp(&b.1)
+            .then_with(|| a.2.total_cmp(&b.2))
             .then_with(|| {
                 slots[a.0]
                     .deployment
                     .priority
                     .cmp(&slots[b.0].deployment.priority)
             })
-            .then_with(|| a.2.total_cmp(&b.2))
+            .then_with(|| a.3.total_cmp(&b.3))
     });
     keyed.into_iter().map(|(i, ..)| i).collect()
+}
+
+/// Each region among `eligible` with its latency: that of its fastest deployment whose circuit
+/// admits calls now (unmeasured counts as 0, so a new region is explored), infinity when every
+/// deployment of the region is out of rotation. Regions are few: a vector beats a map.
+fn region_latencies<'a>(slots: &'a [Slot], eligible: &[usize]) -> Vec<(Option<&'a str>, f64)> {
+    let now = tokio::time::Instant::now();
+    let mut regions: Vec<(Option<&str>, f64)> = Vec::with_capacity(4);
+    for &i in eligible {
+        let slot = &slots[i];
+        let latency = if slot.health.admits(now) {
+            slot.health.latency_nanos().unwrap_or(0.0)
+        } else {
+            f64::INFINITY
+        };
+        let region = slot.deployment.region.as_deref();
+        match regions.iter_mut().find(|(name, _)| *name == region) {
+            Some((_, best)) => *best = best.min(latency),
+            None => regions.push((region, latency)),
+        }
+    }
+    regions
 }
 
 #[cfg(test)]
