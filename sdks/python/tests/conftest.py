@@ -1,6 +1,10 @@
 """Fixtures: the real `llm-gateway` binary, started once per session on port 0.
 
 - ``gateway``: ``--demo`` with the admin API on (a bootstrap token) and the response cache on.
+- ``backup_gateway``: ``--demo`` over a SQLite file with ``[backup]`` on (a fresh key,
+  archives in a temporary directory), for the backups resource.
+- ``idle_async_gateway``: ``--demo`` whose async worker is off (``[async] worker = false``):
+  its async jobs stay ``pending``, for bounded waits and cancellation.
 - ``upstream_gateway``: a second gateway whose models are served by ``mock-upstream``
   processes (an OpenAI-format and an Anthropic-format one), with a fallback model (two
   attempts) and a model whose upstream always answers 429 with ``retry-after: 1``.
@@ -12,7 +16,9 @@ The process handling is the e2e suite's (``tests/e2e/run_e2e.py``).
 
 from __future__ import annotations
 
+import base64
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -100,6 +106,62 @@ def webhook_gateway() -> Iterator[Running]:
     try:
         with cfg:
             cfg.write(WEBHOOK_CONFIG.format(token=ADMIN_TOKEN))
+        proc, url = _start(["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY})
+        yield Running(url)
+    finally:
+        if proc is not None:
+            proc.stop()
+        os.unlink(cfg.name)
+
+
+BACKUP_CONFIG = """
+[admin]
+token = "{token}"
+
+# A file store: the in-memory store of a bare --demo cannot be backed up (VACUUM INTO fails).
+[store]
+database_url = "sqlite://{root}/gateway.db?mode=rwc"
+
+[backup]
+key = "{key}"
+dir = "{dir}"
+"""
+
+
+@dataclass
+class BackupRunning(Running):
+    backup_dir: str = ""
+
+
+@pytest.fixture(scope="session")
+def backup_gateway() -> Iterator[BackupRunning]:
+    """``--demo`` over a SQLite file whose ``[backup]`` is configured: a random 32-byte key,
+    archives written to a temporary directory."""
+    root = tempfile.mkdtemp(prefix="sdk-py-backups-")
+    backup_dir = os.path.join(root, "archives")
+    os.mkdir(backup_dir)
+    cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    proc: Optional[Gateway] = None
+    try:
+        with cfg:
+            key = base64.b64encode(os.urandom(32)).decode()
+            cfg.write(BACKUP_CONFIG.format(token=ADMIN_TOKEN, key=key, dir=backup_dir, root=root))
+        proc, url = _start(["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY})
+        yield BackupRunning(url, backup_dir=backup_dir)
+    finally:
+        if proc is not None:
+            proc.stop()
+        os.unlink(cfg.name)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def idle_async_gateway() -> Iterator[Running]:
+    cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    proc: Optional[Gateway] = None
+    try:
+        with cfg:
+            cfg.write("[async]\nworker = false\n")
         proc, url = _start(["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY})
         yield Running(url)
     finally:

@@ -51,6 +51,8 @@ COVERED: Dict[Tuple[str, str], str] = {
     ("POST", "/admin/v1/backups"): "backups.create",
     ("GET", "/admin/v1/backups"): "backups.list",
     ("GET", "/admin/v1/backups/{}"): "backups.get",
+    ("GET", "/v1/async/{}"): "async_calls.get",
+    ("DELETE", "/v1/async/{}"): "async_calls.cancel",
     ("POST", "/v1/guardrails/check"): "guardrails.check",
     ("GET", "/v1/models"): "models.list",
     ("POST", "/query"): "query",
@@ -59,7 +61,7 @@ COVERED: Dict[Tuple[str, str], str] = {
 }
 
 #: The gateway's own APIs: what the SDK must cover (model calls are the official SDKs').
-OWN = re.compile(r"^(/admin/v1/|/v1/guardrails/)")
+OWN = re.compile(r"^(/admin/v1/|/v1/guardrails/|/v1/async/)")
 
 
 def _normalise(path: str) -> str:
@@ -111,6 +113,8 @@ ARGS: Dict[str, Tuple[Tuple[Any, ...], Dict[str, Any]]] = {
     "webhooks.deliveries": (("ep",), {}),
     "webhooks.redeliver": (("msg",), {}),
     "backups.get": (("gateway-20261206T210000000Z",), {}),
+    "async_calls.get": (("async_0193a5c2e1d07c6a9f3b2d1e0f4a5b6c",), {}),
+    "async_calls.cancel": (("async_0193a5c2e1d07c6a9f3b2d1e0f4a5b6c",), {}),
     "guardrails.check": (("x",), {}),
     "query": (("x",), {}),
 }

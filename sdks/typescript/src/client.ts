@@ -5,6 +5,7 @@
 
 import { type InferenceOptions, type OpenAIConfig, type AnthropicConfig, gatewayAnthropicConfig, gatewayFetch, gatewayOpenAIConfig } from "./inference.js";
 import { gatewayMetadata } from "./metadata.js";
+import { AsyncCalls } from "./resources/async-calls.js";
 import { Audit } from "./resources/audit.js";
 import { Cache } from "./resources/cache.js";
 import { Console } from "./resources/console.js";
@@ -33,6 +34,7 @@ export class GatewayClient {
   readonly models: Models;
   readonly webhooks: Webhooks;
   readonly backups: Backups;
+  readonly asyncCalls: AsyncCalls;
   readonly console: Console;
   private readonly transport: Transport;
 
@@ -49,6 +51,7 @@ export class GatewayClient {
     this.models = new Models(transport);
     this.webhooks = new Webhooks(transport);
     this.backups = new Backups(transport);
+    this.asyncCalls = new AsyncCalls(transport);
     this.console = new Console(transport);
   }
 

@@ -32,6 +32,13 @@ export type { AuditQuery } from "./resources/audit.js";
 export type { DeliveryQuery, WebhookCreate, WebhookUpdate } from "./resources/webhooks.js";
 export type { Backup, BackupManifest, BackupTable } from "./resources/backups.js";
 export {
+  AsyncCallTimeoutError,
+  type AsyncJob,
+  type AsyncResult,
+  type SubmitOptions,
+  type WaitOptions,
+} from "./resources/async-calls.js";
+export {
   type VerifyOptions,
   type WebhookHeaders,
   WEBHOOK_TOLERANCE_SECONDS,

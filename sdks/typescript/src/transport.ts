@@ -25,6 +25,11 @@ export interface Call<T> {
   parse: (data: unknown, meta: ResponseMetadata) => T;
   /** Whether repeating it is harmless; by default, from the method. */
   idempotent?: boolean;
+  /** Request headers of this call only (`prefer`, ...). */
+  headers?: Record<string, string>;
+  /** Whether an error answer may be retried at all (by default, by the retry policy only):
+   * an async job's recorded answer is final, however retryable its status. */
+  retryStatus?: (err: APIStatusError) => boolean;
 }
 
 /** Per-call options, on every method. */
@@ -87,7 +92,7 @@ function env(name: string): string | undefined {
   return proc?.env?.[name] || undefined;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
@@ -149,6 +154,7 @@ export class Transport {
   async send<T>(call: Call<T>, options: RequestOptions = {}): Promise<T> {
     const idempotent = call.idempotent ?? IDEMPOTENT.has(call.method);
     const headers = { ...this.#headers };
+    for (const [k, v] of Object.entries(call.headers ?? {})) if (k.toLowerCase() !== "authorization") headers[k.toLowerCase()] = v;
     let payload: string | undefined;
     if (call.body !== undefined) {
       headers["content-type"] = "application/json";
@@ -165,6 +171,7 @@ export class Transport {
       } catch (err) {
         if (options.signal?.aborted) throw err;
         if (err instanceof APIStatusError) {
+          if (call.retryStatus && !call.retryStatus(err)) throw err;
           delay = this.retry.afterStatus(retry, waited, err.status, err.retryAfter, idempotent);
         } else if (err instanceof APIConnectionError) {
           delay = this.retry.afterConnectionError(retry, waited, wasSent(err), idempotent);

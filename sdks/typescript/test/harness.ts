@@ -5,7 +5,8 @@
  */
 
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -164,6 +165,55 @@ export async function startWebhookGateway(): Promise<Running> {
     config,
     `[admin]\ntoken = "${ADMIN_TOKEN}"\n\n[webhooks]\nallow_private = ["127.0.0.1/32"]\nallow_http = true\npoll_interval = "50ms"\n`,
   );
+  const gateway = await start(binary("LLM_GATEWAY_BIN", "llm-gateway"), ["--demo", "--listen", "127.0.0.1:0", "--config", config], {
+    GATEWAY_DEMO_KEY: DEMO_KEY,
+  });
+  return {
+    url: gateway.url,
+    async stop() {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface BackupRunning extends Running {
+  /** Where the gateway writes its archives (`[backup] dir`). */
+  backupDir: string;
+}
+
+/** `--demo` over a SQLite file (the in-memory store of a bare `--demo` cannot be backed up:
+ * `VACUUM INTO` fails) with the admin API and `[backup]` configured: a random 32-byte key,
+ * archives in a temporary directory. */
+export async function startBackupGateway(): Promise<BackupRunning> {
+  const dir = mkdtempSync(join(tmpdir(), "sdk-ts-backups-"));
+  const backupDir = join(dir, "archives");
+  mkdirSync(backupDir);
+  const config = join(dir, "gateway.toml");
+  const key = randomBytes(32).toString("base64");
+  writeFileSync(
+    config,
+    `[admin]\ntoken = "${ADMIN_TOKEN}"\n\n[store]\ndatabase_url = "sqlite://${join(dir, "gateway.db")}?mode=rwc"\n\n[backup]\nkey = "${key}"\ndir = "${backupDir}"\n`,
+  );
+  const gateway = await start(binary("LLM_GATEWAY_BIN", "llm-gateway"), ["--demo", "--listen", "127.0.0.1:0", "--config", config], {
+    GATEWAY_DEMO_KEY: DEMO_KEY,
+  });
+  return {
+    url: gateway.url,
+    backupDir,
+    async stop() {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `--demo` whose async worker is off (`[async] worker = false`): its async jobs stay
+ * `pending`, for bounded waits and cancellation. */
+export async function startIdleAsyncGateway(): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), "sdk-ts-idle-"));
+  const config = join(dir, "gateway.toml");
+  writeFileSync(config, "[async]\nworker = false\n");
   const gateway = await start(binary("LLM_GATEWAY_BIN", "llm-gateway"), ["--demo", "--listen", "127.0.0.1:0", "--config", config], {
     GATEWAY_DEMO_KEY: DEMO_KEY,
   });

@@ -46,6 +46,8 @@ const COVERED: Record<string, Invoke> = {
   "POST /admin/v1/backups": (c) => c.backups.create(),
   "GET /admin/v1/backups": (c) => c.backups.list(),
   "GET /admin/v1/backups/{}": (c) => c.backups.get("gateway-20261206T210000000Z"),
+  "GET /v1/async/{}": (c) => c.asyncCalls.get("async_0193a5c2e1d07c6a9f3b2d1e0f4a5b6c"),
+  "DELETE /v1/async/{}": (c) => c.asyncCalls.cancel("async_0193a5c2e1d07c6a9f3b2d1e0f4a5b6c"),
   "POST /v1/guardrails/check": (c) => c.guardrails.check("x"),
   "GET /v1/models": (c) => c.models.list(),
   "POST /query": (c) => c.query("x"),
@@ -54,7 +56,7 @@ const COVERED: Record<string, Invoke> = {
 };
 
 /** The gateway's own APIs: what the SDK must cover (model calls are the official SDKs'). */
-const OWN = /^\/(admin\/v1|v1\/guardrails)\//;
+const OWN = /^\/(admin\/v1|v1\/guardrails|v1\/async)\//;
 const normalise = (path: string): string => path.replace(/\{[^}]*\}/g, "{}");
 
 function spec(): { paths: Record<string, Record<string, unknown>> } {

@@ -35,6 +35,7 @@ from .errors import (
 )
 from .inference import anthropic_client, async_anthropic_client, async_openai_client, openai_client
 from .metadata import RateLimitInfo, ResponseMetadata, gateway_metadata
+from .resources.async_calls import AsyncCallTimeoutError, AsyncJob, AsyncResult
 from .types import (
     ApiKey,
     AuditPage,
@@ -86,6 +87,9 @@ __all__ = [
     "UpstreamError",
     "ServiceUnavailableError",
     "UpstreamTimeoutError",
+    "AsyncCallTimeoutError",
+    "AsyncJob",
+    "AsyncResult",
     "openai_client",
     "async_openai_client",
     "anthropic_client",

@@ -15,6 +15,7 @@ import httpx
 from . import inference
 from ._transport import AsyncTransport, Call, Settings, SyncTransport
 from .metadata import ResponseMetadata
+from .resources.async_calls import AsyncAsyncCalls, AsyncCalls
 from .resources.audit import AsyncAudit, Audit
 from .resources.backups import AsyncBackups, Backups
 from .resources.cache import AsyncCache, Cache
@@ -87,6 +88,7 @@ class Gateway(_Common):
         self.console = Console(transport)
         self.webhooks = Webhooks(transport)
         self.backups = Backups(transport)
+        self.async_calls = AsyncCalls(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
 
@@ -154,6 +156,7 @@ class AsyncGateway(_Common):
         self.console = AsyncConsole(transport)
         self.webhooks = AsyncWebhooks(transport)
         self.backups = AsyncBackups(transport)
+        self.async_calls = AsyncAsyncCalls(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)
 

@@ -64,6 +64,11 @@ class Call(Generic[T]):
     body: Any = None
     idempotent: Optional[bool] = None
     """Whether repeating it is harmless; by default, from the method."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Request headers of this call only (``prefer``, ...)."""
+    retry_status: Optional[Callable[[APIStatusError], bool]] = None
+    """Whether an error answer may be retried at all (by default, by the retry policy only):
+    an async job's recorded answer is final, however retryable its status."""
 
     @property
     def safe_to_repeat(self) -> bool:
@@ -162,7 +167,7 @@ class Settings:
         )
 
     def request(self, client: Union[httpx.Client, httpx.AsyncClient], call: Call[Any]) -> httpx.Request:
-        headers = dict(self.headers)
+        headers = {**self.headers, **{k.lower(): v for k, v in call.headers.items()}}
         content = None
         if call.body is not None:
             headers["content-type"] = "application/json"
@@ -202,6 +207,12 @@ def _was_sent(err: httpx.TransportError) -> bool:
     return not isinstance(err, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
+def _status_delay(call: Call[Any], policy: RetryPolicy, retry: int, waited: float, err: APIStatusError) -> Optional[float]:
+    if call.retry_status is not None and not call.retry_status(err):
+        return None
+    return policy.delay_after_status(retry, waited, err.status, err.retry_after, call.safe_to_repeat)
+
+
 class SyncTransport:
     def __init__(self, settings: Settings, client: Optional[httpx.Client]) -> None:
         self.settings = settings
@@ -221,7 +232,7 @@ class SyncTransport:
                 try:
                     return _decode(call, response)
                 except APIStatusError as err:
-                    delay = policy.delay_after_status(retry, waited, err.status, err.retry_after, call.safe_to_repeat)
+                    delay = _status_delay(call, policy, retry, waited, err)
                     if delay is None:
                         raise
             time.sleep(delay)
@@ -252,7 +263,7 @@ class AsyncTransport:
                 try:
                     return _decode(call, response)
                 except APIStatusError as err:
-                    delay = policy.delay_after_status(retry, waited, err.status, err.retry_after, call.safe_to_repeat)
+                    delay = _status_delay(call, policy, retry, waited, err)
                     if delay is None:
                         raise
             await asyncio.sleep(delay)

@@ -10,6 +10,7 @@ import dev.llmgateway.admin.Keys;
 import dev.llmgateway.admin.Tenants;
 import dev.llmgateway.admin.Usage;
 import dev.llmgateway.admin.Webhooks;
+import dev.llmgateway.inference.AsyncCalls;
 import dev.llmgateway.inference.Chat;
 import dev.llmgateway.inference.Guardrails;
 import dev.llmgateway.inference.Models;
@@ -57,6 +58,7 @@ public final class GatewayClient {
     private final Guardrails guardrails;
     private final Models models;
     private final Query query;
+    private final AsyncCalls asyncCalls;
 
     private GatewayClient(Transport transport) {
         this.transport = transport;
@@ -73,6 +75,7 @@ public final class GatewayClient {
         this.guardrails = new Guardrails(transport);
         this.models = new Models(transport);
         this.query = new Query(transport);
+        this.asyncCalls = new AsyncCalls(transport);
     }
 
     public static Builder builder() {
@@ -160,6 +163,11 @@ public final class GatewayClient {
     /** The simple {@code POST /query} API. */
     public Query query() {
         return query;
+    }
+
+    /** Async calls: any model call with {@code Prefer: respond-async}, then its answer, polled (bounded). */
+    public AsyncCalls asyncCalls() {
+        return asyncCalls;
     }
 
     /** {@code GET /health}: liveness ({@code status}, {@code version}, ...). */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Deployment states and cache invalidation against the real gateway. */
+/** Deployment states, cache invalidation and the health probes against the real gateway. */
 @ExtendWith(GatewayExtension.class)
 class OpsTest {
     static GatewayClient admin;
@@ -37,6 +37,12 @@ class OpsTest {
         assertEquals("demo", demo.provider());
         assertEquals("closed", demo.circuit());
         assertTrue(demo.requests() >= 1);
+    }
+
+    @Test
+    void healthAndReadinessNeedNoAdminRights() {
+        assertEquals("ok", app.health().path("status").asText());
+        assertEquals("ready", app.ready().path("status").asText());
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.llmgateway.errors.GatewayException;
 import dev.llmgateway.errors.RateLimitException;
 import dev.llmgateway.errors.TimeoutException;
 import dev.llmgateway.errors.UpstreamException;
+import dev.llmgateway.inference.AsyncResult;
 import dev.llmgateway.inference.Guardrails.Direction;
 import dev.llmgateway.internal.ApiRequest;
 import dev.llmgateway.model.GuardrailVerdict;
@@ -112,6 +113,27 @@ class TransportTest {
         assertTrue(client(RetryPolicy.DEFAULT).deployments().list().isEmpty());
         assertEquals(3, hits.get());
         assertEquals(List.of(Duration.ofMillis(1500), Duration.ofSeconds(1)), waits, "retry-after-ms wins over retry-after");
+    }
+
+    @Test
+    void anAsyncJobsRecordedAnswerIsFinal() {
+        // A job whose call was answered 429 keeps that answer: asking again gives the same.
+        answer(429, error("rate_limit_error", "rate_limit_exceeded", "slow down"), "retry-after", "1",
+                "x-gateway-async-status", "completed");
+        assertThrows(RateLimitException.class, () -> client(RetryPolicy.DEFAULT).asyncCalls().get("async_1"));
+        assertEquals(1, hits.get());
+        assertTrue(waits.isEmpty());
+        // A 429 of the poll itself (no job state) is retried as usual.
+        answer(429, error("rate_limit_error", "rate_limit_exceeded", "slow down"), "retry-after", "1");
+        answer(202, "{\"id\":\"async_1\",\"object\":\"async.job\",\"status\":\"pending\",\"route\":\"/query\","
+                + "\"created_at\":1765045800,\"completed_at\":null,\"retried\":false,\"callback_url\":null}",
+                "x-gateway-async-status", "pending", "retry-after", "1", "content-type", "application/json");
+        AsyncResult pending = client(RetryPolicy.DEFAULT).asyncCalls().get("async_1");
+        assertEquals("pending", pending.status());
+        assertEquals(Duration.ofSeconds(1), pending.retryAfter().orElseThrow());
+        assertEquals("/query", pending.job().orElseThrow().route());
+        assertEquals(3, hits.get());
+        assertEquals(List.of(Duration.ofSeconds(1)), waits);
     }
 
     @Test

@@ -14,8 +14,10 @@ public final class ApiRequest {
     final String method;
     final String path;
     final Map<String, String> query = new LinkedHashMap<>();
+    final Map<String, String> headers = new LinkedHashMap<>();
     Object body;
     boolean safeToRepeat;
+    boolean recordedAnswersFinal;
 
     private ApiRequest(String method, String path, boolean safeToRepeat) {
         this.method = method;
@@ -49,6 +51,25 @@ public final class ApiRequest {
 
     public static ApiRequest delete(String path) {
         return new ApiRequest("DELETE", path, true);
+    }
+
+    /** Sends the request header {@code name: value} (this call only). */
+    public ApiRequest header(String name, String value) {
+        String lower = name.toLowerCase(java.util.Locale.ROOT);
+        if (lower.equals("authorization") || lower.equals("content-type")) {
+            throw new IllegalArgumentException("the transport sets " + name);
+        }
+        headers.put(lower, value);
+        return this;
+    }
+
+    /**
+     * An error answer carrying {@code x-gateway-async-status} is an async job's recorded answer:
+     * final, never retried, however retryable its status.
+     */
+    public ApiRequest recordedAnswersFinal() {
+        recordedAnswersFinal = true;
+        return this;
     }
 
     /** Adds {@code name=value} unless {@code value} is null or empty. */

@@ -129,8 +129,9 @@ public final class Transport {
         if (status >= 200 && status < 300) {
             return new Outcome(new ApiResponse(status, resp.headers(), resp.body(), attempt), null, false);
         }
-        boolean retryable = status == 429 || status == 503
-                || (request.safeToRepeat && (status == 408 || status == 502 || status == 504));
+        boolean recorded = request.recordedAnswersFinal && resp.headers().firstValue("x-gateway-async-status").isPresent();
+        boolean retryable = !recorded && (status == 429 || status == 503
+                || (request.safeToRepeat && (status == 408 || status == 502 || status == 504)));
         return new Outcome(null, Errors.fromAnswer(status, resp.headers(), resp.body()), retryable);
     }
 
@@ -165,6 +166,7 @@ public final class Transport {
                 .timeout(timeout)
                 .header("accept", "application/json")
                 .header("user-agent", userAgent);
+        request.headers.forEach(b::header);
         if (credential != null && !credential.isEmpty()) {
             b.header("authorization", "Bearer " + credential);
         }

@@ -2,6 +2,7 @@ package dev.llmgateway.support;
 
 import dev.llmgateway.GatewayClient;
 import dev.llmgateway.RetryPolicy;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
@@ -36,6 +37,16 @@ public final class Gateway {
                         .put("llm-gateway", (ExtensionContext.Store.CloseableResource) started::close);
             }
             return process.baseUrl();
+        }
+    }
+
+    /** The shared gateway's {@code [backup] dir} (after {@link #baseUrl} started it). */
+    public static Path backupDir() {
+        synchronized (LOCK) {
+            if (process == null) {
+                throw new IllegalStateException("the gateway is not started");
+            }
+            return process.backupDir();
         }
     }
 

@@ -6,7 +6,10 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.Base64;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
@@ -14,12 +17,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * The real {@code llm-gateway} binary ({@code $LLM_GATEWAY_BIN}) started with {@code --demo} on
  * 127.0.0.1 port 0, the bootstrap admin token set and the response cache on; the address is
  * read from its "listening on" line. Webhooks may call receivers on 127.0.0.1 over http (the
- * tests' receivers), looking for due deliveries every 50 ms. Stopped with SIGTERM (then SIGKILL)
+ * tests' receivers), looking for due deliveries every 50 ms. Backups are on ({@code [backup]}: a
+ * random 32-byte key, archives in a temporary directory). Stopped with SIGTERM (then SIGKILL)
  * when closed.
  */
 public final class GatewayProcess {
@@ -32,11 +37,21 @@ public final class GatewayProcess {
             allow_private = ["127.0.0.1/32"]
             allow_http = true
             poll_interval = "50ms"
+
+            # A file store: the in-memory store of a bare --demo cannot be backed up.
+            [store]
+            database_url = "sqlite://%s?mode=rwc"
+
+            [backup]
+            key = "%s"
+            dir = "%s"
             """;
 
     private final Process process;
     private final String baseUrl;
     private Path config;
+    private Path dataDir;
+    private Path backupDir;
     private final Deque<String> tail = new ArrayDeque<>();
 
     private GatewayProcess(Process process, String baseUrl) {
@@ -45,12 +60,21 @@ public final class GatewayProcess {
     }
 
     public static GatewayProcess start() throws IOException, InterruptedException {
+        return start("");
+    }
+
+    /** A gateway whose configuration has {@code extra} (TOML) appended. */
+    public static GatewayProcess start(String extra) throws IOException, InterruptedException {
         String binary = System.getenv("LLM_GATEWAY_BIN");
         if (binary == null || binary.isEmpty()) {
             throw new IllegalStateException("LLM_GATEWAY_BIN is not set (cargo xtask test sets it)");
         }
         Path config = Files.createTempFile("java-sdk-gateway-", ".toml");
-        Files.writeString(config, CONFIG);
+        Path dataDir = Files.createTempDirectory("java-sdk-gateway-");
+        Path backupDir = Files.createDirectory(dataDir.resolve("archives"));
+        byte[] backupKey = new byte[32];
+        new SecureRandom().nextBytes(backupKey);
+        Files.writeString(config, CONFIG.formatted(dataDir.resolve("gateway.db"), Base64.getEncoder().encodeToString(backupKey), backupDir) + extra);
         ProcessBuilder pb = new ProcessBuilder(
                 List.of(binary, "--demo", "--listen", "127.0.0.1:0", "--config", config.toString()));
         Map<String, String> env = pb.environment();
@@ -88,6 +112,8 @@ public final class GatewayProcess {
         try {
             GatewayProcess g = new GatewayProcess(p, address.get(60, TimeUnit.SECONDS));
             g.config = config;
+            g.dataDir = dataDir;
+            g.backupDir = backupDir;
             synchronized (lines) {
                 g.tail.addAll(lines);
             }
@@ -95,6 +121,7 @@ public final class GatewayProcess {
         } catch (Exception e) {
             p.destroyForcibly();
             Files.deleteIfExists(config);
+            deleteTree(dataDir);
             synchronized (lines) {
                 throw new IllegalStateException("the gateway did not start: " + e + "\n" + String.join("\n", lines), e);
             }
@@ -105,6 +132,11 @@ public final class GatewayProcess {
         return baseUrl;
     }
 
+    /** The gateway's {@code [backup] dir}. */
+    public Path backupDir() {
+        return backupDir;
+    }
+
     /** SIGTERM, then SIGKILL after 10 s. */
     public void close() throws InterruptedException, IOException {
         process.destroy();
@@ -113,5 +145,17 @@ public final class GatewayProcess {
             process.waitFor();
         }
         Files.deleteIfExists(config);
+        deleteTree(dataDir);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (dir == null || !Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 }
