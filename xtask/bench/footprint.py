@@ -34,6 +34,10 @@ PEPPER = "footprint-pepper-0123456789abcdef"
 # The upstream model decides the token counter: `gpt-4o-mini` loads tiktoken's o200k tables,
 # a name without a known tokenizer (FOOTPRINT_UPSTREAM_MODEL=bench-model) counts bytes.
 UPSTREAM_MODEL = os.environ.get("FOOTPRINT_UPSTREAM_MODEL", "gpt-4o-mini")
+# FOOTPRINT_TOKEN_COUNT=estimate|tokenizer adds `[limits] token_count` and a token limit in the
+# configuration itself (`[limits.key] tpm`), which loads the tokenizer's tables at start when
+# "tokenizer" is chosen (the signed file's limits alone load them on the first call).
+TOKEN_COUNT = os.environ.get("FOOTPRINT_TOKEN_COUNT")
 GATEWAY = os.path.join(bins, "llm-gateway")
 MOCK = os.path.join(bins, "mock-upstream")
 LAMBDA = os.path.join(bins, "gateway-lambda")
@@ -114,6 +118,14 @@ api_key = "footprint-upstream-key"
 [models.bench]
 provider = "mock"
 upstream_model = "{UPSTREAM_MODEL}"
+"""
+if TOKEN_COUNT:
+    CONFIG += f"""
+[limits]
+token_count = "{TOKEN_COUNT}"
+
+[limits.key]
+tpm = 1000000
 """
 open(f"{scratch}/edge.toml", "w").write(CONFIG)
 CHAT = {"model": "bench", "messages": [{"role": "user", "content": "Say hello to the benchmark."}],

@@ -6,6 +6,7 @@
 //! backend = "redis"                 # memory (one instance, default) | redis (several)
 //! on_backend_error = "open"         # open: admit unlimited | closed: answer 503
 //! unpriced = "allow"                # allow | reject: a spend-limited caller on an unpriced model
+//! token_count = "estimate"          # estimate (no tables, default) | tokenizer (tiktoken, ~35 MiB)
 //!
 //! [limits.redis]
 //! url = "redis://127.0.0.1:6379"
@@ -159,6 +160,19 @@ pub enum FailMode {
     Closed,
 }
 
+/// How prompt tokens of OpenAI-family models are counted for reservations (the real usage
+/// reconciles every reservation after the call either way).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenCount {
+    /// From the text's shape (words, digits, punctuation, scripts): no tables in memory;
+    /// its error on the committed corpus is in docs/limits.md.
+    #[default]
+    Estimate,
+    /// tiktoken's o200k / cl100k tables, loaded at start when a limit is configured.
+    Tokenizer,
+}
+
 /// What a spend limit does with a model whose price is unknown.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -235,6 +249,7 @@ pub struct LimitsConfig {
     pub default_max_tokens_reservation: u64,
     pub on_backend_error: FailMode,
     pub unpriced: UnpricedMode,
+    pub token_count: TokenCount,
     pub redis: RedisLimitsConfig,
     pub queue: QueueConfig,
     /// Defaults for every tenant; the tenant's stored limits (admin API) win field by field.
@@ -261,6 +276,7 @@ impl Default for LimitsConfig {
             default_max_tokens_reservation: DEFAULT_MAX_TOKENS_RESERVATION,
             on_backend_error: FailMode::default(),
             unpriced: UnpricedMode::default(),
+            token_count: TokenCount::default(),
             redis: RedisLimitsConfig::default(),
             queue: QueueConfig::default(),
             tenant: LimitSet::default(),
@@ -384,6 +400,10 @@ rpd = 10
         assert!(c.has_config_limits());
         assert!(toml::from_str::<LimitsConfig>("[key]\nrpn = 1").is_err());
         assert_eq!(c.default_max_tokens_reservation, 1024);
+        assert_eq!(c.token_count, TokenCount::Estimate);
+        let exact: LimitsConfig = toml::from_str("token_count = \"tokenizer\"").unwrap();
+        assert_eq!(exact.token_count, TokenCount::Tokenizer);
+        assert!(toml::from_str::<LimitsConfig>("token_count = \"bytes\"").is_err());
         let zero: LimitsConfig = toml::from_str("default_max_tokens_reservation = 0").unwrap();
         assert_eq!(
             zero.problems("limits")[0].0,

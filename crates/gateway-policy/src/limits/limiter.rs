@@ -17,7 +17,7 @@ use gateway_core::{ChatRequest, GatewayError, RequestContext, Usage};
 use super::allowance::Spec;
 use super::backend::{Ask, Backend, BackendDown, Decision, Denial, RuleView};
 use super::clock::{Clock, window_at, window_start};
-use super::config::{BackendKind, FailMode, LimitsConfig, UnpricedMode};
+use super::config::{BackendKind, FailMode, LimitsConfig, TokenCount, UnpricedMode};
 use super::estimate::{Family, prompt_tokens};
 use super::events::{
     BudgetSpend, LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents,
@@ -183,8 +183,12 @@ impl Limiter {
         self.inner.queues.depth(tenant)
     }
 
-    /// Load the tokenizer tables of the configured models now rather than on a first call.
+    /// With `token_count = "tokenizer"`, load the tables of the configured models now rather
+    /// than on a first call; the default estimate has none to load.
     pub fn warm_up(&self) {
+        if self.inner.config.load().token_count != TokenCount::Tokenizer {
+            return;
+        }
         for family in self.inner.families.values() {
             family.warm_up();
         }
@@ -452,7 +456,7 @@ impl Admission for Limiter {
             .map_or(config.default_max_tokens_reservation, u64::from);
         UsageEstimate {
             model: req.model.clone(),
-            prompt_tokens: prompt_tokens(req, self.family(&req.model)),
+            prompt_tokens: prompt_tokens(req, self.family(&req.model), config.token_count),
             max_output_tokens: max_output.saturating_mul(choices),
         }
     }

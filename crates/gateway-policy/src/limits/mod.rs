@@ -7,7 +7,7 @@
 //!   per model and per key on a model. Limits stored on a tenant or key (admin API, carried on
 //!   the [`gateway_core::Principal`]) win over config, field by field.
 //! - [`Limiter`] implements [`gateway_core::phases::admission::Admission`]: it counts prompt
-//!   tokens with a real tokenizer where it can, reserves `prompt + max_tokens` (and its price)
+//!   tokens with a table-free estimate (or the real tokenizer, `token_count`), reserves `prompt + max_tokens` (and its price)
 //!   on every rule at once, and reconciles with real usage when the call completes.
 //! - Backends: in-process (GCRA on atomics, lock-free) or Redis (one atomic Lua script per
 //!   admission). [`FailMode`] says what happens when Redis is unreachable; [`LimitEvents`] and
@@ -27,9 +27,11 @@ mod permit;
 mod queue;
 mod redis_backend;
 pub mod rules;
+pub mod shape;
 
 pub use config::{
-    BackendKind, FailMode, LimitSet, LimitsConfig, QueueConfig, RedisLimitsConfig, UnpricedMode,
+    BackendKind, FailMode, LimitSet, LimitsConfig, QueueConfig, RedisLimitsConfig, TokenCount,
+    UnpricedMode,
 };
 pub use estimate::Family;
 pub use events::{BudgetSpend, LimitEvents, LimiterStats, Rejection, StatsSnapshot, TracingEvents};
