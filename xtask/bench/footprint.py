@@ -38,6 +38,9 @@ UPSTREAM_MODEL = os.environ.get("FOOTPRINT_UPSTREAM_MODEL", "gpt-4o-mini")
 # configuration itself (`[limits.key] tpm`), which loads the tokenizer's tables at start when
 # "tokenizer" is chosen (the signed file's limits alone load them on the first call).
 TOKEN_COUNT = os.environ.get("FOOTPRINT_TOKEN_COUNT")
+# Seconds between /health answering and the idle reading (a debug build loads the tokenizer's
+# tables far slower than a release build).
+IDLE_WAIT = float(os.environ.get("FOOTPRINT_IDLE_WAIT", "1"))
 GATEWAY = os.path.join(bins, "llm-gateway")
 MOCK = os.path.join(bins, "mock-upstream")
 LAMBDA = os.path.join(bins, "gateway-lambda")
@@ -151,7 +154,7 @@ def edge_run():
                     raise
                 time.sleep(0.01)
         ready = time.monotonic() - started
-        time.sleep(1)
+        time.sleep(IDLE_WAIT)
         idle = status(gw.pid)
         for i in range(220):
             body = dict(CHAT, stream=i >= 200)
