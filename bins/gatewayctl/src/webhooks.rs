@@ -16,10 +16,14 @@ pub enum WebhooksCmd {
     Create {
         #[arg(long)]
         tenant: String,
-        #[arg(long)]
+        /// The endpoint's URL. (`--url` is gatewayctl's own global option, the gateway's
+        /// address: a second `--url` here would be taken for it.)
+        #[arg(long = "endpoint-url", id = "endpoint_url")]
         url: String,
         /// Event types, comma-separated (batch.completed, key.created, limit.exceeded, ...).
-        #[arg(long, value_delimiter = ',', required = true)]
+        /// Without it the endpoint subscribes to none: it receives only the callbacks of
+        /// asynchronous calls that name its URL (docs/async.md).
+        #[arg(long, value_delimiter = ',')]
         events: Vec<String>,
         #[arg(long)]
         description: Option<String>,
@@ -34,8 +38,10 @@ pub enum WebhooksCmd {
     /// Change an endpoint's URL, events, description or state.
     Update {
         id: String,
-        #[arg(long)]
+        /// The endpoint's new URL.
+        #[arg(long = "endpoint-url", id = "endpoint_url")]
         url: Option<String>,
+        /// Event types, comma-separated; `--events ''` subscribes to none.
         #[arg(long, value_delimiter = ',')]
         events: Option<Vec<String>>,
         #[arg(long)]
@@ -106,6 +112,16 @@ fn shown(json: bool, v: &Value, human: impl FnOnce(&Value) -> String) -> Outcome
     })
 }
 
+/// The `events` of a request body: the types given, blanks left out (`--events ''` is none).
+fn event_list(events: &[String]) -> Value {
+    events
+        .iter()
+        .map(|e| e.trim())
+        .filter(|e| !e.is_empty())
+        .map(Value::from)
+        .collect()
+}
+
 pub async fn run(client: &Client, json: bool, cmd: &WebhooksCmd) -> Result<Outcome, CtlError> {
     let value = match cmd {
         WebhooksCmd::Create {
@@ -114,7 +130,7 @@ pub async fn run(client: &Client, json: bool, cmd: &WebhooksCmd) -> Result<Outco
             events,
             description,
         } => {
-            let mut body = json!({ "tenant": tenant, "url": url, "events": events });
+            let mut body = json!({ "tenant": tenant, "url": url, "events": event_list(events) });
             if let (Some(d), Value::Object(map)) = (description, &mut body) {
                 map.insert("description".to_owned(), Value::from(d.as_str()));
             }
@@ -138,7 +154,7 @@ pub async fn run(client: &Client, json: bool, cmd: &WebhooksCmd) -> Result<Outco
             let mut body = serde_json::Map::new();
             let fields = [
                 ("url", url.clone().map(Value::from)),
-                ("events", events.clone().map(Value::from)),
+                ("events", events.as_deref().map(event_list)),
                 ("description", description.clone().map(Value::from)),
                 ("enabled", enabled.map(Value::from)),
             ];
@@ -149,7 +165,8 @@ pub async fn run(client: &Client, json: bool, cmd: &WebhooksCmd) -> Result<Outco
             }
             if body.is_empty() {
                 return Err(CtlError::Usage(
-                    "give at least one of --url, --events, --description, --enabled".to_owned(),
+                    "give at least one of --endpoint-url, --events, --description, --enabled"
+                        .to_owned(),
                 ));
             }
             let body = Value::Object(body);
@@ -191,4 +208,56 @@ pub async fn run(client: &Client, json: bool, cmd: &WebhooksCmd) -> Result<Outco
         }
     };
     Ok(shown(json, &value, endpoint_view))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+    use serde_json::json;
+
+    use super::{WebhooksCmd, event_list};
+    use crate::cli::{Cli, Command};
+
+    fn create(args: &[&str]) -> WebhooksCmd {
+        let base = [
+            "gatewayctl",
+            "--url",
+            "http://gw.example:8080",
+            "webhooks",
+            "create",
+            "--tenant",
+            "acme",
+            "--endpoint-url",
+            "https://h.example/x",
+        ];
+        let cli = Cli::try_parse_from(base.iter().chain(args)).unwrap();
+        // The endpoint's URL never replaces the gateway's address.
+        assert_eq!(cli.url, "http://gw.example:8080");
+        match cli.command {
+            Command::Webhooks(cmd) => cmd,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn create_needs_no_events_and_sends_an_empty_list() {
+        match create(&[]) {
+            WebhooksCmd::Create { events, url, .. } => {
+                assert_eq!(url, "https://h.example/x");
+                assert_eq!(event_list(&events), json!([]));
+            }
+            other => panic!("{other:?}"),
+        }
+        match create(&["--events", "key.created,batch.completed"]) {
+            WebhooksCmd::Create { events, .. } => {
+                assert_eq!(
+                    event_list(&events),
+                    json!(["key.created", "batch.completed"])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        // `--events ''` (update's way back to none) is an empty list, not one blank type.
+        assert_eq!(event_list(&[String::new()]), json!([]));
+    }
 }
