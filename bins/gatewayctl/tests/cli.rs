@@ -385,3 +385,82 @@ fn health_probes_need_no_token_and_fail_on_an_unready_or_absent_gateway() {
     let out = ctl(&format!("http://127.0.0.1:{port}"), "", &["health"]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// `webhooks create` needs no `--events`: the API allows an endpoint with none (it receives
+/// only the callbacks of async calls naming its URL), and `update --events ''` goes back to none.
+#[test]
+fn webhooks_create_without_events_subscribes_to_none() {
+    let gw =
+        start_gateway_with("[webhooks]\nallow_private = [\"127.0.0.1/32\"]\nallow_http = true\n");
+    ok(&ctl(&gw.url, TOKEN, &["tenants", "create", "hooks"]));
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&ok(&ctl(&gw.url, TOKEN, args))).unwrap()
+    };
+    let bare = json(&[
+        "--json",
+        "webhooks",
+        "create",
+        "--tenant",
+        "hooks",
+        "--endpoint-url",
+        "http://127.0.0.1:9/async",
+    ]);
+    assert_eq!(bare["events"], serde_json::json!([]), "{bare}");
+    assert!(
+        bare["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{bare}"
+    );
+
+    let subscribed = json(&[
+        "--json",
+        "webhooks",
+        "create",
+        "--tenant",
+        "hooks",
+        "--endpoint-url",
+        "http://127.0.0.1:9/events",
+        "--events",
+        "key.created,key.revoked",
+    ]);
+    assert_eq!(
+        subscribed["events"],
+        serde_json::json!(["key.created", "key.revoked"])
+    );
+    let id = subscribed["id"].as_str().unwrap();
+    let cleared = json(&["--json", "webhooks", "update", id, "--events", ""]);
+    assert_eq!(cleared["events"], serde_json::json!([]), "{cleared}");
+
+    let human = ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &[
+            "webhooks",
+            "create",
+            "--tenant",
+            "hooks",
+            "--endpoint-url",
+            "http://127.0.0.1:9/human",
+        ],
+    ));
+    assert!(human.contains("signing secret"), "{human}");
+    let unknown = ctl(
+        &gw.url,
+        TOKEN,
+        &[
+            "webhooks",
+            "create",
+            "--tenant",
+            "hooks",
+            "--endpoint-url",
+            "http://127.0.0.1:9/x",
+            "--events",
+            "no.such.event",
+        ],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr).contains("Unknown event type"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+}
