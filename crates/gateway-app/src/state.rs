@@ -151,7 +151,7 @@ impl Lasting {
             .map_err(|e| AppError::startup("guardrails", e))?;
         let guardrail_set = guardrails.set().clone();
         let policy = build_policy(config, &guardrail_set)?;
-        let mut builder = Gateway::builder(router.clone())
+        let mut builder = Gateway::builder(with_prompt_routing(config, &router)?)
             .authenticator(self.auth.authenticator.clone())
             .admission(Arc::new(self.limiter.clone()))
             .guardrail(Arc::new(guardrails))
@@ -202,6 +202,30 @@ impl Lasting {
             server,
         })
     }
+}
+
+/// The router the pipeline calls: with `[prompt_routing]`, the virtual model in front of the
+/// model router (its rules were compiled by validation already; compiled again here).
+fn with_prompt_routing(
+    config: &Config,
+    router: &Arc<ModelRouter>,
+) -> Result<Arc<dyn gateway_core::phases::route::Router>, AppError> {
+    let Some(routing) = &config.prompt_routing else {
+        return Ok(router.clone());
+    };
+    let compiled = routing
+        .compile("prompt_routing", &|m| config.models.contains_key(m))
+        .map_err(|problems| {
+            let text: Vec<String> = problems.iter().map(|(p, m)| format!("{p}: {m}")).collect();
+            AppError::startup("prompt_routing", text.join("; "))
+        })?;
+    let classifier = gateway_policy::LocalClassifier::new()
+        .map_err(|e| AppError::startup("prompt classifier", e))?;
+    Ok(Arc::new(gateway_providers::auto::AutoRouter::new(
+        router.clone(),
+        Arc::new(classifier),
+        compiled,
+    )))
 }
 
 impl AppState {

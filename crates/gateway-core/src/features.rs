@@ -70,7 +70,7 @@ impl std::fmt::Display for TaskType {
 }
 
 /// The classified features of one request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RequestFeatures {
     /// The task the last user turn asks for.
     pub task: TaskType,
@@ -87,6 +87,74 @@ pub struct RequestFeatures {
     pub json_output: bool,
     /// 0 (trivial) ..= 1 (hard): a heuristic over size, task, constraints and multi-step cues.
     pub difficulty: f32,
+}
+
+/// A problem a heuristic quality scorer found in an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QualityFlag {
+    /// Cut off by the length limit (`finish_reason: length`).
+    Truncated,
+    /// The model declined.
+    Refusal,
+    /// No text and no tool call.
+    Empty,
+    /// The answer loops.
+    Repetitive,
+    /// JSON output was requested and the answer is not JSON.
+    InvalidJson,
+    /// The answer violates the JSON Schema of `response_format`.
+    SchemaViolation,
+    /// A tool call's arguments are not JSON or violate the tool's parameter schema.
+    ToolArgsInvalid,
+    /// The answer is in another language than the prompt (translations excepted).
+    WrongLanguage,
+}
+
+impl QualityFlag {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            QualityFlag::Truncated => "truncated",
+            QualityFlag::Refusal => "refusal",
+            QualityFlag::Empty => "empty",
+            QualityFlag::Repetitive => "repetitive",
+            QualityFlag::InvalidJson => "invalid_json",
+            QualityFlag::SchemaViolation => "schema_violation",
+            QualityFlag::ToolArgsInvalid => "tool_args_invalid",
+            QualityFlag::WrongLanguage => "wrong_language",
+        }
+    }
+
+    /// What the flag takes off a perfect score of 1.
+    pub const fn penalty(self) -> f32 {
+        match self {
+            QualityFlag::Empty => 1.0,
+            QualityFlag::Refusal => 0.8,
+            QualityFlag::InvalidJson => 0.7,
+            QualityFlag::ToolArgsInvalid => 0.6,
+            QualityFlag::Repetitive | QualityFlag::SchemaViolation | QualityFlag::WrongLanguage => {
+                0.5
+            }
+            QualityFlag::Truncated => 0.4,
+        }
+    }
+}
+
+/// The heuristic quality of one answer: 1 minus the flags' penalties, floored at 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityReport {
+    pub score: f32,
+    pub flags: Vec<QualityFlag>,
+}
+
+impl QualityReport {
+    pub fn from_flags(flags: Vec<QualityFlag>) -> Self {
+        let penalty: f32 = flags.iter().map(|f| f.penalty()).sum();
+        QualityReport {
+            score: (1.0 - penalty).max(0.0),
+            flags,
+        }
+    }
 }
 
 /// Phase 7's helper: classifies a request before routing. Implementations must be cheap (the

@@ -7,7 +7,9 @@
 //! only (request, response, stream and error); the shared upstream HTTP client ([`client::HttpClient`]: pooled, rustls, HTTP/2,
 //! `TCP_NODELAY`); event-stream parsing ([`sse`], [`vendor_stream`]); and the
 //! [`router::ModelRouter`] that maps public model names to deployments and retries, balances,
-//! falls back and circuit-breaks between them ([`router::RoutingPolicy`]). It depends only on
+//! falls back and circuit-breaks between them ([`router::RoutingPolicy`]), with [`auto`] in
+//! front of it for prompt-type routing (a virtual model, CEL rules over the features of a
+//! prompt, the cheapest good-enough candidate). It depends only on
 //! `gateway-core`; it knows nothing of the HTTP server, auth, policy or storage.
 //!
 //! Extending: in your own crate, implement a [`VendorCodec`] (or [`gateway_core::Provider`]
@@ -17,6 +19,7 @@
 //! adapter needs only its translation code.
 
 pub mod anthropic;
+pub mod auto;
 pub mod azure;
 pub mod body;
 pub mod client;

@@ -219,6 +219,16 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    let routing = if wants_gateway {
+        crate_example_table(
+            root,
+            "gateway-app",
+            "route_cost",
+            "prompt-type routing cost per request",
+        )
+    } else {
+        None
+    };
     if let Some(out) = out {
         let mut md = report::markdown(&report);
         if let Some(table) = &guardrails {
@@ -226,6 +236,9 @@ pub fn run(root: &Path, args: &BenchArgs) -> Result<ExitCode> {
         }
         if let Some(table) = &anomaly {
             md.push_str(&anomaly_section(table));
+        }
+        if let Some(table) = &routing {
+            md.push_str(&routing_section(table));
         }
         md.push_str(&kept_sections(&out));
         std::fs::write(&out, md)?;
@@ -406,6 +419,11 @@ fn guardrail_cost(root: &Path) -> Option<String> {
 
 /// Runs a gateway-policy example (release) and returns its Markdown table.
 fn example_table(root: &Path, example: &str, title: &str) -> Option<String> {
+    crate_example_table(root, "gateway-policy", example, title)
+}
+
+/// Runs an example of `package` (release) and returns its Markdown table.
+fn crate_example_table(root: &Path, package: &str, example: &str, title: &str) -> Option<String> {
     banner(title);
     let output = Command::new(cargo())
         .current_dir(root)
@@ -414,7 +432,7 @@ fn example_table(root: &Path, example: &str, title: &str) -> Option<String> {
             "--release",
             "-q",
             "-p",
-            "gateway-policy",
+            package,
             "--example",
             example,
         ])
@@ -431,6 +449,16 @@ fn anomaly_section(table: &str) -> String {
          detection (atomic counter updates only), next to an empty loop timed the same way, mean and p99 \
          over 100,000 calls (`cargo run --release -p gateway-policy --example anomaly_cost`, run by \
          `cargo xtask bench`). The budget is 2 µs per request; see docs/security.md.\n\n{table}"
+    )
+}
+
+fn routing_section(table: &str) -> String {
+    format!(
+        "\n## Prompt-type routing cost per request\n\nWhat a call to the virtual model `auto` adds before \
+         routing (the prompt classifier, the CEL rules of docs/routing.md's worked example and the \
+         choice among candidates), next to routing off (a named model), mean and p99 over 20,000 \
+         calls (`cargo run --release -p gateway-app --example route_cost`, run by `cargo xtask \
+         bench`). The budget is 10 µs per request at the load bench's prompt size.\n\n{table}"
     )
 }
 

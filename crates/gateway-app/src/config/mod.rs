@@ -123,6 +123,12 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "limits", &mut config.limits, problems);
     section(&mut table, "telemetry", &mut config.telemetry, problems);
+    section(
+        &mut table,
+        "prompt_routing",
+        &mut config.prompt_routing,
+        problems,
+    );
     if let Some(toml::Value::Table(providers)) = table.remove("providers") {
         for (name, value) in providers {
             if let Some(p) = entry(value, &format!("providers.{name}"), problems) {

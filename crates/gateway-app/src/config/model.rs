@@ -70,6 +70,10 @@ pub struct Config {
     /// Metrics, traces, usage and audit writers, model prices (see `docs/observability.md`).
     #[serde(default)]
     pub telemetry: gateway_telemetry::TelemetryConfig,
+    /// Prompt-type routing: the virtual model, its CEL rules and candidates (see
+    /// `docs/routing.md`); off when the section is absent.
+    #[serde(default)]
+    pub prompt_routing: Option<gateway_providers::auto::AutoRoutingConfig>,
 }
 
 /// The simple `POST /query` API.

@@ -14,6 +14,15 @@ const BUILTIN_NOT_OPENAI: [&str; 3] = ["anthropic", "gemini", "azure"];
 
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
+    if let Some(routing) = &config.prompt_routing
+        && let Err(found) = routing.compile("prompt_routing", &|m| config.models.contains_key(m))
+    {
+        problems.extend(
+            found
+                .iter()
+                .map(|(path, message)| Problem::new(path, message.as_str())),
+        );
+    }
     let s = &config.server;
     config.files.validate(&mut problems);
     if s.max_body_bytes == 0 {

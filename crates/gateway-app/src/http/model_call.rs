@@ -203,9 +203,9 @@ fn cache_header(headers: &mut HeaderMap, status: Option<CacheStatus>) {
 
 /// `x-gateway-*` routing headers and OpenAI-named `x-ratelimit-*` headers.
 fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &LimitSnapshot) {
-    // Up to thirteen headers follow, the cost and cache status after these: a no-op for maps
+    // Up to fourteen headers follow, the cost and cache status after these: a no-op for maps
     // made by `body::response`.
-    headers.reserve(13);
+    headers.reserve(14);
     for (name, value) in [
         (names::X_GATEWAY_PROVIDER, &*served_by.provider),
         (names::X_GATEWAY_MODEL, &*served_by.upstream_model),
@@ -222,6 +222,13 @@ fn gateway_headers(headers: &mut HeaderMap, served_by: &ServedBy, limits: &Limit
         && let Ok(v) = HeaderValue::from_str(&served_by.dropped_params.join(", "))
     {
         headers.insert(names::X_GATEWAY_DROPPED_PARAMS, v);
+    }
+    if let Some(reason) = served_by
+        .route_reason
+        .as_deref()
+        .and_then(|r| HeaderValue::from_str(r).ok())
+    {
+        headers.insert(names::X_GATEWAY_ROUTE_REASON, reason);
     }
     if let Some(region) = served_by
         .region

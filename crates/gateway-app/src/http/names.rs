@@ -18,6 +18,8 @@ pub const X_GATEWAY_COST_USD: HeaderName = HeaderName::from_static("x-gateway-co
 /// The request parameters the upstream had no form for and that were left out.
 pub const X_GATEWAY_DROPPED_PARAMS: HeaderName =
     HeaderName::from_static("x-gateway-dropped-params");
+/// Why a call to the virtual model (prompt-type routing) went where it went.
+pub const X_GATEWAY_ROUTE_REASON: HeaderName = HeaderName::from_static("x-gateway-route-reason");
 pub const X_GATEWAY_REGION: HeaderName = HeaderName::from_static("x-gateway-region");
 pub const LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
 pub const REMAINING_REQUESTS: HeaderName =

@@ -412,6 +412,7 @@ type RoutedAnswer = (ChatResponse, ServedBy, Option<Box<dyn CacheFill>>);
 /// A cache hit names the deployment that produced the answer; no upstream was attempted.
 fn cached_served_by(answer: &CachedAnswer) -> ServedBy {
     ServedBy {
+        route_reason: None,
         dropped_params: Vec::new(),
         provider: answer
             .provider

@@ -23,6 +23,9 @@ pub struct ServedBy {
     /// Request parameters the serving upstream has no form for, left out under the model's
     /// `drop` policy (the edge names them in `x-gateway-dropped-params`).
     pub dropped_params: Vec<&'static str>,
+    /// Why a call to a virtual model went to this model group (prompt-type routing; the
+    /// edge's `x-gateway-route-reason`). `None` when the caller named a model.
+    pub route_reason: Option<Arc<str>>,
 }
 
 #[derive(Debug)]

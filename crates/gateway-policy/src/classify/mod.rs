@@ -206,7 +206,13 @@ fn structural(text: &str, scores: &mut [f32; 8]) {
 }
 
 fn memchr_count(hay: &[u8], needle: &[u8]) -> usize {
-    hay.windows(needle.len()).filter(|w| *w == needle).count()
+    memchr::memmem::find_iter(hay, needle).count()
+}
+
+/// The language of `text` (ISO 639-1), as the classifier tells it (quality scoring compares
+/// an answer's with its prompt's).
+pub fn detect_language(text: &str) -> Option<&'static str> {
+    lang::detect(text)
 }
 
 /// 0..=1: longer, more constrained, multi-step prompts of analytical tasks are harder.

@@ -21,6 +21,7 @@ pub struct Scripted {
 
 fn served() -> ServedBy {
     ServedBy {
+        route_reason: None,
         dropped_params: Vec::new(),
         provider: Arc::from("fake"),
         upstream_model: Arc::from("m"),

@@ -175,6 +175,18 @@ impl ModelRouter {
         out
     }
 
+    /// The smoothed latency of a model group's fastest deployment, in milliseconds, once
+    /// calls have been seen (prompt-type routing breaks cost ties with it).
+    pub fn latency_ms(&self, model: &str) -> Option<f64> {
+        self.groups
+            .get(model)?
+            .slots
+            .iter()
+            .filter_map(|s| s.health.latency_nanos())
+            .reduce(f64::min)
+            .map(|n| n / 1e6)
+    }
+
     /// The unsupported-parameter policy of a model group (drop when unknown).
     fn param_policy(&self, model: &str) -> UnsupportedParams {
         self.groups
