@@ -156,6 +156,8 @@ def edge_run():
         ready = time.monotonic() - started
         time.sleep(IDLE_WAIT)
         idle = status(gw.pid)
+        # A fresh connection: a long idle wait outlasts the server's keep-alive.
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for i in range(220):
             body = dict(CHAT, stream=i >= 200)
             # A distinct prompt per call: cache misses, each call goes upstream.
