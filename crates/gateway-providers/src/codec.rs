@@ -3,9 +3,11 @@
 //! call (encode -> send -> decode) over a codec, so a vendor module holds translation only.
 
 use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, ChatStream, ProviderError};
@@ -40,6 +42,14 @@ impl<'a> Encoded<'a> {
         }
     }
 }
+
+/// The headers one call needs on top of its URL's: a request signature over the body (AWS
+/// SigV4), a short-lived access token (Google service accounts).
+pub type CallHeaders = Vec<(HeaderName, HeaderValue)>;
+
+/// What [`VendorCodec::authorize`] returns: the per-call headers, once known.
+pub type AuthorizeFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<CallHeaders, ProviderError>> + Send + 'a>>;
 
 /// The body of an accepted streamed answer and the limits it is read within (silence,
 /// duration, line length).
@@ -101,4 +111,10 @@ pub trait VendorCodec: std::fmt::Debug + Send + Sync + 'static {
 
     /// The model list, each entry attributed to `provider`.
     fn decode_models(&self, provider: &str, body: &[u8]) -> Result<Vec<ModelInfo>, ProviderError>;
+
+    /// Headers computed for this one call (`GET`s have an empty body), added to the URL's
+    /// fixed ones. `None`, the default, costs nothing: the URL's headers are all.
+    fn authorize<'a>(&'a self, _call: &'a Encoded<'_>) -> Option<AuthorizeFuture<'a>> {
+        None
+    }
 }

@@ -1,13 +1,15 @@
 //! [`HttpProvider`]: the one [`Provider`] over HTTP. It runs encode -> send -> decode for
 //! every call kind, the vendor differences living in its [`VendorCodec`].
 
+use std::borrow::Cow;
+
 use async_trait::async_trait;
 
 use gateway_core::types::{EmbeddingsRequest, EmbeddingsResponse, ModelInfo};
 use gateway_core::{ChatRequest, ChatResponse, ChatStream, Provider, ProviderError};
 
 use crate::client::{HttpClient, Timeouts};
-use crate::codec::{UpstreamEvents, VendorCodec};
+use crate::codec::{Encoded, UpstreamEvents, VendorCodec};
 
 /// A provider speaking codec `C`'s wire format over the shared upstream client.
 #[derive(Debug)]
@@ -39,6 +41,20 @@ impl<C: VendorCodec> HttpProvider<C> {
     }
 }
 
+impl<C: VendorCodec> HttpProvider<C> {
+    /// `call` with the headers the codec computes for it ([`VendorCodec::authorize`]).
+    async fn authorized<'a>(&'a self, call: Encoded<'a>) -> Result<Encoded<'a>, ProviderError> {
+        let Some(pending) = self.codec.authorize(&call) else {
+            return Ok(call);
+        };
+        let headers = pending.await?;
+        Ok(Encoded {
+            url: Cow::Owned(call.url.into_owned().with_headers(headers)),
+            body: call.body,
+        })
+    }
+}
+
 #[async_trait]
 impl<C: VendorCodec> Provider for HttpProvider<C> {
     fn name(&self) -> &str {
@@ -50,7 +66,7 @@ impl<C: VendorCodec> Provider for HttpProvider<C> {
     }
 
     async fn chat(&self, req: &ChatRequest) -> Result<ChatResponse, ProviderError> {
-        let call = self.codec.encode_chat(req, false)?;
+        let call = self.authorized(self.codec.encode_chat(req, false)?).await?;
         let bytes = call
             .url
             .post_json(&self.client, call.body, &self.timeouts, C::decode_error)
@@ -59,7 +75,7 @@ impl<C: VendorCodec> Provider for HttpProvider<C> {
     }
 
     async fn chat_stream(&self, req: &ChatRequest) -> Result<ChatStream, ProviderError> {
-        let call = self.codec.encode_chat(req, true)?;
+        let call = self.authorized(self.codec.encode_chat(req, true)?).await?;
         let resp = call
             .url
             .post_stream(&self.client, call.body, &self.timeouts, C::decode_error)
@@ -83,6 +99,7 @@ impl<C: VendorCodec> Provider for HttpProvider<C> {
                 self.name
             )));
         };
+        let call = self.authorized(call).await?;
         let bytes = call
             .url
             .post_json(&self.client, call.body, &self.timeouts, C::decode_error)
@@ -91,8 +108,13 @@ impl<C: VendorCodec> Provider for HttpProvider<C> {
     }
 
     async fn list_models(&self) -> Result<Vec<ModelInfo>, ProviderError> {
-        let url = self.codec.models_url()?;
-        let bytes = url
+        let call = Encoded {
+            url: self.codec.models_url()?,
+            body: bytes::Bytes::new(),
+        };
+        let call = self.authorized(call).await?;
+        let bytes = call
+            .url
             .get(&self.client, &self.timeouts, C::decode_error)
             .await?;
         self.codec.decode_models(&self.name, &bytes)

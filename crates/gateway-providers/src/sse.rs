@@ -232,6 +232,25 @@ where
     });
 }
 
+/// A framing of events in a body: SSE text ([`SseParser`]), or a binary one (Bedrock's
+/// `application/vnd.amazon.eventstream`) whose messages are handed on as [`SseEvent`]s.
+pub trait EventParser: Send + 'static {
+    /// Feeds `bytes` in, pushing the events they complete onto `out`.
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), ProviderError>;
+    /// The body ended: the last events, or an error for a partial one.
+    fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), ProviderError>;
+}
+
+impl EventParser for SseParser {
+    fn push(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
+        SseParser::push(self, bytes, out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<SseEvent>) -> Result<(), ProviderError> {
+        SseParser::finish(self, out)
+    }
+}
+
 /// The events of an upstream event-stream body, within `limits`.
 pub fn sse_events<B>(
     body: B,
@@ -241,16 +260,30 @@ where
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Display,
 {
-    struct State<B> {
+    framed_events(body, limits, SseParser::with_max_line(limits.max_line))
+}
+
+/// The events `parser` finds in an upstream body, within `limits`' silence and duration.
+pub fn framed_events<B, P>(
+    body: B,
+    limits: StreamLimits,
+    parser: P,
+) -> impl Stream<Item = Result<SseEvent, ProviderError>> + Send
+where
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Display,
+    P: EventParser,
+{
+    struct State<B, P> {
         body: B,
-        parser: SseParser,
+        parser: P,
         timer: SilenceTimer,
         ready: std::collections::VecDeque<SseEvent>,
         ended: bool,
     }
     let state = State {
         body,
-        parser: SseParser::with_max_line(limits.max_line),
+        parser,
         timer: SilenceTimer::new(&limits),
         ready: Default::default(),
         ended: false,

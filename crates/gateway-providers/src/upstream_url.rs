@@ -60,6 +60,17 @@ impl UpstreamUrl {
         })
     }
 
+    /// The same URL with `extra` headers added (a call's signature or access token).
+    pub fn with_headers(mut self, extra: Vec<(HeaderName, HeaderValue)>) -> Self {
+        self.headers.extend(extra);
+        self
+    }
+
+    /// The headers every request to this URL carries.
+    pub fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
     pub fn path(&self) -> &str {
         self.uri.path()
     }
@@ -76,7 +87,9 @@ impl UpstreamUrl {
             for (name, value) in &self.headers {
                 h.insert(name.clone(), value.clone());
             }
-            h.insert(http::header::ACCEPT, HeaderValue::from_static(accept));
+            // A vendor's own media type (Bedrock's event stream) wins over the generic one.
+            h.entry(http::header::ACCEPT)
+                .or_insert(HeaderValue::from_static(accept));
             if !body.is_empty() {
                 h.insert(
                     http::header::CONTENT_TYPE,

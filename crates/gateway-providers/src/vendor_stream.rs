@@ -16,7 +16,8 @@ use http_body::Body;
 use gateway_core::{ChatStream, ProviderError, StreamEvent};
 
 use crate::sse::{
-    SilenceTimer, SseEvent, SseParser, StreamLimits, drain_in_background, sse_events,
+    EventParser, SilenceTimer, SseEvent, SseParser, StreamLimits, drain_in_background,
+    framed_events,
 };
 
 /// A vendor's translation of its event stream into canonical events.
@@ -52,12 +53,28 @@ pub fn decode_text<D: SseDecoder>(
     Ok(out.into())
 }
 
-/// The canonical stream of an upstream body, within `limits`.
+/// The canonical stream of an upstream event-stream (SSE) body, within `limits`.
 pub fn decode_body<D, B>(body: B, limits: StreamLimits, decoder: D) -> ChatStream
 where
     D: SseDecoder,
     B: Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: Display,
+{
+    decode_framed(
+        body,
+        limits,
+        SseParser::with_max_line(limits.max_line),
+        decoder,
+    )
+}
+
+/// The canonical stream of an upstream body framed as `parser` reads it, within `limits`.
+pub fn decode_framed<D, B, P>(body: B, limits: StreamLimits, parser: P, decoder: D) -> ChatStream
+where
+    D: SseDecoder,
+    B: Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: Display,
+    P: EventParser,
 {
     struct State<D> {
         events: std::pin::Pin<
@@ -72,7 +89,7 @@ where
         marked_end: bool,
     }
     let state = State {
-        events: Box::pin(sse_events(body, limits)),
+        events: Box::pin(framed_events(body, limits, parser)),
         decoder,
         timer: SilenceTimer::new(&limits),
         ready: VecDeque::new(),
