@@ -595,6 +595,25 @@ fn build_provider(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         passthrough_params: p.passthrough_params.clone(),
+        region: p.region.clone(),
+        aws: match (&p.aws_access_key_id, &p.aws_secret_access_key) {
+            (Some(id), Some(secret)) => Some(gateway_providers::AwsKeys {
+                access_key_id: id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: p.aws_session_token.clone(),
+            }),
+            _ => None,
+        },
+        project: p.project.clone(),
+        service_account: match &p.service_account_file {
+            Some(path) => Some(Secret::new(std::fs::read_to_string(path).map_err(|e| {
+                AppError::startup(
+                    format!("provider '{name}'"),
+                    format!("service_account_file {}: {e}", path.display()),
+                )
+            })?)),
+            None => None,
+        },
     };
     // Connect timeouts and trusted CAs belong to a client: a provider that sets its own gets
     // a client of its own; the others share one (and its connection pools).

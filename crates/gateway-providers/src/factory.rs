@@ -1,7 +1,8 @@
 //! Provider construction: a [`ProviderSpec`] (what a `[providers.NAME]` section says) becomes
 //! an `Arc<dyn Provider>` through the [`ProviderFactory`] registered for its `kind`.
 //!
-//! [`ProviderRegistry::with_builtins`] knows `openai`, `anthropic`, `gemini` and `azure`. A
+//! [`ProviderRegistry::with_builtins`] knows `openai`, `anthropic`, `gemini`, `azure` and the
+//! OpenAI-compatible presets of [`crate::openai::presets`] (`groq`, `openrouter`, ...). A
 //! crate that depends on this one adds a kind with [`register_kind`] (the process-wide registry
 //! the gateway's configuration is checked against and built from), before the configuration
 //! is loaded; see `examples/custom_provider.rs`.
@@ -25,6 +26,10 @@ pub const ANTHROPIC: &str = "anthropic";
 pub const GEMINI: &str = "gemini";
 /// Azure OpenAI (deployments, `api-version`, `api-key`).
 pub const AZURE: &str = "azure";
+/// AWS Bedrock (Converse, SigV4).
+pub const BEDROCK: &str = "bedrock";
+/// Google Vertex AI (Gemini and Claude, service-account tokens).
+pub const VERTEX: &str = "vertex";
 
 /// One configured upstream, whatever its kind.
 #[derive(Debug, Clone)]
@@ -44,6 +49,14 @@ pub struct ProviderSpec {
     /// Fields of other vendors' APIs this upstream accepts verbatim (`passthrough_params`;
     /// the `openai` kind's, see [`crate::openai::Passthrough`]).
     pub passthrough_params: Vec<String>,
+    /// The cloud region (Bedrock's signing region).
+    pub region: Option<String>,
+    /// AWS access keys (Bedrock); `None` reads the standard environment variables.
+    pub aws: Option<crate::AwsKeys>,
+    /// The cloud project (Vertex AI; default: the service account's).
+    pub project: Option<String>,
+    /// A Google service-account key file's JSON (Vertex AI).
+    pub service_account: Option<Secret<String>>,
 }
 
 impl ProviderSpec {
@@ -58,6 +71,10 @@ impl ProviderSpec {
             timeouts: Timeouts::default(),
             headers: Vec::new(),
             passthrough_params: Vec::new(),
+            region: None,
+            aws: None,
+            project: None,
+            service_account: None,
         }
     }
 
@@ -112,6 +129,11 @@ impl ProviderRegistry {
         registry.register(ANTHROPIC, ANTHROPIC_KIND);
         registry.register(GEMINI, GEMINI_KIND);
         registry.register(AZURE, AZURE_KIND);
+        registry.register(BEDROCK, BEDROCK_KIND);
+        registry.register(VERTEX, VERTEX_KIND);
+        for preset in crate::openai::presets::PRESETS {
+            registry.register(preset.kind, preset);
+        }
         registry
     }
 
@@ -255,6 +277,102 @@ const AZURE_KIND: Builtin = Builtin {
     },
 };
 
+/// The default URL is that of `us-east-1`; a spec's region picks its own.
+const BEDROCK_KIND: Builtin = Builtin {
+    default_base_url: Some("https://bedrock-runtime.us-east-1.amazonaws.com"),
+    build: |spec, _default, client| {
+        let env = |name: &str| std::env::var(name).ok();
+        Ok(Arc::new(crate::BedrockProvider::new(
+            bedrock_config(spec, &env)?,
+            client,
+        )?))
+    },
+};
+
+/// The default URL is that of `us-central1`; a spec's region (the Vertex location) picks its
+/// own.
+const VERTEX_KIND: Builtin = Builtin {
+    default_base_url: Some("https://us-central1-aiplatform.googleapis.com/v1"),
+    build: |spec, _default, client| {
+        let bad =
+            |what: &str| ProviderError::Unsupported(format!("provider '{}': {what}", spec.name));
+        let json = spec
+            .service_account
+            .as_ref()
+            .ok_or_else(|| bad("service_account_file is required"))?;
+        let key = crate::vertex::ServiceAccountKey::from_json(json.expose())
+            .map_err(|e| bad(&e.to_string()))?;
+        let project = spec
+            .project
+            .clone()
+            .or_else(|| key.project_id.clone())
+            .ok_or_else(|| bad("project is required (the key names none)"))?;
+        let config = crate::vertex::VertexConfig {
+            name: spec.name.clone(),
+            project,
+            location: spec
+                .region
+                .clone()
+                .unwrap_or_else(|| "us-central1".to_owned()),
+            base_url: spec.base_url.clone(),
+            key,
+            timeouts: spec.timeouts,
+        };
+        Ok(Arc::new(crate::vertex::VertexProvider::new(
+            config, client,
+        )?))
+    },
+};
+
+/// A Bedrock spec's settings: the region (else `AWS_REGION`, `AWS_DEFAULT_REGION`), a Bedrock
+/// API key, else the configured access keys, else those of the environment.
+pub(crate) fn bedrock_config(
+    spec: &ProviderSpec,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::BedrockConfig, ProviderError> {
+    let region = spec
+        .region
+        .clone()
+        .or_else(|| env("AWS_REGION"))
+        .or_else(|| env("AWS_DEFAULT_REGION"))
+        .filter(|r| !r.is_empty())
+        .ok_or_else(|| {
+            ProviderError::Unsupported(format!(
+                "provider '{}': region is required (or AWS_REGION)",
+                spec.name
+            ))
+        })?;
+    if !region
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(ProviderError::Unsupported(format!(
+            "provider '{}': invalid region '{region}'",
+            spec.name
+        )));
+    }
+    let auth = match (&spec.api_key, &spec.aws) {
+        (Some(key), _) => crate::BedrockAuth::ApiKey(key.clone()),
+        (None, Some(keys)) => crate::BedrockAuth::Keys(keys.clone()),
+        (None, None) => {
+            crate::BedrockAuth::Keys(crate::AwsKeys::from_env(env).ok_or_else(|| {
+                ProviderError::Unsupported(format!(
+                    "provider '{}': no AWS credentials (set aws_access_key_id and \
+                     aws_secret_access_key, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+                    spec.name
+                ))
+            })?)
+        }
+    };
+    Ok(crate::BedrockConfig {
+        name: spec.name.clone(),
+        region,
+        base_url: spec.base_url.clone(),
+        auth,
+        timeouts: spec.timeouts,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,10 +385,19 @@ mod tests {
     #[test]
     fn builtins_build_by_kind_with_their_default_urls() {
         let registry = ProviderRegistry::with_builtins();
-        assert_eq!(
-            registry.kinds().collect::<Vec<_>>(),
-            ["anthropic", "azure", "gemini", "openai"]
-        );
+        let kinds: Vec<&str> = registry.kinds().collect();
+        assert!(kinds.contains(&BEDROCK) && kinds.contains(&VERTEX));
+        for kind in [
+            "anthropic",
+            "azure",
+            "gemini",
+            "openai",
+            "groq",
+            "openrouter",
+            "vllm",
+        ] {
+            assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+        }
         for kind in [OPENAI, ANTHROPIC, GEMINI] {
             let provider = registry
                 .build(&ProviderSpec::new(format!("my-{kind}"), kind), client())
@@ -282,6 +409,43 @@ mod tests {
             registry.build(&azure, client()).is_err(),
             "azure needs a URL"
         );
+    }
+
+    #[test]
+    fn bedrock_region_and_credentials_from_spec_or_environment() {
+        let env = |name: &str| match name {
+            "AWS_REGION" => Some("eu-central-1".to_owned()),
+            "AWS_ACCESS_KEY_ID" => Some("AKIDENV".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("secret".to_owned()),
+            _ => None,
+        };
+        let spec = ProviderSpec::new("b", BEDROCK);
+        let config = bedrock_config(&spec, &env).unwrap();
+        assert_eq!(config.region, "eu-central-1");
+        assert!(
+            matches!(&config.auth, crate::BedrockAuth::Keys(k) if k.access_key_id == "AKIDENV")
+        );
+        let mut spec = ProviderSpec::new("b", BEDROCK);
+        spec.region = Some("us-west-2".to_owned());
+        spec.aws = Some(crate::AwsKeys {
+            access_key_id: "AKIDCONF".to_owned(),
+            secret_access_key: Secret::new("s".to_owned()),
+            session_token: None,
+        });
+        let config = bedrock_config(&spec, &env).unwrap();
+        assert_eq!(config.region, "us-west-2");
+        assert!(
+            matches!(&config.auth, crate::BedrockAuth::Keys(k) if k.access_key_id == "AKIDCONF")
+        );
+        let none = |_: &str| None;
+        let err = bedrock_config(&ProviderSpec::new("b", BEDROCK), &none).unwrap_err();
+        assert!(err.to_string().contains("region"), "{err}");
+        spec.region = Some("us-east-1/../x".to_owned());
+        assert!(bedrock_config(&spec, &none).is_err());
+        spec.region = Some("us-east-1".to_owned());
+        spec.aws = None;
+        let err = bedrock_config(&spec, &none).unwrap_err();
+        assert!(err.to_string().contains("no AWS credentials"), "{err}");
     }
 
     #[test]

@@ -11,9 +11,10 @@ use gateway_core::types::EmbeddingsRequest;
 use gateway_core::{ProviderError, StreamEvent};
 
 use crate::codec::VendorCodec;
+use crate::sse::EventParser;
 use crate::sse::{SseEvent, SseParser};
 use crate::vendor_stream::{SseDecoder, decode_text};
-use crate::{anthropic, gemini, openai};
+use crate::{anthropic, bedrock, gemini, openai};
 
 /// The wire formats an upstream answers in (Azure speaks OpenAI's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,10 +22,16 @@ pub enum Vendor {
     OpenAi,
     Anthropic,
     Gemini,
+    Bedrock,
 }
 
 impl Vendor {
-    pub const ALL: [Vendor; 3] = [Vendor::OpenAi, Vendor::Anthropic, Vendor::Gemini];
+    pub const ALL: [Vendor; 4] = [
+        Vendor::OpenAi,
+        Vendor::Anthropic,
+        Vendor::Gemini,
+        Vendor::Bedrock,
+    ];
 }
 
 /// A whole answer: decoded as a chat answer, an embeddings answer and a models list, and
@@ -66,6 +73,10 @@ pub fn decode_answer(vendor: Vendor, status: u16, headers: &HeaderMap, body: &[u
             }
             errors.push(gemini::error::error_from_response(status, headers, &bytes));
         }
+        Vendor::Bedrock => {
+            errors.extend(bedrock::response::decode(body, "m").err());
+            errors.push(bedrock::error::error_from_response(status, headers, &bytes));
+        }
     }
     for error in errors {
         let _ = error.into_gateway_error("p").status();
@@ -78,7 +89,38 @@ pub fn decode_stream(vendor: Vendor, text: &str) -> Result<Vec<StreamEvent>, Pro
         Vendor::OpenAi => decode_text(&mut OpenAiEvents, text),
         Vendor::Anthropic => decode_text(&mut anthropic::stream::StreamDecoder::new(true, 0), text),
         Vendor::Gemini => decode_text(&mut gemini::stream::StreamDecoder::new("m", true, 0), text),
+        // Bedrock's stream is binary: the text's bytes as frames.
+        Vendor::Bedrock => decode_eventstream(text.as_bytes(), &[], 1 << 16).map(|(_, e)| e),
     }
+}
+
+/// Splits `input` where `cuts` say and feeds the pieces to Bedrock's event-stream parser
+/// (messages of up to `max_message` bytes), then its events to the ConverseStream decoder:
+/// the messages (or the error) of the whole, whatever the split, and the canonical events.
+pub fn decode_eventstream(
+    input: &[u8],
+    cuts: &[usize],
+    max_message: usize,
+) -> Result<(Vec<SseEvent>, Vec<StreamEvent>), ProviderError> {
+    let mut parser = bedrock::eventstream::EventStreamParser::new(max_message);
+    let mut messages = Vec::new();
+    let mut start = 0;
+    for &cut in cuts {
+        let end = cut.clamp(start, input.len());
+        parser.push(&input[start..end], &mut messages)?;
+        start = end;
+    }
+    parser.push(&input[start..], &mut messages)?;
+    parser.finish(&mut messages)?;
+    let mut decoder = bedrock::stream::StreamDecoder::new("m", true, 0);
+    let mut out = VecDeque::new();
+    for message in &messages {
+        if decoder.on_event(message, &mut out)? {
+            return Ok((messages, out.into()));
+        }
+    }
+    decoder.on_eof(&mut out)?;
+    Ok((messages, out.into()))
 }
 
 /// Splits `input` where `cuts` say and feeds the pieces to a parser with lines of up to

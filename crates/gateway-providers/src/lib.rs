@@ -3,7 +3,7 @@
 //! It owns provider construction ([`factory`]: a [`ProviderSpec`] of a registered `kind` ->
 //! `Arc<dyn Provider>`); the one HTTP provider ([`HttpProvider`]: encode -> send -> decode)
 //! over a per-vendor [`VendorCodec`]; one module per vendor family ([`openai`] for the
-//! OpenAI-compatible family, [`anthropic`], [`gemini`], [`azure`]), each holding translation
+//! OpenAI-compatible family, [`anthropic`], [`gemini`], [`azure`], [`bedrock`], [`vertex`]), each holding translation
 //! only (request, response, stream and error); the shared upstream HTTP client ([`client::HttpClient`]: pooled, rustls, HTTP/2,
 //! `TCP_NODELAY`); event-stream parsing ([`sse`], [`vendor_stream`]); and the
 //! [`router::ModelRouter`] that maps public model names to deployments and retries, balances,
@@ -21,6 +21,7 @@
 pub mod anthropic;
 pub mod auto;
 pub mod azure;
+pub mod bedrock;
 pub mod body;
 pub mod client;
 pub mod codec;
@@ -39,6 +40,7 @@ pub mod sanitize;
 pub mod sse;
 pub mod upstream_url;
 pub mod vendor_stream;
+pub mod vertex;
 
 /// The versions of `bytes` and `http` in [`VendorCodec`]'s signatures, for out-of-tree codecs.
 pub use bytes;
@@ -46,6 +48,7 @@ pub use http;
 
 pub use anthropic::{AnthropicCodec, AnthropicConfig, AnthropicProvider};
 pub use azure::{AzureConfig, AzureProvider, AzureRoutes};
+pub use bedrock::{AwsKeys, BedrockAuth, BedrockConfig, BedrockProvider};
 pub use client::{HttpClient, Timeouts};
 pub use codec::{Encoded, UpstreamEvents, VendorCodec};
 pub use factory::{ProviderFactory, ProviderRegistry, ProviderSpec, register_kind};

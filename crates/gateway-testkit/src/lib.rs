@@ -9,7 +9,8 @@
 //! gateway sent upstream (the latest [`RECORD_LIMIT`] requests, so that a long-running mock
 //! stays small).
 //!
-//! OpenAI endpoints: `POST /v1/chat/completions` (streaming or not, tool calls, `n` choices),
+//! OpenAI endpoints (also under a prefix, `/openai/v1/...`, as the OpenAI-compatible
+//! marketplaces serve them): `POST /v1/chat/completions` (streaming or not, tool calls, `n` choices),
 //! `POST /v1/embeddings` (float or base64), `GET /v1/models`, `GET /v1/models/{id}`;
 //! anything else is a 404 with an OpenAI error body.
 //!

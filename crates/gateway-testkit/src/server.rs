@@ -30,6 +30,10 @@ pub enum Vendor {
     Anthropic,
     Gemini,
     Azure,
+    /// AWS Bedrock Runtime (Converse, ConverseStream), SigV4-signed.
+    Bedrock,
+    /// Google Vertex AI (Gemini and Claude publishers) and its OAuth token endpoint.
+    Vertex,
 }
 
 /// How the mock behaves for every request.
@@ -250,13 +254,15 @@ impl MockServer {
     }
 
     /// What the vendor's SDKs take as base URL: `http://ADDR/v1` for OpenAI,
-    /// `http://ADDR/v1beta` for Gemini, `http://ADDR` for Anthropic and Azure (the client
-    /// appends `/v1/messages` or `/openai/...`).
+    /// `http://ADDR/v1beta` for Gemini, `http://ADDR` for Anthropic, Azure and Bedrock (the
+    /// client appends `/v1/messages`, `/openai/...` or `/model/...`).
     pub fn base_url(&self) -> String {
         match self.vendor {
             Vendor::OpenAi => format!("http://{}/v1", self.addr),
             Vendor::Gemini => format!("http://{}/v1beta", self.addr),
-            Vendor::Anthropic | Vendor::Azure => format!("http://{}", self.addr),
+            Vendor::Anthropic | Vendor::Azure | Vendor::Bedrock | Vendor::Vertex => {
+                format!("http://{}", self.addr)
+            }
         }
     }
 
@@ -340,12 +346,17 @@ async fn handle(vendor: Vendor, state: &State, request: Request<Incoming>) -> Re
         Vendor::Anthropic => vendors::anthropic::handle(state, &request()).await,
         Vendor::Gemini => vendors::gemini::handle(state, &request()).await,
         Vendor::Azure => vendors::azure::handle(state, &request()).await,
+        Vendor::Bedrock => vendors::bedrock::handle(state, &request()).await,
+        Vendor::Vertex => vendors::vertex::handle(state, &request()).await,
     }
 }
 
-/// OpenAI's routes.
+/// OpenAI's routes, under any prefix ending in `/v1` (the OpenAI-compatible marketplaces root
+/// their APIs at `/openai/v1`, `/inference/v1`, `/api/v1`...: a preset's own path is kept
+/// when a test points it at the mock).
 async fn openai(state: &State, parts: &http::request::Parts, body: &Bytes) -> Response<MockBody> {
-    let path = parts.uri.path();
+    let full = parts.uri.path();
+    let path = full.find("/v1/").map_or(full, |at| &full[at..]);
     match (&parts.method, path) {
         (&Method::POST, "/v1/chat/completions") => chat::handle(state, body).await,
         (&Method::POST, "/v1/embeddings") => embeddings::handle(state, body).await,

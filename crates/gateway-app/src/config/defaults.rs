@@ -101,6 +101,12 @@ fn provider(kind: &str, base_url: Option<&str>, key: Option<String>) -> Provider
         headers: BTreeMap::new(),
         passthrough_params: Vec::new(),
         ca_file: None,
+        region: None,
+        aws_access_key_id: None,
+        aws_secret_access_key: None,
+        aws_session_token: None,
+        project: None,
+        service_account_file: None,
     }
 }
 

@@ -194,6 +194,25 @@ pub struct ProviderConfig {
     /// against, instead of the web PKI: a private CA (an internal vLLM or Ollama, say).
     #[serde(default)]
     pub ca_file: Option<std::path::PathBuf>,
+    /// The cloud region: Bedrock's (`us-east-1`; default `AWS_REGION`), or the Vertex AI
+    /// location (`us-central1`, `global`...; default `us-central1`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Bedrock: the AWS access key id requests are signed with (SigV4); without it (and
+    /// without `api_key`), `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` / `AWS_SESSION_TOKEN`.
+    #[serde(default)]
+    pub aws_access_key_id: Option<String>,
+    #[serde(default)]
+    pub aws_secret_access_key: Option<Secret<String>>,
+    /// The session token of temporary credentials.
+    #[serde(default)]
+    pub aws_session_token: Option<Secret<String>>,
+    /// Vertex AI: the Google Cloud project (default: the service account's `project_id`).
+    #[serde(default)]
+    pub project: Option<String>,
+    /// Vertex AI: the service-account key file (JSON) whose tokens authenticate the calls.
+    #[serde(default)]
+    pub service_account_file: Option<std::path::PathBuf>,
 }
 
 /// A provider's connect timeout unless it sets one; the providers that keep it share one

@@ -10,7 +10,7 @@ const MIN_SSE_LINE_BYTES: usize = 4096;
 const MIN_RESERVED_DESCRIPTORS: usize = 16;
 /// Built-in kinds that are not OpenAI-compatible (`passthrough_params` means nothing there:
 /// Anthropic and Gemini take `top_k` natively, Azure OpenAI refuses it like OpenAI).
-const BUILTIN_NOT_OPENAI: [&str; 3] = ["anthropic", "gemini", "azure"];
+const BUILTIN_NOT_OPENAI: [&str; 5] = ["anthropic", "gemini", "azure", "bedrock", "vertex"];
 
 pub fn validate(config: &Config) -> Vec<Problem> {
     let mut problems = Vec::new();
@@ -129,6 +129,20 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             || p.max_stream_secs == 0
         {
             problems.push(Problem::new(&path, "timeouts must be greater than 0"));
+        }
+        if let Some(file) = &p.service_account_file
+            && !file.is_file()
+        {
+            problems.push(Problem::new(
+                &format!("{path}.service_account_file"),
+                format!("file {} does not exist", file.display()),
+            ));
+        }
+        if p.aws_access_key_id.is_some() != p.aws_secret_access_key.is_some() {
+            problems.push(Problem::new(
+                &path,
+                "aws_access_key_id and aws_secret_access_key go together",
+            ));
         }
         if !p.passthrough_params.is_empty() {
             let problem = if BUILTIN_NOT_OPENAI.contains(&p.kind.as_str()) {

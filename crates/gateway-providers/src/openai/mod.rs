@@ -1,9 +1,11 @@
 //! The OpenAI-compatible provider: OpenAI itself and every server speaking its wire format
 //! (Groq, OpenRouter, Together, Mistral, DeepSeek, vLLM, Ollama, LM Studio...). Requests and
 //! responses are already in the canonical shape, so translation is nearly a pass-through.
+//! [`presets`] names the common ones (`kind = "groq"`) with their URLs and headers.
 
 mod error;
 mod foreign;
+pub mod presets;
 pub(crate) mod request;
 pub(crate) mod response;
 pub(crate) mod stream;

@@ -5,7 +5,8 @@
 //! `[telemetry.prices]` entries on top. Lookup is by upstream model name: first
 //! `provider/model` (for operator entries naming a deployment), then the model as sent, then
 //! with vendor prefixes (`openai/`, `models/`) and snapshot suffixes (`-2024-08-06`,
-//! `-20250929`, `@20240620`, `-001`, `-latest`, `-preview-05-20`) removed step by step. A
+//! `-20250929`, `@20240620`, `-001`, `-latest`, `-preview-05-20`) removed step by step;
+//! Bedrock ids (`us.anthropic.claude-…-v1:0`) lose their region, vendor and version parts. A
 //! model not found has an unknown cost (`None`), never zero.
 
 mod table;
@@ -142,6 +143,7 @@ impl PriceTable {
         if let Some((base, _)) = name.split_once('@') {
             name = base;
         }
+        name = bedrock_name(name);
         loop {
             if let Some(price) = self.prices.get(name) {
                 return Some(price);
@@ -155,6 +157,49 @@ impl CostModel for PriceTable {
     fn cost_usd(&self, provider: &str, upstream_model: &str, usage: &Usage) -> Option<f64> {
         self.lookup(provider, upstream_model)
             .map(|p| p.cost_usd(usage))
+    }
+}
+
+/// Vendors whose models Bedrock names `VENDOR.MODEL-vN:M`.
+const BEDROCK_VENDORS: [&str; 10] = [
+    "anthropic",
+    "meta",
+    "mistral",
+    "amazon",
+    "cohere",
+    "ai21",
+    "deepseek",
+    "writer",
+    "qwen",
+    "openai",
+];
+
+/// A Bedrock model id or inference profile (`us.anthropic.claude-3-5-sonnet-20240620-v1:0`)
+/// as the model's own name (`claude-3-5-sonnet-20240620`); any other name unchanged.
+fn bedrock_name(name: &str) -> &str {
+    let mut rest = name;
+    if let Some((geo, after)) = rest.split_once('.')
+        && matches!(
+            geo,
+            "us" | "eu" | "apac" | "global" | "us-gov" | "jp" | "au" | "ca"
+        )
+    {
+        rest = after;
+    }
+    let Some((vendor, model)) = rest.split_once('.') else {
+        return name;
+    };
+    if !BEDROCK_VENDORS.contains(&vendor) {
+        return name;
+    }
+    let model = model.split_once(':').map_or(model, |(m, _)| m);
+    match model.rsplit_once("-v") {
+        Some((base, version))
+            if !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => model,
     }
 }
 
@@ -252,6 +297,51 @@ mod tests {
             Some(2.0)
         );
         assert_eq!(t.lookup("other", "prod-chat"), None);
+    }
+
+    #[test]
+    fn marketplace_model_ids_resolve_with_their_vendor_prefixes() {
+        let table = PriceTable::shipped();
+        let at =
+            |provider: &str, model: &str| table.lookup(provider, model).map(|p| p.input_per_mtok);
+        assert_eq!(at("groq", "llama-3.3-70b-versatile"), Some(0.59));
+        assert_eq!(
+            at("together", "meta-llama/Llama-3.3-70B-Instruct-Turbo"),
+            Some(0.88)
+        );
+        assert_eq!(
+            at(
+                "fireworks",
+                "accounts/fireworks/models/llama-v3p3-70b-instruct"
+            ),
+            Some(0.90)
+        );
+        assert_eq!(at("mistral", "mistral-large-latest"), Some(2.0));
+        assert_eq!(at("deepseek", "deepseek-chat"), Some(0.28));
+        assert_eq!(at("openrouter", "openai/gpt-4o-mini"), Some(0.15));
+        assert_eq!(
+            at("ollama", "llama3.2:3b"),
+            None,
+            "local models have no list price"
+        );
+        // Bedrock ids and cross-region inference profiles.
+        assert_eq!(
+            at("aws", "anthropic.claude-3-5-sonnet-20240620-v1:0"),
+            Some(3.0)
+        );
+        assert_eq!(
+            at("aws", "us.anthropic.claude-sonnet-4-20250514-v1:0"),
+            Some(3.0)
+        );
+        assert_eq!(at("aws", "meta.llama3-1-70b-instruct-v1:0"), Some(0.72));
+        assert_eq!(at("aws", "mistral.mistral-large-2402-v1:0"), Some(4.0));
+        assert_eq!(at("aws", "amazon.titan-text-express-v1"), Some(0.20));
+        assert_eq!(at("aws", "amazon.unknown-model-v1"), None);
+        assert_eq!(
+            at("openai", "gpt-3.5-turbo"),
+            Some(0.50),
+            "dots elsewhere are not Bedrock's"
+        );
     }
 
     #[test]

@@ -73,4 +73,42 @@ pub const SHIPPED: &[(&str, ModelPrice)] = &[
     ("gemini-1.5-pro", p(1.25, 5.0, Some(0.3125), None)),
     ("gemini-1.5-flash", p(0.075, 0.30, Some(0.01875), None)),
     ("gemini-embedding-001", p(0.15, 0.0, None, None)),
+    // OpenAI-compatible marketplaces (the `groq`, `together`, ... presets), by their own
+    // model ids (vendor prefixes such as `meta-llama/` or `accounts/fireworks/models/` are
+    // dropped at lookup). OpenRouter's ids (`openai/gpt-4o`) resolve to the vendors' entries.
+    // Groq
+    ("llama-3.3-70b-versatile", p(0.59, 0.79, None, None)),
+    ("llama-3.1-8b-instant", p(0.05, 0.08, None, None)),
+    // Together AI
+    ("llama-3.3-70b-instruct-turbo", p(0.88, 0.88, None, None)),
+    (
+        "meta-llama-3.1-8b-instruct-turbo",
+        p(0.18, 0.18, None, None),
+    ),
+    // Fireworks AI
+    ("llama-v3p3-70b-instruct", p(0.90, 0.90, None, None)),
+    ("llama-v3p1-8b-instruct", p(0.20, 0.20, None, None)),
+    // Mistral AI (`-latest` aliases resolve here)
+    ("mistral-large", p(2.0, 6.0, None, None)),
+    ("mistral-medium", p(0.40, 2.0, None, None)),
+    ("mistral-small", p(0.10, 0.30, None, None)),
+    ("codestral", p(0.30, 0.90, None, None)),
+    // DeepSeek (cache hits at the cached price)
+    ("deepseek-chat", p(0.28, 0.42, Some(0.028), None)),
+    ("deepseek-reasoner", p(0.28, 0.42, Some(0.028), None)),
+    // AWS Bedrock (on-demand, us-east-1) by the model part of Bedrock's ids
+    // (`meta.llama3-1-70b-instruct-v1:0`); Anthropic models on Bedrock cost as Anthropic's own.
+    ("llama3-3-70b-instruct", p(0.72, 0.72, None, None)),
+    ("llama3-1-70b-instruct", p(0.72, 0.72, None, None)),
+    ("llama3-1-8b-instruct", p(0.22, 0.22, None, None)),
+    ("mistral-large-2402", p(4.0, 12.0, None, None)),
+    ("mistral-large-2407", p(2.0, 6.0, None, None)),
+    ("mistral-7b-instruct", p(0.15, 0.20, None, None)),
+    ("mixtral-8x7b-instruct", p(0.45, 0.70, None, None)),
+    ("titan-text-premier", p(0.50, 1.50, None, None)),
+    ("titan-text-express", p(0.20, 0.60, None, None)),
+    ("titan-text-lite", p(0.15, 0.20, None, None)),
+    ("nova-pro", p(0.80, 3.20, None, None)),
+    ("nova-lite", p(0.06, 0.24, None, None)),
+    ("nova-micro", p(0.035, 0.14, None, None)),
 ];

@@ -41,9 +41,11 @@ async fn main() -> ExitCode {
         "anthropic" => Vendor::Anthropic,
         "gemini" => Vendor::Gemini,
         "azure" => Vendor::Azure,
+        "bedrock" => Vendor::Bedrock,
+        "vertex" => Vendor::Vertex,
         other => {
             eprintln!(
-                "mock-upstream: unknown --vendor '{other}' (openai, anthropic, gemini, azure)"
+                "mock-upstream: unknown --vendor '{other}' (openai, anthropic, gemini, azure, bedrock, vertex)"
             );
             return ExitCode::FAILURE;
         }

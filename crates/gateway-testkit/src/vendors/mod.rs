@@ -1,8 +1,10 @@
 //! The non-OpenAI wire formats of the one [`MockServer`] (`MockServer::start_vendor`, or
 //! [`VendorServer::start`]), for the adapters' end-to-end tests:
 //! [`anthropic`] (Messages API, JSON and SSE), [`gemini`] (generateContent,
-//! streamGenerateContent `alt=sse`, embedContent, batchEmbedContents) and [`azure`] (OpenAI's
-//! format at Azure's deployment URLs). Each checks credentials the way its vendor does and
+//! streamGenerateContent `alt=sse`, embedContent, batchEmbedContents), [`azure`] (OpenAI's
+//! format at Azure's deployment URLs), [`bedrock`] (Converse, ConverseStream's binary event
+//! stream, SigV4 shape checks) and [`vertex`] (Gemini and Claude on Vertex AI behind a mocked
+//! OAuth token endpoint). Each checks credentials the way its vendor does and
 //! answers errors with its vendor's error body.
 //!
 //! Behaviour is scripted by the model name (the Azure deployment name), like the OpenAI mock:
@@ -18,9 +20,11 @@
 
 pub mod anthropic;
 pub mod azure;
+pub mod bedrock;
 pub mod gemini;
 #[cfg(test)]
 mod tests;
+pub mod vertex;
 
 use std::collections::VecDeque;
 use std::time::Duration;
