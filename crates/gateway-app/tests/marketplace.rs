@@ -40,11 +40,14 @@ async fn start() -> Upstreams {
 }
 
 fn chat(model: &str, text: &str, stream: bool) -> String {
-    json!({"model": model, "stream": stream, "stream_options": {"include_usage": true},
+    let mut body = json!({"model": model, "stream": stream,
         "tools": [{"type": "function", "function": {"name": "top_song",
             "parameters": {"type": "object", "properties": {"sign": {"type": "string"}}}}}],
-        "messages": [{"role": "user", "content": text}]})
-    .to_string()
+        "messages": [{"role": "user", "content": text}]});
+    if stream {
+        body["stream_options"] = json!({"include_usage": true});
+    }
+    body.to_string()
 }
 
 #[tokio::test]
