@@ -16,6 +16,7 @@ mod change_feed;
 pub mod config;
 pub mod dialects;
 pub mod edge_cli;
+pub mod encryption;
 pub mod error;
 pub mod files;
 #[doc(hidden)]

@@ -55,6 +55,11 @@ pub struct AppState {
     pub async_calls: Option<crate::async_calls::AsyncCalls>,
     /// Backups of the SQL store, when `[backup] key` is set.
     pub backups: Option<crate::backups::Backups>,
+    /// The per-tenant data keys, when `[encryption] kek` is set (the admin API rotates and
+    /// shreds through it).
+    pub keyring: Option<Arc<gateway_store::Keyring>>,
+    /// `[encryption] passthrough_tenants`: content never stored, logged or cached for them.
+    pub passthrough_tenants: Arc<[String]>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -109,6 +114,7 @@ struct Lasting {
     webhooks: Option<crate::webhooks::Webhooks>,
     async_calls: Option<crate::async_calls::AsyncCalls>,
     backups: Option<crate::backups::Backups>,
+    keyring: Option<Arc<gateway_store::Keyring>>,
 }
 
 impl Lasting {
@@ -198,6 +204,8 @@ impl Lasting {
             webhooks: self.webhooks,
             async_calls: self.async_calls,
             backups: self.backups,
+            keyring: self.keyring,
+            passthrough_tenants: config.encryption.passthrough_tenants.clone().into(),
             config_view: ConfigView::of(config),
             server,
         })
@@ -283,7 +291,11 @@ impl AppState {
             Backing::SignedFile(_) => None,
         };
         let auth = crate::change_feed::attach(config, sql, auth)?;
-        let cache = gateway_cache::Cache::from_config(&config.cache)
+        let keyring = crate::encryption::keyring(config, sql)?;
+        let cipher = keyring
+            .clone()
+            .map(|k| k as Arc<dyn gateway_core::encryption::ContentCipher>);
+        let cache = gateway_cache::Cache::from_config_sealed(&config.cache, cipher.clone())
             .await
             .map_err(|e| AppError::startup("cache", e))?;
         let telemetry = gateway_telemetry::Telemetry::start(
@@ -301,7 +313,7 @@ impl AppState {
             Backing::SignedFile(_) => None,
         };
         let files = match &backing {
-            Backing::Sql(sql) => Some(build_files(config, sql.clone())?),
+            Backing::Sql(sql) => Some(build_files(config, sql.clone(), cipher.clone())?),
             Backing::SignedFile(_) => None,
         };
         let webhooks = match &backing {
@@ -343,8 +355,17 @@ impl AppState {
             webhooks,
             async_calls,
             backups,
+            keyring,
         };
         lasting.assemble(config).map(Arc::new)
+    }
+
+    /// The SQL store, if the gateway runs on one (not the edge profile's signed file).
+    pub fn sql_store(&self) -> Option<&Arc<SqlStore>> {
+        match &self.backing {
+            Backing::Sql(sql) => Some(sql),
+            Backing::SignedFile(_) => None,
+        }
     }
 
     /// A new state for a reloaded configuration: routes, providers, guardrails, policies and
@@ -367,6 +388,7 @@ impl AppState {
             webhooks: self.webhooks.clone(),
             async_calls: self.async_calls.clone(),
             backups: self.backups.clone(),
+            keyring: self.keyring.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.
@@ -432,7 +454,11 @@ impl AppState {
 
 /// The Files API over the SQL store and the local directory of `[files] dir` (default
 /// `<data_dir>/files`).
-fn build_files(config: &Config, sql: Arc<SqlStore>) -> Result<crate::files::Files, AppError> {
+fn build_files(
+    config: &Config,
+    sql: Arc<SqlStore>,
+    cipher: Option<Arc<dyn gateway_core::encryption::ContentCipher>>,
+) -> Result<crate::files::Files, AppError> {
     let blobs: Arc<dyn crate::files::BlobStorage> = match (&config.files.backend, &config.files.s3)
     {
         (crate::config::FilesBackend::S3, Some(s3)) => {
@@ -464,6 +490,7 @@ fn build_files(config: &Config, sql: Arc<SqlStore>) -> Result<crate::files::File
             max_bytes: config.files.tenant_max_bytes,
             max_files: config.files.tenant_max_files,
         },
+        cipher,
     })
 }
 

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
+use gateway_core::encryption::ContentCipher;
 use gateway_core::phases::cache::{
     CacheFill as CoreCacheFill, CacheLookup as CoreLookup, CachedAnswer, ResponseCache,
 };
@@ -88,6 +89,14 @@ impl std::fmt::Debug for Cache {
     }
 }
 
+fn memory(cfg: &CacheConfig, cipher: Option<Arc<dyn ContentCipher>>) -> MemoryCache {
+    let memory = MemoryCache::new(cfg.max_bytes);
+    match cipher {
+        Some(c) => memory.with_cipher(c),
+        None => memory,
+    }
+}
+
 impl Cache {
     pub fn new(backend: Arc<dyn CacheBackend>, policy: CachePolicy) -> Self {
         Cache {
@@ -116,6 +125,14 @@ impl Cache {
     /// Fails only if the configuration is invalid: a Redis that cannot be reached now starts
     /// the cache degraded (off: lookups miss) until it answers.
     pub async fn from_config(cfg: &CacheConfig) -> Result<Option<Arc<Cache>>, CacheError> {
+        Self::from_config_sealed(cfg, None).await
+    }
+
+    /// [`Cache::from_config`], with entries sealed per tenant by `cipher` in either backend.
+    pub async fn from_config_sealed(
+        cfg: &CacheConfig,
+        cipher: Option<Arc<dyn ContentCipher>>,
+    ) -> Result<Option<Arc<Cache>>, CacheError> {
         if !cfg.enabled {
             return Ok(None);
         }
@@ -128,12 +145,15 @@ impl Cache {
         let url = cfg.redis_url.as_deref();
         let cache = match (cfg.backend, url) {
             (CacheBackendKind::Redis, Some(url)) => {
-                let redis = RedisCache::new(
+                let mut redis = RedisCache::new(
                     url,
                     &cfg.key_prefix,
                     cfg.redis_timeout(),
                     cfg.redis_retry_interval(),
                 )?;
+                if let Some(c) = &cipher {
+                    redis = redis.with_cipher(c.clone());
+                }
                 if let Err(err) = redis.ping().await {
                     tracing::warn!(error = %err, "response cache: Redis unreachable at start; the cache is off until it answers");
                 }
@@ -142,11 +162,9 @@ impl Cache {
             (CacheBackendKind::Redis, None) => {
                 return Err(CacheError::Config("cache.redis_url is required".to_owned()));
             }
-            (CacheBackendKind::Memory, None) => {
-                Cache::new(Arc::new(MemoryCache::new(cfg.max_bytes)), policy)
-            }
+            (CacheBackendKind::Memory, None) => Cache::new(Arc::new(memory(cfg, cipher)), policy),
             (CacheBackendKind::Memory, Some(url)) => {
-                let memory: Arc<dyn CacheBackend> = Arc::new(MemoryCache::new(cfg.max_bytes));
+                let memory: Arc<dyn CacheBackend> = Arc::new(memory(cfg, cipher));
                 let bus = InvalidationBus::new(url, &cfg.key_prefix, cfg.redis_timeout())?;
                 let listener =
                     spawn_invalidation_listener(url, &cfg.key_prefix, memory.clone()).await?;

@@ -25,6 +25,9 @@ pub enum CacheError {
     /// A stored value has a format this build does not read (written by another version).
     #[error("cache entry format: {0}")]
     Format(String),
+    /// A sealed entry could not be sealed or opened (e.g. its tenant's keys were destroyed).
+    #[error("cache entry encryption: {0}")]
+    Cipher(#[from] gateway_core::encryption::CipherError),
 }
 
 impl CacheError {
@@ -44,7 +47,7 @@ impl From<CacheError> for GatewayError {
             CacheError::Redis(_) | CacheError::Timeout(_) | CacheError::Unavailable => {
                 GatewayError::Unavailable("The shared response cache is unavailable.".to_owned())
             }
-            CacheError::Encoding(_) | CacheError::Format(_) => {
+            CacheError::Encoding(_) | CacheError::Format(_) | CacheError::Cipher(_) => {
                 GatewayError::Internal("A cached response could not be read.".to_owned())
             }
         }

@@ -28,6 +28,7 @@ mod memory;
 mod policy;
 mod redis_store;
 mod replay;
+mod seal;
 mod stats;
 
 #[cfg(test)]

@@ -14,11 +14,20 @@ use crate::backend::CacheBackend;
 use crate::entry::{CachedResponse, Invalidation};
 use crate::error::CacheError;
 use crate::key::Key;
+use crate::seal::Sealer;
 use crate::stats::{CacheStats, Counters, bump};
+use gateway_core::encryption::ContentCipher;
+
+/// An entry as held: the value itself, or its sealed bytes when encryption is on.
+#[derive(Clone)]
+enum Held {
+    Plain(Arc<CachedResponse>),
+    Sealed(Arc<[u8]>),
+}
 
 #[derive(Clone)]
 struct Stored {
-    entry: Arc<CachedResponse>,
+    entry: Held,
     ttl: Duration,
     weight: u32,
 }
@@ -47,6 +56,7 @@ impl Expiry<Key, Stored> for PerEntryTtl {
 pub struct MemoryCache {
     cache: Cache<Key, Stored>,
     counters: Arc<Counters>,
+    sealer: Sealer,
 }
 
 impl std::fmt::Debug for MemoryCache {
@@ -79,7 +89,19 @@ impl MemoryCache {
                 }
             })
             .build();
-        MemoryCache { cache, counters }
+        MemoryCache {
+            cache,
+            counters,
+            sealer: Sealer::default(),
+        }
+    }
+
+    /// Entries are held sealed with `cipher` (per tenant) rather than as values: a process
+    /// memory dump shows no cached content, and a tenant's shredded keys make its entries
+    /// misses at once.
+    pub fn with_cipher(mut self, cipher: Arc<dyn ContentCipher>) -> Self {
+        self.sealer = Sealer::new(Some(cipher));
+        self
     }
 
     /// Run moka's pending maintenance (evictions, expirations, listener calls) now. It also
@@ -101,16 +123,25 @@ impl MemoryCache {
 /// core trait's same-named ones, so calls need no disambiguation).
 impl MemoryCache {
     pub async fn get(&self, key: &Key) -> Result<Option<CachedResponse>, CacheError> {
-        match self.cache.get(key).await {
-            Some(stored) => {
-                bump(&self.counters.hits, 1);
-                Ok(Some(CachedResponse::clone(&stored.entry)))
-            }
-            None => {
-                bump(&self.counters.misses, 1);
-                Ok(None)
-            }
-        }
+        let entry = match self.cache.get(key).await.map(|s| s.entry) {
+            Some(Held::Plain(entry)) => Some(CachedResponse::clone(&entry)),
+            Some(Held::Sealed(bytes)) => match self.sealer.decode(key, &bytes).await {
+                Ok(entry) => Some(entry),
+                Err(err) => {
+                    // Unreadable for good (shredded keys): drop it and miss.
+                    tracing::debug!(error = %err, "sealed cache entry did not open");
+                    self.cache.invalidate(key).await;
+                    None
+                }
+            },
+            None => None,
+        };
+        let counter = match &entry {
+            Some(_) => &self.counters.hits,
+            None => &self.counters.misses,
+        };
+        bump(counter, 1);
+        Ok(entry)
     }
 
     pub async fn put(
@@ -123,8 +154,13 @@ impl MemoryCache {
         let weight = entry.weight(key_len);
         bump(&self.counters.stores, 1);
         bump(&self.counters.bytes_written, u64::from(weight));
+        let held = if self.sealer.is_sealing() {
+            Held::Sealed(Arc::from(self.sealer.encode(key, entry).await?))
+        } else {
+            Held::Plain(Arc::new(entry.clone()))
+        };
         let stored = Stored {
-            entry: Arc::new(entry.clone()),
+            entry: held,
             ttl,
             weight,
         };

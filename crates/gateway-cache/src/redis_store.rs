@@ -1,11 +1,12 @@
 //! The shared backend: Redis, one entry per key `{prefix}{tenant}:{model}:{hash}` holding the
-//! JSON envelope of the answer, expiring with `PX`. Tenant and model group are in clear text
+//! JSON envelope of the answer (sealed per tenant when encryption is on), expiring with `PX`. Tenant and model group are in clear text
 //! (percent-escaped) so that invalidation is a `SCAN MATCH` + `UNLINK`, with no index to keep.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use gateway_core::encryption::ContentCipher;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
 use crate::backend::CacheBackend;
@@ -13,6 +14,7 @@ use crate::circuit::Circuit;
 use crate::entry::{CachedResponse, Invalidation};
 use crate::error::CacheError;
 use crate::key::Key;
+use crate::seal::Sealer;
 use crate::stats::{CacheStats, Counters, bump};
 
 /// Keys removed per `SCAN` page during invalidation.
@@ -29,6 +31,7 @@ pub struct RedisCache {
     timeout: Duration,
     circuit: Arc<Circuit>,
     counters: Arc<Counters>,
+    sealer: Sealer,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -74,7 +77,15 @@ impl RedisCache {
             timeout,
             circuit: Arc::new(Circuit::new(retry)),
             counters: Arc::new(Counters::default()),
+            sealer: Sealer::default(),
         })
+    }
+
+    /// Values are stored in Redis sealed with `cipher` (per tenant; the Redis key is bound
+    /// as authenticated data, so a value copied under another key does not open).
+    pub fn with_cipher(mut self, cipher: Arc<dyn ContentCipher>) -> Self {
+        self.sealer = Sealer::new(Some(cipher));
+        self
     }
 
     /// [`RedisCache::new`], then fail unless Redis answers a `PING` within `timeout`.
@@ -156,7 +167,16 @@ impl RedisCache {
             .arg(self.redis_key(key))
             .query_async(&mut conn)
             .await?;
-        bytes.map(|b| CachedResponse::decode(&b)).transpose()
+        let Some(bytes) = bytes else { return Ok(None) };
+        match self.sealer.decode(key, &bytes).await {
+            Ok(entry) => Ok(Some(entry)),
+            // Sealed for keys that are gone (shredded): a miss, not a Redis failure.
+            Err(CacheError::Cipher(err)) => {
+                tracing::debug!(error = %err, "sealed cache entry did not open");
+                Ok(None)
+            }
+            Err(err) => Err(err),
+        }
     }
 
     async fn write(&self, key: &Key, bytes: Vec<u8>, ttl_ms: u64) -> Result<(), CacheError> {
@@ -218,7 +238,7 @@ impl RedisCache {
         entry: &CachedResponse,
         ttl: Duration,
     ) -> Result<(), CacheError> {
-        let bytes = entry.encode()?;
+        let bytes = self.sealer.encode(key, entry).await?;
         let len = bytes.len() as u64;
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         self.guarded(self.write(key, bytes, ttl_ms)).await?;

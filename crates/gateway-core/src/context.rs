@@ -69,6 +69,10 @@ pub struct RequestContext {
     /// The operator allowed this tenant's prompts and completions in the logs
     /// ([`crate::content_log`]). Off unless the edge turns it on.
     pub log_content: bool,
+    /// The tenant is in pass-through (zero-knowledge) mode: its content is not stored, not
+    /// logged and not cached; only metadata (usage, cost, audit without content) is kept.
+    /// Wins over `log_content`.
+    pub passthrough: bool,
     /// Headers captured for the custom policy's `input.headers` (`None`: none).
     pub headers: Option<CapturedHeaders>,
     /// Set when the call is a line of a batch: its usage names the batch, and admission
@@ -100,6 +104,7 @@ impl RequestContext {
             constraints,
             cache: Default::default(),
             log_content: false,
+            passthrough: false,
             headers: None,
             batch: None,
         }

@@ -15,6 +15,7 @@ pub mod content_log;
 pub mod context;
 pub mod cost_text;
 pub mod duration;
+pub mod encryption;
 pub mod error;
 pub mod features;
 pub mod gateway;

@@ -49,16 +49,52 @@ fn job_from_row(row: &impl RowExt) -> Result<AsyncJob, StoreError> {
     })
 }
 
+/// The authenticated record id of one sealed column: `async_jobs/<id>/<column>`.
+pub(crate) fn record(id: &str, column: &str) -> String {
+    format!("async_jobs/{id}/{column}")
+}
+
 impl SqlStore {
+    /// `job` with its request and result opened (they are sealed when a keyring is set).
+    async fn open_job(&self, mut job: AsyncJob) -> Result<AsyncJob, StoreError> {
+        let (t, id) = (job.tenant.clone(), job.id.clone());
+        job.request = self
+            .open_text(&t, &record(&id, "request"), job.request)
+            .await?;
+        if let Some(r) = &mut job.result {
+            let body = std::mem::take(&mut r.body);
+            r.body = self
+                .open_text(&t, &record(&id, "result_body"), body)
+                .await?;
+            let headers = std::mem::take(&mut r.headers);
+            r.headers = self
+                .open_text(&t, &record(&id, "result_headers"), headers)
+                .await?;
+        }
+        Ok(job)
+    }
+
+    async fn open_jobs(&self, jobs: Vec<AsyncJob>) -> Result<Vec<AsyncJob>, GatewayError> {
+        let mut out = Vec::with_capacity(jobs.len());
+        for j in jobs {
+            out.push(self.open_job(j).await?);
+        }
+        Ok(out)
+    }
+
     async fn one_job(&self, tenant: &TenantId, id: &str) -> Result<Option<AsyncJob>, GatewayError> {
         let sql = AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM async_jobs WHERE tenant = $1 AND id = $2"
         ));
-        on_pool!(&self.backend, pool => {
+        let row = on_pool!(&self.backend, pool => {
             let row = sqlx::query(sql).bind(tenant.as_str()).bind(id)
                 .fetch_optional(pool).await.map_err(StoreError::from)?;
-            Ok(row.map(|r| job_from_row(&r)).transpose()?)
-        })
+            row.map(|r| job_from_row(&r)).transpose()?
+        });
+        match row {
+            Some(j) => Ok(Some(self.open_job(j).await?)),
+            None => Ok(None),
+        }
     }
 }
 
@@ -68,13 +104,16 @@ impl AsyncJobStore for SqlStore {
         let sql = "INSERT INTO async_jobs (id, tenant, route, status, request, callback_url, \
                    attempts, created_at_ms, updated_at_ms) \
                    VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8)";
+        let request = self
+            .seal_text(&j.tenant, &record(&j.id, "request"), &j.request)
+            .await?;
         let result = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
                 .bind(&j.id)
                 .bind(j.tenant.as_str())
                 .bind(&j.route)
                 .bind(j.status.as_str())
-                .bind(&j.request)
+                .bind(&request)
                 .bind(j.callback_url.as_deref())
                 .bind(ms(j.created_at))
                 .bind(ms(j.updated_at))
@@ -160,7 +199,7 @@ impl AsyncJobStore for SqlStore {
              WHERE id = picked.p_id \
              RETURNING {COLUMNS}"
         ));
-        on_pool!(&self.backend, pool => {
+        let jobs = on_pool!(&self.backend, pool => {
             sqlx::query(give_up).bind(ms(now))
                 .execute(pool).await.map_err(StoreError::from)?;
             let rows = sqlx::query(sql)
@@ -172,8 +211,9 @@ impl AsyncJobStore for SqlStore {
             let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>, StoreError>>()?;
             // RETURNING has no order: run the oldest first.
             jobs.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
-            Ok(jobs)
-        })
+            jobs
+        });
+        self.open_jobs(jobs).await
     }
 
     async fn renew_job_leases(
@@ -202,10 +242,29 @@ impl AsyncJobStore for SqlStore {
                    result_headers = $4, result_body = $5, lease_holder = NULL, \
                    lease_until_ms = NULL, updated_at_ms = $6, completed_at_ms = $6 \
                    WHERE id = $1 AND status = 'running' AND lease_holder = $2";
+        let (headers, body) = match self.keyring.get() {
+            None => (result.headers.clone(), result.body.clone()),
+            Some(_) => {
+                let tenant: Option<String> = on_pool!(&self.backend, pool => {
+                    sqlx::query_scalar("SELECT tenant FROM async_jobs WHERE id = $1")
+                        .bind(id).fetch_optional(pool).await.map_err(StoreError::from)?
+                });
+                let Some(tenant) = tenant else {
+                    return Ok(false);
+                };
+                let t = TenantId::new(&tenant);
+                (
+                    self.seal_text(&t, &record(id, "result_headers"), &result.headers)
+                        .await?,
+                    self.seal_text(&t, &record(id, "result_body"), &result.body)
+                        .await?,
+                )
+            }
+        };
         on_pool!(&self.backend, pool => {
             let done = sqlx::query(sql)
                 .bind(id).bind(holder)
-                .bind(i64::from(result.status)).bind(&result.headers).bind(&result.body)
+                .bind(i64::from(result.status)).bind(&headers).bind(&body)
                 .bind(ms(now))
                 .execute(pool).await.map_err(StoreError::from)?;
             Ok(done.rows_affected() > 0)
@@ -218,11 +277,12 @@ impl AsyncJobStore for SqlStore {
              WHERE status IN ('completed', 'failed') AND notified = 0 \
              ORDER BY completed_at_ms, id LIMIT $1"
         ));
-        on_pool!(&self.backend, pool => {
+        let jobs = on_pool!(&self.backend, pool => {
             let rows = sqlx::query(sql).bind(i64::from(limit))
                 .fetch_all(pool).await.map_err(StoreError::from)?;
-            Ok(rows.iter().map(job_from_row).collect::<Result<Vec<_>, StoreError>>()?)
-        })
+            rows.iter().map(job_from_row).collect::<Result<Vec<_>, StoreError>>()?
+        });
+        self.open_jobs(jobs).await
     }
 
     async fn mark_notified(&self, id: &str) -> Result<(), GatewayError> {

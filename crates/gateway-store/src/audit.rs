@@ -137,8 +137,8 @@ fn list_sql(q: &AuditQuery) -> (String, Vec<Bind>) {
 #[async_trait]
 impl AuditStore for SqlStore {
     async fn append_audit(&self, e: &AuditEvent) -> Result<AuditRecord, GatewayError> {
+        let details = self.seal_audit_details(e).await?.to_string();
         let _in_process = self.audit_lock.lock().await;
-        let details = e.details.to_string();
         // SQLite: take the write lock up front; PostgreSQL: an advisory lock for the transaction.
         let (begin, lock) = match &self.backend {
             Backend::Sqlite(_) => ("BEGIN IMMEDIATE", None),
@@ -192,12 +192,14 @@ impl AuditStore for SqlStore {
             tx.commit().await.map_err(StoreError::from)?;
             raw
         });
-        Ok(raw.into_record()?)
+        let mut record = raw.into_record()?;
+        record.event.details = e.details.clone();
+        Ok(record)
     }
 
     async fn list_audit(&self, q: &AuditQuery) -> Result<Vec<AuditRecord>, GatewayError> {
         let (sql, binds) = list_sql(q);
-        on_pool!(&self.backend, pool => {
+        let mut records = on_pool!(&self.backend, pool => {
             let mut query = sqlx::query(AssertSqlSafe(sql));
             for b in binds {
                 query = match b {
@@ -206,12 +208,17 @@ impl AuditStore for SqlStore {
                 };
             }
             let rows = query.fetch_all(pool).await.map_err(StoreError::from)?;
-            let records = rows
+            rows
                 .iter()
                 .map(|r| RawAudit::from_row(r).and_then(RawAudit::into_record))
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok(records)
-        })
+                .collect::<Result<Vec<_>, _>>()?
+        });
+        if self.keyring.get().is_some() {
+            for r in &mut records {
+                self.open_audit_details(r).await?;
+            }
+        }
+        Ok(records)
     }
 
     async fn verify_audit(&self) -> Result<AuditVerification, GatewayError> {

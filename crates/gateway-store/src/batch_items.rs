@@ -5,8 +5,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use gateway_core::GatewayError;
 use gateway_core::store::{FinishedItem, ItemOutcome, LeasedItem, NewItem};
+use gateway_core::{GatewayError, TenantId};
 use sqlx::AssertSqlSafe;
 
 use crate::batches::{lease_end, ms};
@@ -37,6 +37,24 @@ fn insert_sql(rows: usize) -> String {
     )
 }
 
+/// The authenticated record id of a line's sealed column.
+fn record(batch_id: &str, line: u64, column: &str) -> String {
+    format!("batch_items/{batch_id}/{line}/{column}")
+}
+
+/// The tenant of batch `id`, when content is sealed (lines carry no tenant of their own);
+/// `None` when encryption is off or the batch is gone.
+async fn sealing_tenant(store: &SqlStore, id: &str) -> Result<Option<TenantId>, StoreError> {
+    if store.keyring().is_none() {
+        return Ok(None);
+    }
+    let tenant: Option<String> = on_pool!(&store.backend, pool => {
+        sqlx::query_scalar("SELECT tenant FROM batches WHERE id = $1")
+            .bind(id).fetch_optional(pool).await?
+    });
+    Ok(tenant.map(|t| TenantId::new(&t)))
+}
+
 fn not_holder(id: &str) -> GatewayError {
     GatewayError::Unavailable(format!(
         "batch {id} is no longer leased by this instance; another took it over"
@@ -50,6 +68,18 @@ pub(crate) async fn add_items(
     items: &[NewItem],
     replace: bool,
 ) -> Result<(), GatewayError> {
+    let mut bodies = Vec::with_capacity(items.len());
+    let tenant = sealing_tenant(store, id).await?;
+    for item in items {
+        bodies.push(match &tenant {
+            Some(t) => {
+                store
+                    .seal_text(t, &record(id, item.line, "body"), &item.body)
+                    .await?
+            }
+            None => item.body.clone(),
+        });
+    }
     on_pool!(&store.backend, pool => {
         let mut tx = pool.begin().await.map_err(StoreError::from)?;
         let held = sqlx::query("SELECT id FROM batches WHERE id = $1 AND lease_holder = $2")
@@ -62,15 +92,15 @@ pub(crate) async fn add_items(
             sqlx::query("DELETE FROM batch_items WHERE batch_id = $1")
                 .bind(id).execute(&mut *tx).await.map_err(StoreError::from)?;
         }
-        for chunk in items.chunks(ROWS_PER_INSERT) {
+        for (chunk, bodies) in items.chunks(ROWS_PER_INSERT).zip(bodies.chunks(ROWS_PER_INSERT)) {
             let sql = AssertSqlSafe(insert_sql(chunk.len()));
             let mut q = sqlx::query(sql);
-            for item in chunk {
+            for (item, body) in chunk.iter().zip(bodies) {
                 q = q
                     .bind(id)
                     .bind(i64::try_from(item.line).unwrap_or(i64::MAX))
                     .bind(&item.custom_id)
-                    .bind(&item.body);
+                    .bind(body);
             }
             q.execute(&mut *tx).await.map_err(StoreError::from)?;
         }
@@ -108,7 +138,7 @@ pub(crate) async fn lease_items(
          WHERE batch_id = picked.p_batch AND line = picked.p_line \
          RETURNING batch_id, line, custom_id, body, attempts, retried"
     ));
-    on_pool!(&store.backend, pool => {
+    let mut items = on_pool!(&store.backend, pool => {
         sqlx::query(give_up).bind(ms(now))
             .execute(pool).await.map_err(StoreError::from)?;
         let rows = sqlx::query(sql)
@@ -129,8 +159,24 @@ pub(crate) async fn lease_items(
         }).collect::<Result<Vec<_>, StoreError>>()?;
         // RETURNING has no order: run lines in input order.
         items.sort_by(|a, b| (&a.batch_id, a.line).cmp(&(&b.batch_id, b.line)));
-        Ok(items)
-    })
+        items
+    });
+    if store.keyring().is_some() {
+        let mut tenants: std::collections::HashMap<String, Option<TenantId>> = Default::default();
+        for item in &mut items {
+            if !tenants.contains_key(&item.batch_id) {
+                let t = sealing_tenant(store, &item.batch_id).await?;
+                tenants.insert(item.batch_id.clone(), t);
+            }
+            if let Some(Some(t)) = tenants.get(&item.batch_id) {
+                let body = std::mem::take(&mut item.body);
+                item.body = store
+                    .open_text(t, &record(&item.batch_id, item.line, "body"), body)
+                    .await?;
+            }
+        }
+    }
+    Ok(items)
 }
 
 pub(crate) async fn renew_leases(
@@ -167,10 +213,18 @@ pub(crate) async fn complete_item(
     let sql = "UPDATE batch_items SET state = $4, result = $5, lease_holder = NULL, \
                lease_until_ms = NULL \
                WHERE batch_id = $1 AND line = $2 AND state = 'leased' AND lease_holder = $3";
+    let result = match sealing_tenant(store, batch_id).await? {
+        Some(t) => {
+            store
+                .seal_text(&t, &record(batch_id, line, "result"), result)
+                .await?
+        }
+        None => result.to_owned(),
+    };
     on_pool!(&store.backend, pool => {
         let done = sqlx::query(sql)
             .bind(batch_id).bind(i64::try_from(line).unwrap_or(i64::MAX)).bind(holder)
-            .bind(state).bind(result)
+            .bind(state).bind(&result)
             .execute(pool).await.map_err(StoreError::from)?;
         Ok(done.rows_affected() > 0)
     })
@@ -204,11 +258,11 @@ pub(crate) async fn finished_items(
     let sql = "SELECT line, custom_id, state, result, retried FROM batch_items \
                WHERE batch_id = $1 AND line > $2 AND state IN ('done', 'failed') \
                ORDER BY line LIMIT $3";
-    on_pool!(&store.backend, pool => {
+    let mut items = on_pool!(&store.backend, pool => {
         let rows = sqlx::query(sql)
             .bind(id).bind(i64::try_from(after_line).unwrap_or(i64::MAX)).bind(i64::from(limit))
             .fetch_all(pool).await.map_err(StoreError::from)?;
-        let items = rows.iter().map(|r| {
+        rows.iter().map(|r| {
             Ok(FinishedItem {
                 line: r.uint("line")?,
                 custom_id: r.text("custom_id")?,
@@ -216,7 +270,15 @@ pub(crate) async fn finished_items(
                 result: r.opt_text("result")?,
                 retried: r.int("retried")? != 0,
             })
-        }).collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(items)
-    })
+        }).collect::<Result<Vec<_>, StoreError>>()?
+    });
+    if let Some(t) = sealing_tenant(store, id).await? {
+        for item in &mut items {
+            let result = item.result.take();
+            item.result = store
+                .open_opt_text(&t, &record(id, item.line, "result"), result)
+                .await?;
+        }
+    }
+    Ok(items)
 }

@@ -23,6 +23,8 @@ pub struct SqlStore {
     pub(crate) backend: Backend,
     /// Serialises audit appends within this process; across processes the database locks.
     pub(crate) audit_lock: tokio::sync::Mutex<()>,
+    /// Seals content columns when set (module `encryption`).
+    pub(crate) keyring: std::sync::OnceLock<std::sync::Arc<crate::encryption::Keyring>>,
 }
 
 impl SqlStore {
@@ -54,6 +56,7 @@ impl SqlStore {
         let store = SqlStore {
             backend,
             audit_lock: tokio::sync::Mutex::new(()),
+            keyring: std::sync::OnceLock::new(),
         };
         if options.migrate {
             store.migrate().await?;

@@ -1,6 +1,7 @@
 //! The store's errors, and how they become [`GatewayError`]s at the trait boundary.
 
 use gateway_core::GatewayError;
+use gateway_core::encryption::CipherError;
 use gateway_core::store::CONFLICT_CODE;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,9 @@ pub enum StoreError {
     /// Creating, verifying or restoring a backup failed.
     #[error(transparent)]
     Backup(crate::backup::BackupError),
+    /// Sealing or opening stored content failed (see [`CipherError`]).
+    #[error("stored content: {0}")]
+    Cipher(#[from] CipherError),
 }
 
 impl StoreError {
@@ -33,6 +37,12 @@ impl StoreError {
 
     /// The error a caller sees. Backend details are logged here, never returned.
     pub fn into_gateway(self) -> GatewayError {
+        if let StoreError::Cipher(CipherError::Shredded) = self {
+            // Crypto-shredded content is gone, not temporarily unavailable.
+            return GatewayError::NotFound(
+                "This content was destroyed with its tenant's keys.".to_owned(),
+            );
+        }
         tracing::error!(error = %self, "store operation failed");
         GatewayError::Unavailable("The gateway's store is unavailable; retry later.".to_owned())
     }

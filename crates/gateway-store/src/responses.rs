@@ -23,6 +23,11 @@ const DELETE_CHUNK: &str = "DELETE FROM responses WHERE id IN \
      (SELECT id FROM responses WHERE created_at_ms < $1 ORDER BY created_at_ms LIMIT $2)";
 const DELETE_CHUNK_ROWS: i64 = 1_000;
 
+/// The authenticated record id of one sealed column: `responses/<id>/<column>`.
+pub(crate) fn record(id: &str, column: &str) -> String {
+    format!("responses/{id}/{column}")
+}
+
 fn response_from_row(row: &impl RowExt) -> Result<StoredResponse, StoreError> {
     Ok(StoredResponse {
         id: row.text("id")?,
@@ -37,14 +42,24 @@ fn response_from_row(row: &impl RowExt) -> Result<StoredResponse, StoreError> {
 #[async_trait]
 impl ResponseStore for SqlStore {
     async fn put_response(&self, r: &StoredResponse) -> Result<(), GatewayError> {
+        let (t, id) = (&r.tenant, r.id.as_str());
+        let response = self
+            .seal_text(t, &record(id, "response"), &r.response)
+            .await?;
+        let input_items = self
+            .seal_text(t, &record(id, "input_items"), &r.input_items)
+            .await?;
+        let conversation = self
+            .seal_text(t, &record(id, "conversation"), &r.conversation)
+            .await?;
         let result = on_pool!(&self.backend, pool => {
             sqlx::query(INSERT)
                 .bind(&r.id)
                 .bind(r.tenant.as_str())
                 .bind(unix_millis(r.created_at))
-                .bind(&r.response)
-                .bind(&r.input_items)
-                .bind(&r.conversation)
+                .bind(&response)
+                .bind(&input_items)
+                .bind(&conversation)
                 .execute(pool)
                 .await
                 .map(|_| ())
@@ -61,15 +76,27 @@ impl ResponseStore for SqlStore {
         tenant: &TenantId,
         id: &str,
     ) -> Result<Option<StoredResponse>, GatewayError> {
-        on_pool!(&self.backend, pool => {
+        let row = on_pool!(&self.backend, pool => {
             let row = sqlx::query(SELECT)
                 .bind(tenant.as_str())
                 .bind(id)
                 .fetch_optional(pool)
                 .await
                 .map_err(StoreError::from)?;
-            Ok(row.map(|r| response_from_row(&r)).transpose()?)
-        })
+            row.map(|r| response_from_row(&r)).transpose()?
+        });
+        let Some(mut r) = row else { return Ok(None) };
+        let (t, id) = (&r.tenant, r.id.as_str());
+        r.response = self
+            .open_text(t, &record(id, "response"), r.response)
+            .await?;
+        r.input_items = self
+            .open_text(t, &record(id, "input_items"), r.input_items)
+            .await?;
+        r.conversation = self
+            .open_text(t, &record(id, "conversation"), r.conversation)
+            .await?;
+        Ok(Some(r))
     }
 
     async fn delete_response(&self, tenant: &TenantId, id: &str) -> Result<bool, GatewayError> {

@@ -120,6 +120,11 @@ impl TenantStore for SqlStore {
         if deleted == 0 {
             return Err(not_found("tenant", id.as_str()));
         }
+        // Crypto-shredding: with the tenant go its data keys, and with them everything sealed
+        // for it (cache entries, stored content, backups of either).
+        if let Some(keyring) = self.keyring.get() {
+            keyring.shred(id).await?;
+        }
         Ok(())
     }
 }

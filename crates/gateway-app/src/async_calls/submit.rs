@@ -48,6 +48,7 @@ pub async fn submit(
             code: Some("stream_not_supported_async"),
         });
     }
+    state.refuse_if_passthrough(&s.principal.tenant, "Asynchronous calls")?;
     let callback_url = callback_url(state, &s.principal, s.headers).await?;
     if calls.store.pending_jobs().await? >= calls.config.max_pending {
         return Err(GatewayError::RateLimited {

@@ -66,7 +66,10 @@ async fn read_input(
             ),
         )]));
     }
-    let reader = files.blobs.open(&file.id).await.map_err(storage_error)?;
+    let reader = files
+        .open_blob(&file.tenant, &file.id)
+        .await
+        .map_err(storage_error)?;
     let mut reader = BufReader::with_capacity(64 * 1024, reader);
     let mut checker = Checker::new(&batch.endpoint);
     let mut chunk: Vec<NewItem> = Vec::with_capacity(CHUNK);
@@ -136,8 +139,8 @@ pub async fn finalize(
     holder: &str,
 ) -> Result<bool, GatewayError> {
     let (out_id, err_id) = output_file_ids(&batch.id);
-    let mut out = Output::new(&out_id);
-    let mut err = Output::new(&err_id);
+    let mut out = Output::new(&out_id, &batch.tenant);
+    let mut err = Output::new(&err_id, &batch.tenant);
     let expired = batch.expired_at.is_some();
     let mut after = 0;
     let result: Result<(), GatewayError> = async {
@@ -181,13 +184,15 @@ pub async fn finalize(
 /// One output file, started with its first line.
 struct Output {
     id: String,
+    tenant: gateway_core::TenantId,
     sink: Option<Box<dyn BlobSink>>,
 }
 
 impl Output {
-    fn new(id: &str) -> Self {
+    fn new(id: &str, tenant: &gateway_core::TenantId) -> Self {
         Output {
             id: id.to_owned(),
+            tenant: tenant.clone(),
             sink: None,
         }
     }
@@ -195,9 +200,12 @@ impl Output {
     async fn write(&mut self, files: &Files, line: &str) -> Result<(), GatewayError> {
         let sink = match &mut self.sink {
             Some(sink) => sink,
-            None => self
-                .sink
-                .insert(files.blobs.create(&self.id).await.map_err(storage_error)?),
+            None => self.sink.insert(
+                files
+                    .create_blob(&self.tenant, &self.id)
+                    .await
+                    .map_err(storage_error)?,
+            ),
         };
         sink.write(line.as_bytes()).await.map_err(storage_error)?;
         sink.write(b"\n").await.map_err(storage_error)

@@ -5,6 +5,7 @@ mod async_calls;
 mod backup;
 mod batches;
 mod defaults;
+mod encryption;
 mod env;
 mod files;
 mod model;
@@ -23,6 +24,7 @@ pub use async_calls::AsyncConfig;
 pub use backup::BackupConfig;
 pub use batches::BatchesConfig;
 pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
+pub use encryption::EncryptionConfig;
 pub use files::{FilesBackend, FilesConfig, S3Config};
 pub use model::*;
 pub use responses::ResponsesConfig;
@@ -121,6 +123,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "webhooks", &mut config.webhooks, problems);
     section(&mut table, "backup", &mut config.backup, problems);
     section(&mut table, "cache", &mut config.cache, problems);
+    section(&mut table, "encryption", &mut config.encryption, problems);
     section(&mut table, "limits", &mut config.limits, problems);
     section(&mut table, "telemetry", &mut config.telemetry, problems);
     section(

@@ -64,6 +64,9 @@ pub struct Config {
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,
+    /// Encryption of stored content and the pass-through tenants (see `docs/security.md`).
+    #[serde(default)]
+    pub encryption: super::EncryptionConfig,
     /// Rate, token, concurrency and spend limits (see `docs/limits.md`).
     #[serde(default)]
     pub limits: gateway_policy::limits::LimitsConfig,

@@ -60,6 +60,14 @@ pub struct ServerConfig {
 pub struct TlsConfig {
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
+    /// Mutual TLS: clients must present a certificate issued by a CA of this PEM file, or
+    /// the handshake fails (see `docs/security.md`).
+    #[serde(default)]
+    pub client_ca_file: Option<PathBuf>,
+    /// With `client_ca_file`: a client without a certificate may still connect (one that
+    /// presents a certificate must present a valid one). Default false: required.
+    #[serde(default)]
+    pub client_auth_optional: bool,
 }
 
 impl ServerConfig {

@@ -25,6 +25,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     }
     let s = &config.server;
     config.files.validate(&mut problems);
+    config.encryption.validate(&mut problems);
     if s.max_body_bytes == 0 {
         problems.push(Problem::new(
             "server.max_body_bytes",
@@ -82,6 +83,20 @@ pub fn validate(config: &Config) -> Vec<Problem> {
                     format!("file {} does not exist", path.display()),
                 ));
             }
+        }
+        if let Some(ca) = &tls.client_ca_file
+            && !ca.is_file()
+        {
+            problems.push(Problem::new(
+                "server.tls.client_ca_file",
+                format!("file {} does not exist", ca.display()),
+            ));
+        }
+        if tls.client_auth_optional && tls.client_ca_file.is_none() {
+            problems.push(Problem::new(
+                "server.tls.client_auth_optional",
+                "needs server.tls.client_ca_file",
+            ));
         }
     }
     if let Err(e) = config

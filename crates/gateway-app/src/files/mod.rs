@@ -5,6 +5,7 @@
 
 pub mod local;
 pub mod s3;
+pub mod sealed;
 pub mod storage;
 
 use std::sync::Arc;
@@ -25,6 +26,43 @@ pub struct Files {
     pub max_file_bytes: u64,
     /// `[files] tenant_max_bytes` and `tenant_max_files`.
     pub quota: Quota,
+    /// Seals file bytes per tenant when `[encryption]` is on ([`sealed`]).
+    pub cipher: Option<Arc<dyn gateway_core::encryption::ContentCipher>>,
+}
+
+impl Files {
+    /// A new blob `id` of `tenant`, sealed when encryption is on.
+    pub async fn create_blob(
+        &self,
+        tenant: &gateway_core::TenantId,
+        id: &str,
+    ) -> std::io::Result<Box<dyn BlobSink>> {
+        let sink = self.blobs.create(id).await?;
+        Ok(match &self.cipher {
+            Some(c) => Box::new(sealed::SealingSink::new(
+                sink,
+                c.clone(),
+                tenant.clone(),
+                id,
+            )),
+            None => sink,
+        })
+    }
+
+    /// The bytes of blob `id` of `tenant`, opened when encryption is on. With encryption on,
+    /// every file must be sealed: a plaintext one (written before it was turned on, or
+    /// swapped in on the storage) fails to read rather than being trusted.
+    pub async fn open_blob(
+        &self,
+        tenant: &gateway_core::TenantId,
+        id: &str,
+    ) -> std::io::Result<std::pin::Pin<Box<dyn tokio::io::AsyncRead + Send>>> {
+        let reader = self.blobs.open(id).await?;
+        Ok(match &self.cipher {
+            Some(c) => sealed::open(reader, c.clone(), tenant.clone(), id),
+            None => reader,
+        })
+    }
 }
 
 /// What one tenant may store (`None`: no limit).

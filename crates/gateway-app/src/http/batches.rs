@@ -169,6 +169,7 @@ async fn create(
     principal: &Principal,
     req: Request<Incoming>,
 ) -> Result<BatchRecord, GatewayError> {
+    state.refuse_if_passthrough(&principal.tenant, "Batches")?;
     let bytes = read_limited(req.into_body(), MAX_CREATE_BYTES, state.body_timeout).await?;
     let body: Map<String, Value> = parse_json(&bytes)?;
     let input_file_id = text(&body, "input_file_id")?;

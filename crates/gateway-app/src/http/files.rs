@@ -186,7 +186,7 @@ pub fn list_object(data: Vec<Value>, has_more: bool) -> Value {
 
 /// The file's bytes, streamed from storage with their length.
 async fn content(files: &Files, file: &FileRecord) -> Result<Response<Body>, GatewayError> {
-    let reader = files.blobs.open(&file.id).await.map_err(|e| {
+    let reader = files.open_blob(&file.tenant, &file.id).await.map_err(|e| {
         tracing::error!(file = %file.id, error = %e, "a stored file's bytes cannot be read");
         GatewayError::Unavailable("The file's content cannot be read; retry later.".to_owned())
     })?;
@@ -218,6 +218,7 @@ async fn upload(
     req: Request<Incoming>,
     max: u64,
 ) -> Result<FileRecord, GatewayError> {
+    state.refuse_if_passthrough(&principal.tenant, "Files")?;
     let boundary = req
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -262,7 +263,10 @@ async fn upload(
                 _ => {
                     let filename = clean_filename(field.file_name());
                     let id = new_file_id();
-                    let sink = files.blobs.create(&id).await.map_err(storage_error)?;
+                    let sink = files
+                        .create_blob(&principal.tenant, &id)
+                        .await
+                        .map_err(storage_error)?;
                     let (_, _, sink) = stored.insert((id, filename, sink));
                     while let Some(chunk) = within(idle, field.chunk())
                         .await?

@@ -89,7 +89,9 @@ impl Inbound {
         endpoint: Endpoint,
     ) -> RequestContext {
         let mut ctx = RequestContext::new(self.request_id.as_str(), principal, endpoint);
-        ctx.log_content = state.telemetry.logs_prompts_for(&ctx.principal.tenant);
+        ctx.passthrough = state.is_passthrough(&ctx.principal.tenant);
+        ctx.log_content =
+            !ctx.passthrough && state.telemetry.logs_prompts_for(&ctx.principal.tenant);
         ctx.client_ip = self.client_ip;
         ctx.headers = self.headers.clone();
         ctx

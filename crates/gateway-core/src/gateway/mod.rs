@@ -143,6 +143,8 @@ impl Gateway {
     #[tracing::instrument(name = "gateway.cache", skip_all)]
     async fn cache_lookup(&self, ctx: &RequestContext, req: &ChatRequest) -> CacheLookup {
         match &self.cache {
+            // Pass-through tenants are neither served from nor written to the cache.
+            Some(_) if ctx.passthrough => CacheLookup::Skip,
             Some(cache) => cache.lookup(ctx, req).await,
             None => CacheLookup::Skip,
         }
@@ -210,7 +212,7 @@ impl Gateway {
         };
         let fresh = fill.map(|fill| (fill, response.clone()));
         self.inspect_output(ctx, &call, &mut response, &served_by)?;
-        if ctx.log_content {
+        if ctx.log_content && !ctx.passthrough {
             content_log::completion(ctx, &response);
         }
         if let Some((fill, answer)) = fresh {
@@ -346,7 +348,7 @@ impl Gateway {
             served_by.upstream_model.clone(),
             cache_hit,
         );
-        if ctx.log_content {
+        if ctx.log_content && !ctx.passthrough {
             metered = metered.with_transcript();
         }
         Ok(StreamOutcome {

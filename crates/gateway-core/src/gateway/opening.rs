@@ -65,7 +65,7 @@ impl Gateway {
         };
         self.inspect_input(ctx, &mut view)?;
         self.inspect_input_async(ctx, &view).await?;
-        if ctx.log_content {
+        if ctx.log_content && !ctx.passthrough {
             content_log::prompt(ctx, &view);
         }
         view.commit();

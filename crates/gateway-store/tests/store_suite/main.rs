@@ -9,6 +9,7 @@ mod async_jobs;
 mod audit;
 mod backup;
 mod batches;
+mod encryption;
 mod files;
 mod harness;
 mod keys;
@@ -85,6 +86,9 @@ suite!(
     async_jobs::async_jobs_move_through_the_state_machine,
     async_jobs::an_expired_async_lease_is_taken_over_once,
     async_jobs::two_instances_lease_disjoint_async_jobs,
+    encryption::stored_content_is_sealed_and_bound_to_tenant_and_record,
+    encryption::deleting_a_tenant_shreds_its_content_everywhere,
+    encryption::data_key_rotation_reencrypts_and_kek_rotation_rewraps,
 );
 
 #[tokio::test]

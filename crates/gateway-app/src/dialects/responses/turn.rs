@@ -96,7 +96,8 @@ impl Turn {
         }
         // Without a database (the edge profile) nothing is stored, and the answer says so.
         let keeper = state.responses.as_ref().map(|r| r.store.clone());
-        let store = store && keeper.is_some();
+        // Nor for a pass-through tenant: its content is never kept.
+        let store = store && keeper.is_some() && !state.is_passthrough(tenant);
         if !store {
             echo.insert("store".to_owned(), Value::Bool(false));
         }
