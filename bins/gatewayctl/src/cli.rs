@@ -54,10 +54,6 @@ pub enum Command {
     /// Backups of the store: create, list, show (admin API); verify, restore (offline).
     #[command(subcommand)]
     Backup(crate::backup::BackupCmd),
-    /// Encryption of stored content: show, rotate and re-encrypt a tenant's data keys;
-    /// re-wrap every data key under the current KEK.
-    #[command(subcommand)]
-    Encryption(crate::encryption::EncryptionCmd),
     /// Aggregated usage (requests, tokens, cost).
     Usage(UsageArgs),
     /// Read the audit log, or verify its hash chain (`audit verify`).

@@ -11,7 +11,6 @@ mod backup;
 mod cli;
 mod client;
 mod commands;
-mod encryption;
 mod output;
 mod validate;
 mod webhooks;
@@ -84,7 +83,6 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(&client, cli.json, cmd).await,
         Command::Backup(cmd) => backup::run(&client, cli.json, cmd).await,
-        Command::Encryption(cmd) => encryption::run(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,
         Command::Audit(args) => commands::audit(&client, cli.json, args).await,
         Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(

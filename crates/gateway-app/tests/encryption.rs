@@ -1,7 +1,7 @@
 //! Encryption of what the gateway stores, through the real edge: cache entries in Redis and
 //! file bytes on disk are ciphertext; deleting a tenant (crypto-shredding) makes its cache
-//! entries unreadable, even when their bytes are put back; the admin API rotates, re-encrypts
-//! and re-wraps keys.
+//! entries unreadable, even when their bytes are put back; keys rotate, content is
+//! re-encrypted, data keys re-wrapped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -9,6 +9,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::*;
+use gateway_core::TenantId;
 use http::Method;
 
 const ADMIN: &str = "admin-token-for-encryption-0123";
@@ -149,9 +150,9 @@ async fn redis_cache_entries_are_sealed_and_shredded_with_their_tenant() {
         before + 1,
         "served upstream, not from the cache"
     );
-    let keys = admin(&gw, Method::GET, "/admin/v1/tenants/acme/encryption", "").await;
-    assert_eq!(keys.status, 200, "{:?}", keys.body);
-    assert_eq!(keys.json()["shredded_up_to"], 1);
+    let keyring = gw.state.keyring.as_ref().unwrap();
+    let status = keyring.status(&TenantId::new("acme")).await.unwrap();
+    assert_eq!(status.shredded_up_to, Some(1));
 
     for (k, _) in redis_entries(&url, &prefix).await {
         let client = redis::Client::open(url.as_str()).unwrap();
@@ -165,7 +166,7 @@ async fn redis_cache_entries_are_sealed_and_shredded_with_their_tenant() {
 }
 
 #[tokio::test]
-async fn files_are_sealed_at_rest_and_keys_rotate_through_the_admin_api() {
+async fn files_are_sealed_at_rest_and_read_back_across_key_rotation() {
     let dir = tempfile::tempdir().unwrap();
     let sections = format!(
         "[files]\ndir = {:?}\n[encryption]\nkek = \"{KEK}\"\n[admin]\ntoken = \"{ADMIN}\"\n",
@@ -212,38 +213,16 @@ async fn files_are_sealed_at_rest_and_keys_rotate_through_the_admin_api() {
     assert_eq!(read.body.as_ref(), content.as_slice());
 
     // Rotation: a new data key; the file sealed with the old one still reads.
-    let rotated = admin(
-        &gw,
-        Method::POST,
-        "/admin/v1/tenants/acme/encryption/rotate",
-        "",
-    )
-    .await;
-    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
-    assert_eq!(rotated.json()["current"], 2);
-    assert_eq!(rotated.json()["versions"].as_array().unwrap().len(), 2);
+    let keyring = gw.state.keyring.as_ref().unwrap();
+    let acme = TenantId::new("acme");
+    assert_eq!(keyring.rotate_tenant(&acme).await.unwrap(), 2);
+    assert_eq!(keyring.status(&acme).await.unwrap().versions.len(), 2);
     let read = gw.get(&format!("/v1/files/{id}/content")).await;
     assert_eq!(read.body.as_ref(), content.as_slice());
-    let re = admin(
-        &gw,
-        Method::POST,
-        "/admin/v1/tenants/acme/encryption/reencrypt",
-        "",
-    )
-    .await;
-    assert_eq!(re.status, 200, "{:?}", re.body);
-    let wrap = admin(&gw, Method::POST, "/admin/v1/encryption/rewrap", "").await;
-    assert_eq!(wrap.status, 200, "{:?}", wrap.body);
-    assert_eq!(wrap.json()["already_current"], 2);
-    // Developers cannot manage keys.
-    let denied = send(
-        Method::POST,
-        &gw.url("/admin/v1/encryption/rewrap"),
-        "",
-        &[("authorization", auth.as_str())],
-    )
-    .await;
-    assert_eq!(denied.status, 403);
+    let sql = gw.state.sql_store().unwrap();
+    sql.reencrypt_tenant(&acme).await.unwrap();
+    let wrap = keyring.rewrap_all().await.unwrap();
+    assert_eq!(wrap.already_current, 2);
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

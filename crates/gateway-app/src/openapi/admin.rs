@@ -12,7 +12,6 @@ use super::operation::{Access, Operation};
 use crate::backups::BackupEntry;
 use crate::http::admin::backups::BackupList;
 use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
-use crate::http::admin::encryption::{RewrapView, TenantKeysView};
 use crate::http::admin::keys::{CreateKey, NoFields, UpdateKey};
 use crate::http::admin::ops::CacheInvalidated;
 use crate::http::admin::routes::{AdminHandler, AdminRoute};
@@ -257,22 +256,6 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
             .description("One archive's manifest (version, time, schema version, row counts, audit chain head, checksum). Admins only.")
             .answer::<BackupEntry>(g, 200, "The archive.")
             .errors(shape, READ_ERRORS),
-        AdminHandler::TenantKeys => Operation::new("getTenantKeys", "Admin: encryption", "A tenant's data keys")
-            .description("The versions of the tenant's data keys and the KEK wrapping each; never key material. Admins only (`manage_config`).")
-            .answer::<TenantKeysView>(g, 200, "The tenant's keys.")
-            .errors(shape, READ_ERRORS),
-        AdminHandler::RotateTenantKey => Operation::new("rotateTenantKey", "Admin: encryption", "Rotate a tenant's data key")
-            .description("A new data key for the tenant's new writes; what was sealed with older keys stays readable until re-encrypted. No body.")
-            .answer::<TenantKeysView>(g, 200, "The tenant's keys after rotation.")
-            .errors(shape, &[400, 401, 403, 500, 503]),
-        AdminHandler::ReencryptTenant => Operation::new("reencryptTenant", "Admin: encryption", "Re-encrypt a tenant's stored content")
-            .description("Seals again, with the tenant's current data key, every stored value (Responses API state, asynchronous calls) sealed with an older key or not at all. Runs while traffic goes on. No body.")
-            .answer::<TenantKeysView>(g, 200, "The tenant's keys and what was re-encrypted.")
-            .errors(shape, &[400, 401, 403, 500, 503]),
-        AdminHandler::RewrapKeys => Operation::new("rewrapDataKeys", "Admin: encryption", "Re-wrap every data key under the current KEK")
-            .description("After `[encryption] kek` changed (the old one kept in `retired_keks`): wraps every data key under the current KEK, after which the retired KEK can be removed. No body.")
-            .answer::<RewrapView>(g, 200, "How many keys were re-wrapped.")
-            .errors(shape, &[400, 401, 403, 500, 503]),
     };
     op.access(Access::Admin)
 }

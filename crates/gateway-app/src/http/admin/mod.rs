@@ -11,7 +11,6 @@
 mod auth;
 pub(crate) mod backups;
 pub(crate) mod console;
-pub(crate) mod encryption;
 pub(crate) mod keys;
 pub(crate) mod ops;
 pub(crate) mod query;
@@ -136,10 +135,6 @@ pub async fn handle(
         AdminHandler::CreateBackup => backups::create(&ctx).await,
         AdminHandler::ListBackups => backups::list(&ctx).await,
         AdminHandler::ShowBackup => backups::show(&ctx, id).await,
-        AdminHandler::TenantKeys => encryption::show(&ctx, id).await,
-        AdminHandler::RotateTenantKey => encryption::rotate(&ctx, id).await,
-        AdminHandler::ReencryptTenant => encryption::reencrypt(&ctx, id).await,
-        AdminHandler::RewrapKeys => encryption::rewrap(&ctx).await,
     }
 }
 

@@ -40,10 +40,6 @@ pub enum AdminHandler {
     CreateBackup,
     ListBackups,
     ShowBackup,
-    TenantKeys,
-    RotateTenantKey,
-    ReencryptTenant,
-    RewrapKeys,
 }
 
 /// One method on one admin path (the whole path, prefix included).
@@ -63,7 +59,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 34] = [
+pub static ADMIN_ROUTES: [AdminRoute; 30] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
@@ -177,26 +173,6 @@ pub static ADMIN_ROUTES: [AdminRoute; 34] = [
         Method::GET,
         "/admin/v1/backups/{id}",
         AdminHandler::ShowBackup,
-    ),
-    admin(
-        Method::GET,
-        "/admin/v1/tenants/{id}/encryption",
-        AdminHandler::TenantKeys,
-    ),
-    admin(
-        Method::POST,
-        "/admin/v1/tenants/{id}/encryption/rotate",
-        AdminHandler::RotateTenantKey,
-    ),
-    admin(
-        Method::POST,
-        "/admin/v1/tenants/{id}/encryption/reencrypt",
-        AdminHandler::ReencryptTenant,
-    ),
-    admin(
-        Method::POST,
-        "/admin/v1/encryption/rewrap",
-        AdminHandler::RewrapKeys,
     ),
 ];
 
