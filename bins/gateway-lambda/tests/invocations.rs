@@ -38,6 +38,8 @@ async fn fixture() -> Fixture {
             enabled: true,
             allowed_models: None,
             allowed_regions: None,
+            allowed_networks: None,
+            threat_intel_opt_out: false,
             limits: Limits::default(),
             keys: vec![KeyEntry {
                 id: "fn-key".into(),
@@ -46,6 +48,7 @@ async fn fixture() -> Fixture {
                 hash: key.hash.to_hex(),
                 roles: vec!["developer".into()],
                 allowed_models: None,
+                allowed_networks: None,
                 limits: Limits::default(),
                 expires_at: None,
                 enabled: true,

@@ -130,6 +130,12 @@ pub enum TenantsCmd {
         /// Regions the tenant's traffic may be served from, comma-separated (default: any).
         #[arg(long, value_delimiter = ',')]
         regions: Option<Vec<String>>,
+        /// CIDR blocks the tenant's callers may call from, comma-separated (default: any).
+        #[arg(long, value_delimiter = ',')]
+        networks: Option<Vec<String>>,
+        /// Do not apply threat-intelligence feeds to this tenant's calls.
+        #[arg(long)]
+        threat_intel_opt_out: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -146,6 +152,15 @@ pub enum TenantsCmd {
         models: Option<Vec<String>>,
         #[arg(long, value_delimiter = ',')]
         regions: Option<Vec<String>>,
+        /// CIDR blocks the tenant's callers may call from, comma-separated.
+        #[arg(long, value_delimiter = ',', conflicts_with = "any_network")]
+        networks: Option<Vec<String>>,
+        /// Lift the tenant's client network restriction.
+        #[arg(long)]
+        any_network: bool,
+        /// Apply threat-intelligence feeds to this tenant (`true`: do not).
+        #[arg(long)]
+        threat_intel_opt_out: Option<bool>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -170,6 +185,9 @@ pub enum KeysCmd {
         /// Models the key may use, comma-separated (default: all the tenant may use).
         #[arg(long, value_delimiter = ',')]
         models: Option<Vec<String>>,
+        /// CIDR blocks the key may be used from, comma-separated (default: any).
+        #[arg(long, value_delimiter = ',')]
+        networks: Option<Vec<String>>,
         /// Roles: admin, tenant_admin, developer, viewer, auditor (default: developer).
         #[arg(long, value_delimiter = ',')]
         roles: Option<Vec<String>>,
@@ -190,6 +208,16 @@ pub enum KeysCmd {
     Rotate { id: String },
     /// Revoke a key for good.
     Revoke { id: String },
+    /// Change the client networks a key may be used from.
+    Networks {
+        id: String,
+        /// CIDR blocks, comma-separated.
+        #[arg(long, value_delimiter = ',', required_unless_present = "any")]
+        allow: Option<Vec<String>>,
+        /// Lift the restriction: any address (within the tenant's networks).
+        #[arg(long, conflicts_with = "allow")]
+        any: bool,
+    },
     /// Disable a key (reversible).
     Disable { id: String },
     /// Enable a disabled key.

@@ -85,9 +85,19 @@ pub async fn tenants(client: &Client, json: bool, cmd: &TenantsCmd) -> Result<Ou
             name,
             models,
             regions,
+            networks,
+            threat_intel_opt_out,
             limits: l,
         } => {
             let mut body = json!({ "id": id });
+            put(
+                &mut body,
+                "allowed_networks",
+                networks.clone().map(Value::from),
+            );
+            if *threat_intel_opt_out {
+                put(&mut body, "threat_intel_opt_out", Some(Value::Bool(true)));
+            }
             put(&mut body, "name", name.clone().map(Value::from));
             put(&mut body, "allowed_models", models.clone().map(Value::from));
             put(
@@ -110,9 +120,25 @@ pub async fn tenants(client: &Client, json: bool, cmd: &TenantsCmd) -> Result<Ou
             name,
             models,
             regions,
+            networks,
+            any_network,
+            threat_intel_opt_out,
             limits: l,
         } => {
             let mut body = json!({});
+            if *any_network {
+                body["allowed_networks"] = Value::Null;
+            }
+            put(
+                &mut body,
+                "allowed_networks",
+                networks.clone().map(Value::from),
+            );
+            put(
+                &mut body,
+                "threat_intel_opt_out",
+                threat_intel_opt_out.map(Value::Bool),
+            );
             put(&mut body, "name", name.clone().map(Value::from));
             put(&mut body, "allowed_models", models.clone().map(Value::from));
             put(
@@ -148,11 +174,17 @@ pub async fn keys(client: &Client, json: bool, cmd: &KeysCmd) -> Result<Outcome,
             tenant,
             name,
             models,
+            networks,
             roles,
             expires_in_days,
             limits: l,
         } => {
             let mut body = json!({ "tenant": tenant, "name": name });
+            put(
+                &mut body,
+                "allowed_networks",
+                networks.clone().map(Value::from),
+            );
             put(&mut body, "allowed_models", models.clone().map(Value::from));
             put(&mut body, "roles", roles.clone().map(Value::from));
             put(
@@ -179,6 +211,17 @@ pub async fn keys(client: &Client, json: bool, cmd: &KeysCmd) -> Result<Outcome,
         KeysCmd::Revoke { id } => {
             client
                 .call(Method::POST, &key_path(id, "/revoke"), None)
+                .await?
+        }
+        KeysCmd::Networks { id, allow, any } => {
+            let networks = if *any {
+                Value::Null
+            } else {
+                allow.clone().map_or(Value::Null, Value::from)
+            };
+            let body = json!({ "allowed_networks": networks });
+            client
+                .call(Method::PATCH, &key_path(id, ""), Some(&body))
                 .await?
         }
         KeysCmd::Disable { id } | KeysCmd::Enable { id } => {

@@ -71,12 +71,14 @@ pub const TENANT_COLUMNS: [(&str, &str); 7] = [
     ("CREATED", "created_at"),
 ];
 
-pub const TENANT_FIELDS: [&str; 7] = [
+pub const TENANT_FIELDS: [&str; 9] = [
     "id",
     "name",
     "enabled",
     "allowed_models",
     "allowed_regions",
+    "allowed_networks",
+    "threat_intel_opt_out",
     "limits",
     "created_at",
 ];
@@ -92,7 +94,7 @@ pub const KEY_COLUMNS: [(&str, &str); 8] = [
     ("LAST USED", "last_used_at"),
 ];
 
-pub const KEY_FIELDS: [&str; 15] = [
+pub const KEY_FIELDS: [&str; 16] = [
     "id",
     "tenant",
     "name",
@@ -100,6 +102,7 @@ pub const KEY_FIELDS: [&str; 15] = [
     "status",
     "roles",
     "allowed_models",
+    "allowed_networks",
     "limits",
     "expires_at",
     "metadata",

@@ -62,6 +62,10 @@ pub struct AppState {
     pub passthrough_tenants: Arc<[String]>,
     /// The configuration this state was built from, secrets redacted (`GET /admin/v1/config`).
     pub config_view: ConfigView,
+    /// The threat-intelligence feeds in force (`[threat_intel]`).
+    pub threat_intel: crate::threat_intel::ThreatIntelFeeds,
+    /// Whose forwarding headers name the client (`[server] trusted_proxies`).
+    pub trusted_proxies: gateway_core::client_address::TrustedProxies,
     /// The `[server]` section the process started with (a reload keeps it).
     server: crate::config::ServerConfig,
 }
@@ -115,6 +119,7 @@ struct Lasting {
     async_calls: Option<crate::async_calls::AsyncCalls>,
     backups: Option<crate::backups::Backups>,
     keyring: Option<Arc<gateway_store::Keyring>>,
+    threat_intel: crate::threat_intel::ThreatIntelFeeds,
 }
 
 impl Lasting {
@@ -169,6 +174,13 @@ impl Lasting {
         if let Some(policy) = &policy {
             builder = builder.policy(policy.clone());
         }
+        if !config.threat_intel.feeds.is_empty() {
+            builder = builder.guardrail(Arc::new(
+                gateway_policy::threat_intel::ThreatIntelGuardrail::new(
+                    self.threat_intel.intel().clone(),
+                ),
+            ));
+        }
         if let Some(api) = &config.guardrails.moderation_api {
             let transport = Arc::new(ModerationHttp {
                 client: client.clone(),
@@ -180,7 +192,13 @@ impl Lasting {
             builder = builder.async_guardrail(Arc::new(external));
         }
         let server = self.server;
+        let trusted_proxies =
+            gateway_core::client_address::TrustedProxies::parse(&server.trusted_proxies)
+                .map_err(|e| AppError::startup("server.trusted_proxies", e))?
+                .with_header(server.forwarded_header);
         Ok(AppState {
+            trusted_proxies,
+            threat_intel: self.threat_intel,
             gateway: Arc::new(builder.build()),
             router,
             providers: providers.keys().cloned().collect(),
@@ -341,7 +359,13 @@ impl AppState {
             }
             Backing::SignedFile(_) => None,
         };
+        let threat_intel = crate::threat_intel::ThreatIntelFeeds::start(
+            &config.threat_intel,
+            Some(config.server.data_dir.join("threat_intel")),
+            telemetry.metrics().clone(),
+        );
         let lasting = Lasting {
+            threat_intel,
             backing,
             store,
             responses,
@@ -389,6 +413,7 @@ impl AppState {
             async_calls: self.async_calls.clone(),
             backups: self.backups.clone(),
             keyring: self.keyring.clone(),
+            threat_intel: self.threat_intel.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.

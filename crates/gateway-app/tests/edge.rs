@@ -40,6 +40,7 @@ fn issue(id: &str, rpm: Option<u64>) -> Issued {
             hash: key.hash.to_hex(),
             roles: vec!["developer".to_owned()],
             allowed_models: None,
+            allowed_networks: None,
             limits: Limits {
                 rpm,
                 ..Limits::default()
@@ -59,6 +60,8 @@ fn document(serial: u64, keys: &[&Issued]) -> EdgeDocument {
             enabled: true,
             allowed_models: None,
             allowed_regions: None,
+            allowed_networks: None,
+            threat_intel_opt_out: false,
             limits: Limits::default(),
             keys: keys.iter().map(|k| k.entry.clone()).collect(),
         }],

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use gateway_core::client_networks::ClientNetworks;
 use gateway_core::phases::auth::Authenticator;
 use gateway_core::store::{KeyStore, TenantStore, unix_millis};
 use gateway_core::{AuthMethod, GatewayError, Principal, TenantId};
@@ -304,6 +305,11 @@ impl Inner {
             method: AuthMethod::ApiKey,
             key_limits: Some(Arc::new(record.limits.clone())),
             tenant_limits: Some(Arc::new(tenant.limits.clone())),
+            client_networks: ClientNetworks::from_lists(
+                record.allowed_networks.as_deref(),
+                tenant.allowed_networks.as_deref(),
+            ),
+            threat_intel_opt_out: tenant.threat_intel_opt_out,
         };
         let valid = ValidKey {
             key_id: record.id,

@@ -18,6 +18,8 @@ fn principal(role: GatewayRole) -> Principal {
         method: AuthMethod::ApiKey,
         key_limits: None,
         tenant_limits: None,
+        client_networks: None,
+        threat_intel_opt_out: false,
     }
 }
 

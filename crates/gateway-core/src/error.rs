@@ -104,15 +104,21 @@ pub enum DeniedBy {
     Permission,
     /// No deployment of the model is in a region the caller may use.
     Region,
+    /// The client address is outside the key's or the tenant's allowed networks.
+    ClientAddress,
+    /// The threat-intelligence feed `feed` lists the client address or the caller's key.
+    ThreatIntel { feed: String },
 }
 
 impl DeniedBy {
-    /// The stable label: `policy`, `permission` or `region`.
+    /// The stable label: `policy`, `permission`, `region`, `client_address` or `threat_intel`.
     pub fn as_str(&self) -> &'static str {
         match self {
             DeniedBy::Policy { .. } => "policy",
             DeniedBy::Permission => "permission",
             DeniedBy::Region => "region",
+            DeniedBy::ClientAddress => "client_address",
+            DeniedBy::ThreatIntel { .. } => "threat_intel",
         }
     }
 }

@@ -11,6 +11,8 @@
 
 mod accounting;
 pub mod change_feed;
+pub mod client_address;
+pub mod client_networks;
 pub mod content_log;
 pub mod context;
 pub mod cost_text;

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::client_networks::ClientNetworks;
 use crate::store::Limits;
 
 /// A tenant: the unit that isolates keys, usage, limits, cache and audit.
@@ -87,6 +88,10 @@ pub struct Principal {
     pub key_limits: Option<Arc<Limits>>,
     /// Limits and budgets set on the caller's tenant.
     pub tenant_limits: Option<Arc<Limits>>,
+    /// The client networks the caller's key and tenant may call from; `None`: any.
+    pub client_networks: Option<Arc<ClientNetworks>>,
+    /// The caller's tenant opted out of threat-intelligence feeds.
+    pub threat_intel_opt_out: bool,
 }
 
 impl Principal {
@@ -101,6 +106,8 @@ impl Principal {
             method: AuthMethod::None,
             key_limits: None,
             tenant_limits: None,
+            client_networks: None,
+            threat_intel_opt_out: false,
         }
     }
 

@@ -17,6 +17,11 @@
 //! [`gateway_core::phases::guard::RequestPolicy`] (allow, deny, pin regions, move models).
 
 //!
+//! It compiles threat-intelligence feeds ([`threat_intel`]: plain, CSV and STIX 2.1 lists of
+//! IP blocks, prompt signatures and leaked-key digests) into sets the request path reads
+//! without allocating, swapped atomically by the application that fetches them; the prompt
+//! signatures run as [`threat_intel::ThreatIntelGuardrail`].
+//!
 //! It also owns phase 4 (admit): [`limits`] — rate, token, concurrency and spend limits per
 //! key, tenant, model and key+model, in-process or shared through Redis (its only I/O), with a
 //! fair per-tenant queue. Entry points: [`LimitsConfig`] (the `[limits]` section) and
@@ -56,6 +61,7 @@ pub mod custom;
 pub mod error;
 pub mod guardrails;
 pub mod limits;
+pub mod threat_intel;
 
 pub use classify::LocalClassifier;
 pub use custom::{CustomPolicy, Decision, PolicyConfig};

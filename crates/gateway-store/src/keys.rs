@@ -17,7 +17,7 @@ use crate::rows::{
 
 const COLUMNS: &str = "id, tenant, name, prefix, hash, roles, allowed_models, rpm, tpm, max_concurrency, \
                        budget_usd_daily, budget_usd_monthly, expires_at_ms, metadata, enabled, created_at_ms, \
-                       last_used_at_ms, revoked_at_ms, rps, rpd, tpd";
+                       last_used_at_ms, revoked_at_ms, rps, rpd, tpd, allowed_networks";
 
 fn key_from_row(row: &impl RowExt) -> Result<ApiKeyRecord, StoreError> {
     Ok(ApiKeyRecord {
@@ -28,6 +28,7 @@ fn key_from_row(row: &impl RowExt) -> Result<ApiKeyRecord, StoreError> {
         hash: row.text("hash")?,
         roles: roles_from_json(&row.text("roles")?)?,
         allowed_models: list_from_json("allowed_models", row.opt_text("allowed_models")?)?,
+        allowed_networks: list_from_json("allowed_networks", row.opt_text("allowed_networks")?)?,
         limits: row.limits()?,
         expires_at: row.opt_time("expires_at_ms")?,
         metadata: json_from_text("metadata", &row.text("metadata")?)?,
@@ -58,9 +59,9 @@ impl KeyStore for SqlStore {
         let l = LimitBinds::of(&k.limits);
         let sql = "INSERT INTO api_keys (id, tenant, name, prefix, hash, roles, allowed_models, rpm, tpm, \
                    max_concurrency, budget_usd_daily, budget_usd_monthly, expires_at_ms, metadata, enabled, \
-                   created_at_ms, last_used_at_ms, revoked_at_ms, rps, rpd, tpd) \
+                   created_at_ms, last_used_at_ms, revoked_at_ms, rps, rpd, tpd, allowed_networks) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                   $19, $20, $21)";
+                   $19, $20, $21, $22)";
         let result = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
                 .bind(&k.id)
@@ -84,6 +85,7 @@ impl KeyStore for SqlStore {
                 .bind(l.rps)
                 .bind(l.rpd)
                 .bind(l.tpd)
+                .bind(list_to_json(k.allowed_networks.as_deref()))
                 .execute(pool)
                 .await
                 .map(|_| ())
@@ -130,7 +132,7 @@ impl KeyStore for SqlStore {
         let l = LimitBinds::of(&k.limits);
         let sql = "UPDATE api_keys SET name = $2, roles = $3, allowed_models = $4, rpm = $5, tpm = $6, \
                    max_concurrency = $7, budget_usd_daily = $8, budget_usd_monthly = $9, expires_at_ms = $10, \
-                   metadata = $11, enabled = $12, rps = $13, rpd = $14, tpd = $15 \
+                   metadata = $11, enabled = $12, rps = $13, rpd = $14, tpd = $15, allowed_networks = $16 \
                    WHERE id = $1 AND revoked_at_ms IS NULL";
         let updated = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
@@ -149,6 +151,7 @@ impl KeyStore for SqlStore {
                 .bind(l.rps)
                 .bind(l.rpd)
                 .bind(l.tpd)
+                .bind(list_to_json(k.allowed_networks.as_deref()))
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())

@@ -10,7 +10,8 @@ use crate::pool::on_pool;
 use crate::rows::{LimitBinds, RowExt, list_from_json, list_to_json};
 
 const COLUMNS: &str = "id, name, enabled, allowed_models, allowed_regions, rpm, tpm, max_concurrency, \
-                       budget_usd_daily, budget_usd_monthly, created_at_ms, rps, rpd, tpd";
+                       budget_usd_daily, budget_usd_monthly, created_at_ms, rps, rpd, tpd, allowed_networks, \
+                       threat_intel_opt_out";
 
 fn tenant_from_row(row: &impl RowExt) -> Result<Tenant, StoreError> {
     Ok(Tenant {
@@ -19,6 +20,8 @@ fn tenant_from_row(row: &impl RowExt) -> Result<Tenant, StoreError> {
         enabled: row.flag("enabled")?,
         allowed_models: list_from_json("allowed_models", row.opt_text("allowed_models")?)?,
         allowed_regions: list_from_json("allowed_regions", row.opt_text("allowed_regions")?)?,
+        allowed_networks: list_from_json("allowed_networks", row.opt_text("allowed_networks")?)?,
+        threat_intel_opt_out: row.flag("threat_intel_opt_out")?,
         limits: row.limits()?,
         created_at: row.time("created_at_ms")?,
     })
@@ -29,8 +32,9 @@ impl TenantStore for SqlStore {
     async fn create_tenant(&self, t: &Tenant) -> Result<(), GatewayError> {
         let l = LimitBinds::of(&t.limits);
         let sql = "INSERT INTO tenants (id, name, enabled, allowed_models, allowed_regions, rpm, tpm, \
-                   max_concurrency, budget_usd_daily, budget_usd_monthly, created_at_ms, rps, rpd, tpd) \
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+                   max_concurrency, budget_usd_daily, budget_usd_monthly, created_at_ms, rps, rpd, tpd, \
+                   allowed_networks, threat_intel_opt_out) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)";
         let result = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
                 .bind(t.id.as_str())
@@ -47,6 +51,8 @@ impl TenantStore for SqlStore {
                 .bind(l.rps)
                 .bind(l.rpd)
                 .bind(l.tpd)
+                .bind(list_to_json(t.allowed_networks.as_deref()))
+                .bind(t.threat_intel_opt_out)
                 .execute(pool)
                 .await
                 .map(|_| ())
@@ -79,7 +85,8 @@ impl TenantStore for SqlStore {
         let l = LimitBinds::of(&t.limits);
         let sql = "UPDATE tenants SET name = $2, enabled = $3, allowed_models = $4, allowed_regions = $5, \
                    rpm = $6, tpm = $7, max_concurrency = $8, budget_usd_daily = $9, budget_usd_monthly = $10, \
-                   rps = $11, rpd = $12, tpd = $13 WHERE id = $1";
+                   rps = $11, rpd = $12, tpd = $13, allowed_networks = $14, threat_intel_opt_out = $15 \
+                   WHERE id = $1";
         let updated = on_pool!(&self.backend, pool => {
             sqlx::query(sql)
                 .bind(t.id.as_str())
@@ -95,6 +102,8 @@ impl TenantStore for SqlStore {
                 .bind(l.rps)
                 .bind(l.rpd)
                 .bind(l.tpd)
+                .bind(list_to_json(t.allowed_networks.as_deref()))
+                .bind(t.threat_intel_opt_out)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())

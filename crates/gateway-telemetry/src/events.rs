@@ -37,6 +37,9 @@ pub fn denial_event(
             if let DeniedBy::Policy { rule: Some(rule) } = &denial.by {
                 details.insert("rule".into(), json!(rule));
             }
+            if let DeniedBy::ThreatIntel { feed } = &denial.by {
+                details.insert("feed".into(), json!(feed));
+            }
             "authz.denied"
         }
         GatewayError::PolicyBlocked { guardrail, rule } => {

@@ -396,25 +396,33 @@ fn paired_rounds(
     ))
 }
 
-/// Runs the guardrail cost example (release) and returns its Markdown table.
+/// Runs the guardrail cost example (release), then the client-address and threat-intel
+/// one, whose rows it appends, and returns the Markdown table.
 fn guardrail_cost(root: &Path) -> Option<String> {
     banner("guardrail cost per request");
-    let output = Command::new(cargo())
-        .current_dir(root)
-        .args([
-            "run",
-            "--release",
-            "-q",
-            "-p",
-            "gateway-policy",
-            "--example",
-            "guardrail_cost",
-        ])
-        .output()
-        .ok()?;
-    let table = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut table = String::new();
+    for example in ["guardrail_cost", "threat_intel_cost"] {
+        let output = Command::new(cargo())
+            .current_dir(root)
+            .args([
+                "run",
+                "--release",
+                "-q",
+                "-p",
+                "gateway-policy",
+                "--example",
+                example,
+            ])
+            .output()
+            .ok()?;
+        let rows = String::from_utf8_lossy(&output.stdout).into_owned();
+        if !output.status.success() || !rows.starts_with('|') {
+            return None;
+        }
+        table.push_str(&rows);
+    }
     println!("{table}");
-    (output.status.success() && table.starts_with('|')).then_some(table)
+    Some(table)
 }
 
 /// Runs a gateway-policy example (release) and returns its Markdown table.
@@ -468,7 +476,10 @@ fn guardrail_section(table: &str) -> String {
          mean and p99 over 20,000 calls (`cargo run --release -p gateway-policy --example guardrail_cost`, \
          run by `cargo xtask bench`). The gateway runs all of them on every request's user text with \
          the secure defaults; on streams, the scan runs per pushed chunk. The prompt classifier rows are \
-         routing's (docs/routing.md): its budget is 50 µs per KiB of prompt.\n\n{table}"
+         routing's (docs/routing.md): its budget is 50 µs per KiB of prompt. The last rows are the \
+         edge's client-address checks and the threat-intelligence lookups, with nothing configured \
+         and configured side by side (`cargo run --release -p gateway-policy --example \
+         threat_intel_cost`; docs/security.md).\n\n{table}"
     )
 }
 

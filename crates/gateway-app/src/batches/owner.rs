@@ -87,6 +87,9 @@ pub async fn principal(store: &dyn Store, snapshot: &Value) -> Result<Principal,
         method,
         key_limits: limits("key_limits"),
         tenant_limits: limits("tenant_limits"),
+        // The client address was checked when the batch was created; its lines have none.
+        client_networks: None,
+        threat_intel_opt_out: false,
     };
     if method == AuthMethod::None {
         return may_call_models(principal);
@@ -109,6 +112,7 @@ pub async fn principal(store: &dyn Store, snapshot: &Value) -> Result<Principal,
         if !tenant.enabled {
             return Err(gone());
         }
+        principal.threat_intel_opt_out = tenant.threat_intel_opt_out;
         principal.tenant_limits = Some(Arc::new(tenant.limits));
     }
     may_call_models(principal)

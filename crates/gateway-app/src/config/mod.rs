@@ -11,6 +11,7 @@ mod files;
 mod model;
 mod responses;
 mod server;
+mod threat_intel;
 mod validate;
 mod webhooks;
 
@@ -29,6 +30,7 @@ pub use files::{FilesBackend, FilesConfig, S3Config};
 pub use model::*;
 pub use responses::ResponsesConfig;
 pub use server::{ServerConfig, TlsConfig};
+pub use threat_intel::{FeedConfig, FormatName, ThreatIntelConfig};
 pub use webhooks::WebhooksConfig;
 
 /// One configuration problem: where, and what is wrong.

@@ -61,6 +61,9 @@ pub struct Config {
     /// Encrypted backups of the store, and their schedule (see `docs/operations.md`).
     #[serde(default)]
     pub backup: super::BackupConfig,
+    /// Threat-intelligence feeds (see `docs/security.md`).
+    #[serde(default)]
+    pub threat_intel: super::ThreatIntelConfig,
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,

@@ -52,6 +52,14 @@ pub struct ServerConfig {
     pub linger_timeout_secs: u64,
     /// At most this many bytes are discarded that way.
     pub linger_max_bytes: u64,
+    /// Proxies (CIDR blocks or addresses) whose `X-Forwarded-For` / `Forwarded` headers are
+    /// believed: the client address of a request from one of them is the rightmost address
+    /// of those headers that is not itself a trusted proxy. From any other peer the headers
+    /// are ignored and the client address is the TCP peer's.
+    pub trusted_proxies: Vec<String>,
+    /// The header trusted proxies write the client address into: `x-forwarded-for`
+    /// (default) or `forwarded` (RFC 7239).
+    pub forwarded_header: gateway_core::client_address::ForwardedHeader,
 }
 
 /// TLS from PEM files.
@@ -101,6 +109,8 @@ impl Default for ServerConfig {
             reserved_descriptors: 128,
             linger_timeout_secs: 5,
             linger_max_bytes: 64 * 1024 * 1024,
+            trusted_proxies: Vec::new(),
+            forwarded_header: gateway_core::client_address::ForwardedHeader::default(),
         }
     }
 }

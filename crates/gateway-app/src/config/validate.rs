@@ -66,6 +66,9 @@ pub fn validate(config: &Config) -> Vec<Problem> {
             format!("must be at least {MIN_RESERVED_DESCRIPTORS}"),
         ));
     }
+    if let Err(e) = gateway_core::client_address::TrustedProxies::parse(&s.trusted_proxies) {
+        problems.push(Problem::new("server.trusted_proxies", e));
+    }
     if s.workers > MAX_WORKERS {
         problems.push(Problem::new(
             "server.workers",
@@ -238,6 +241,7 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     config
         .backup
         .validate(config.store.signed_file.is_some(), &mut problems);
+    config.threat_intel.validate(&mut problems);
     for (path, message) in config.limits.problems("limits") {
         problems.push(Problem::new(&path, message));
     }

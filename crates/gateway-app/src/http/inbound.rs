@@ -15,8 +15,10 @@ use std::sync::Arc;
 use http::{HeaderMap, Request};
 
 use gateway_auth::Permission;
+use gateway_core::client_networks::NetworkScope;
 use gateway_core::context::CapturedHeaders;
-use gateway_core::{Endpoint, GatewayError, Principal, RequestContext, TenantId};
+use gateway_core::{DeniedBy, Endpoint, GatewayError, Principal, RequestContext, TenantId};
+use gateway_policy::threat_intel::FeedAction;
 
 use super::extract_token;
 use crate::state::AppState;
@@ -45,7 +47,9 @@ impl Inbound {
         Inbound {
             request_id,
             route,
-            client_ip: crate::server::client_ip(req),
+            client_ip: state
+                .trusted_proxies
+                .client_address(crate::server::client_ip(req), req.headers()),
             headers: captured_headers(state, req.headers()),
             caller: None,
             permission,
@@ -71,8 +75,72 @@ impl Inbound {
     ) -> Result<Principal, GatewayError> {
         let principal = state.gateway.authenticate(token).await?;
         self.identified(&principal);
+        self.admit_address(&principal)?;
+        self.screen(state, &principal, token)?;
         gateway_auth::authorize(&principal, self.permission, Some(&principal.tenant))?;
         Ok(principal)
+    }
+
+    /// The threat-intelligence checks of the edge, unless the caller's tenant opted out: a
+    /// client address on an IP blocklist, or a credential whose SHA-256 is on a leaked-key
+    /// feed, is refused (403) by a blocking feed and let through by a flagging one; either
+    /// match is counted (`gateway_threat_intel_matches_total{kind,feed}`), a refusal audited
+    /// by the edge (`authz.denied`, `denied_by: threat_intel`, the feed).
+    pub fn screen(
+        &self,
+        state: &AppState,
+        principal: &Principal,
+        token: Option<&str>,
+    ) -> Result<(), GatewayError> {
+        let intel = state.threat_intel.intel();
+        if principal.threat_intel_opt_out || intel.is_empty() {
+            return Ok(());
+        }
+        let metrics = state.telemetry.metrics().threat_intel();
+        if let Some(found) = self.client_ip.and_then(|ip| intel.blocked_address(ip)) {
+            metrics.matched("ip_blocklist", &found.feed);
+            if found.action == FeedAction::Block {
+                return Err(GatewayError::forbidden(
+                    DeniedBy::ThreatIntel {
+                        feed: found.feed.to_string(),
+                    },
+                    "Requests from this client address are refused.",
+                ));
+            }
+        }
+        if let Some(found) = token.and_then(|t| intel.leaked_secret(t)) {
+            metrics.matched("leaked_keys", &found.feed);
+            if found.action == FeedAction::Block {
+                return Err(GatewayError::forbidden(
+                    DeniedBy::ThreatIntel {
+                        feed: found.feed.to_string(),
+                    },
+                    "This credential is known to have leaked and is refused; ask for a new one.",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// 403 when the client address is outside the networks the caller's key or tenant may
+    /// call from (an unknown address is outside any list). The edge audits the refusal with
+    /// the caller and counts it (`gateway_auth_failures_total{reason="client_address"}`).
+    pub fn admit_address(&self, principal: &Principal) -> Result<(), GatewayError> {
+        let Some(networks) = &principal.client_networks else {
+            return Ok(());
+        };
+        networks.admits(self.client_ip).map_err(|scope| {
+            GatewayError::forbidden(
+                DeniedBy::ClientAddress,
+                format!(
+                    "This {} may not be used from this client address.",
+                    match scope {
+                        NetworkScope::Key => "key",
+                        NetworkScope::Tenant => "tenant's credentials",
+                    }
+                ),
+            )
+        })
     }
 
     /// Remember who the caller is (for handlers that authenticate by other means).

@@ -42,9 +42,10 @@ pub struct HttpTransport {
     pub max_response_bytes: usize,
 }
 
-/// Answers every lookup with the addresses checked beforehand.
+/// Answers every lookup with the addresses checked beforehand (also used to fetch
+/// threat-intelligence feeds).
 #[derive(Clone)]
-struct Pinned(std::sync::Arc<Vec<SocketAddr>>);
+pub(crate) struct Pinned(pub(crate) std::sync::Arc<Vec<SocketAddr>>);
 
 impl tower_service::Service<Name> for Pinned {
     type Response = std::vec::IntoIter<SocketAddr>;

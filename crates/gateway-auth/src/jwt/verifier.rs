@@ -182,10 +182,17 @@ impl JwtAuthenticator {
             .as_ref()
             .filter(|_| issuer.config.require_registered_tenant);
         let mut tenant_limits = None;
+        let mut client_networks = None;
+        let mut threat_intel_opt_out = false;
         let (models, regions) = match gate {
             Some(gate) => {
                 let tenant = gate.admit(&id.tenant).await?;
                 tenant_limits = Some(Arc::new(tenant.limits.clone()));
+                client_networks = gateway_core::client_networks::ClientNetworks::from_lists(
+                    None,
+                    tenant.allowed_networks.as_deref(),
+                );
+                threat_intel_opt_out = tenant.threat_intel_opt_out;
                 (
                     narrow(tenant.allowed_models.as_deref(), id.models.as_deref()),
                     narrow(tenant.allowed_regions.as_deref(), id.regions.as_deref()),
@@ -202,6 +209,8 @@ impl JwtAuthenticator {
             method: AuthMethod::Jwt,
             key_limits: None,
             tenant_limits,
+            client_networks,
+            threat_intel_opt_out,
         })
     }
 }

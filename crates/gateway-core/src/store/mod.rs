@@ -103,6 +103,10 @@ pub struct Tenant {
     pub allowed_models: Option<Vec<String>>,
     /// Regions the tenant's traffic may be served from; `None` means any.
     pub allowed_regions: Option<Vec<String>>,
+    /// CIDR blocks the tenant's callers may call from; `None` means any address.
+    pub allowed_networks: Option<Vec<String>>,
+    /// Threat-intelligence feeds are not applied to this tenant's calls.
+    pub threat_intel_opt_out: bool,
     pub limits: Limits,
     pub created_at: SystemTime,
 }
@@ -116,6 +120,8 @@ impl Tenant {
             enabled: true,
             allowed_models: None,
             allowed_regions: None,
+            allowed_networks: None,
+            threat_intel_opt_out: false,
             limits: Limits::default(),
             created_at: SystemTime::now(),
         }
@@ -136,6 +142,8 @@ pub struct ApiKeyRecord {
     pub roles: Vec<GatewayRole>,
     /// Public model names this key may use; `None` means all the tenant may use.
     pub allowed_models: Option<Vec<String>>,
+    /// CIDR blocks this key may be used from; `None` means any (within the tenant's).
+    pub allowed_networks: Option<Vec<String>>,
     pub limits: Limits,
     pub expires_at: Option<SystemTime>,
     /// Free-form JSON the operator attaches (owner, ticket, ...). Never interpreted.
@@ -395,6 +403,7 @@ mod tests {
             hash: "00".into(),
             roles: vec![GatewayRole::Developer],
             allowed_models: None,
+            allowed_networks: None,
             limits: Limits::default(),
             expires_at: None,
             metadata: Value::Null,

@@ -14,7 +14,7 @@ pub mod external;
 
 pub mod finding;
 pub mod injection;
-mod inspected;
+pub(crate) mod inspected;
 pub mod moderation;
 pub mod normalize;
 pub mod pii;

@@ -34,6 +34,12 @@ pub struct TenantEntry {
     pub allowed_models: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_regions: Option<Vec<String>>,
+    /// CIDR blocks the tenant's callers may call from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_networks: Option<Vec<String>>,
+    /// Threat-intelligence feeds are not applied to this tenant.
+    #[serde(default)]
+    pub threat_intel_opt_out: bool,
     #[serde(default)]
     pub limits: Limits,
     #[serde(default)]
@@ -57,6 +63,9 @@ pub struct KeyEntry {
     pub roles: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed_models: Option<Vec<String>>,
+    /// CIDR blocks the key may be used from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_networks: Option<Vec<String>>,
     #[serde(default)]
     pub limits: Limits,
     /// Unix seconds after which the key is refused.
@@ -64,6 +73,16 @@ pub struct KeyEntry {
     pub expires_at: Option<u64>,
     #[serde(default = "yes")]
     pub enabled: bool,
+}
+
+/// An allow-list of client networks, each entry checked and normalised.
+fn checked_networks(
+    owner: &str,
+    list: Option<Vec<String>>,
+) -> Result<Option<Vec<String>>, SignedFileError> {
+    list.map(|l| gateway_core::client_networks::normalize_networks(&l))
+        .transpose()
+        .map_err(|e| SignedFileError::Invalid(format!("'{owner}': allowed_networks: {e}")))
 }
 
 fn yes() -> bool {
@@ -139,6 +158,7 @@ impl EdgeDocument {
                     prefix: k.prefix,
                     hash,
                     roles,
+                    allowed_networks: checked_networks(&k.id, k.allowed_networks)?,
                     allowed_models: k.allowed_models,
                     limits: k.limits,
                     expires_at: k.expires_at.map(|s| {
@@ -158,6 +178,8 @@ impl EdgeDocument {
                 enabled: t.enabled,
                 allowed_models: t.allowed_models,
                 allowed_regions: t.allowed_regions,
+                allowed_networks: checked_networks(&t.id, t.allowed_networks)?,
+                threat_intel_opt_out: t.threat_intel_opt_out,
                 limits: t.limits,
                 created_at: issued,
             };
@@ -181,6 +203,7 @@ mod tests {
             hash: hash.into(),
             roles: developer(),
             allowed_models: None,
+            allowed_networks: None,
             limits: Limits::default(),
             expires_at: None,
             enabled: true,
@@ -196,6 +219,8 @@ mod tests {
                 enabled: true,
                 allowed_models: None,
                 allowed_regions: None,
+                allowed_networks: None,
+                threat_intel_opt_out: false,
                 limits: Limits::default(),
                 keys,
             }],

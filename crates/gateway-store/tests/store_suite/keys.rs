@@ -18,6 +18,7 @@ pub fn new_key(id: &str, tenant: &str, hash: &str) -> ApiKeyRecord {
         hash: hash.to_owned(),
         roles: vec![GatewayRole::Developer],
         allowed_models: None,
+        allowed_networks: None,
         limits: Limits::default(),
         expires_at: None,
         metadata: json!({}),
@@ -133,6 +134,7 @@ pub async fn update_and_revoke(h: &Harness) {
     changed.roles = vec![GatewayRole::TenantAdmin];
     changed.enabled = false;
     changed.limits.rpm = Some(5);
+    changed.allowed_networks = Some(vec!["203.0.113.0/24".into()]);
     changed.metadata = json!({"note": "rotated"});
     changed.hash = "attempted-change".into(); // fixed at creation
     let stored = h.store.update_key(&changed).await.unwrap();

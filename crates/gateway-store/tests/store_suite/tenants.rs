@@ -28,6 +28,7 @@ pub async fn tenant_crud(h: &Harness) {
     let mut acme = new_tenant("acme");
     acme.allowed_models = Some(vec!["gpt-4o".into(), "claude-sonnet".into()]);
     acme.allowed_regions = Some(vec!["eu".into()]);
+    acme.allowed_networks = Some(vec!["10.0.0.0/8".into(), "2001:db8::/32".into()]);
     acme.limits = Limits {
         rpm: Some(600),
         tpm: Some(100_000),
@@ -55,6 +56,8 @@ pub async fn tenant_crud(h: &Harness) {
     changed.name = "ACME Corp".into();
     changed.enabled = false;
     changed.allowed_models = None;
+    changed.allowed_networks = Some(vec![]);
+    changed.threat_intel_opt_out = true;
     changed.limits = Limits::default();
     changed.created_at = SystemTime::UNIX_EPOCH; // ignored: fixed at creation
     let stored = s.update_tenant(&changed).await.unwrap();

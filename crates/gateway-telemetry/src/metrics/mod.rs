@@ -12,13 +12,14 @@ mod deployments;
 mod external;
 mod labels;
 mod series;
+mod threat_intel;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use gateway_core::phases::account::UsageRecord;
-use gateway_core::{GatewayError, LimitKind};
+use gateway_core::{DeniedBy, GatewayError, LimitKind};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -32,6 +33,7 @@ use external::ExternalCollector;
 pub use external::Sample;
 use labels::*;
 use series::{SeriesCache, SeriesKey};
+pub use threat_intel::ThreatIntelMetrics;
 
 /// The content type of [`Metrics::encode`]'s output.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -77,6 +79,7 @@ pub struct Metrics {
     deployments: Arc<DeploymentCollector>,
     external: Arc<ExternalCollector>,
     connections: ConnectionMetrics,
+    threat_intel: ThreatIntelMetrics,
     series: SeriesCache,
 }
 
@@ -116,6 +119,7 @@ impl Metrics {
             deployments: Arc::default(),
             external: Arc::default(),
             connections: ConnectionMetrics::default(),
+            threat_intel: ThreatIntelMetrics::default(),
             series: SeriesCache::default(),
             registry: Registry::default(),
         };
@@ -208,6 +212,7 @@ impl Metrics {
             m.write_errors.clone(),
         );
         m.connections.register(r);
+        m.threat_intel.register(r);
         r.register_collector(Box::new(m.deployments.clone()));
         r.register_collector(Box::new(m.external.clone()));
         Metrics { registry, ..m }
@@ -235,6 +240,11 @@ impl Metrics {
             Ok(mut guard) => *guard = samples,
             Err(poisoned) => *poisoned.into_inner() = samples,
         }
+    }
+
+    /// The threat-intelligence feeds' series.
+    pub fn threat_intel(&self) -> &ThreatIntelMetrics {
+        &self.threat_intel
     }
 
     /// The listener's connection series.
@@ -385,7 +395,11 @@ impl Metrics {
             GatewayError::PolicyBlocked { guardrail, .. } => self.guardrail_block(guardrail),
             GatewayError::RateLimited { limit, .. } => self.limit_rejection(*limit),
             GatewayError::Unauthenticated(refusal) => self.auth_failure(refusal.reason.as_str()),
-            GatewayError::Forbidden(_) => self.auth_failure("forbidden"),
+            GatewayError::Forbidden(denial) => self.auth_failure(match denial.by {
+                DeniedBy::ClientAddress => "client_address",
+                DeniedBy::ThreatIntel { .. } => "threat_intel",
+                _ => "forbidden",
+            }),
             _ => {}
         }
     }
@@ -406,7 +420,8 @@ impl Metrics {
             .inc();
     }
 
-    /// `reason`: `missing`, `invalid` or `forbidden`.
+    /// `reason`: `missing`, `invalid`, `forbidden`, `client_address` (outside the key's or
+    /// tenant's allowed networks) or `threat_intel` (a feed lists the caller).
     pub fn auth_failure(&self, reason: &'static str) {
         self.auth_failures
             .get_or_create(&ReasonLabel { reason })

@@ -60,6 +60,8 @@ fn bootstrap_admin() -> Principal {
         method: AuthMethod::ApiKey,
         key_limits: None,
         tenant_limits: None,
+        client_networks: None,
+        threat_intel_opt_out: false,
     }
 }
 

@@ -34,6 +34,10 @@ pub(crate) struct CreateKey {
     roles: Option<Vec<String>>,
     #[serde(default)]
     allowed_models: Option<Vec<String>>,
+    /// CIDR blocks (IPv4 or IPv6, or bare addresses) the key may be used from; at most 256.
+    #[serde(default)]
+    #[schemars(extend("maxItems" = 256))]
+    allowed_networks: Option<Vec<String>>,
     #[serde(default)]
     limits: Option<Limits>,
     #[serde(default)]
@@ -59,6 +63,11 @@ pub(crate) struct UpdateKey {
     #[serde(default, deserialize_with = "views::present")]
     #[schemars(with = "Option<Vec<String>>")]
     allowed_models: Option<Option<Vec<String>>>,
+    /// CIDR blocks (IPv4 or IPv6, or bare addresses) the key may be used from; at most 256; `null`
+    /// lifts the restriction.
+    #[serde(default, deserialize_with = "views::present")]
+    #[schemars(with = "Option<Vec<String>>", extend("maxItems" = 256))]
+    allowed_networks: Option<Option<Vec<String>>>,
     #[serde(default)]
     limits: Option<Limits>,
     #[serde(default, deserialize_with = "views::present")]
@@ -134,6 +143,16 @@ fn metadata(value: Option<Value>) -> Result<Value, GatewayError> {
     }
 }
 
+/// An allow-list of client networks from the admin API: each entry checked and normalised
+/// (`10.1.2.3/8` is stored as `10.0.0.0/8`); 400 naming the first bad entry.
+pub(super) fn allowed_networks(
+    list: Option<Vec<String>>,
+) -> Result<Option<Vec<String>>, GatewayError> {
+    list.map(|l| gateway_core::client_networks::normalize_networks(&l))
+        .transpose()
+        .map_err(|e| GatewayError::invalid_param("allowed_networks", format!("{e}.")))
+}
+
 fn not_found(id: &str) -> GatewayError {
     GatewayError::NotFound(format!("key '{id}' not found."))
 }
@@ -198,6 +217,7 @@ async fn create_inner(
         name: req.name,
         roles,
         allowed_models: req.allowed_models,
+        allowed_networks: allowed_networks(req.allowed_networks)?,
         limits: req.limits.unwrap_or_default(),
         expires_at: expiry(req.expires_at.as_deref(), req.expires_in_days)?,
         metadata: metadata(req.metadata)?,
@@ -262,6 +282,10 @@ async fn update_inner(
         key.allowed_models = models;
         changed.push("allowed_models");
     }
+    if let Some(networks) = req.allowed_networks {
+        key.allowed_networks = allowed_networks(networks)?;
+        changed.push("allowed_networks");
+    }
     if let Some(limits) = req.limits {
         key.limits = limits;
         changed.push("limits");
@@ -322,6 +346,7 @@ async fn rotate_inner(
             name: old.name.clone(),
             roles: old.roles.clone(),
             allowed_models: old.allowed_models.clone(),
+            allowed_networks: old.allowed_networks.clone(),
             limits: old.limits.clone(),
             expires_at: old.expires_at,
             metadata: old.metadata.clone(),

@@ -79,6 +79,8 @@ pub async fn handle(
 ) -> Result<Response<Body>, GatewayError> {
     let principal = auth::authenticate(state, req.headers()).await?;
     inbound.identified(&principal);
+    inbound.admit_address(&principal)?;
+    inbound.screen(state, &principal, crate::http::extract_token(req.headers()))?;
     let ctx = Admin {
         state,
         principal,

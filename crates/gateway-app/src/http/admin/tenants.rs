@@ -37,6 +37,13 @@ pub(crate) struct CreateTenant {
     allowed_models: Option<Vec<String>>,
     #[serde(default)]
     allowed_regions: Option<Vec<String>>,
+    /// CIDR blocks (IPv4 or IPv6, or bare addresses) the tenant's callers may call from; at most 256.
+    #[serde(default)]
+    #[schemars(extend("maxItems" = 256))]
+    allowed_networks: Option<Vec<String>>,
+    /// `true`: threat-intelligence feeds are not applied to this tenant's calls.
+    #[serde(default)]
+    threat_intel_opt_out: Option<bool>,
     #[serde(default)]
     limits: Option<Limits>,
 }
@@ -55,6 +62,14 @@ pub(crate) struct UpdateTenant {
     #[serde(default, deserialize_with = "views::present")]
     #[schemars(with = "Option<Vec<String>>")]
     allowed_regions: Option<Option<Vec<String>>>,
+    /// CIDR blocks (IPv4 or IPv6, or bare addresses) the tenant's callers may call from; at most 256; `null`
+    /// lifts the restriction.
+    #[serde(default, deserialize_with = "views::present")]
+    #[schemars(with = "Option<Vec<String>>", extend("maxItems" = 256))]
+    allowed_networks: Option<Option<Vec<String>>>,
+    /// `true`: threat-intelligence feeds are not applied to this tenant's calls.
+    #[serde(default)]
+    threat_intel_opt_out: Option<bool>,
     /// Replaces all the tenant's limits.
     #[serde(default)]
     limits: Option<Limits>,
@@ -144,6 +159,8 @@ async fn create_inner(
     tenant.enabled = req.enabled.unwrap_or(true);
     tenant.allowed_models = req.allowed_models;
     tenant.allowed_regions = req.allowed_regions;
+    tenant.allowed_networks = super::keys::allowed_networks(req.allowed_networks)?;
+    tenant.threat_intel_opt_out = req.threat_intel_opt_out.unwrap_or(false);
     tenant.limits = req.limits.unwrap_or_default();
     ctx.state.store.create_tenant(&tenant).await?;
     // A JWT or key lookup may have cached "no such tenant".
@@ -198,6 +215,14 @@ async fn update_inner(
     if let Some(regions) = req.allowed_regions {
         tenant.allowed_regions = regions;
         changed.push("allowed_regions");
+    }
+    if let Some(networks) = req.allowed_networks {
+        tenant.allowed_networks = super::keys::allowed_networks(networks)?;
+        changed.push("allowed_networks");
+    }
+    if let Some(opt_out) = req.threat_intel_opt_out {
+        tenant.threat_intel_opt_out = opt_out;
+        changed.push("threat_intel_opt_out");
     }
     if let Some(limits) = req.limits {
         tenant.limits = limits;

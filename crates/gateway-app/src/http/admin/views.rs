@@ -31,6 +31,10 @@ pub struct TenantView {
     pub allowed_models: Option<Vec<String>>,
     /// Regions the tenant's traffic may be served from; `null` means any.
     pub allowed_regions: Option<Vec<String>>,
+    /// CIDR blocks the tenant's callers may call from; `null` means any address.
+    pub allowed_networks: Option<Vec<String>>,
+    /// Threat-intelligence feeds are not applied to this tenant's calls.
+    pub threat_intel_opt_out: bool,
     pub limits: Limits,
     /// RFC 3339, UTC.
     pub created_at: String,
@@ -44,6 +48,8 @@ pub fn tenant(t: &Tenant) -> TenantView {
         enabled: t.enabled,
         allowed_models: t.allowed_models.clone(),
         allowed_regions: t.allowed_regions.clone(),
+        allowed_networks: t.allowed_networks.clone(),
+        threat_intel_opt_out: t.threat_intel_opt_out,
         limits: t.limits.clone(),
         created_at: format(t.created_at),
     }
@@ -83,6 +89,8 @@ pub struct KeyView {
     pub roles: Vec<&'static str>,
     /// Public model names the key may use; `null` means what its tenant may.
     pub allowed_models: Option<Vec<String>>,
+    /// CIDR blocks the key may be used from; `null` means any (within its tenant's).
+    pub allowed_networks: Option<Vec<String>>,
     pub limits: Limits,
     pub expires_at: Option<String>,
     pub metadata: Value,
@@ -121,6 +129,7 @@ pub fn key(k: &ApiKeyRecord) -> KeyView {
         status: key_status(k, SystemTime::now()),
         roles: k.roles.iter().map(|r| r.as_str()).collect(),
         allowed_models: k.allowed_models.clone(),
+        allowed_networks: k.allowed_networks.clone(),
         limits: k.limits.clone(),
         expires_at: opt_time(k.expires_at),
         metadata: k.metadata.clone(),
