@@ -124,6 +124,12 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "responses", &mut config.responses, problems);
     section(&mut table, "webhooks", &mut config.webhooks, problems);
     section(&mut table, "backup", &mut config.backup, problems);
+    section(
+        &mut table,
+        "threat_intel",
+        &mut config.threat_intel,
+        problems,
+    );
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "encryption", &mut config.encryption, problems);
     section(&mut table, "limits", &mut config.limits, problems);

@@ -345,7 +345,10 @@ mod tests {
         let short = FeedFormat::Csv { column: "5".into() };
         assert!(parse(FeedKind::IpBlocklist, &short, text).is_err());
         // A header only: no entries (a valid, empty feed).
-        assert_eq!(parse(FeedKind::IpBlocklist, &by_name, "ip\n").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            parse(FeedKind::IpBlocklist, &by_name, "ip\n").unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
