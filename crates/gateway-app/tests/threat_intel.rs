@@ -11,7 +11,6 @@ mod common;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair};
 use base64::Engine as _;
@@ -152,15 +151,9 @@ async fn opted_out_key(gw: &TestGateway) -> String {
     issue_key(&gw.state, "lab").await
 }
 
-async fn loaded(
-    gw: &TestGateway,
-    check: impl Fn(&gateway_policy::threat_intel::ThreatIntel) -> bool,
-) {
-    let intel = gw.state.threat_intel.intel().clone();
-    assert!(
-        gateway_testkit::eventually(Duration::from_secs(30), || check(&intel)).await,
-        "the feed was not loaded"
-    );
+/// Loads every feed now and waits for it (no waiting on the schedule or the clock).
+async fn loaded(gw: &TestGateway) -> Vec<(String, gateway_app::threat_intel::Outcome)> {
+    gw.state.threat_intel.refresh_now().await
 }
 
 #[tokio::test]
@@ -180,10 +173,14 @@ async fn a_blocklisted_address_is_refused_on_every_dialect_unless_opted_out() {
         dir.path(),
     )
     .await;
-    loaded(&gw, |i| {
-        i.blocked_address("127.0.0.1".parse().unwrap()).is_some()
-    })
-    .await;
+    loaded(&gw).await;
+    assert!(
+        gw.state
+            .threat_intel
+            .intel()
+            .blocked_address("127.0.0.1".parse().unwrap())
+            .is_some()
+    );
     assert_eq!(
         std::fs::read(dir.path().join("threat_intel/drop.feed")).unwrap(),
         list,
@@ -219,6 +216,24 @@ async fn a_blocklisted_address_is_refused_on_every_dialect_unless_opted_out() {
     let lab = opted_out_key(&gw).await;
     assert_eq!(chat_text(&gw, &lab, "hello").await.status, 200);
 
+    // The admin API screens its callers too, but never the bootstrap admin token: a feed
+    // that lists the operator's own address must not lock the operator out.
+    let screened = send(
+        Method::GET,
+        &gw.url("/admin/v1/me"),
+        String::new(),
+        &[("authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(screened.status, 403, "{:?}", screened.body);
+    assert!(
+        String::from_utf8_lossy(&screened.body).contains("client address"),
+        "{:?}",
+        screened.body
+    );
+    let operator = admin(&gw, Method::GET, "/admin/v1/tenants", Value::Null).await;
+    assert_eq!(operator.status, 200, "{:?}", operator.body);
+
     gw.state.telemetry.flush().await;
     let audit = admin(
         &gw,
@@ -239,10 +254,11 @@ async fn a_blocklisted_address_is_refused_on_every_dialect_unless_opted_out() {
             >= calls.len(),
         "{audit}"
     );
+    // The four model calls and the admin call; not the bootstrap admin, not the opted-out tenant.
     let metrics = String::from_utf8_lossy(&gw.get("/metrics").await.body).into_owned();
     assert!(
         metrics
-            .contains("gateway_threat_intel_matches_total{kind=\"ip_blocklist\",feed=\"drop\"} 4"),
+            .contains("gateway_threat_intel_matches_total{kind=\"ip_blocklist\",feed=\"drop\"} 5"),
         "{metrics}"
     );
     assert!(metrics.contains("gateway_threat_intel_entries{feed=\"drop\"} 1"));
@@ -265,12 +281,16 @@ async fn a_bad_signature_is_never_used() {
         dir.path(),
     )
     .await;
-    let metrics_seen = gateway_testkit::eventually_async(Duration::from_secs(10), || async {
-        let metrics = String::from_utf8_lossy(&gw.get("/metrics").await.body).into_owned();
-        metrics.contains("outcome=\"verify_failed\"")
-    })
-    .await;
-    assert!(metrics_seen);
+    let outcomes = loaded(&gw).await;
+    assert!(
+        matches!(
+            outcomes.as_slice(),
+            [(_, gateway_app::threat_intel::Outcome::VerifyFailed(_))]
+        ),
+        "{outcomes:?}"
+    );
+    let metrics = String::from_utf8_lossy(&gw.get("/metrics").await.body).into_owned();
+    assert!(metrics.contains("outcome=\"verify_failed\""), "{metrics}");
     assert_eq!(chat_text(&gw, &gw.key, "hello").await.status, 200);
     assert!(!dir.path().join("threat_intel/drop.feed").exists());
 }
@@ -300,7 +320,8 @@ async fn prompt_signatures_block_and_leaked_keys_are_refused() {
         )
         .await
     };
-    loaded(&gw, |i| i.has_signatures()).await;
+    loaded(&gw).await;
+    assert!(gw.state.threat_intel.intel().has_signatures());
     let blocked = chat_text(
         &gw,
         &gw.key,
@@ -336,7 +357,12 @@ async fn prompt_signatures_block_and_leaked_keys_are_refused() {
         format!("sha256,source\n{digest},paste site\n"),
     )
     .unwrap();
-    loaded(&gw, |i| i.leaked_secret(&gw.key).is_some()).await;
+    let outcomes = loaded(&gw).await;
+    assert!(
+        outcomes.iter().any(|(name, o)| name == "leaks"
+            && matches!(o, gateway_app::threat_intel::Outcome::Updated(1))),
+        "{outcomes:?}"
+    );
     let refused = chat_text(&gw, &gw.key, "hello").await;
     assert_eq!(refused.status, 403);
     assert!(

@@ -6,6 +6,8 @@
 //! in force first at the next start, so that a source that is unreachable then leaves the
 //! last good copy in force. A failed or bad update keeps the set in force, is logged and
 //! counted (`gateway_threat_intel_refreshes_total{feed,outcome}`).
+//! [`ThreatIntelFeeds::refresh_now`] runs one load of every feed at once and waits for it
+//! (what tests use instead of waiting for the schedule).
 //!
 //! The request path reads the set through [`ThreatIntelFeeds::intel`]: the edge checks the
 //! client address and the credential ([`crate::http::inbound::Inbound`]), the
@@ -19,6 +21,7 @@ use std::sync::Arc;
 
 use gateway_policy::threat_intel::{CompiledFeed, ThreatIntel, parse_entries};
 use gateway_telemetry::Metrics;
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{FeedConfig, ThreatIntelConfig};
@@ -28,6 +31,10 @@ use crate::webhooks::UrlPolicy;
 #[derive(Clone)]
 pub struct ThreatIntelFeeds {
     intel: Arc<ThreatIntel>,
+    /// One per feed: asks its task for a load now, answered with the outcome.
+    now: Arc<[mpsc::Sender<oneshot::Sender<(String, Outcome)>>]>,
+    /// Loads finished so far, by every feed (scheduled or asked for).
+    loads: watch::Receiver<u64>,
     _tasks: Arc<Tasks>,
 }
 
@@ -54,11 +61,18 @@ impl ThreatIntelFeeds {
             allow: config.allowed_networks(),
             allow_http: config.allow_http,
         };
+        let mut now = Vec::with_capacity(config.feeds.len());
+        let (loaded, loads) = watch::channel(0u64);
         let tasks = config
             .feeds
             .iter()
             .map(|feed| {
+                // One pending request is enough: a second one waits its turn.
+                let (tx, requests) = mpsc::channel(1);
+                now.push(tx);
                 let runner = FeedRunner {
+                    requests,
+                    loaded: loaded.clone(),
                     copy: copies
                         .as_ref()
                         .map(|dir| dir.join(format!("{}.feed", feed.name))),
@@ -73,8 +87,34 @@ impl ThreatIntelFeeds {
             .collect();
         ThreatIntelFeeds {
             intel,
+            now: now.into(),
+            loads,
             _tasks: Arc::new(Tasks(tasks)),
         }
+    }
+
+    /// The number of loads finished so far (by every feed), to wait on.
+    pub fn loads(&self) -> watch::Receiver<u64> {
+        self.loads.clone()
+    }
+
+    /// Loads every feed now (after the load at start, which is never skipped) and returns
+    /// each feed's name and outcome once all are done; the schedule goes on from there.
+    pub async fn refresh_now(&self) -> Vec<(String, Outcome)> {
+        let mut waiting = Vec::with_capacity(self.now.len());
+        for feed in self.now.iter() {
+            let (tx, rx) = oneshot::channel();
+            if feed.send(tx).await.is_ok() {
+                waiting.push(rx);
+            }
+        }
+        let mut outcomes = Vec::with_capacity(waiting.len());
+        for rx in waiting {
+            if let Ok(outcome) = rx.await {
+                outcomes.push(outcome);
+            }
+        }
+        outcomes
     }
 
     /// The sets in force.
@@ -108,6 +148,8 @@ impl Outcome {
 }
 
 struct FeedRunner {
+    requests: mpsc::Receiver<oneshot::Sender<(String, Outcome)>>,
+    loaded: watch::Sender<u64>,
     feed: FeedConfig,
     policy: UrlPolicy,
     intel: Arc<ThreatIntel>,
@@ -120,10 +162,18 @@ struct FeedRunner {
 impl FeedRunner {
     async fn run(mut self) {
         self.restore().await;
+        let mut waiting: Option<oneshot::Sender<(String, Outcome)>> = None;
         loop {
             let outcome = self.refresh().await;
             self.record(&outcome);
-            tokio::time::sleep(self.feed.refresh).await;
+            self.loaded.send_modify(|n| *n += 1);
+            if let Some(reply) = waiting.take() {
+                let _ = reply.send((self.feed.name.clone(), outcome));
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.feed.refresh) => {}
+                Some(reply) = self.requests.recv() => waiting = Some(reply),
+            }
         }
     }
 

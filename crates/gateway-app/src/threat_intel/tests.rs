@@ -1,4 +1,5 @@
-//! The refresh task under paused time: an update swaps the set atomically, a bad update
+//! The refresh task under paused time (the schedule) and asked for loads
+//! ([`ThreatIntelFeeds::refresh_now`]), never a wall-clock wait: an update swaps the set atomically, a bad update
 //! (unparsable, wrong checksum) keeps the set in force, and the last good copy on disk is in
 //! force at the next start when the source is unreachable.
 
@@ -39,19 +40,7 @@ fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-/// Lets the refresh task (and its blocking parse) run without moving the paused clock.
-async fn until(mut condition: impl FnMut() -> bool) {
-    for _ in 0..5000 {
-        if condition() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-        tokio::task::yield_now().await;
-    }
-    panic!("condition not reached");
-}
-
-fn outcomes(metrics: &Metrics, outcome: &str) -> bool {
+fn outcomes_seen(metrics: &Metrics, outcome: &str) -> bool {
     metrics.encode().lines().any(|l| {
         l.starts_with("gateway_threat_intel_refreshes_total")
             && l.contains(&format!("outcome=\"{outcome}\""))
@@ -71,27 +60,35 @@ async fn updates_swap_bad_ones_keep_the_set_and_the_copy_survives_a_restart() {
         metrics.clone(),
     );
     let intel = feeds.intel().clone();
-    until(|| intel.blocked_address(ip("198.51.100.1")).is_some()).await;
+    let mut loads = feeds.loads();
+    loads.wait_for(|n| *n >= 1).await.unwrap();
+    assert!(intel.blocked_address(ip("198.51.100.1")).is_some());
     let copy = copies.join("drop.feed");
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "198.51.100.0/24\n");
 
-    // A new version replaces the old one whole at the next refresh, not before.
+    // A new version replaces the old one whole at the next refresh (60 s), not before.
     std::fs::write(&source, "203.0.113.0/24\n").unwrap();
+    let written = tokio::time::Instant::now();
+    loads.mark_unchanged();
     tokio::time::advance(Duration::from_secs(30)).await;
     tokio::task::yield_now().await;
-    assert!(
-        intel.blocked_address(ip("198.51.100.1")).is_some(),
-        "not yet due"
-    );
-    tokio::time::advance(Duration::from_secs(31)).await;
-    until(|| intel.blocked_address(ip("203.0.113.1")).is_some()).await;
+    assert!(!loads.has_changed().unwrap(), "not yet due");
+    assert!(intel.blocked_address(ip("198.51.100.1")).is_some());
+    // Nothing else to do: the paused clock moves to the next refresh.
+    loads.changed().await.unwrap();
+    assert!(written.elapsed() >= Duration::from_secs(60));
+    assert!(intel.blocked_address(ip("203.0.113.1")).is_some());
     assert!(intel.blocked_address(ip("198.51.100.1")).is_none());
     assert_eq!(intel.entries("drop"), Some(1));
 
     // A bad update is refused whole; the set in force and the copy stay.
     std::fs::write(&source, "203.0.113.0/24\nnot-an-address\n").unwrap();
-    tokio::time::advance(Duration::from_secs(61)).await;
-    until(|| outcomes(&metrics, "parse_failed")).await;
+    let outcomes = feeds.refresh_now().await;
+    assert!(
+        matches!(outcomes.as_slice(), [(name, Outcome::ParseFailed(_))] if name == "drop"),
+        "{outcomes:?}"
+    );
+    assert!(outcomes_seen(&metrics, "parse_failed"));
     assert!(intel.blocked_address(ip("203.0.113.1")).is_some());
     assert_eq!(std::fs::read_to_string(&copy).unwrap(), "203.0.113.0/24\n");
     drop(feeds);
@@ -104,8 +101,12 @@ async fn updates_swap_bad_ones_keep_the_set_and_the_copy_survives_a_restart() {
         Some(copies.clone()),
         metrics.clone(),
     );
-    until(|| outcomes(&metrics, "fetch_failed")).await;
-    assert!(outcomes(&metrics, "restored"));
+    let outcomes = feeds.refresh_now().await;
+    assert!(
+        matches!(outcomes.as_slice(), [(_, Outcome::FetchFailed(_))]),
+        "{outcomes:?}"
+    );
+    assert!(outcomes_seen(&metrics, "restored"));
     assert!(feeds.intel().blocked_address(ip("203.0.113.1")).is_some());
 }
 
@@ -122,16 +123,28 @@ async fn a_checksum_mismatch_is_never_used() {
         metrics.clone(),
     );
     let intel = feeds.intel().clone();
-    until(|| intel.blocked_address(ip("198.51.100.1")).is_some()).await;
+    let outcomes = feeds.refresh_now().await;
+    assert!(
+        matches!(outcomes.as_slice(), [(_, Outcome::Unchanged)]),
+        "the load at start put it in force: {outcomes:?}"
+    );
+    assert!(intel.blocked_address(ip("198.51.100.1")).is_some());
     // The feed changes but the pin does not: refused, the pinned set stays.
     std::fs::write(&source, "0.0.0.0/0\n").unwrap();
-    tokio::time::advance(Duration::from_secs(61)).await;
-    until(|| outcomes(&metrics, "verify_failed")).await;
+    let outcomes = feeds.refresh_now().await;
+    assert!(
+        matches!(outcomes.as_slice(), [(_, Outcome::VerifyFailed(_))]),
+        "{outcomes:?}"
+    );
+    assert!(outcomes_seen(&metrics, "verify_failed"));
     assert!(intel.blocked_address(ip("192.0.2.1")).is_none());
     assert!(intel.blocked_address(ip("198.51.100.1")).is_some());
     // Bigger than max_bytes: refused before parsing.
     std::fs::write(&source, "1.2.3.4\n".repeat(200)).unwrap();
-    tokio::time::advance(Duration::from_secs(61)).await;
-    until(|| outcomes(&metrics, "fetch_failed")).await;
+    let outcomes = feeds.refresh_now().await;
+    assert!(
+        matches!(outcomes.as_slice(), [(_, Outcome::FetchFailed(_))]),
+        "{outcomes:?}"
+    );
     assert!(intel.blocked_address(ip("1.2.3.4")).is_none());
 }

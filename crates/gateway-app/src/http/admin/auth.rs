@@ -50,6 +50,9 @@ pub async fn authenticate(
 }
 
 /// The principal of the `[admin] token`: role admin, on no tenant (`*` is not a tenant id).
+/// Threat-intelligence feeds never refuse it (`threat_intel_opt_out`): a bad feed (one that
+/// lists the operator's own network, or everything) must not lock the operator out of the
+/// API that fixes it.
 fn bootstrap_admin() -> Principal {
     Principal {
         tenant: TenantId::new("*"),
@@ -61,7 +64,7 @@ fn bootstrap_admin() -> Principal {
         key_limits: None,
         tenant_limits: None,
         client_networks: None,
-        threat_intel_opt_out: false,
+        threat_intel_opt_out: true,
     }
 }
 
