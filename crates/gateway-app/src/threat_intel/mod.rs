@@ -27,12 +27,15 @@ use tokio::task::JoinHandle;
 use crate::config::{FeedConfig, ThreatIntelConfig};
 use crate::webhooks::UrlPolicy;
 
+/// A request for one load now, answered with the feed's name and the outcome.
+type LoadRequest = oneshot::Sender<(String, Outcome)>;
+
 /// The feeds in force and the tasks that refresh them (stopped when the last clone drops).
 #[derive(Clone)]
 pub struct ThreatIntelFeeds {
     intel: Arc<ThreatIntel>,
     /// One per feed: asks its task for a load now, answered with the outcome.
-    now: Arc<[mpsc::Sender<oneshot::Sender<(String, Outcome)>>]>,
+    now: Arc<[mpsc::Sender<LoadRequest>]>,
     /// Loads finished so far, by every feed (scheduled or asked for).
     loads: watch::Receiver<u64>,
     _tasks: Arc<Tasks>,
@@ -148,7 +151,7 @@ impl Outcome {
 }
 
 struct FeedRunner {
-    requests: mpsc::Receiver<oneshot::Sender<(String, Outcome)>>,
+    requests: mpsc::Receiver<LoadRequest>,
     loaded: watch::Sender<u64>,
     feed: FeedConfig,
     policy: UrlPolicy,
@@ -162,7 +165,7 @@ struct FeedRunner {
 impl FeedRunner {
     async fn run(mut self) {
         self.restore().await;
-        let mut waiting: Option<oneshot::Sender<(String, Outcome)>> = None;
+        let mut waiting: Option<LoadRequest> = None;
         loop {
             let outcome = self.refresh().await;
             self.record(&outcome);
