@@ -44,6 +44,7 @@ fn entry(id: &str, key: &gateway_auth::GeneratedKey, roles: &[&str]) -> KeyEntry
         hash: key.hash.to_hex(),
         roles: roles.iter().map(|r| (*r).to_owned()).collect(),
         allowed_models: None,
+        allowed_networks: None,
         limits: Limits::default(),
         expires_at: None,
         enabled: true,
@@ -73,6 +74,8 @@ fn config(mock: &MockServer, dir: &std::path::Path) -> (Config, Keys) {
             enabled: true,
             allowed_models: None,
             allowed_regions: None,
+            allowed_networks: None,
+            threat_intel_opt_out: false,
             limits: Limits::default(),
             keys: vec![
                 entry("developer", &developer, &["developer"]),

@@ -68,6 +68,7 @@ async fn fill(store: &SqlStore, usage: usize) {
                     hash: format!("{:064x}", t * 100 + k),
                     roles: vec![GatewayRole::Developer],
                     allowed_models: None,
+                    allowed_networks: None,
                     limits: Limits::default(),
                     expires_at: None,
                     metadata: serde_json::json!({"owner": "ops"}),
