@@ -113,6 +113,12 @@ const SEEDS: &[Seeds] = &[
         sources: &[],
         prefix: b"",
     },
+    // Its seeds carry their two parameter bytes (message cap, split step) themselves.
+    Seeds {
+        target: "bedrock_eventstream",
+        sources: &[],
+        prefix: b"",
+    },
 ];
 
 /// Options every `cargo fuzz` call gets, so that `run` reuses what `build` built: no

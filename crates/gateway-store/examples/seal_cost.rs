@@ -1,5 +1,5 @@
-//! The cost of encryption on the response cache's hit path, for `cargo xtask bench` (it runs
-//! this in release and records the table in docs/benchmarks.md; docs/security.md quotes it).
+//! The cost of encryption on the response cache's hit path (not yet part of `cargo xtask
+//! bench`: run it by hand, in release, and quote the table in docs/security.md).
 //! Prints a Markdown table: per cached answer size, the mean and p99 time of what a hit does
 //! without encryption (memory: a clone; Redis: a JSON decode) and with it (open with the
 //! tenant's data key, then decode), and of sealing one entry on a fill.
