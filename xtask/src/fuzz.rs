@@ -119,6 +119,12 @@ const SEEDS: &[Seeds] = &[
         sources: &[],
         prefix: b"",
     },
+    // Its seeds carry their selector byte (feed kind and format) themselves.
+    Seeds {
+        target: "threat_feed",
+        sources: &[],
+        prefix: b"",
+    },
 ];
 
 /// Options every `cargo fuzz` call gets, so that `run` reuses what `build` built: no
