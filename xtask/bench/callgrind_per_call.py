@@ -52,3 +52,5 @@ for line in open(out + ".1", errors="replace"):
         total = int(line.split()[1])
         break
 print(f"{label}: {total/N/1000:.1f} k instructions per call ({total} over {N} calls)")
+# The profile stays for `callgrind_annotate --inclusive=yes PATH` (attribution by function).
+print(f"{label}: profile {out}.1")
