@@ -171,6 +171,11 @@ impl Lasting {
         if let Some(cache) = &self.cache {
             builder = builder.cache(cache.clone());
         }
+        if let Some(keyring) = &self.keyring {
+            builder = builder.content_log(Arc::new(
+                crate::encryption::content_log::SealedContentLog::new(keyring.clone()),
+            ));
+        }
         if let Some(policy) = &policy {
             builder = builder.policy(policy.clone());
         }

@@ -166,10 +166,16 @@ impl CallRecord {
         served_by: ServedBy,
         admitted: Option<Admitted>,
         cache_hit: bool,
+        content_log: Option<Arc<dyn content_log::ContentLogSink>>,
     ) -> Box<dyn FnOnce(StreamTally) + Send> {
-        Box::new(move |tally: StreamTally| {
-            if let Some(text) = &tally.transcript {
-                content_log::streamed_completion(&self.base.request_id, &self.base.tenant, text);
+        Box::new(move |mut tally: StreamTally| {
+            if let Some(text) = tally.transcript.take() {
+                content_log::streamed_completion(
+                    content_log.as_ref(),
+                    &self.base.request_id,
+                    &self.base.tenant,
+                    text,
+                );
             }
             let status = match (&tally.error, &tally.blocked) {
                 (Some(err), _) => err.status(),

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::content_log::ContentLogSink;
 use crate::phases::account::{CostModel, UsageSink};
 use crate::phases::admission::Admission;
 use crate::phases::auth::Authenticator;
@@ -20,6 +21,7 @@ pub struct Gateway {
     pub(super) usage_sink: Option<Arc<dyn UsageSink>>,
     pub(super) cost_model: Option<Arc<dyn CostModel>>,
     pub(super) cache: Option<Arc<dyn ResponseCache>>,
+    pub(super) content_log: Option<Arc<dyn ContentLogSink>>,
 }
 
 /// Builds a [`Gateway`] from its phases.
@@ -33,6 +35,7 @@ pub struct GatewayBuilder {
     usage_sink: Option<Arc<dyn UsageSink>>,
     cost_model: Option<Arc<dyn CostModel>>,
     cache: Option<Arc<dyn ResponseCache>>,
+    content_log: Option<Arc<dyn ContentLogSink>>,
 }
 
 impl GatewayBuilder {
@@ -70,6 +73,12 @@ impl GatewayBuilder {
         self.cost_model = Some(c);
         self
     }
+    /// Where logged prompts and completions go instead of the log in clear (a sealing sink;
+    /// see [`crate::content_log`]).
+    pub fn content_log(mut self, sink: Arc<dyn ContentLogSink>) -> Self {
+        self.content_log = Some(sink);
+        self
+    }
     pub fn build(self) -> Gateway {
         Gateway {
             router: self.router,
@@ -81,6 +90,7 @@ impl GatewayBuilder {
             usage_sink: self.usage_sink,
             cost_model: self.cost_model,
             cache: self.cache,
+            content_log: self.content_log,
         }
     }
 }
@@ -97,6 +107,7 @@ impl Gateway {
             usage_sink: None,
             cost_model: None,
             cache: None,
+            content_log: None,
         }
     }
 }

@@ -213,7 +213,7 @@ impl Gateway {
         let fresh = fill.map(|fill| (fill, response.clone()));
         self.inspect_output(ctx, &call, &mut response, &served_by)?;
         if ctx.log_content && !ctx.passthrough {
-            content_log::completion(ctx, &response);
+            content_log::completion(self.content_log.as_ref(), ctx, &response);
         }
         if let Some((fill, answer)) = fresh {
             fill.store(answer, &served_by);
@@ -331,9 +331,16 @@ impl Gateway {
         });
         let cache_hit = cache == Some(CacheStatus::Hit);
         let public_model = call.model().to_owned();
+        let logged = ctx.log_content && !ctx.passthrough;
+        // Only a logged call's stream carries the sink (no reference count touched otherwise).
+        let content_log = if logged {
+            self.content_log.clone()
+        } else {
+            None
+        };
         let on_end = in_span(
             tracing::Span::current(),
-            call.on_stream_end(served_by.clone(), admitted, cache_hit),
+            call.on_stream_end(served_by.clone(), admitted, cache_hit, content_log),
         );
         let mut metered = MeteredStream::new(
             stream,
@@ -348,7 +355,7 @@ impl Gateway {
             served_by.upstream_model.clone(),
             cache_hit,
         );
-        if ctx.log_content && !ctx.passthrough {
+        if logged {
             metered = metered.with_transcript();
         }
         Ok(StreamOutcome {

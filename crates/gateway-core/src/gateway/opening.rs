@@ -66,7 +66,7 @@ impl Gateway {
         self.inspect_input(ctx, &mut view)?;
         self.inspect_input_async(ctx, &view).await?;
         if ctx.log_content && !ctx.passthrough {
-            content_log::prompt(ctx, &view);
+            content_log::prompt(self.content_log.as_ref(), ctx, &view);
         }
         view.commit();
         Ok(Opened {

@@ -28,7 +28,7 @@ use crate::connect::SqlStore;
 use crate::error::StoreError;
 
 /// `gwe1:` + base64 of a sealed value.
-pub(crate) fn to_text(sealed: &[u8]) -> String {
+pub fn to_text(sealed: &[u8]) -> String {
     let mut s = String::with_capacity(SEALED_TEXT_PREFIX.len() + sealed.len() * 4 / 3 + 4);
     s.push_str(SEALED_TEXT_PREFIX);
     base64::engine::general_purpose::STANDARD.encode_string(sealed, &mut s);
@@ -36,7 +36,7 @@ pub(crate) fn to_text(sealed: &[u8]) -> String {
 }
 
 /// The sealed bytes of a text column, or `None` for plaintext.
-pub(crate) fn from_text(text: &str) -> Option<Result<Vec<u8>, CipherError>> {
+pub fn from_text(text: &str) -> Option<Result<Vec<u8>, CipherError>> {
     let b64 = text.strip_prefix(SEALED_TEXT_PREFIX)?;
     Some(
         base64::engine::general_purpose::STANDARD

@@ -1,7 +1,10 @@
 //! Encryption of stored content, assembled: the keyring `[encryption]` describes over the SQL
 //! store (which then seals its content columns and shreds on tenant deletion), and the
 //! per-tenant pass-through mode. The mechanisms live in `gateway-store` (keys, AES-256-GCM)
-//! and `gateway-cache` (sealed entries); see `docs/security.md`.
+//! and `gateway-cache` (sealed entries); see `docs/security.md`. [`content_log`] seals the
+//! logged prompts and completions.
+
+pub mod content_log;
 
 use std::sync::Arc;
 
