@@ -54,6 +54,10 @@ pub enum Command {
     /// Backups of the store: create, list, show (admin API); verify, restore (offline).
     #[command(subcommand)]
     Backup(crate::backup::BackupCmd),
+    /// Encryption of stored content: a tenant's data-key status, rotate, re-encrypt; re-wrap
+    /// every data key under the current KEK; open sealed content-log fields of log lines.
+    #[command(subcommand)]
+    Encryption(crate::encryption::EncryptionCmd),
     /// Aggregated usage (requests, tokens, cost).
     Usage(UsageArgs),
     /// Read the audit log, or verify its hash chain (`audit verify`).

@@ -11,7 +11,9 @@ mod backup;
 mod cli;
 mod client;
 mod commands;
+mod encryption;
 mod output;
+mod sealed_lines;
 mod validate;
 mod webhooks;
 
@@ -52,7 +54,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(&cli)) {
         Ok(outcome) => {
-            println!("{}", outcome.text);
+            // `encryption open` wrote its output as it went.
+            if !outcome.text.is_empty() {
+                println!("{}", outcome.text);
+            }
             if outcome.failed {
                 ExitCode::FAILURE
             } else {
@@ -83,6 +88,7 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(&client, cli.json, cmd).await,
         Command::Backup(cmd) => backup::run(&client, cli.json, cmd).await,
+        Command::Encryption(cmd) => encryption::run(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,
         Command::Audit(args) => commands::audit(&client, cli.json, args).await,
         Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(

@@ -464,3 +464,143 @@ fn webhooks_create_without_events_subscribes_to_none() {
         String::from_utf8_lossy(&unknown.stderr)
     );
 }
+
+/// A demo gateway whose configuration has `extra` appended, and every line it logs (stderr).
+fn start_gateway_logging(extra: &str) -> (Gateway, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!("[admin]\ntoken = \"${{GATEWAY_ADMIN_TOKEN}}\"\n{extra}"),
+    )
+    .unwrap();
+    let mut cmd = Command::new(gateway_bin());
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .env("GATEWAY_ADMIN_TOKEN", TOKEN)
+        .arg("-c")
+        .arg(&config)
+        .args(["--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = logs.clone();
+    let stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    std::thread::spawn(move || {
+        for line in stderr.map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("gateway printed its address").unwrap();
+        if let Some(addr) = line.trim().strip_prefix("listening on ") {
+            break addr.to_owned();
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (
+        Gateway {
+            child,
+            url,
+            _dir: dir,
+        },
+        logs,
+    )
+}
+
+/// gatewayctl with `input` on its stdin.
+fn ctl_stdin(url: &str, token: &str, args: &[&str], input: &str) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatewayctl"));
+    for var in SCRUB {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .env("GATEWAY_URL", url)
+        .env("GATEWAY_ADMIN_TOKEN", token)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn encryption_commands_manage_keys_and_open_sealed_log_lines() {
+    const KEK: &str = "63746c2d6b656b2d666f722d7365616c65642d6c6f672d74657374732d2d2d21";
+    let (gw, logs) = start_gateway_logging(&format!(
+        "[logging]\nformat = \"json\"\n[telemetry]\nlog_prompts_for_tenants = [\"vault\"]\n\
+         [encryption]\nkek = \"{KEK}\"\nkek_id = \"ctl-kek\"\n"
+    ));
+    let json = |args: &[&str]| -> serde_json::Value {
+        serde_json::from_str(&ok(&ctl(&gw.url, TOKEN, args))).unwrap()
+    };
+    ok(&ctl(&gw.url, TOKEN, &["tenants", "create", "vault"]));
+    let key = json(&[
+        "--json", "keys", "create", "--tenant", "vault", "--name", "app",
+    ]);
+    assert_eq!(chat_status(&gw.url, key["secret"].as_str().unwrap()), 200);
+
+    // The prompt and the completion are logged sealed (in a task of their own: wait for them).
+    let sealed = || -> Vec<String> {
+        logs.lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("gateway::content") && l.contains("gwe1:"))
+            .cloned()
+            .collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sealed().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let lines = sealed();
+    assert_eq!(lines.len(), 2, "{:?}", logs.lock().unwrap());
+    let input = lines.join("\n");
+    assert!(!input.contains("Hello from gatewayctl"), "{input}");
+
+    let opened = ctl_stdin(&gw.url, TOKEN, &["encryption", "open"], &input);
+    let out = ok(&opened);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("Hello from gatewayctl"), "{out}");
+    assert!(!out.contains("gwe1:"), "{out}");
+    let summary = String::from_utf8_lossy(&opened.stderr).into_owned();
+    assert!(summary.contains("2 opened"), "{summary}");
+
+    let status = json(&["--json", "encryption", "status", "vault"]);
+    assert_eq!(status["current"], 1, "{status}");
+    assert_eq!(status["kek_id"], "ctl-kek");
+    let rotated = json(&["--json", "encryption", "rotate", "vault"]);
+    assert_eq!(rotated["current"], 2, "{rotated}");
+    let table = ok(&ctl(&gw.url, TOKEN, &["encryption", "reencrypt", "vault"]));
+    assert!(table.contains("reencrypted"), "{table}");
+    let rewrap = json(&["--json", "encryption", "rewrap"]);
+    assert_eq!(rewrap["rewrapped"], 0, "{rewrap}");
+    assert_eq!(rewrap["kek_id"], "ctl-kek");
+    // Only admins open sealed content.
+    let app = ctl_stdin(
+        &gw.url,
+        key["secret"].as_str().unwrap(),
+        &["encryption", "open"],
+        &input,
+    );
+    assert_eq!(app.status.code(), Some(4), "{app:?}");
+
+    // Crypto-shredding: once the tenant is deleted the same lines open as destroyed.
+    ok(&ctl(&gw.url, TOKEN, &["tenants", "delete", "vault"]));
+    let out = ok(&ctl_stdin(&gw.url, TOKEN, &["encryption", "open"], &input));
+    assert_eq!(out.matches("[destroyed]").count(), 2, "{out}");
+    assert!(!out.contains("Hello from gatewayctl"), "{out}");
+}

@@ -12,6 +12,7 @@ use super::operation::{Access, Operation};
 use crate::backups::BackupEntry;
 use crate::http::admin::backups::BackupList;
 use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
+use crate::http::admin::encryption::{OpenSealed, OpenedList, RewrapView, TenantKeysView};
 use crate::http::admin::keys::{CreateKey, NoFields, UpdateKey};
 use crate::http::admin::ops::CacheInvalidated;
 use crate::http::admin::routes::{AdminHandler, AdminRoute};
@@ -256,6 +257,27 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
             .description("One archive's manifest (version, time, schema version, row counts, audit chain head, checksum). Admins only.")
             .answer::<BackupEntry>(g, 200, "The archive.")
             .errors(shape, READ_ERRORS),
+        AdminHandler::TenantKeys => Operation::new("getTenantKeys", "Admin: encryption", "A tenant's data keys")
+            .description("The versions of the tenant's data keys and the KEK wrapping each; never key material. Needs `read_keys` on the tenant (an admin, or the tenant's own tenant admin). Audited. 400 when `[encryption]` is not configured.")
+            .answer::<TenantKeysView>(g, 200, "The tenant's keys.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::RotateTenantKey => Operation::new("rotateTenantKey", "Admin: encryption", "Rotate a tenant's data key")
+            .description("A new data-key version for the tenant's new writes; what was sealed with older versions stays readable until re-encrypted. Needs `manage_keys` on the tenant. Audited. No body.")
+            .answer::<TenantKeysView>(g, 200, "The tenant's keys after rotation.")
+            .errors(shape, &[400, 401, 403, 404, 500, 503]),
+        AdminHandler::ReencryptTenant => Operation::new("reencryptTenant", "Admin: encryption", "Re-encrypt a tenant's stored content")
+            .description("Seals again, with the tenant's current data key, every stored value (Responses API state, asynchronous calls) sealed with an older key or not at all; paged, compare-and-set per value, so it runs while traffic goes on. Needs `manage_keys` on the tenant. Audited. No body.")
+            .answer::<TenantKeysView>(g, 200, "The tenant's keys and what was re-encrypted.")
+            .errors(shape, &[400, 401, 403, 404, 500, 503]),
+        AdminHandler::OpenSealed => Operation::new("openSealedContent", "Admin: encryption", "Open sealed content-log fields")
+            .description("Reads sealed prompt/completion log fields (`gwe1:` text written under `telemetry.log_prompts_for_tenants` with `[encryption]`) in clear: each value answers `opened` with its plaintext, `destroyed` once the tenant's keys were shredded, or `invalid`. At most 100 values of at most 1 MiB each. Admins only (`manage_config`); every call is audited with its counts, never the content.")
+            .body::<OpenSealed>(g, json!({ "values": ["gwe1:R1dFMQAAAAE..."] }))
+            .answer::<OpenedList>(g, 200, "One result per value, in order.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::RewrapKeys => Operation::new("rewrapDataKeys", "Admin: encryption", "Re-wrap every data key under the current KEK")
+            .description("After `[encryption] kek` changed (the old one kept in `retired_keks`): wraps every data key under the current KEK, after which the retired KEK can be removed. Content is not touched. Admins only (`manage_config`). Audited. No body.")
+            .answer::<RewrapView>(g, 200, "How many keys were re-wrapped.")
+            .errors(shape, &[400, 401, 403, 500, 503]),
     };
     op.access(Access::Admin)
 }

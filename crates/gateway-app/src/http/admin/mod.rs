@@ -1,7 +1,8 @@
 //! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
 //! web console needs (`me`, `config`, `guardrails/check`), webhook endpoints and their
-//! deliveries (`webhooks`), backups of the store (`backups`); see `docs/admin.md` and `docs/webhooks.md`. It routes by
-//! its own table ([`routes::ADMIN_ROUTES`]).
+//! deliveries (`webhooks`), backups of the store (`backups`), key management of the
+//! encryption of stored content (`encryption`); see `docs/admin.md`, `docs/webhooks.md` and
+//! `docs/security.md`. It routes by its own table ([`routes::ADMIN_ROUTES`]).
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
 //! the body is not even read), then routed; every endpoint checks one RBAC permission, and
@@ -11,6 +12,8 @@
 mod auth;
 pub(crate) mod backups;
 pub(crate) mod console;
+pub(crate) mod encryption;
+mod encryption_open;
 pub(crate) mod keys;
 pub(crate) mod ops;
 pub(crate) mod query;
@@ -137,6 +140,11 @@ pub async fn handle(
         AdminHandler::CreateBackup => backups::create(&ctx).await,
         AdminHandler::ListBackups => backups::list(&ctx).await,
         AdminHandler::ShowBackup => backups::show(&ctx, id).await,
+        AdminHandler::TenantKeys => encryption::show(&ctx, id).await,
+        AdminHandler::RotateTenantKey => encryption::rotate(&ctx, id).await,
+        AdminHandler::ReencryptTenant => encryption::reencrypt(&ctx, id).await,
+        AdminHandler::RewrapKeys => encryption::rewrap(&ctx).await,
+        AdminHandler::OpenSealed => encryption::open(&ctx, id, body).await,
     }
 }
 

@@ -40,6 +40,14 @@ pub enum AdminHandler {
     CreateBackup,
     ListBackups,
     ShowBackup,
+    /// A tenant's data keys (encryption of stored content).
+    TenantKeys,
+    RotateTenantKey,
+    ReencryptTenant,
+    /// Every data key re-wrapped under the current KEK.
+    RewrapKeys,
+    /// Sealed content-log fields opened by an operator.
+    OpenSealed,
 }
 
 /// One method on one admin path (the whole path, prefix included).
@@ -59,7 +67,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 30] = [
+pub static ADMIN_ROUTES: [AdminRoute; 35] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
@@ -173,6 +181,31 @@ pub static ADMIN_ROUTES: [AdminRoute; 30] = [
         Method::GET,
         "/admin/v1/backups/{id}",
         AdminHandler::ShowBackup,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/tenants/{id}/encryption",
+        AdminHandler::TenantKeys,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/tenants/{id}/encryption/rotate",
+        AdminHandler::RotateTenantKey,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/tenants/{id}/encryption/reencrypt",
+        AdminHandler::ReencryptTenant,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/tenants/{id}/encryption/open",
+        AdminHandler::OpenSealed,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/encryption/rewrap",
+        AdminHandler::RewrapKeys,
     ),
 ];
 
