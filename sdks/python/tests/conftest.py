@@ -3,6 +3,8 @@
 - ``gateway``: ``--demo`` with the admin API on (a bootstrap token) and the response cache on.
 - ``backup_gateway``: ``--demo`` over a SQLite file with ``[backup]`` on (a fresh key,
   archives in a temporary directory), for the backups resource.
+- ``encryption_gateway``: ``--demo`` with ``[encryption]`` on (a fresh KEK), for the
+  encryption resource.
 - ``idle_async_gateway``: ``--demo`` whose async worker is off (``[async] worker = false``):
   its async jobs stay ``pending``, for bounded waits and cancellation.
 - ``upstream_gateway``: a second gateway whose models are served by ``mock-upstream``
@@ -153,6 +155,33 @@ def backup_gateway() -> Iterator[BackupRunning]:
             proc.stop()
         os.unlink(cfg.name)
         shutil.rmtree(root, ignore_errors=True)
+
+
+ENCRYPTION_CONFIG = """
+[admin]
+token = "{token}"
+
+[encryption]
+kek = "{kek}"
+kek_id = "sdk-kek"
+"""
+
+
+@pytest.fixture(scope="session")
+def encryption_gateway() -> Iterator[Running]:
+    """``--demo`` (its in-memory SQLite store) with ``[encryption]`` on: a random 32-byte KEK."""
+    cfg = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    proc: Optional[Gateway] = None
+    try:
+        with cfg:
+            kek = base64.b64encode(os.urandom(32)).decode()
+            cfg.write(ENCRYPTION_CONFIG.format(token=ADMIN_TOKEN, kek=kek))
+        proc, url = _start(["--demo", "--listen", "127.0.0.1:0", "--config", cfg.name], {"GATEWAY_DEMO_KEY": DEMO_KEY})
+        yield Running(url)
+    finally:
+        if proc is not None:
+            proc.stop()
+        os.unlink(cfg.name)
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ import { Cache } from "./resources/cache.js";
 import { Console } from "./resources/console.js";
 import { Backups } from "./resources/backups.js";
 import { Deployments } from "./resources/deployments.js";
+import { Encryption } from "./resources/encryption.js";
 import { Guardrails } from "./resources/guardrails.js";
 import { Keys } from "./resources/keys.js";
 import { Models } from "./resources/models.js";
@@ -34,6 +35,7 @@ export class GatewayClient {
   readonly models: Models;
   readonly webhooks: Webhooks;
   readonly backups: Backups;
+  readonly encryption: Encryption;
   readonly asyncCalls: AsyncCalls;
   readonly console: Console;
   private readonly transport: Transport;
@@ -51,6 +53,7 @@ export class GatewayClient {
     this.models = new Models(transport);
     this.webhooks = new Webhooks(transport);
     this.backups = new Backups(transport);
+    this.encryption = new Encryption(transport);
     this.asyncCalls = new AsyncCalls(transport);
     this.console = new Console(transport);
   }

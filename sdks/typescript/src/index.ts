@@ -31,6 +31,7 @@ export type { UsageDimension, UsageQuery } from "./resources/usage.js";
 export type { AuditQuery } from "./resources/audit.js";
 export type { DeliveryQuery, WebhookCreate, WebhookUpdate } from "./resources/webhooks.js";
 export type { Backup, BackupManifest, BackupTable } from "./resources/backups.js";
+export type { KeyVersion, OpenedValue, Rewrap, TenantKeys } from "./resources/encryption.js";
 export {
   AsyncCallTimeoutError,
   type AsyncJob,

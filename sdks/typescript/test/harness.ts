@@ -208,6 +208,25 @@ export async function startBackupGateway(): Promise<BackupRunning> {
   };
 }
 
+/** `--demo` (its in-memory SQLite store) with the admin API and `[encryption]` on: a random
+ * 32-byte KEK whose id is `sdk-kek`. */
+export async function startEncryptionGateway(): Promise<Running> {
+  const dir = mkdtempSync(join(tmpdir(), "sdk-ts-encryption-"));
+  const config = join(dir, "gateway.toml");
+  const kek = randomBytes(32).toString("base64");
+  writeFileSync(config, `[admin]\ntoken = "${ADMIN_TOKEN}"\n\n[encryption]\nkek = "${kek}"\nkek_id = "sdk-kek"\n`);
+  const gateway = await start(binary("LLM_GATEWAY_BIN", "llm-gateway"), ["--demo", "--listen", "127.0.0.1:0", "--config", config], {
+    GATEWAY_DEMO_KEY: DEMO_KEY,
+  });
+  return {
+    url: gateway.url,
+    async stop() {
+      await gateway.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** `--demo` whose async worker is off (`[async] worker = false`): its async jobs stay
  * `pending`, for bounded waits and cancellation. */
 export async function startIdleAsyncGateway(): Promise<Running> {

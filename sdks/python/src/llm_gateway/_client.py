@@ -21,6 +21,7 @@ from .resources.backups import AsyncBackups, Backups
 from .resources.cache import AsyncCache, Cache
 from .resources.console import AsyncConsole, Console
 from .resources.deployments import AsyncDeployments, Deployments
+from .resources.encryption import AsyncEncryption, Encryption
 from .resources.guardrails import AsyncGuardrails, Guardrails
 from .resources.keys import AsyncKeys, Keys
 from .resources.models import AsyncModels, Models
@@ -88,6 +89,7 @@ class Gateway(_Common):
         self.console = Console(transport)
         self.webhooks = Webhooks(transport)
         self.backups = Backups(transport)
+        self.encryption = Encryption(transport)
         self.async_calls = AsyncCalls(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
@@ -156,6 +158,7 @@ class AsyncGateway(_Common):
         self.console = AsyncConsole(transport)
         self.webhooks = AsyncWebhooks(transport)
         self.backups = AsyncBackups(transport)
+        self.encryption = AsyncEncryption(transport)
         self.async_calls = AsyncAsyncCalls(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)

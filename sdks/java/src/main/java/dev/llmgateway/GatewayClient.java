@@ -6,6 +6,7 @@ import dev.llmgateway.admin.Backups;
 import dev.llmgateway.admin.Cache;
 import dev.llmgateway.admin.Console;
 import dev.llmgateway.admin.Deployments;
+import dev.llmgateway.admin.Encryption;
 import dev.llmgateway.admin.Keys;
 import dev.llmgateway.admin.Tenants;
 import dev.llmgateway.admin.Usage;
@@ -53,6 +54,7 @@ public final class GatewayClient {
     private final Cache cache;
     private final Webhooks webhooks;
     private final Backups backups;
+    private final Encryption encryption;
     private final Console console;
     private final Chat chat;
     private final Guardrails guardrails;
@@ -70,6 +72,7 @@ public final class GatewayClient {
         this.cache = new Cache(transport);
         this.webhooks = new Webhooks(transport);
         this.backups = new Backups(transport);
+        this.encryption = new Encryption(transport);
         this.console = new Console(transport);
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
@@ -138,6 +141,11 @@ public final class GatewayClient {
     /** Backups of the store: take one, list, read a manifest (admin API). */
     public Backups backups() {
         return backups;
+    }
+
+    /** Key management of the encryption of stored content: status, rotate, reencrypt, rewrap, open (admin API). */
+    public Encryption encryption() {
+        return encryption;
     }
 
     /** The caller, the running configuration and any tenant's guardrails (admin API). */

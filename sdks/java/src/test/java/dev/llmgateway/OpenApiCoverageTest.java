@@ -67,6 +67,11 @@ class OpenApiCoverageTest {
         COVERED.put("POST /admin/v1/backups", c -> c.backups().create());
         COVERED.put("GET /admin/v1/backups", c -> c.backups().list());
         COVERED.put("GET /admin/v1/backups/{}", c -> c.backups().get("gateway-20261206T210000000Z"));
+        COVERED.put("GET /admin/v1/tenants/{}/encryption", c -> c.encryption().status("t"));
+        COVERED.put("POST /admin/v1/tenants/{}/encryption/rotate", c -> c.encryption().rotate("t"));
+        COVERED.put("POST /admin/v1/tenants/{}/encryption/reencrypt", c -> c.encryption().reencrypt("t"));
+        COVERED.put("POST /admin/v1/tenants/{}/encryption/open", c -> c.encryption().open("t", List.of("gwe1:AAAA")));
+        COVERED.put("POST /admin/v1/encryption/rewrap", c -> c.encryption().rewrap());
         COVERED.put("GET /admin/v1/webhooks", c -> c.webhooks().list());
         COVERED.put("POST /admin/v1/webhooks",
                 c -> c.webhooks().create(WebhookCreate.of("t", "https://h.example/x", List.of("key.created"))));
