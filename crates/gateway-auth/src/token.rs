@@ -1,7 +1,7 @@
 //! Finding the credential in a request, and telling JWTs from API keys.
 
-use http::HeaderMap;
 use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderName};
 
 /// The credential of a request: `Authorization: Bearer <t>` (scheme case-insensitive), else
 /// `x-api-key`, else `api-key` (Azure OpenAI's header), else `x-goog-api-key` (Google's).
@@ -15,21 +15,22 @@ pub fn extract_token(headers: &HeaderMap) -> Option<&str> {
             let (scheme, rest) = v.split_once(' ')?;
             scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
         });
-    let plain = |name: &str| {
+    if let Some(token) = bearer.filter(|t| !t.is_empty()) {
+        return Some(token);
+    }
+    // Looked up lazily and by pre-parsed names: a `&str` name is parsed and hashed per call.
+    static PLAIN: [HeaderName; 3] = [
+        HeaderName::from_static("x-api-key"),
+        HeaderName::from_static("api-key"),
+        HeaderName::from_static("x-goog-api-key"),
+    ];
+    PLAIN.iter().find_map(|name| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
-    };
-    [
-        bearer,
-        plain("x-api-key"),
-        plain("api-key"),
-        plain("x-goog-api-key"),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|t| !t.is_empty())
+            .filter(|t| !t.is_empty())
+    })
 }
 
 /// Whether `token` has the shape of a compact JWS: three dot-separated base64url parts, the

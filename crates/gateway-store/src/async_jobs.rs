@@ -188,6 +188,8 @@ impl AsyncJobStore for SqlStore {
             Backend::Sqlite(_) => "",
         };
         // `retried` reads the row as it was before this update.
+        // The limit is written into the SQL, not bound: SQLite re-prepares a statement whose
+        // LIMIT is a bound parameter every time it is bound again (docs/performance.md).
         let sql = AssertSqlSafe(format!(
             "UPDATE async_jobs SET status = 'running', attempts = attempts + 1, \
              retried = CASE WHEN status = 'running' THEN 1 ELSE retried END, \
@@ -195,7 +197,7 @@ impl AsyncJobStore for SqlStore {
              FROM (SELECT c.id AS p_id FROM async_jobs c \
                    WHERE c.status = 'pending' \
                       OR (c.status = 'running' AND c.lease_until_ms < $3) \
-                   ORDER BY c.created_at_ms, c.id LIMIT $4{lock}) AS picked \
+                   ORDER BY c.created_at_ms, c.id LIMIT {limit}{lock}) AS picked \
              WHERE id = picked.p_id \
              RETURNING {COLUMNS}"
         ));
@@ -206,7 +208,6 @@ impl AsyncJobStore for SqlStore {
                 .bind(holder)
                 .bind(lease_end(now, lease))
                 .bind(ms(now))
-                .bind(i64::from(limit))
                 .fetch_all(pool).await.map_err(StoreError::from)?;
             let mut jobs = rows.iter().map(job_from_row).collect::<Result<Vec<_>, StoreError>>()?;
             // RETURNING has no order: run the oldest first.
@@ -275,10 +276,10 @@ impl AsyncJobStore for SqlStore {
         let sql = AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM async_jobs \
              WHERE status IN ('completed', 'failed') AND notified = 0 \
-             ORDER BY completed_at_ms, id LIMIT $1"
+             ORDER BY completed_at_ms, id LIMIT {limit}"
         ));
         let jobs = on_pool!(&self.backend, pool => {
-            let rows = sqlx::query(sql).bind(i64::from(limit))
+            let rows = sqlx::query(sql)
                 .fetch_all(pool).await.map_err(StoreError::from)?;
             rows.iter().map(job_from_row).collect::<Result<Vec<_>, StoreError>>()?
         });

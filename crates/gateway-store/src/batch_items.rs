@@ -126,6 +126,8 @@ pub(crate) async fn lease_items(
         Backend::Sqlite(_) => "",
     };
     // `retried` and `attempts` read the row as it was before this update.
+    // The limit is written into the SQL, not bound: SQLite re-prepares a statement whose
+    // LIMIT is a bound parameter every time it is bound again (docs/performance.md).
     let sql = AssertSqlSafe(format!(
         "UPDATE batch_items SET state = 'leased', attempts = attempts + 1, \
          retried = CASE WHEN state = 'leased' THEN 1 ELSE retried END, \
@@ -134,7 +136,7 @@ pub(crate) async fn lease_items(
                JOIN batches b ON b.id = c.batch_id \
                WHERE b.status = 'in_progress' AND ((c.state = 'pending' AND c.not_before_ms <= $3) \
                  OR (c.state = 'leased' AND c.lease_until_ms < $3)) \
-               ORDER BY c.batch_id, c.line LIMIT $4{lock}) AS picked \
+               ORDER BY c.batch_id, c.line LIMIT {limit}{lock}) AS picked \
          WHERE batch_id = picked.p_batch AND line = picked.p_line \
          RETURNING batch_id, line, custom_id, body, attempts, retried"
     ));
@@ -145,7 +147,6 @@ pub(crate) async fn lease_items(
             .bind(holder)
             .bind(lease_end(now, lease))
             .bind(ms(now))
-            .bind(i64::from(limit))
             .fetch_all(pool).await.map_err(StoreError::from)?;
         let mut items = rows.iter().map(|r| {
             Ok(LeasedItem {

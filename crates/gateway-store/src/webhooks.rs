@@ -224,18 +224,19 @@ impl WebhookStore for SqlStore {
             Backend::Postgres(_) => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite(_) => "",
         };
+        // The limit is written into the SQL, not bound: SQLite re-prepares a statement whose
+        // LIMIT is a bound parameter every time it is bound again (docs/performance.md).
         let sql = AssertSqlSafe(format!(
             "UPDATE webhook_deliveries SET lease_until_ms = $1 WHERE id IN (\
                SELECT id FROM webhook_deliveries WHERE status = 'pending' \
                AND next_attempt_at_ms <= $2 AND (lease_until_ms IS NULL OR lease_until_ms < $2) \
-               ORDER BY next_attempt_at_ms LIMIT $3 {lock}) \
+               ORDER BY next_attempt_at_ms LIMIT {limit} {lock}) \
              RETURNING {DELIVERY_COLUMNS}"
         ));
         on_pool!(&self.backend, pool => {
             let rows = sqlx::query(sql)
                 .bind(unix_millis(lease_until))
                 .bind(unix_millis(now))
-                .bind(i64::from(limit))
                 .fetch_all(pool).await.map_err(StoreError::from)?;
             let mut claimed = rows.iter().map(delivery_from_row).collect::<Result<Vec<_>, _>>()?;
             claimed.sort_by_key(|d| d.next_attempt_at);

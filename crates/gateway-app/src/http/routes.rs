@@ -127,6 +127,23 @@ pub struct Route {
     /// (`/v1beta/models/{model}`, `/v1/models/{id}`) is a catch-all: it is chosen only when no
     /// other route knows the path.
     pub resource_name: bool,
+    /// Length of the literal text before the first parameter (the whole path when there is
+    /// none), computed with the table: a path that does not start with it is rejected by one
+    /// comparison, without splitting either into segments.
+    literal_len: usize,
+}
+
+/// Where the first parameter of `path` starts, or its length when it has none.
+const fn literal_len(path: &str) -> usize {
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'{' {
+            return i;
+        }
+        i += 1;
+    }
+    bytes.len()
 }
 
 const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
@@ -136,6 +153,7 @@ const fn route(method: Method, path: &'static str, handler: Handler) -> Route {
         handler,
         errors: ErrorShape::OpenAi,
         resource_name: false,
+        literal_len: literal_len(path),
     }
 }
 
@@ -148,6 +166,7 @@ const fn openai_resource(method: Method, path: &'static str, handler: Handler) -
         handler,
         errors: ErrorShape::OpenAi,
         resource_name: true,
+        literal_len: literal_len(path),
     }
 }
 
@@ -158,6 +177,7 @@ const fn anthropic(method: Method, path: &'static str, handler: Handler) -> Rout
         handler,
         errors: ErrorShape::Anthropic,
         resource_name: false,
+        literal_len: literal_len(path),
     }
 }
 
@@ -172,6 +192,7 @@ const fn gemini_on(method: Method, path: &'static str, handler: Handler) -> Rout
         handler,
         errors: ErrorShape::Gemini,
         resource_name: true,
+        literal_len: literal_len(path),
     }
 }
 
@@ -442,6 +463,12 @@ pub fn lookup(method: &Method, path: &str) -> Lookup {
 impl Route {
     /// The parameters of `path` when it is this route's.
     fn matches(&self, path: &str) -> Option<PathParams> {
+        if self.literal_len == self.path.len() {
+            return (self.path == path).then(PathParams::default);
+        }
+        if !self.starts(path) {
+            return None;
+        }
         if self.resource_name {
             matches_resource_name(self.path, path)
         } else {
@@ -460,7 +487,13 @@ impl Route {
     /// (`POST /v1/models/m:predict` is an unknown Google method) and stays unknown. Google's
     /// front end answers an unserved method on a model with 404, so its catch-all knows none.
     fn other_methods_know(&self, path: &str) -> bool {
-        self.errors != ErrorShape::Gemini && matches(self.path, path).is_some()
+        self.errors != ErrorShape::Gemini && self.starts(path) && matches(self.path, path).is_some()
+    }
+
+    /// Whether `path` starts with this route's literal text before its first parameter.
+    fn starts(&self, path: &str) -> bool {
+        path.as_bytes()
+            .starts_with(&self.path.as_bytes()[..self.literal_len])
     }
 }
 
