@@ -31,6 +31,9 @@
 //! (lock-free per-entity counters updated per request, and the seasonal baselines and scores
 //! a background task of the application folds them into; the `[anomaly]` section).
 //!
+//! It renders and lints prompt templates too: [`templates`] (MiniJinja with strict variables,
+//! fuel and a size cap, no loader; the built-in starter templates; the prompt linter).
+//!
 //! It classifies prompts for routing too: [`classify`] ([`LocalClassifier`]) tells the task,
 //! language, size, features and difficulty of a request (`gateway_core::features`), locally.
 //!
@@ -61,6 +64,7 @@ pub mod custom;
 pub mod error;
 pub mod guardrails;
 pub mod limits;
+pub mod templates;
 pub mod threat_intel;
 
 pub use classify::LocalClassifier;
