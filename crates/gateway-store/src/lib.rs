@@ -1,7 +1,7 @@
 //! `gateway-store`: persistence for LLM Secure Gateway — tenants, API keys (hashed), usage
 //! records, the hash-chained audit log, stored Responses API answers, the metadata of
 //! files, the durable state of batches (leased lines), webhook endpoints with their outbox of
-//! deliveries, and asynchronous calls — over SQLite (the embedded default: one file under the
+//! deliveries, asynchronous calls, and versioned prompt templates — over SQLite (the embedded default: one file under the
 //! data directory, WAL mode) or PostgreSQL (for several gateway instances).
 //!
 //! It implements the traits of `gateway_core::store` ([`Store`] and its parts) and owns the
@@ -37,6 +37,7 @@ mod pool;
 mod responses;
 mod rows;
 pub mod signed_file;
+mod templates;
 mod tenants;
 mod usage;
 mod usage_minutes;

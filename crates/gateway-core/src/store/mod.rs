@@ -1,5 +1,5 @@
 //! Persistence vocabulary: the records the gateway keeps (tenants, API keys, usage, audit,
-//! stored Responses API answers) and the async traits a storage backend implements.
+//! stored Responses API answers, prompt templates) and the async traits a storage backend implements.
 //! `gateway-store` implements them over SQLite and PostgreSQL; `gateway-auth` reads keys and
 //! tenants through them. Nothing here does I/O.
 //!
@@ -26,6 +26,7 @@ mod batches;
 mod files;
 mod minutes;
 mod responses;
+mod templates;
 mod webhooks;
 
 pub use async_jobs::{AsyncCounts, AsyncJob, AsyncJobStore, AsyncResult, AsyncStatus};
@@ -36,6 +37,7 @@ pub use batches::{
 pub use files::{FileQuery, FileRecord, FileStore, StorageUsage};
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
 pub use responses::{ResponseStore, StoredResponse};
+pub use templates::{TemplateRecord, TemplateStore};
 pub use webhooks::{
     AttemptOutcome, DeliveryAttempt, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookStore,
 };

@@ -29,6 +29,11 @@ const TABLES: &[SealedTable] = &[
         columns: &["request", "result_headers", "result_body"],
         record: crate::async_jobs::record,
     },
+    SealedTable {
+        name: "prompt_templates",
+        columns: &["body"],
+        record: crate::templates::record,
+    },
 ];
 
 const PAGE: i64 = 200;

@@ -14,6 +14,7 @@ mod files;
 mod harness;
 mod keys;
 mod responses;
+mod templates;
 mod tenants;
 mod usage;
 mod usage_minutes;
@@ -89,6 +90,9 @@ suite!(
     encryption::stored_content_is_sealed_and_bound_to_tenant_and_record,
     encryption::deleting_a_tenant_shreds_its_content_everywhere,
     encryption::data_key_rotation_reencrypts_and_kek_rotation_rewraps,
+    templates::template_versions_are_numbered_and_scoped,
+    templates::concurrent_template_writers_get_distinct_versions,
+    templates::template_bodies_are_sealed_at_rest,
 );
 
 #[tokio::test]
