@@ -31,6 +31,7 @@ pub mod run;
 
 pub mod server;
 pub mod state;
+pub mod templates;
 pub mod threat_intel;
 pub mod webhooks;
 

@@ -36,7 +36,14 @@ impl Dialect for OpenAiChat {
         _call: &CallTarget<'_>,
         body: &[u8],
     ) -> Result<Call, GatewayError> {
-        parse_json::<ChatRequest>(body).map(Call::Chat)
+        match parse_json::<ChatRequest>(body) {
+            Ok(chat) => Ok(Call::Chat(chat)),
+            // A call naming a template may leave `messages` out.
+            Err(e) => match crate::templates::with_empty_messages(body) {
+                Some(body) => parse_json::<ChatRequest>(&body).map(Call::Chat),
+                None => Err(e),
+            },
+        }
     }
 
     fn encode_chat(

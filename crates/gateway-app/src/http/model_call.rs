@@ -4,7 +4,8 @@
 //! gateway's headers. A dialect only translates; everything else is here, once. A call sent
 //! with `Prefer: respond-async` stops after decoding: it is stored as a job and answered 202
 //! (`crate::async_calls`), and its job later runs through [`serve`] like this call would. A Responses
-//! API turn is a chat with its stored conversation joined first and its answer stored.
+//! API turn is a chat with its stored conversation joined first and its answer stored. A chat
+//! naming a prompt template has it rendered into its messages first (`crate::templates`).
 
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body_util::BodyExt;
@@ -74,6 +75,14 @@ pub(crate) async fn serve(
     dialect: &dyn Dialect,
     target: &CallTarget<'_>,
 ) -> Result<Response<Body>, GatewayError> {
+    let call = match call {
+        // `{"template": ...}` becomes messages first, so every phase sees the rendered prompt.
+        Call::Chat(mut chat) if chat.extra.contains_key(crate::templates::TEMPLATE_FIELD) => {
+            Box::pin(crate::templates::expand(state, ctx, &mut chat)).await?;
+            Call::Chat(chat)
+        }
+        other => other,
+    };
     match call {
         Call::Chat(chat) if chat.stream => stream(state, ctx, chat, dialect, target).await,
         Call::Chat(chat) => {

@@ -15,7 +15,11 @@ use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
 use crate::http::admin::encryption::{OpenSealed, OpenedList, RewrapView, TenantKeysView};
 use crate::http::admin::keys::{CreateKey, NoFields, UpdateKey};
 use crate::http::admin::ops::CacheInvalidated;
+use crate::http::admin::prompts::{LintReport, LintRequest};
 use crate::http::admin::routes::{AdminHandler, AdminRoute};
+use crate::http::admin::templates::{
+    CreateTemplate, RenderTemplate, RenderView, TemplateDeleted, TemplateView,
+};
 use crate::http::admin::tenants::{CreateTenant, UpdateTenant};
 use crate::http::admin::views::{
     AuditPage, AuditVerificationView, KeyView, List, TenantDeleted, TenantView, UsageReport,
@@ -278,6 +282,68 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
             .description("After `[encryption] kek` changed (the old one kept in `retired_keks`): wraps every data key under the current KEK, after which the retired KEK can be removed. Content is not touched. Admins only (`manage_config`). Audited. No body.")
             .answer::<RewrapView>(g, 200, "How many keys were re-wrapped.")
             .errors(shape, &[400, 401, 403, 500, 503]),
+        AdminHandler::ListTemplates => Operation::new("listTemplates", "Admin: templates", "List prompt templates")
+            .description("The latest version of each of the tenant's templates, then the built-in ones (`builtin.*`, read-only).")
+            .query("tenant", "Only this tenant's templates (default: every tenant for an admin, else the caller's).", string())
+            .answer::<List<TemplateView>>(g, 200, "The templates.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::CreateTemplate => Operation::new("createTemplate", "Admin: templates", "Create a template or a new version")
+            .description(
+                "A new id creates version 1; a known id gets the next version (versions never \
+                 change), unless the definition and description are those of the latest version, \
+                 which is then answered with 200. Sources are MiniJinja; undeclared variables \
+                 are those the sources use, all required. `manage_keys` on the tenant.",
+            )
+            .body::<CreateTemplate>(
+                g,
+                json!({ "tenant": "demo", "id": "support-reply", "description": "Reply to a ticket",
+                        "messages": [
+                            { "role": "system", "content": "You answer support tickets. Respond in Markdown, at most 120 words." },
+                            { "role": "user", "content": "Reply to the ticket between the markers.\n<<<TICKET\n{{ ticket }}\nTICKET>>>" }
+                        ] }),
+            )
+            .answer::<TemplateView>(g, 201, "The new version.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::ShowTemplate => Operation::new("getTemplate", "Admin: templates", "Show a template")
+            .description("Its latest version, with the list of every version.")
+            .query("tenant", "The template's tenant (default: the caller's).", string())
+            .answer::<TemplateView>(g, 200, "The template.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::ShowTemplateVersion => Operation::new("getTemplateVersion", "Admin: templates", "Show one version of a template")
+            .query("tenant", "The template's tenant (default: the caller's).", string())
+            .answer::<TemplateView>(g, 200, "The version.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::DeleteTemplate => Operation::new("deleteTemplate", "Admin: templates", "Delete a template")
+            .description("Every version. Built-in templates cannot be deleted (400).")
+            .query("tenant", "The template's tenant (default: the caller's).", string())
+            .answer::<TemplateDeleted>(g, 200, "Deleted.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::RenderTemplate => Operation::new("renderTemplate", "Admin: templates", "Render a template (dry run)")
+            .description(
+                "The messages a call naming the template would send, before guardrails. A \
+                 missing or unknown variable is a 400 naming it; rendering is bounded by fuel \
+                 and size.",
+            )
+            .query("tenant", "The template's tenant (default: the caller's).", string())
+            .body::<RenderTemplate>(g, json!({ "variables": { "ticket": "My invoice is wrong." } }))
+            .answer::<RenderView>(g, 200, "The rendered messages.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::LintPrompt => Operation::new("lintPrompt", "Admin: templates", "Lint a prompt or template")
+            .description(
+                "Local, explainable findings (rule, severity, location, suggestion) on a \
+                 template definition or a plain prompt or messages: variables in the system \
+                 prompt, instructions after untrusted input, missing output format, unbounded \
+                 length. Stores nothing. `call_models` or `read_keys` on the caller's tenant.",
+            )
+            .body::<LintRequest>(
+                g,
+                json!({ "messages": [
+                    { "role": "system", "content": "You help {{ customer }}." },
+                    { "role": "user", "content": "{{ question }}" }
+                ] }),
+            )
+            .answer::<LintReport>(g, 200, "The findings.")
+            .errors(shape, WRITE_ERRORS),
     };
     op.access(Access::Admin)
 }

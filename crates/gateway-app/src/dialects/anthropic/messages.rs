@@ -37,7 +37,14 @@ impl Dialect for AnthropicMessages {
         _call: &CallTarget<'_>,
         body: &[u8],
     ) -> Result<Call, GatewayError> {
-        decode_request(body).map(Call::Chat)
+        match decode_request(body) {
+            Ok(chat) => Ok(Call::Chat(chat)),
+            // A call naming a template may leave `messages` out.
+            Err(e) => match crate::templates::with_empty_messages(body) {
+                Some(body) => decode_request(&body).map(Call::Chat),
+                None => Err(e),
+            },
+        }
     }
 
     /// A `message` object naming the model the caller asked for.

@@ -1,8 +1,9 @@
 //! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
 //! web console needs (`me`, `config`, `guardrails/check`), webhook endpoints and their
 //! deliveries (`webhooks`), backups of the store (`backups`), key management of the
-//! encryption of stored content (`encryption`); see `docs/admin.md`, `docs/webhooks.md` and
-//! `docs/security.md`. It routes by its own table ([`routes::ADMIN_ROUTES`]).
+//! encryption of stored content (`encryption`), prompt templates (`templates`) and the prompt
+//! linter (`prompts`); see `docs/admin.md`, `docs/webhooks.md`, `docs/security.md` and
+//! `docs/templates.md`. It routes by its own table ([`routes::ADMIN_ROUTES`]).
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
 //! the body is not even read), then routed; every endpoint checks one RBAC permission, and
@@ -16,9 +17,11 @@ pub(crate) mod encryption;
 mod encryption_open;
 pub(crate) mod keys;
 pub(crate) mod ops;
+pub(crate) mod prompts;
 pub(crate) mod query;
 mod reports;
 pub(crate) mod routes;
+pub(crate) mod templates;
 pub(crate) mod tenants;
 mod time;
 pub(crate) mod views;
@@ -92,8 +95,8 @@ pub async fn handle(
     };
     let (parts, body) = req.into_parts();
     let query = parts.uri.query();
-    let (handler, id) = match routes::lookup(&parts.method, parts.uri.path()) {
-        AdminFound::Route(handler, id) => (handler, id),
+    let (handler, id, second) = match routes::lookup(&parts.method, parts.uri.path()) {
+        AdminFound::Route(handler, id, second) => (handler, id, second),
         AdminFound::WrongMethod => {
             return Err(GatewayError::MethodNotAllowed(format!(
                 "Method {} is not allowed on {}.",
@@ -109,6 +112,7 @@ pub async fn handle(
         }
     };
     let id = id.as_deref().unwrap_or_default();
+    let second = second.as_deref().unwrap_or_default();
     match handler {
         AdminHandler::ListTenants => tenants::list(&ctx, query).await,
         AdminHandler::CreateTenant => tenants::create(&ctx, body).await,
@@ -145,6 +149,13 @@ pub async fn handle(
         AdminHandler::ReencryptTenant => encryption::reencrypt(&ctx, id).await,
         AdminHandler::RewrapKeys => encryption::rewrap(&ctx).await,
         AdminHandler::OpenSealed => encryption::open(&ctx, id, body).await,
+        AdminHandler::ListTemplates => templates::list(&ctx, query).await,
+        AdminHandler::CreateTemplate => templates::create(&ctx, body).await,
+        AdminHandler::ShowTemplate => templates::show(&ctx, id, query).await,
+        AdminHandler::ShowTemplateVersion => templates::show_version(&ctx, id, second, query).await,
+        AdminHandler::DeleteTemplate => templates::delete(&ctx, id, query).await,
+        AdminHandler::RenderTemplate => templates::render(&ctx, id, query, body).await,
+        AdminHandler::LintPrompt => prompts::lint(&ctx, body).await,
     }
 }
 

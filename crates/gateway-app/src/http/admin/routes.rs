@@ -48,6 +48,13 @@ pub enum AdminHandler {
     RewrapKeys,
     /// Sealed content-log fields opened by an operator.
     OpenSealed,
+    ListTemplates,
+    CreateTemplate,
+    ShowTemplate,
+    ShowTemplateVersion,
+    DeleteTemplate,
+    RenderTemplate,
+    LintPrompt,
 }
 
 /// One method on one admin path (the whole path, prefix included).
@@ -67,7 +74,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 35] = [
+pub static ADMIN_ROUTES: [AdminRoute; 42] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
@@ -207,12 +214,47 @@ pub static ADMIN_ROUTES: [AdminRoute; 35] = [
         "/admin/v1/encryption/rewrap",
         AdminHandler::RewrapKeys,
     ),
+    admin(
+        Method::GET,
+        "/admin/v1/templates",
+        AdminHandler::ListTemplates,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/templates",
+        AdminHandler::CreateTemplate,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/templates/{id}",
+        AdminHandler::ShowTemplate,
+    ),
+    admin(
+        Method::DELETE,
+        "/admin/v1/templates/{id}",
+        AdminHandler::DeleteTemplate,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/templates/{id}/versions/{version}",
+        AdminHandler::ShowTemplateVersion,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/templates/{id}/render",
+        AdminHandler::RenderTemplate,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/prompts/lint",
+        AdminHandler::LintPrompt,
+    ),
 ];
 
 /// Where an admin request goes.
 pub enum AdminFound {
-    /// The handler, with the value of the path's `{id}` when it has one.
-    Route(AdminHandler, Option<Box<str>>),
+    /// The handler, with the values of the path's parameters (`{id}`, then a second one).
+    Route(AdminHandler, Option<Box<str>>, Option<Box<str>>),
     /// The path exists, not with this method (405).
     WrongMethod,
     Unknown,
@@ -224,7 +266,11 @@ pub fn lookup(method: &Method, path: &str) -> AdminFound {
     for route in &ADMIN_ROUTES {
         if let Some(params) = crate::http::routes::matches(route.path, path) {
             if route.method == method {
-                return AdminFound::Route(route.handler, params.get(0).map(Box::from));
+                return AdminFound::Route(
+                    route.handler,
+                    params.get(0).map(Box::from),
+                    params.get(1).map(Box::from),
+                );
             }
             known = true;
         }
@@ -243,7 +289,7 @@ mod tests {
     #[test]
     fn routes_are_found_with_their_ids() {
         let found = |m: &Method, p: &str| match lookup(m, p) {
-            AdminFound::Route(h, id) => Some((h, id.map(String::from))),
+            AdminFound::Route(h, id, _) => Some((h, id.map(String::from))),
             _ => None,
         };
         assert_eq!(
@@ -254,6 +300,11 @@ mod tests {
             found(&Method::GET, "/admin/v1/audit/verify"),
             Some((AdminHandler::VerifyAudit, None))
         );
+        assert!(matches!(
+            lookup(&Method::GET, "/admin/v1/templates/greet/versions/2"),
+            AdminFound::Route(AdminHandler::ShowTemplateVersion, Some(id), Some(v))
+                if &*id == "greet" && &*v == "2"
+        ));
         assert!(matches!(
             lookup(&Method::PUT, "/admin/v1/keys/key_1"),
             AdminFound::WrongMethod
