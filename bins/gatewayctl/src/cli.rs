@@ -51,6 +51,12 @@ pub enum Command {
     /// deliveries, redeliver.
     #[command(subcommand)]
     Webhooks(crate::webhooks::WebhooksCmd),
+    /// Prompt templates: create (or a new version), list, get, render, delete.
+    #[command(subcommand)]
+    Templates(crate::templates::TemplatesCmd),
+    /// The prompt linter: `prompts lint FILE`.
+    #[command(subcommand)]
+    Prompts(crate::templates::PromptsCmd),
     /// Backups of the store: create, list, show (admin API); verify, restore (offline).
     #[command(subcommand)]
     Backup(crate::backup::BackupCmd),

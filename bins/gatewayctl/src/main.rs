@@ -1,5 +1,5 @@
 //! `gatewayctl`: the admin CLI of LLM Secure Gateway. It manages tenants and API keys and reads
-//! usage and the audit log through the gateway's admin API (`/admin/v1/`), printing tables for
+//! usage and the audit log, prompt templates and the prompt linter, through the gateway's admin API (`/admin/v1/`), printing tables for
 //! people and `--json` for scripts; `config validate` delegates to `llm-gateway --check-config`,
 //! and `backup verify|restore` to `llm-gateway backup ...` (offline work on a store).
 //!
@@ -14,6 +14,7 @@ mod commands;
 mod encryption;
 mod output;
 mod sealed_lines;
+mod templates;
 mod validate;
 mod webhooks;
 
@@ -89,6 +90,8 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Webhooks(cmd) => webhooks::run(&client, cli.json, cmd).await,
         Command::Backup(cmd) => backup::run(&client, cli.json, cmd).await,
         Command::Encryption(cmd) => encryption::run(&client, cli.json, cmd).await,
+        Command::Templates(cmd) => templates::run(&client, cli.json, cmd).await,
+        Command::Prompts(cmd) => templates::prompts(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,
         Command::Audit(args) => commands::audit(&client, cli.json, args).await,
         Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(
