@@ -10,6 +10,7 @@ import { Audit } from "./resources/audit.js";
 import { Cache } from "./resources/cache.js";
 import { Console } from "./resources/console.js";
 import { Backups } from "./resources/backups.js";
+import { Prompts, Templates } from "./resources/templates.js";
 import { Deployments } from "./resources/deployments.js";
 import { Encryption } from "./resources/encryption.js";
 import { Guardrails } from "./resources/guardrails.js";
@@ -36,6 +37,8 @@ export class GatewayClient {
   readonly webhooks: Webhooks;
   readonly backups: Backups;
   readonly encryption: Encryption;
+  readonly templates: Templates;
+  readonly prompts: Prompts;
   readonly asyncCalls: AsyncCalls;
   readonly console: Console;
   private readonly transport: Transport;
@@ -54,6 +57,8 @@ export class GatewayClient {
     this.webhooks = new Webhooks(transport);
     this.backups = new Backups(transport);
     this.encryption = new Encryption(transport);
+    this.templates = new Templates(transport);
+    this.prompts = new Prompts(transport);
     this.asyncCalls = new AsyncCalls(transport);
     this.console = new Console(transport);
   }

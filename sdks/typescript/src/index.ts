@@ -32,6 +32,18 @@ export type { AuditQuery } from "./resources/audit.js";
 export type { DeliveryQuery, WebhookCreate, WebhookUpdate } from "./resources/webhooks.js";
 export type { Backup, BackupManifest, BackupTable } from "./resources/backups.js";
 export type { KeyVersion, OpenedValue, Rewrap, TenantKeys } from "./resources/encryption.js";
+export type {
+  CreateTemplateParams,
+  LintFinding,
+  LintParams,
+  LintReport,
+  PromptTemplate,
+  RenderedTemplate,
+  TemplateDeleted,
+  TemplateMessage,
+  TemplateVariable,
+  TemplateVersion,
+} from "./resources/templates.js";
 export {
   AsyncCallTimeoutError,
   type AsyncJob,

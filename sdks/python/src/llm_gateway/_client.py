@@ -18,6 +18,7 @@ from .metadata import ResponseMetadata
 from .resources.async_calls import AsyncAsyncCalls, AsyncCalls
 from .resources.audit import AsyncAudit, Audit
 from .resources.backups import AsyncBackups, Backups
+from .resources.templates import AsyncPrompts, AsyncTemplates, Prompts, Templates
 from .resources.cache import AsyncCache, Cache
 from .resources.console import AsyncConsole, Console
 from .resources.deployments import AsyncDeployments, Deployments
@@ -90,6 +91,8 @@ class Gateway(_Common):
         self.webhooks = Webhooks(transport)
         self.backups = Backups(transport)
         self.encryption = Encryption(transport)
+        self.templates = Templates(transport)
+        self.prompts = Prompts(transport)
         self.async_calls = AsyncCalls(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
@@ -159,6 +162,8 @@ class AsyncGateway(_Common):
         self.webhooks = AsyncWebhooks(transport)
         self.backups = AsyncBackups(transport)
         self.encryption = AsyncEncryption(transport)
+        self.templates = AsyncTemplates(transport)
+        self.prompts = AsyncPrompts(transport)
         self.async_calls = AsyncAsyncCalls(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)

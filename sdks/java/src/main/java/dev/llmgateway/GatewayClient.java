@@ -3,6 +3,8 @@ package dev.llmgateway;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.admin.Audit;
 import dev.llmgateway.admin.Backups;
+import dev.llmgateway.admin.Prompts;
+import dev.llmgateway.admin.Templates;
 import dev.llmgateway.admin.Cache;
 import dev.llmgateway.admin.Console;
 import dev.llmgateway.admin.Deployments;
@@ -55,6 +57,8 @@ public final class GatewayClient {
     private final Webhooks webhooks;
     private final Backups backups;
     private final Encryption encryption;
+    private final Templates templates;
+    private final Prompts prompts;
     private final Console console;
     private final Chat chat;
     private final Guardrails guardrails;
@@ -73,6 +77,8 @@ public final class GatewayClient {
         this.webhooks = new Webhooks(transport);
         this.backups = new Backups(transport);
         this.encryption = new Encryption(transport);
+        this.templates = new Templates(transport);
+        this.prompts = new Prompts(transport);
         this.console = new Console(transport);
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
@@ -146,6 +152,16 @@ public final class GatewayClient {
     /** Key management of the encryption of stored content: status, rotate, reencrypt, rewrap, open (admin API). */
     public Encryption encryption() {
         return encryption;
+    }
+
+    /** Prompt templates: create (or a new version), list, get, render, delete (admin API). */
+    public Templates templates() {
+        return templates;
+    }
+
+    /** The prompt linter (admin API). */
+    public Prompts prompts() {
+        return prompts;
     }
 
     /** The caller, the running configuration and any tenant's guardrails (admin API). */

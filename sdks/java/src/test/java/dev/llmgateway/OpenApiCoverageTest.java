@@ -72,6 +72,13 @@ class OpenApiCoverageTest {
         COVERED.put("POST /admin/v1/tenants/{}/encryption/reencrypt", c -> c.encryption().reencrypt("t"));
         COVERED.put("POST /admin/v1/tenants/{}/encryption/open", c -> c.encryption().open("t", List.of("gwe1:AAAA")));
         COVERED.put("POST /admin/v1/encryption/rewrap", c -> c.encryption().rewrap());
+        COVERED.put("GET /admin/v1/templates", c -> c.templates().list());
+        COVERED.put("POST /admin/v1/templates", c -> c.templates().create(Map.of("id", "greet", "prompt", "Hi {{ name }}")));
+        COVERED.put("GET /admin/v1/templates/{}", c -> c.templates().get("greet", null));
+        COVERED.put("GET /admin/v1/templates/{}/versions/{}", c -> c.templates().getVersion("greet", 1, null));
+        COVERED.put("DELETE /admin/v1/templates/{}", c -> c.templates().delete("greet", null));
+        COVERED.put("POST /admin/v1/templates/{}/render", c -> c.templates().render("greet", Map.of("name", "x"), null, null));
+        COVERED.put("POST /admin/v1/prompts/lint", c -> c.prompts().lint(Map.of("prompt", "Hi")));
         COVERED.put("GET /admin/v1/webhooks", c -> c.webhooks().list());
         COVERED.put("POST /admin/v1/webhooks",
                 c -> c.webhooks().create(WebhookCreate.of("t", "https://h.example/x", List.of("key.created"))));
