@@ -603,6 +603,8 @@ fn encryption_commands_manage_keys_and_open_sealed_log_lines() {
     let out = ok(&ctl_stdin(&gw.url, TOKEN, &["encryption", "open"], &input));
     assert_eq!(out.matches("[destroyed]").count(), 2, "{out}");
     assert!(!out.contains("Hello from gatewayctl"), "{out}");
+}
+
 #[test]
 fn templates_and_prompt_lint_from_gatewayctl() {
     let gw = start_gateway();
