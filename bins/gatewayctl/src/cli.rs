@@ -64,6 +64,9 @@ pub enum Command {
     /// every data key under the current KEK; open sealed content-log fields of log lines.
     #[command(subcommand)]
     Encryption(crate::encryption::EncryptionCmd),
+    /// Behavioural anomalies this gateway instance raised (`anomalies list`).
+    #[command(subcommand)]
+    Anomalies(AnomaliesCmd),
     /// Aggregated usage (requests, tokens, cost).
     Usage(UsageArgs),
     /// Read the audit log, or verify its hash chain (`audit verify`).
@@ -232,6 +235,21 @@ pub enum KeysCmd {
     Disable { id: String },
     /// Enable a disabled key.
     Enable { id: String },
+    /// Resume a key suspended by anomaly detection (enables it again).
+    Resume { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AnomaliesCmd {
+    /// The recent anomalies the instance raised, newest first (the last 512 at most).
+    List {
+        /// Only this tenant's (a tenant administrator sees its own by default).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// At most this many (1 to 512).
+        #[arg(long, default_value_t = 100)]
+        limit: u64,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -360,6 +378,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let cli =
+            Cli::try_parse_from(["gatewayctl", "anomalies", "list", "--tenant", "acme"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::Anomalies(AnomaliesCmd::List { limit: 100, .. })
+        ));
+        let cli = Cli::try_parse_from(["gatewayctl", "keys", "resume", "key_1"]).unwrap();
+        assert!(matches!(cli.command, Command::Keys(KeysCmd::Resume { .. })));
         let cli = Cli::try_parse_from(["gatewayctl", "audit", "verify"]).unwrap();
         assert!(matches!(
             cli.command,

@@ -3,7 +3,9 @@
 use http::Method;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{AuditArgs, AuditCmd, HealthArgs, KeysCmd, LimitArgs, TenantsCmd, UsageArgs};
+use crate::cli::{
+    AnomaliesCmd, AuditArgs, AuditCmd, HealthArgs, KeysCmd, LimitArgs, TenantsCmd, UsageArgs,
+};
 use crate::client::{Client, CtlError, encode, query};
 use crate::output;
 
@@ -224,6 +226,11 @@ pub async fn keys(client: &Client, json: bool, cmd: &KeysCmd) -> Result<Outcome,
                 .call(Method::PATCH, &key_path(id, ""), Some(&body))
                 .await?
         }
+        KeysCmd::Resume { id } => {
+            client
+                .call(Method::POST, &key_path(id, "/resume"), None)
+                .await?
+        }
         KeysCmd::Disable { id } | KeysCmd::Enable { id } => {
             let body = json!({ "enabled": matches!(cmd, KeysCmd::Enable { .. }) });
             client
@@ -310,5 +317,25 @@ pub async fn audit(client: &Client, json: bool, args: &AuditArgs) -> Result<Outc
             Some(next) => format!("{table}\nmore: --after {next}"),
             None => table,
         }
+    }))
+}
+
+/// `anomalies list`: GET `/admin/v1/anomalies`.
+pub async fn anomalies(
+    client: &Client,
+    json: bool,
+    cmd: &AnomaliesCmd,
+) -> Result<Outcome, CtlError> {
+    let AnomaliesCmd::List { tenant, limit } = cmd;
+    let path = format!(
+        "/admin/v1/anomalies{}",
+        query(&[
+            ("tenant", tenant.clone()),
+            ("limit", Some(limit.to_string())),
+        ])
+    );
+    let value = client.call(Method::GET, &path, None).await?;
+    Ok(show(json, &value, |v| {
+        output::list(v, &output::ANOMALY_COLUMNS)
     }))
 }

@@ -92,6 +92,7 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Encryption(cmd) => encryption::run(&client, cli.json, cmd).await,
         Command::Templates(cmd) => templates::run(&client, cli.json, cmd).await,
         Command::Prompts(cmd) => templates::prompts(&client, cli.json, cmd).await,
+        Command::Anomalies(cmd) => commands::anomalies(&client, cli.json, cmd).await,
         Command::Usage(args) => commands::usage(&client, cli.json, args).await,
         Command::Audit(args) => commands::audit(&client, cli.json, args).await,
         Command::Config(ConfigCmd::Validate { .. }) => Err(CtlError::Usage(

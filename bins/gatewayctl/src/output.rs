@@ -123,6 +123,15 @@ pub const AUDIT_COLUMNS: [(&str, &str); 7] = [
     ("OUTCOME", "outcome"),
 ];
 
+pub const ANOMALY_COLUMNS: [(&str, &str); 6] = [
+    ("DETECTED", "detected_at"),
+    ("KIND", "kind"),
+    ("ID", "id"),
+    ("TENANT", "tenant"),
+    ("SCORE", "score"),
+    ("ACTION", "action"),
+];
+
 const USAGE_TOTALS: [(&str, &str); 7] = [
     ("REQUESTS", "requests"),
     ("ERRORS", "errors"),

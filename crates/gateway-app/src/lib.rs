@@ -8,6 +8,7 @@
 //! that depends on all the phase crates; binaries depend on it. [`run()`] runs it as a process
 //! (configuration, logging, the offline demo, serving, reload on SIGHUP).
 
+pub mod anomaly;
 pub mod async_calls;
 pub mod backup_cli;
 pub mod backups;

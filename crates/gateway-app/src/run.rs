@@ -195,6 +195,8 @@ async fn serve(
     if let Some(worker) = async_worker {
         worker.stop(std::time::Duration::from_secs(10)).await;
     }
+    // Anomaly baselines learned since the last save survive the restart.
+    state.anomalies.persist_now().await;
     // Usage and audit buffered so far reach the store before it closes.
     state.telemetry.flush().await;
     state.close().await;

@@ -64,6 +64,9 @@ pub struct AppState {
     pub config_view: ConfigView,
     /// The threat-intelligence feeds in force (`[threat_intel]`).
     pub threat_intel: crate::threat_intel::ThreatIntelFeeds,
+    /// Behavioural anomaly detection (`[anomaly]`): the counters the edge and the usage sink
+    /// feed, the recent anomalies, the watcher task.
+    pub anomalies: crate::anomaly::Anomalies,
     /// Whose forwarding headers name the client (`[server] trusted_proxies`).
     pub trusted_proxies: gateway_core::client_address::TrustedProxies,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -120,6 +123,7 @@ struct Lasting {
     backups: Option<crate::backups::Backups>,
     keyring: Option<Arc<gateway_store::Keyring>>,
     threat_intel: crate::threat_intel::ThreatIntelFeeds,
+    anomalies: crate::anomaly::Anomalies,
 }
 
 impl Lasting {
@@ -166,7 +170,7 @@ impl Lasting {
             .authenticator(self.auth.authenticator.clone())
             .admission(Arc::new(self.limiter.clone()))
             .guardrail(Arc::new(guardrails))
-            .usage_sink(self.telemetry.clone())
+            .usage_sink(self.anomalies.sink(self.telemetry.clone()))
             .cost_model(self.telemetry.cost_model());
         if let Some(cache) = &self.cache {
             builder = builder.cache(cache.clone());
@@ -204,6 +208,7 @@ impl Lasting {
         Ok(AppState {
             trusted_proxies,
             threat_intel: self.threat_intel,
+            anomalies: self.anomalies,
             gateway: Arc::new(builder.build()),
             router,
             providers: providers.keys().cloned().collect(),
@@ -369,8 +374,23 @@ impl AppState {
             Some(config.server.data_dir.join("threat_intel")),
             telemetry.metrics().clone(),
         );
+        let anomalies = crate::anomaly::Anomalies::start(
+            &config.anomaly,
+            crate::anomaly::Actors {
+                telemetry: Some(telemetry.clone()),
+                keys: sql.and(auth.key_manager.clone()),
+                store: match &backing {
+                    Backing::Sql(sql) => {
+                        Some(sql.clone() as Arc<dyn gateway_core::store::AnomalyStore>)
+                    }
+                    Backing::SignedFile(_) => None,
+                },
+                webhooks: webhooks.as_ref().map(|h| h.events.clone()),
+            },
+        );
         let lasting = Lasting {
             threat_intel,
+            anomalies,
             backing,
             store,
             responses,
@@ -419,6 +439,7 @@ impl AppState {
             backups: self.backups.clone(),
             keyring: self.keyring.clone(),
             threat_intel: self.threat_intel.clone(),
+            anomalies: self.anomalies.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.
@@ -433,6 +454,7 @@ impl AppState {
                 .map_err(|e| AppError::startup("store.signed_file", e))?;
             self.auth.invalidate_all();
         }
+        self.anomalies.reconfigure(&config.anomaly);
         Ok(Arc::new(next))
     }
 

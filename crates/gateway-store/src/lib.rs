@@ -20,6 +20,7 @@
 //!
 //! [`Store`]: gateway_core::store::Store
 
+mod anomalies;
 mod async_jobs;
 mod audit;
 pub mod backup;

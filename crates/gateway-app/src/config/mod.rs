@@ -130,6 +130,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
         &mut config.threat_intel,
         problems,
     );
+    section(&mut table, "anomaly", &mut config.anomaly, problems);
     section(&mut table, "cache", &mut config.cache, problems);
     section(&mut table, "encryption", &mut config.encryption, problems);
     section(&mut table, "limits", &mut config.limits, problems);

@@ -64,6 +64,10 @@ pub struct Config {
     /// Threat-intelligence feeds (see `docs/security.md`).
     #[serde(default)]
     pub threat_intel: super::ThreatIntelConfig,
+    /// Behavioural anomaly detection (see `docs/security.md`): on by default, recording and
+    /// alerting only.
+    #[serde(default)]
+    pub anomaly: gateway_policy::anomaly::AnomalyConfig,
     /// The response cache (off by default).
     #[serde(default)]
     pub cache: gateway_cache::CacheConfig,

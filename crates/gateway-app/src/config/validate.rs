@@ -242,6 +242,13 @@ pub fn validate(config: &Config) -> Vec<Problem> {
         .backup
         .validate(config.store.signed_file.is_some(), &mut problems);
     config.threat_intel.validate(&mut problems);
+    problems.extend(
+        config
+            .anomaly
+            .problems()
+            .into_iter()
+            .map(|(path, message)| Problem::new(&path, message)),
+    );
     for (path, message) in config.limits.problems("limits") {
         problems.push(Problem::new(&path, message));
     }

@@ -34,6 +34,9 @@ pub struct Inbound {
     pub caller: Option<(TenantId, Arc<str>)>,
     /// What the caller must be granted on its own tenant ([`super::routes::Lookup::permission`]).
     pub permission: Permission,
+    /// A hash of the credential a failed authentication presented, for anomaly detection's
+    /// count of distinct guesses ([`crate::anomaly::Anomalies::credential_hash`]).
+    pub presented: Option<u64>,
 }
 
 impl Inbound {
@@ -53,6 +56,7 @@ impl Inbound {
             headers: captured_headers(state, req.headers()),
             caller: None,
             permission,
+            presented: None,
         }
     }
 
@@ -73,7 +77,13 @@ impl Inbound {
         state: &AppState,
         token: Option<&str>,
     ) -> Result<Principal, GatewayError> {
-        let principal = state.gateway.authenticate(token).await?;
+        let principal = match state.gateway.authenticate(token).await {
+            Ok(principal) => principal,
+            Err(e) => {
+                self.failed(state, token);
+                return Err(e);
+            }
+        };
         self.identified(&principal);
         self.admit_address(&principal)?;
         self.screen(state, &principal, token)?;
@@ -141,6 +151,14 @@ impl Inbound {
                 ),
             )
         })
+    }
+
+    /// Remember what a failed authentication presented (hashed), for the edge's report of
+    /// the failure to anomaly detection.
+    pub fn failed(&mut self, state: &AppState, token: Option<&str>) {
+        if state.anomalies.is_enabled() {
+            self.presented = token.map(|t| state.anomalies.credential_hash(t));
+        }
     }
 
     /// Remember who the caller is (for handlers that authenticate by other means).

@@ -213,6 +213,15 @@ impl Edge {
             subject: inbound.caller.as_ref().map(|(_, subject)| &**subject),
             ip: ip.as_deref(),
         };
+        // A refused credential (not a missing one) is a guess as far as anomaly detection
+        // is concerned: counted for the client's network and the gateway.
+        if let GatewayError::Unauthenticated(refusal) = err
+            && refusal.reason == gateway_core::AuthFailure::Invalid
+        {
+            state
+                .anomalies
+                .auth_failure(inbound.client_ip, inbound.presented.unwrap_or(0));
+        }
         if let Some(event) = denial_event(err, caller, &inbound.request_id, self.route) {
             telemetry.audit(event);
         }

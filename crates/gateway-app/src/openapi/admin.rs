@@ -9,6 +9,7 @@ use gateway_cache::Invalidation;
 use gateway_providers::router::DeploymentState;
 
 use super::operation::{Access, Operation};
+use crate::anomaly::view::AnomalyView;
 use crate::backups::BackupEntry;
 use crate::http::admin::backups::BackupList;
 use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
@@ -138,6 +139,26 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
             .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
             .answer::<KeyView>(g, 200, "The revoked key.")
             .errors(shape, WRITE_ERRORS),
+        AdminHandler::ResumeKey => Operation::new("resumeKey", "Admin: keys", "Resume a key")
+            .description(
+                "Enables a key again: one suspended by anomaly detection (`anomaly.suspend` in \
+                 the audit log), or disabled otherwise. A revoked key stays revoked. The body \
+                 may be empty.",
+            )
+            .body_schema(g.subschema_for::<NoFields>().to_value(), json!({}), false)
+            .answer::<KeyView>(g, 200, "The key, enabled.")
+            .errors(shape, WRITE_ERRORS),
+        AdminHandler::ListAnomalies => Operation::new("listAnomalies", "Admin: reports", "Recent anomalies")
+            .description(
+                "The anomalies behavioural anomaly detection raised on this instance (the last \
+                 512), newest first; the audit log (`action=anomaly.detected`) keeps all of \
+                 them. Every tenant's and the gateway-wide ones for an admin; a tenant \
+                 administrator sees its own tenant's.",
+            )
+            .query("tenant", "Only this tenant (default: every tenant for an admin, else the caller's).", string())
+            .query("limit", "Anomalies at most.", json!({ "type": "integer", "minimum": 1, "maximum": 512, "default": 100 }))
+            .answer::<List<AnomalyView>>(g, 200, "The anomalies, newest first.")
+            .errors(shape, READ_ERRORS),
         AdminHandler::Usage => Operation::new("getUsage", "Admin: reports", "Usage report")
             .description("Requests, tokens and cost, summed per group.")
             .query("tenant", "Only this tenant (default: every tenant for an admin, else the caller's).", string())

@@ -19,7 +19,7 @@ use tokio::sync::{Notify, mpsc};
 use super::dispatcher::Clock;
 
 /// Every event type an endpoint may subscribe to.
-pub const EVENT_TYPES: [&str; 12] = [
+pub const EVENT_TYPES: [&str; 13] = [
     "batch.completed",
     "batch.failed",
     "batch.expired",
@@ -32,6 +32,7 @@ pub const EVENT_TYPES: [&str; 12] = [
     "limit.exceeded",
     "guardrail.blocked",
     "deployment.circuit_opened",
+    "anomaly.detected",
 ];
 
 /// Events queued and not yet fanned out, at most.

@@ -92,6 +92,16 @@ async fn request_for(
             format!("/admin/v1/keys/{}/revoke", fresh_key_id(gw, tenant).await),
             String::new(),
         ),
+        "resume key" => (
+            Method::POST,
+            format!("/admin/v1/keys/{}/resume", fresh_key_id(gw, tenant).await),
+            String::new(),
+        ),
+        "anomalies" => (
+            Method::GET,
+            format!("/admin/v1/anomalies?tenant={tenant}"),
+            String::new(),
+        ),
         "usage" => (
             Method::GET,
             format!("/admin/v1/usage?tenant={tenant}&group_by=model"),
@@ -178,6 +188,16 @@ async fn rbac_table_role_by_endpoint() {
             "revoke key",
             [200, 200, 200, 403, 403, 403],
             [200, 200, 404, 403, 403, 403],
+        ),
+        row(
+            "resume key",
+            [200, 200, 200, 403, 403, 403],
+            [200, 200, 404, 403, 403, 403],
+        ),
+        row(
+            "anomalies",
+            [200, 200, 200, 403, 403, 403],
+            [200, 200, 403, 403, 403, 403],
         ),
         row(
             "usage",

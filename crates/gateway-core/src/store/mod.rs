@@ -21,6 +21,7 @@ use crate::error::GatewayError;
 use crate::phases::account::UsageRecord;
 use crate::principal::{GatewayRole, TenantId};
 
+mod anomalies;
 mod async_jobs;
 mod batches;
 mod files;
@@ -29,6 +30,7 @@ mod responses;
 mod templates;
 mod webhooks;
 
+pub use anomalies::{AnomalyStore, AnomalyThrottle, StoredBaseline};
 pub use async_jobs::{AsyncCounts, AsyncJob, AsyncJobStore, AsyncResult, AsyncStatus};
 pub use batches::{
     BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,

@@ -28,7 +28,7 @@ mod stats;
 
 pub use config::AnomalyConfig;
 pub use counters::{
-    CallObservation, Counters, EntityKind, Placed, Sample, network_label, network_of,
+    CallObservation, Counters, EntityKind, NET_CELLS, Placed, Sample, network_label, network_of,
 };
 pub use detector::{Anomaly, AnomalyAction, Detector, StoredEntity};
 pub use entity::{EntityState, SignalScore};

@@ -7,6 +7,7 @@
 //! ([`Metrics::observe_error`]) and router state at scrape time
 //! ([`Metrics::set_deployments`]).
 
+mod anomaly;
 mod connections;
 mod deployments;
 mod external;
@@ -26,6 +27,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
+pub use anomaly::AnomalyMetrics;
 pub use connections::{CloseReason, ConnectionMetrics, OpenConnection};
 use deployments::DeploymentCollector;
 pub use deployments::{CIRCUIT_STATES, DeploymentSnapshot};
@@ -80,6 +82,7 @@ pub struct Metrics {
     external: Arc<ExternalCollector>,
     connections: ConnectionMetrics,
     threat_intel: ThreatIntelMetrics,
+    anomaly: AnomalyMetrics,
     series: SeriesCache,
 }
 
@@ -120,6 +123,7 @@ impl Metrics {
             external: Arc::default(),
             connections: ConnectionMetrics::default(),
             threat_intel: ThreatIntelMetrics::default(),
+            anomaly: AnomalyMetrics::default(),
             series: SeriesCache::default(),
             registry: Registry::default(),
         };
@@ -213,6 +217,7 @@ impl Metrics {
         );
         m.connections.register(r);
         m.threat_intel.register(r);
+        m.anomaly.register(r);
         r.register_collector(Box::new(m.deployments.clone()));
         r.register_collector(Box::new(m.external.clone()));
         Metrics { registry, ..m }
@@ -245,6 +250,11 @@ impl Metrics {
     /// The threat-intelligence feeds' series.
     pub fn threat_intel(&self) -> &ThreatIntelMetrics {
         &self.threat_intel
+    }
+
+    /// Anomaly detection's series.
+    pub fn anomaly(&self) -> &AnomalyMetrics {
+        &self.anomaly
     }
 
     /// The listener's connection series.

@@ -160,7 +160,7 @@ fn not_found(id: &str) -> GatewayError {
 /// The key `id` if the caller holds `permission` on its tenant; else 403 when the caller
 /// holds it nowhere, and otherwise the same 404 as for a key that does not exist. Changing a
 /// key that holds the `admin` role (rotating it would hand out an admin secret) is for admins.
-async fn key_in_scope(
+pub(crate) async fn key_in_scope(
     ctx: &Admin<'_>,
     id: &str,
     permission: Permission,

@@ -10,6 +10,7 @@
 //! every mutation — allowed, denied or failed — appends an audit event. Changes to keys and
 //! tenants take effect for authentication on this instance at once.
 
+pub(crate) mod anomalies;
 mod auth;
 pub(crate) mod backups;
 pub(crate) mod console;
@@ -83,7 +84,13 @@ pub async fn handle(
     req: Request<Incoming>,
     inbound: &mut Inbound,
 ) -> Result<Response<Body>, GatewayError> {
-    let principal = auth::authenticate(state, req.headers()).await?;
+    let principal = match auth::authenticate(state, req.headers()).await {
+        Ok(principal) => principal,
+        Err(e) => {
+            inbound.failed(state, crate::http::extract_token(req.headers()));
+            return Err(e);
+        }
+    };
     inbound.identified(&principal);
     inbound.admit_address(&principal)?;
     inbound.screen(state, &principal, crate::http::extract_token(req.headers()))?;
@@ -125,6 +132,8 @@ pub async fn handle(
         AdminHandler::UpdateKey => keys::update(&ctx, id, body).await,
         AdminHandler::RotateKey => keys::rotate(&ctx, id, body).await,
         AdminHandler::RevokeKey => keys::revoke(&ctx, id, body).await,
+        AdminHandler::ResumeKey => anomalies::resume(&ctx, id, body).await,
+        AdminHandler::ListAnomalies => anomalies::list(&ctx, query).await,
         AdminHandler::Usage => reports::usage(&ctx, query).await,
         AdminHandler::Audit => reports::audit(&ctx, query).await,
         AdminHandler::VerifyAudit => reports::verify(&ctx).await,

@@ -18,6 +18,10 @@ pub enum AdminHandler {
     UpdateKey,
     RotateKey,
     RevokeKey,
+    /// Enable a key again (after a suspension by anomaly detection).
+    ResumeKey,
+    /// The anomalies this instance raised.
+    ListAnomalies,
     Usage,
     Audit,
     VerifyAudit,
@@ -74,7 +78,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 42] = [
+pub static ADMIN_ROUTES: [AdminRoute; 44] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
@@ -113,6 +117,16 @@ pub static ADMIN_ROUTES: [AdminRoute; 42] = [
         Method::POST,
         "/admin/v1/keys/{id}/revoke",
         AdminHandler::RevokeKey,
+    ),
+    admin(
+        Method::POST,
+        "/admin/v1/keys/{id}/resume",
+        AdminHandler::ResumeKey,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/anomalies",
+        AdminHandler::ListAnomalies,
     ),
     admin(Method::GET, "/admin/v1/usage", AdminHandler::Usage),
     admin(Method::GET, "/admin/v1/audit", AdminHandler::Audit),
