@@ -70,6 +70,24 @@ def test_update_disable_and_limits(admin: Gateway, tenant: str) -> None:
         admin.keys.update(key.id)
 
 
+def test_resume_enables_a_suspended_key_but_never_a_revoked_one(
+    gateway: Running, admin: Gateway, tenant: str
+) -> None:
+    key = admin.keys.create(tenant, "suspended")
+    assert admin.keys.disable(key.id).status == "disabled"
+    with Gateway(gateway.url, key.secret, max_retries=0) as app:
+        with pytest.raises(AuthenticationError):
+            app.guardrails.check("hello")
+        resumed = admin.keys.resume(key.id)
+        assert resumed.status == "active" and resumed.id == key.id
+        assert app.guardrails.check("hello").action == "allow"
+    assert [r.target for r in admin.audit.iter(action="key.resume")].count(key.id) == 1
+    admin.keys.revoke(key.id)
+    with pytest.raises(BadRequestError) as err:
+        admin.keys.resume(key.id)
+    assert err.value.param == "id"
+
+
 def test_key_errors(gateway: Running, admin: Gateway, tenant: str) -> None:
     with pytest.raises(NotFoundError):
         admin.keys.get("key_does_not_exist")

@@ -32,6 +32,8 @@ COVERED: Dict[Tuple[str, str], str] = {
     ("PATCH", "/admin/v1/keys/{}"): "keys.update",
     ("POST", "/admin/v1/keys/{}/rotate"): "keys.rotate",
     ("POST", "/admin/v1/keys/{}/revoke"): "keys.revoke",
+    ("POST", "/admin/v1/keys/{}/resume"): "keys.resume",
+    ("GET", "/admin/v1/anomalies"): "anomalies.list",
     ("GET", "/admin/v1/usage"): "usage.report",
     ("GET", "/admin/v1/audit"): "audit.list",
     ("GET", "/admin/v1/audit/verify"): "audit.verify",

@@ -9,6 +9,7 @@ import { AsyncCalls } from "./resources/async-calls.js";
 import { Audit } from "./resources/audit.js";
 import { Cache } from "./resources/cache.js";
 import { Console } from "./resources/console.js";
+import { Anomalies } from "./resources/anomalies.js";
 import { Backups } from "./resources/backups.js";
 import { Prompts, Templates } from "./resources/templates.js";
 import { Deployments } from "./resources/deployments.js";
@@ -39,6 +40,7 @@ export class GatewayClient {
   readonly encryption: Encryption;
   readonly templates: Templates;
   readonly prompts: Prompts;
+  readonly anomalies: Anomalies;
   readonly asyncCalls: AsyncCalls;
   readonly console: Console;
   private readonly transport: Transport;
@@ -59,6 +61,7 @@ export class GatewayClient {
     this.encryption = new Encryption(transport);
     this.templates = new Templates(transport);
     this.prompts = new Prompts(transport);
+    this.anomalies = new Anomalies(transport);
     this.asyncCalls = new AsyncCalls(transport);
     this.console = new Console(transport);
   }

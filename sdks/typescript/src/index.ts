@@ -30,6 +30,7 @@ export type { KeyCreate, KeyUpdate } from "./resources/keys.js";
 export type { UsageDimension, UsageQuery } from "./resources/usage.js";
 export type { AuditQuery } from "./resources/audit.js";
 export type { DeliveryQuery, WebhookCreate, WebhookUpdate } from "./resources/webhooks.js";
+export type { Anomaly, AnomalyQuery, AnomalySignal } from "./resources/anomalies.js";
 export type { Backup, BackupManifest, BackupTable } from "./resources/backups.js";
 export type { KeyVersion, OpenedValue, Rewrap, TenantKeys } from "./resources/encryption.js";
 export type {

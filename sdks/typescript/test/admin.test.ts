@@ -100,6 +100,21 @@ describe("keys", () => {
   });
 });
 
+test("anomalies and resume: none raised yet, filters passed, a suspended key resumed", async () => {
+  assert.deepEqual(await admin.anomalies.list(), []);
+  assert.deepEqual(await admin.anomalies.list({ tenant: "acme", limit: 5 }), []);
+  await assert.rejects(admin.anomalies.list({ limit: 513 }), (e: unknown) => e instanceof BadRequestError && e.param === "limit");
+  const tenant = (await admin.tenants.create({ id: unique("resume") })).id;
+  const key = await admin.keys.create({ tenant, name: "suspended" });
+  await assert.rejects(as(key.secret).anomalies.list(), PermissionDeniedError);
+  assert.equal((await admin.keys.disable(key.id)).status, "disabled");
+  await assert.rejects(as(key.secret).guardrails.check("hello"), AuthenticationError);
+  assert.equal((await admin.keys.resume(key.id)).status, "active");
+  assert.equal((await as(key.secret).guardrails.check("hello")).action, "allow");
+  await admin.keys.revoke(key.id);
+  await assert.rejects(admin.keys.resume(key.id), (e: unknown) => e instanceof BadRequestError && e.param === "id");
+});
+
 test("usage: filters, grouping and CSV", async () => {
   const tenant = (await admin.tenants.create({ id: unique("usage") })).id;
   const key = await admin.keys.create({ tenant, name: "metered" });

@@ -17,6 +17,7 @@ from ._transport import AsyncTransport, Call, Settings, SyncTransport
 from .metadata import ResponseMetadata
 from .resources.async_calls import AsyncAsyncCalls, AsyncCalls
 from .resources.audit import AsyncAudit, Audit
+from .resources.anomalies import Anomalies, AsyncAnomalies
 from .resources.backups import AsyncBackups, Backups
 from .resources.templates import AsyncPrompts, AsyncTemplates, Prompts, Templates
 from .resources.cache import AsyncCache, Cache
@@ -93,6 +94,7 @@ class Gateway(_Common):
         self.encryption = Encryption(transport)
         self.templates = Templates(transport)
         self.prompts = Prompts(transport)
+        self.anomalies = Anomalies(transport)
         self.async_calls = AsyncCalls(transport)
         self.guardrails = Guardrails(transport)
         self.models = Models(transport)
@@ -164,6 +166,7 @@ class AsyncGateway(_Common):
         self.encryption = AsyncEncryption(transport)
         self.templates = AsyncTemplates(transport)
         self.prompts = AsyncPrompts(transport)
+        self.anomalies = AsyncAnomalies(transport)
         self.async_calls = AsyncAsyncCalls(transport)
         self.guardrails = AsyncGuardrails(transport)
         self.models = AsyncModels(transport)

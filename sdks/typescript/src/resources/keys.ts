@@ -1,5 +1,6 @@
 /**
- * `/admin/v1/keys`: create (the secret is shown once), list, get, update, rotate, revoke.
+ * `/admin/v1/keys`: create (the secret is shown once), list, get, update, rotate, revoke,
+ * resume (after a suspension by anomaly detection).
  * A key of a tenant the caller may not see answers 404 exactly like a missing one; only an
  * admin may grant the `admin` role or change a key that holds it.
  */
@@ -83,5 +84,11 @@ export class Keys extends Resource {
   /** Revoke for good (idempotent, so safe to retry). */
   revoke(id: string, options?: RequestOptions): Promise<ApiKey> {
     return this.send({ method: "POST", path: path(id, "/revoke"), body: {}, parse: one<ApiKey>(), idempotent: true }, options);
+  }
+
+  /** Enable the key again after anomaly detection suspended it (or it was disabled); a
+   * revoked key stays revoked (400). Idempotent. */
+  resume(id: string, options?: RequestOptions): Promise<ApiKey> {
+    return this.send({ method: "POST", path: path(id, "/resume"), body: {}, parse: one<ApiKey>(), idempotent: true }, options);
   }
 }

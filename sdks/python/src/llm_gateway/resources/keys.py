@@ -1,4 +1,5 @@
-"""``/admin/v1/keys``: create (the secret is shown once), list, get, update, rotate, revoke.
+"""``/admin/v1/keys``: create (the secret is shown once), list, get, update, rotate, revoke,
+resume (after a suspension by anomaly detection).
 
 A key of a tenant the caller may not see answers 404 exactly like a missing one. Only an
 admin may grant the ``admin`` role or change a key that holds it.
@@ -62,6 +63,11 @@ def _rotate(id: str) -> Call[CreatedKey]:
 def _revoke(id: str) -> Call[ApiKey]:
     # Revoking twice is the same as once: safe to retry.
     return Call("POST", _path(id, "/revoke"), one(ApiKey), body={}, idempotent=True)
+
+
+def _resume(id: str) -> Call[ApiKey]:
+    # Enabling twice is the same as once: safe to retry.
+    return Call("POST", _path(id, "/resume"), one(ApiKey), body={}, idempotent=True)
 
 
 def _list(tenant: Optional[str]) -> Call[List[ApiKey]]:
@@ -143,6 +149,11 @@ class Keys(SyncResource):
         """Revoke for good (idempotent)."""
         return self._send(_revoke(id))
 
+    def resume(self, id: str) -> ApiKey:
+        """Enable the key again after anomaly detection suspended it (or it was disabled);
+        a revoked key stays revoked (400)."""
+        return self._send(_resume(id))
+
 
 class AsyncKeys(AsyncResource):
     async def create(
@@ -206,3 +217,6 @@ class AsyncKeys(AsyncResource):
 
     async def revoke(self, id: str) -> ApiKey:
         return await self._send(_revoke(id))
+
+    async def resume(self, id: str) -> ApiKey:
+        return await self._send(_resume(id))

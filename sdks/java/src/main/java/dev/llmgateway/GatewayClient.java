@@ -2,6 +2,7 @@ package dev.llmgateway;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llmgateway.admin.Audit;
+import dev.llmgateway.admin.Anomalies;
 import dev.llmgateway.admin.Backups;
 import dev.llmgateway.admin.Prompts;
 import dev.llmgateway.admin.Templates;
@@ -59,6 +60,7 @@ public final class GatewayClient {
     private final Encryption encryption;
     private final Templates templates;
     private final Prompts prompts;
+    private final Anomalies anomalies;
     private final Console console;
     private final Chat chat;
     private final Guardrails guardrails;
@@ -79,6 +81,7 @@ public final class GatewayClient {
         this.encryption = new Encryption(transport);
         this.templates = new Templates(transport);
         this.prompts = new Prompts(transport);
+        this.anomalies = new Anomalies(transport);
         this.console = new Console(transport);
         this.chat = new Chat(transport);
         this.guardrails = new Guardrails(transport);
@@ -162,6 +165,11 @@ public final class GatewayClient {
     /** The prompt linter (admin API). */
     public Prompts prompts() {
         return prompts;
+    }
+
+    /** Anomalies raised by behavioural anomaly detection on the answering instance (admin API). */
+    public Anomalies anomalies() {
+        return anomalies;
     }
 
     /** The caller, the running configuration and any tenant's guardrails (admin API). */

@@ -86,6 +86,19 @@ class KeysTest {
     }
 
     @Test
+    void resumeEnablesASuspendedKeyButNeverARevokedOne() {
+        CreatedKey created = admin.keys().create(KeyCreate.of(tenant, "suspended"));
+        String id = created.key().id();
+        assertEquals("disabled", admin.keys().disable(id).status());
+        assertThrows(AuthenticationException.class, () -> chatWorks(created.secret()));
+        assertEquals("active", admin.keys().resume(id).status());
+        chatWorks(created.secret());
+        admin.keys().revoke(id);
+        BadRequestException revoked = assertThrows(BadRequestException.class, () -> admin.keys().resume(id));
+        assertEquals("id", revoked.param().orElse(null));
+    }
+
+    @Test
     void rotateThenRevoke() {
         CreatedKey old = admin.keys().create(KeyCreate.of(tenant, "rotating").roles("developer", "viewer"));
         CreatedKey rotated = admin.keys().rotate(old.key().id());

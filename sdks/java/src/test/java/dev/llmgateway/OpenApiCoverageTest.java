@@ -56,6 +56,8 @@ class OpenApiCoverageTest {
         COVERED.put("PATCH /admin/v1/keys/{}", c -> c.keys().update("k", KeyUpdate.create().name("n")));
         COVERED.put("POST /admin/v1/keys/{}/rotate", c -> c.keys().rotate("k"));
         COVERED.put("POST /admin/v1/keys/{}/revoke", c -> c.keys().revoke("k"));
+        COVERED.put("POST /admin/v1/keys/{}/resume", c -> c.keys().resume("k"));
+        COVERED.put("GET /admin/v1/anomalies", c -> c.anomalies().list("t", 5));
         COVERED.put("GET /admin/v1/usage", c -> c.usage().report(UsageQuery.all()));
         COVERED.put("GET /admin/v1/audit", c -> c.audit().list(AuditQuery.all()));
         COVERED.put("GET /admin/v1/audit/verify", c -> c.audit().verify());

@@ -15,7 +15,7 @@ import java.util.Map;
 
 /**
  * {@code /admin/v1/keys}: create (the secret is shown once), list, get, update, limits,
- * disable/enable, rotate and revoke. A key of a tenant the caller may not see answers 404 like a
+ * disable/enable, rotate, revoke and resume (after a suspension by anomaly detection). A key of a tenant the caller may not see answers 404 like a
  * key that does not exist.
  */
 public final class Keys {
@@ -77,6 +77,15 @@ public final class Keys {
     /** Revokes the key for good (repeating it is harmless). */
     public ApiKey revoke(String id) {
         return transport.send(ApiRequest.idempotentPost(PATH + "/" + segment(id) + "/revoke", Map.of()))
+                .json(ApiKey.class);
+    }
+
+    /**
+     * Enables the key again after anomaly detection suspended it (or it was disabled); a revoked
+     * key stays revoked (400). Repeating it is harmless.
+     */
+    public ApiKey resume(String id) {
+        return transport.send(ApiRequest.idempotentPost(PATH + "/" + segment(id) + "/resume", Map.of()))
                 .json(ApiKey.class);
     }
 
