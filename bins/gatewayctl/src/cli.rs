@@ -67,8 +67,11 @@ pub enum Command {
     /// Behavioural anomalies this gateway instance raised (`anomalies list`).
     #[command(subcommand)]
     Anomalies(AnomaliesCmd),
-    /// Aggregated usage (requests, tokens, cost).
+    /// Aggregated usage (requests, tokens, cost, mean answer quality).
     Usage(UsageArgs),
+    /// Callers' feedback on their calls: list, summary (per model, deployment, task).
+    #[command(subcommand)]
+    Feedback(crate::feedback::FeedbackCmd),
     /// Read the audit log, or verify its hash chain (`audit verify`).
     Audit(AuditArgs),
     /// Configuration files.
@@ -259,6 +262,7 @@ pub enum GroupBy {
     Key,
     Tenant,
     Batch,
+    Task,
 }
 
 impl GroupBy {
@@ -269,6 +273,7 @@ impl GroupBy {
             GroupBy::Key => "key",
             GroupBy::Tenant => "tenant",
             GroupBy::Batch => "batch",
+            GroupBy::Task => "task",
         }
     }
 }

@@ -12,6 +12,7 @@ mod cli;
 mod client;
 mod commands;
 mod encryption;
+mod feedback;
 mod output;
 mod sealed_lines;
 mod templates;
@@ -88,6 +89,7 @@ async fn run(cli: &Cli) -> Result<commands::Outcome, CtlError> {
         Command::Tenants(cmd) => commands::tenants(&client, cli.json, cmd).await,
         Command::Keys(cmd) => commands::keys(&client, cli.json, cmd).await,
         Command::Webhooks(cmd) => webhooks::run(&client, cli.json, cmd).await,
+        Command::Feedback(cmd) => feedback::run(&client, cli.json, cmd).await,
         Command::Backup(cmd) => backup::run(&client, cli.json, cmd).await,
         Command::Encryption(cmd) => encryption::run(&client, cli.json, cmd).await,
         Command::Templates(cmd) => templates::run(&client, cli.json, cmd).await,

@@ -132,7 +132,7 @@ pub const ANOMALY_COLUMNS: [(&str, &str); 6] = [
     ("ACTION", "action"),
 ];
 
-const USAGE_TOTALS: [(&str, &str); 7] = [
+const USAGE_TOTALS: [(&str, &str); 8] = [
     ("REQUESTS", "requests"),
     ("ERRORS", "errors"),
     ("PROMPT", "prompt_tokens"),
@@ -140,6 +140,7 @@ const USAGE_TOTALS: [(&str, &str); 7] = [
     ("TOTAL", "total_tokens"),
     ("COST USD", "cost_usd"),
     ("UNPRICED", "unpriced_requests"),
+    ("AVG QUALITY", "avg_quality"),
 ];
 
 /// The usage columns: the grouped dimensions first, then the totals.
@@ -149,6 +150,7 @@ pub fn usage_columns(group_by: &[&'static str]) -> Vec<(&'static str, &'static s
         "model" => ("MODEL", "model"),
         "key" => ("KEY", "key"),
         "batch" => ("BATCH", "batch"),
+        "task" => ("TASK", "task"),
         _ => ("TENANT", "tenant"),
     });
     dims.chain(USAGE_TOTALS).collect()

@@ -171,7 +171,11 @@ impl Lasting {
             .admission(Arc::new(self.limiter.clone()))
             .guardrail(Arc::new(guardrails))
             .usage_sink(self.anomalies.sink(self.telemetry.clone()))
-            .cost_model(self.telemetry.cost_model());
+            .cost_model(self.telemetry.cost_model())
+            .quality_scorer(Arc::new(
+                gateway_policy::HeuristicScorer::new()
+                    .map_err(|e| AppError::startup("quality scorer", e))?,
+            ));
         if let Some(cache) = &self.cache {
             builder = builder.cache(cache.clone());
         }

@@ -27,6 +27,7 @@ fn cache() -> Cache {
 fn served_by() -> ServedBy {
     ServedBy {
         route_reason: None,
+        task: None,
         dropped_params: Vec::new(),
         provider: Arc::from("openai"),
         upstream_model: Arc::from("gpt-4o-2024-08-06"),

@@ -12,6 +12,7 @@ use crate::metered_stream::StreamTally;
 use crate::phases::account::{CostModel, UsageRecord, UsageSink};
 use crate::phases::admission::{Admitted, LimitSnapshot, Permit};
 use crate::phases::route::ServedBy;
+use crate::quality::{AnswerView, QualityExpectation, QualityScorer};
 use crate::types::Usage;
 
 /// What is known of a call before it is routed, carried into accounting.
@@ -28,6 +29,8 @@ pub(crate) struct CallRecord {
     upstream_ended: OnceLock<Instant>,
     /// Set once the record is written, so that a call dropped mid-flight is written on drop.
     recorded: AtomicBool,
+    /// The scorer and what the request expects of its answer (chat calls with a scorer).
+    quality: Option<(Arc<dyn QualityScorer>, QualityExpectation)>,
 }
 
 /// How a call ended.
@@ -41,6 +44,8 @@ pub(crate) struct CallEnd<'a> {
     pub cache_hit: bool,
     pub time_to_first_token: Option<Duration>,
     pub cancelled: bool,
+    /// The answer, scored when the call succeeded and a scorer is set.
+    pub answer: Option<AnswerView<'a>>,
 }
 
 impl CallRecord {
@@ -59,6 +64,7 @@ impl CallRecord {
             upstream_started: OnceLock::new(),
             upstream_ended: OnceLock::new(),
             recorded: AtomicBool::new(false),
+            quality: None,
             base: UsageRecord {
                 request_id: ctx.request_id.clone(),
                 at: SystemTime::now(),
@@ -79,8 +85,25 @@ impl CallRecord {
                 cache_hit: false,
                 cancelled: false,
                 batch_id: ctx.batch.as_ref().map(|b| b.id.clone()),
+                quality: None,
+                task: None,
+                route_reason: None,
             },
         }
+    }
+
+    /// Score the answer of this call with `scorer` (before routing: the request moves on).
+    pub(crate) fn expect_quality(
+        &mut self,
+        scorer: &Arc<dyn QualityScorer>,
+        req: &crate::types::ChatRequest,
+    ) {
+        self.quality = Some((scorer.clone(), scorer.expect(req)));
+    }
+
+    /// Whether the answer of this call is scored (streams keep a sample only then).
+    pub(crate) fn scores_quality(&self) -> bool {
+        self.quality.is_some()
     }
 
     /// The upstream is being called now.
@@ -129,6 +152,14 @@ impl CallRecord {
             (priced, None)
         };
         if let Some(sink) = &self.sink {
+            let task = end.served_by.and_then(|s| s.task);
+            // Only answers that reached the caller whole are scored.
+            let quality = match (&self.quality, &end.answer) {
+                (Some((scorer, expected)), Some(answer)) if end.status == 200 && !end.cancelled => {
+                    Some(scorer.score(expected, task, answer))
+                }
+                _ => None,
+            };
             sink.record_call(
                 UsageRecord {
                     at: SystemTime::now(),
@@ -143,6 +174,9 @@ impl CallRecord {
                     time_to_first_token: end.time_to_first_token,
                     cache_hit: end.cache_hit,
                     cancelled: end.cancelled,
+                    quality,
+                    task,
+                    route_reason: end.served_by.and_then(|s| s.route_reason.clone()),
                     ..self.base.clone()
                 },
                 self.client_ip,
@@ -190,6 +224,7 @@ impl CallRecord {
                 cache_hit,
                 time_to_first_token: tally.first_token_at.map(|t| t.duration_since(self.started)),
                 cancelled: !tally.completed && tally.error.is_none() && tally.blocked.is_none(),
+                answer: tally.quality.as_ref().map(|q| q.view()),
             });
             // A replayed cache hit consumed nothing upstream.
             let consumed = if cache_hit {

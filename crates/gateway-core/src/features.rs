@@ -112,6 +112,18 @@ pub enum QualityFlag {
 }
 
 impl QualityFlag {
+    /// Every flag, in a fixed order.
+    pub const ALL: [QualityFlag; 8] = [
+        QualityFlag::Truncated,
+        QualityFlag::Refusal,
+        QualityFlag::Empty,
+        QualityFlag::Repetitive,
+        QualityFlag::InvalidJson,
+        QualityFlag::SchemaViolation,
+        QualityFlag::ToolArgsInvalid,
+        QualityFlag::WrongLanguage,
+    ];
+
     pub const fn as_str(self) -> &'static str {
         match self {
             QualityFlag::Truncated => "truncated",
@@ -141,19 +153,32 @@ impl QualityFlag {
 }
 
 /// The heuristic quality of one answer: 1 minus the flags' penalties, floored at 0.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QualityReport {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityRecord {
     pub score: f32,
     pub flags: Vec<QualityFlag>,
 }
 
-impl QualityReport {
+impl QualityRecord {
     pub fn from_flags(flags: Vec<QualityFlag>) -> Self {
         let penalty: f32 = flags.iter().map(|f| f.penalty()).sum();
-        QualityReport {
+        QualityRecord {
             score: (1.0 - penalty).max(0.0),
             flags,
         }
+    }
+
+    /// The flags as stored: their names joined by commas (empty when none).
+    pub fn flags_text(&self) -> String {
+        let names: Vec<&str> = self.flags.iter().map(|f| f.as_str()).collect();
+        names.join(",")
+    }
+
+    /// The inverse of [`QualityRecord::flags_text`] (unknown names are skipped).
+    pub fn parse_flags(text: &str) -> Vec<QualityFlag> {
+        text.split(',')
+            .filter_map(|name| QualityFlag::ALL.into_iter().find(|f| f.as_str() == name))
+            .collect()
     }
 }
 

@@ -25,6 +25,7 @@ mod metered_stream;
 pub mod phases;
 pub mod principal;
 pub mod provider;
+pub mod quality;
 pub mod secret;
 pub mod secret_mask;
 pub mod store;

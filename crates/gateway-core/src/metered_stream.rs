@@ -17,6 +17,7 @@ use crate::error::GatewayError;
 use crate::phases::account::CostModel;
 use crate::phases::guard::{GuardOutcome, StreamGuard};
 use crate::provider::ChatStream;
+use crate::quality::QualitySample;
 use crate::stream_channel::Channel;
 use crate::tool_call_guard::ToolCallGuards;
 use crate::types::{ChatChunk, ChunkChoice, Delta, Extra, StreamEvent, Usage};
@@ -39,6 +40,8 @@ pub(crate) struct StreamTally {
     pub blocked: Option<GuardOutcome>,
     /// The text delivered, kept only when the tenant's content is logged.
     pub transcript: Option<String>,
+    /// A bounded sample of the first choice, kept only when answers are scored.
+    pub quality: Option<QualitySample>,
 }
 
 /// Guards of one text of one streamed choice, applied in order.
@@ -127,6 +130,12 @@ impl MeteredStream {
     /// Keep the delivered text for the content log ([`crate::content_log`]).
     pub(crate) fn with_transcript(mut self) -> Self {
         self.tally.transcript = Some(String::new());
+        self
+    }
+
+    /// Keep a bounded sample of the answer for quality scoring.
+    pub(crate) fn with_quality_sample(mut self) -> Self {
+        self.tally.quality = Some(QualitySample::default());
         self
     }
 
@@ -296,6 +305,9 @@ impl MeteredStream {
             }
         }
         let usage_only = chunk.choices.is_empty();
+        if let Some(sample) = &mut self.tally.quality {
+            chunk.choices.iter().for_each(|c| sample.observe(c));
+        }
         for i in 0..chunk.choices.len() {
             let index = chunk.choices[i].index;
             let finishing = chunk.choices[i].finish_reason.is_some();

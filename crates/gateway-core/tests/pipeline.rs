@@ -29,6 +29,7 @@ struct FakeRouter {
 fn served() -> ServedBy {
     ServedBy {
         route_reason: None,
+        task: None,
         dropped_params: Vec::new(),
         provider: Arc::from("fake"),
         upstream_model: Arc::from("up-model"),

@@ -1,7 +1,8 @@
 //! The cost of the guardrails on one request, for `cargo xtask bench` (it runs this in release
 //! and records the table in docs/benchmarks.md). Prints a Markdown table: per text and per
 //! detector, the mean and p99 time of one call over many repetitions, a stream scan, and the
-//! prompt classifier of routing.
+//! prompt classifier of routing, and the heuristic quality scorers (expectation from the
+//! request, then the score of an answer).
 //!
 //! Run: `cargo run --release -p gateway-policy --example guardrail_cost`
 
@@ -12,11 +13,12 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use gateway_core::features::PromptClassifier;
 use gateway_core::phases::guard::Guardrail;
+use gateway_core::quality::{AnswerView, QualityScorer};
 use gateway_core::types::{ChatRequest, Message, Role};
 use gateway_core::{Endpoint, Principal, RequestContext};
 use gateway_policy::{
-    GuardrailConfig, Guardrails, InjectionDetector, LocalClassifier, PiiDetector, PolicyGuardrail,
-    StreamScanner,
+    GuardrailConfig, Guardrails, HeuristicScorer, InjectionDetector, LocalClassifier, PiiDetector,
+    PolicyGuardrail, StreamScanner,
 };
 
 const BENIGN: &str = "Hello! I am planning a three-day trip to Lisbon in May with two friends. \
@@ -135,6 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         us(mean),
         us(p99)
     );
+    quality_rows(&request, bytes)?;
     // 64 KiB of base64 decoys: every segment is decoded and scanned.
     let b64 = base64::engine::general_purpose::STANDARD;
     let decoys: Vec<String> = (0..1200)
@@ -161,6 +164,67 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "| benign answer streamed word by word ({} pushes) | {} | stream scan, whole answer | {} | {} |",
         words.len(),
         BENIGN.len(),
+        us(mean),
+        us(p99)
+    );
+    Ok(())
+}
+
+/// The heuristic quality scorers: what the request expects (its prompt's language, tools,
+/// JSON), then the score of a ~400-byte answer, of a JSON answer against a schema, and of a
+/// 16 KiB looping answer (the repetition check's bound).
+fn quality_rows(request: &ChatRequest, bytes: usize) -> Result<(), Box<dyn std::error::Error>> {
+    let scorer = HeuristicScorer::new()?;
+    let (mean, p99) = time(|| scorer.expect(request));
+    println!(
+        "| request in two user messages | {bytes} | quality expectation (prompt language, JSON, tools) | {} | {} |",
+        us(mean),
+        us(p99)
+    );
+    let expected = scorer.expect(request);
+    let answer = AnswerView {
+        text: BENIGN,
+        complete: true,
+        finish_reason: Some("stop"),
+        ..AnswerView::default()
+    };
+    let (mean, p99) = time(|| scorer.score(&expected, None, &answer));
+    println!(
+        "| answer | {} | quality score (truncation, refusal, empty, repetition, language) | {} | {} |",
+        BENIGN.len(),
+        us(mean),
+        us(p99)
+    );
+    let json_request = ChatRequest {
+        response_format: Some(
+            serde_json::json!({"type": "json_schema", "json_schema": {"name": "trip",
+            "schema": {"type": "object", "required": ["days"], "properties": {"days": {"type": "array",
+                "items": {"type": "object", "required": ["area"], "properties": {"area": {"type": "string"}}}}}}}}),
+        ),
+        ..request.clone()
+    };
+    let json_expected = scorer.expect(&json_request);
+    let json_text = r#"{"days": [{"area": "Alfama"}, {"area": "Belém"}, {"area": "Chiado"}]}"#;
+    let json_answer = AnswerView {
+        text: json_text,
+        ..answer.clone()
+    };
+    let (mean, p99) = time(|| scorer.score(&json_expected, None, &json_answer));
+    println!(
+        "| JSON answer | {} | quality score with JSON Schema validation (schema compiled per call) | {} | {} |",
+        json_text.len(),
+        us(mean),
+        us(p99)
+    );
+    let looping = "I will check the itinerary again. ".repeat(500);
+    let loop_answer = AnswerView {
+        text: &looping,
+        ..answer
+    };
+    let (mean, p99) = time(|| scorer.score(&expected, None, &loop_answer));
+    println!(
+        "| looping answer (read up to 16 KiB) | {} | quality score | {} | {} |",
+        looping.len(),
         us(mean),
         us(p99)
     );

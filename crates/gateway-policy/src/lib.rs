@@ -36,6 +36,8 @@
 //!
 //! It classifies prompts for routing too: [`classify`] ([`LocalClassifier`]) tells the task,
 //! language, size, features and difficulty of a request (`gateway_core::features`), locally.
+//! And it scores answers: [`quality`] ([`HeuristicScorer`]) flags truncated, refused, empty,
+//! repetitive, invalid-JSON, schema-violating and wrong-language answers in microseconds.
 //!
 //! Entry points: [`GuardrailConfig`] (the `[guardrails]` config section; its `Default` is the
 //! secure default), [`Guardrails::new`] and [`Guardrails::check_text`] for one policy,
@@ -65,11 +67,13 @@ pub mod error;
 pub mod guardrails;
 pub mod limits;
 pub mod templates;
+pub mod quality;
 pub mod threat_intel;
 
 pub use classify::LocalClassifier;
 pub use custom::{CustomPolicy, Decision, PolicyConfig};
 pub use error::Error;
+pub use quality::HeuristicScorer;
 
 pub use guardrails::config::{
     GuardrailConfig, InjectionConfig, ModerationCategory, ModerationConfig, PiiConfig,

@@ -25,6 +25,7 @@ struct Fixed;
 fn served() -> ServedBy {
     ServedBy {
         route_reason: None,
+        task: None,
         dropped_params: Vec::new(),
         provider: Arc::from("fixed"),
         upstream_model: Arc::from("gpt-4o-mini"),

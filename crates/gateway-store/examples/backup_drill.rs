@@ -104,6 +104,9 @@ async fn fill(store: &SqlStore, usage: usize) {
             upstream_latency: None,
             cancelled: false,
             batch_id: None,
+            quality: None,
+            task: None,
+            route_reason: None,
         });
         if batch.len() == 1000 {
             store.insert_usage(&batch).await.unwrap();

@@ -32,6 +32,7 @@ mod config;
 mod connect;
 pub mod encryption;
 pub mod error;
+mod feedback;
 mod files;
 mod keys;
 mod pool;

@@ -21,12 +21,13 @@ use crate::usage_minutes;
 
 const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subject, endpoint, model, provider, \
                       upstream_model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, \
-                      reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled, batch_id) ";
+                      reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled, batch_id, \
+                      quality_score, quality_flags, task, route_reason) ";
 
 /// Rows per multi-row `INSERT`, largest first. A batch is cut greedily into these sizes: one
 /// statement (one round trip to the driver) per chunk instead of per record, and only five
 /// statement texts ever, so each is prepared once and then served from the driver's
-/// statement cache. 256 rows × 21 binds stays far under both databases' bind limits
+/// statement cache. 256 rows × 25 binds stays far under both databases' bind limits
 /// (SQLite 32,766, PostgreSQL 65,535).
 ///
 /// Round trips, not rows, are what limits the writer when the serving thread is saturated:
@@ -35,7 +36,7 @@ const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subj
 /// quarter of its records while the SQLite thread sat 92 % idle.
 const ROWS_PER_INSERT: [usize; 5] = [256, 64, 16, 4, 1];
 
-const COLUMNS: usize = 21;
+const COLUMNS: usize = 25;
 
 /// The `INSERT` text for `rows` rows, with PostgreSQL's numbered placeholders (`($1, ...,
 /// $20), ($21, ...`) or SQLite's positional `?` (which it binds without looking each
@@ -105,6 +106,7 @@ fn dimension_sql(d: UsageDimension) -> (&'static str, &'static str) {
         // Integer division on both backends: the UTC midnight starting the day, in ms.
         UsageDimension::Day => ("(at_ms / 86400000) * 86400000", "g_day"),
         UsageDimension::Batch => ("batch_id", "g_batch"),
+        UsageDimension::Task => ("task", "g_task"),
     }
 }
 
@@ -113,12 +115,14 @@ const RECORDS_AS_TOTALS: &str = "SELECT tenant, subject, model, at_ms, 1 AS requ
      CASE WHEN status >= 400 THEN 1 ELSE 0 END AS errors, \
      CASE WHEN cache_hit THEN 1 ELSE 0 END AS cache_hits, \
      prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-     CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced, batch_id FROM usage_records";
+     CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced, batch_id, task, \
+     CASE WHEN quality_score IS NULL THEN 0 ELSE 1 END AS scored, quality_score FROM usage_records";
 
 /// The per-minute totals under the same column names (a minute row is dated by its start).
 const MINUTES_AS_TOTALS: &str = "SELECT tenant, subject, model, minute_ms AS at_ms, requests, \
      errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, unpriced, \
-     CAST(NULL AS TEXT) AS batch_id FROM usage_minutes";
+     CAST(NULL AS TEXT) AS batch_id, CAST(NULL AS TEXT) AS task, 0 AS scored, \
+     CAST(NULL AS DOUBLE PRECISION) AS quality_score FROM usage_minutes";
 
 /// Builds the aggregate query over per-call records and per-minute totals together; returns
 /// the SQL and the text and integer binds in order. The filters are applied inside each half
@@ -185,7 +189,9 @@ fn aggregate_sql(q: &UsageQuery) -> (String, Vec<Bind>) {
          CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens, \
          CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, \
          CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) AS cost_usd, \
-         CAST(COALESCE(SUM(unpriced), 0) AS BIGINT) AS unpriced \
+         CAST(COALESCE(SUM(unpriced), 0) AS BIGINT) AS unpriced, \
+         CAST(COALESCE(SUM(scored), 0) AS BIGINT) AS scored, \
+         CAST(AVG(quality_score) AS DOUBLE PRECISION) AS mean_quality \
          FROM ({RECORDS_AS_TOTALS}{} UNION ALL {MINUTES_AS_TOTALS}{}) AS usage_rows {group} {order}",
         where_clause(false),
         where_clause(true),
@@ -229,6 +235,13 @@ fn aggregate_from_row(
         } else {
             None
         },
+        task: if has(UsageDimension::Task) {
+            row.opt_text("g_task")?
+        } else {
+            None
+        },
+        scored_requests: row.uint("scored")?,
+        mean_quality: row.opt_float("mean_quality")?,
         totals: UsageTotals {
             requests: row.uint("requests")?,
             errors: row.uint("errors")?,
@@ -277,7 +290,11 @@ impl UsageStore for SqlStore {
                         .bind(r.stream)
                         .bind(r.cache_hit)
                         .bind(r.cancelled)
-                        .bind(r.batch_id.clone());
+                        .bind(r.batch_id.clone())
+                        .bind(r.quality.as_ref().map(|q| (f64::from(q.score) * 1e4).round() / 1e4))
+                        .bind(r.quality.as_ref().map(|q| q.flags_text()))
+                        .bind(r.task.map(|t| t.as_str()))
+                        .bind(r.route_reason.clone());
                 }
                 insert
             };
@@ -326,7 +343,12 @@ impl UsageStore for SqlStore {
             .backend
             .delete_in_chunks(DELETE_CHUNK_SQL, cutoff, DELETE_CHUNK_ROWS)
             .await?;
-        Ok(deleted + usage_minutes::delete_before(&self.backend, cutoff).await?)
+        // Feedback on calls goes with their records.
+        let feedback = self
+            .backend
+            .delete_in_chunks(crate::feedback::DELETE_CHUNK, cutoff, DELETE_CHUNK_ROWS)
+            .await?;
+        Ok(deleted + feedback + usage_minutes::delete_before(&self.backend, cutoff).await?)
     }
 }
 
@@ -387,6 +409,9 @@ mod tests {
             upstream_latency: None,
             cancelled: false,
             batch_id: None,
+            quality: None,
+            task: None,
+            route_reason: None,
         };
         let sizes = |n: usize| {
             let records = vec![record.clone(); n];

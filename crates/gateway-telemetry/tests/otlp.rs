@@ -121,6 +121,9 @@ async fn spans_reach_the_collector_with_genai_attributes_and_the_callers_trace()
                 cache_hit: false,
                 cancelled: false,
                 batch_id: None,
+                quality: None,
+                task: None,
+                route_reason: None,
             },
         );
     }

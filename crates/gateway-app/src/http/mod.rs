@@ -9,6 +9,7 @@ pub mod batches;
 pub mod body;
 pub mod count_tokens;
 pub mod error;
+pub(crate) mod feedback;
 pub mod files;
 pub(crate) mod guardrails_check;
 pub mod in_memory;
@@ -110,6 +111,7 @@ async fn dispatch(
             Handler::GuardrailsCheck => {
                 Box::pin(guardrails_check::check(state, req, inbound)).await
             }
+            Handler::Feedback => Box::pin(feedback::give(state, req, inbound)).await,
             Handler::UiRedirect => ui::redirect(state),
             Handler::UiPage => ui::page(state, &req),
             Handler::UiAsset => ui::asset(state, &req, &params),

@@ -39,6 +39,8 @@ pub enum Handler {
     /// A token count, answered by the gateway.
     CountTokens(&'static dyn TokenCountApi),
     GuardrailsCheck,
+    /// `POST /v1/feedback`: the caller rates one of its calls ([`crate::http::feedback`]).
+    Feedback,
     /// The web console ([`crate::http::ui`]): `/ui` redirects to the page, `/ui/` is the page.
     UiRedirect,
     UiPage,
@@ -102,6 +104,7 @@ impl Handler {
             | Handler::ModelCall(_)
             | Handler::CountTokens(_)
             | Handler::GuardrailsCheck
+            | Handler::Feedback
             | Handler::ResponseRetrieve
             | Handler::ResponseDelete
             | Handler::ResponseInputItems
@@ -197,7 +200,7 @@ const fn gemini_on(method: Method, path: &'static str, handler: Handler) -> Rout
 }
 
 /// Every route outside the admin API (which routes under [`ADMIN_PREFIX`] itself).
-pub static ROUTES: [Route; 45] = [
+pub static ROUTES: [Route; 46] = [
     route(Method::GET, "/health", Handler::Health),
     route(Method::GET, "/ready", Handler::Ready),
     route(Method::GET, "/metrics", Handler::Metrics),
@@ -230,6 +233,7 @@ pub static ROUTES: [Route; 45] = [
         "/v1/guardrails/check",
         Handler::GuardrailsCheck,
     ),
+    route(Method::POST, "/v1/feedback", Handler::Feedback),
     route(Method::POST, "/v1/files", Handler::Files(FilesOp::Upload)),
     route(Method::GET, "/v1/files", Handler::Files(FilesOp::List)),
     route(Method::GET, "/v1/files/{id}", Handler::Files(FilesOp::Get)),

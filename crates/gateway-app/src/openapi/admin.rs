@@ -14,6 +14,7 @@ use crate::backups::BackupEntry;
 use crate::http::admin::backups::BackupList;
 use crate::http::admin::console::{AdminCheck, Me, RunningConfig};
 use crate::http::admin::encryption::{OpenSealed, OpenedList, RewrapView, TenantKeysView};
+use crate::http::admin::feedback::FeedbackSummary;
 use crate::http::admin::keys::{CreateKey, NoFields, UpdateKey};
 use crate::http::admin::ops::CacheInvalidated;
 use crate::http::admin::prompts::{LintReport, LintRequest};
@@ -29,6 +30,7 @@ use crate::http::admin::webhooks::{
     CreateWebhook, DeliveryView, UpdateWebhook, WebhookDeleted, WebhookView,
 };
 use crate::http::error::ErrorShape;
+use crate::http::feedback::FeedbackView;
 use crate::http::guardrails_check::CheckResponse;
 
 /// Errors of a read.
@@ -166,8 +168,30 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
             .query("model", "Only this public model.", string())
             .query("from", &time_bound("Start, inclusive"), string())
             .query("to", &time_bound("End, exclusive (a date includes that day)"), string())
-            .query("group_by", "Comma-separated dimensions: `tenant`, `key`, `model`, `day`.", string())
-            .answer::<UsageReport>(g, 200, "One row per group.")
+            .query("group_by", "Comma-separated dimensions: `tenant`, `key`, `model`, `day`, `batch`, `task`.", string())
+            .answer::<UsageReport>(g, 200, "One row per group, with the mean heuristic quality of its scored answers.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::ListFeedback => Operation::new("listFeedback", "Admin: reports", "Callers' feedback")
+            .description("Feedback given with `POST /v1/feedback`, newest first.")
+            .query("tenant", "Only this tenant (default: every tenant for an admin, else the caller's).", string())
+            .query("model", "Only calls to this public model.", string())
+            .query("provider", "Only calls this provider answered.", string())
+            .query("task", "Only calls of this task type (`code`, `math`, ...).", string())
+            .query("from", &time_bound("Start, inclusive"), string())
+            .query("to", &time_bound("End, exclusive (a date includes that day)"), string())
+            .query("limit", "At most this many, newest first.", json!({ "type": "integer", "minimum": 1, "maximum": 1000, "default": 100 }))
+            .answer::<List<FeedbackView>>(g, 200, "The feedback.")
+            .errors(shape, READ_ERRORS),
+        AdminHandler::FeedbackSummary => Operation::new("getFeedbackSummary", "Admin: reports", "Feedback summary")
+            .description("Feedback aggregated per group: count, mean score, thumbs up and down, and the mean heuristic quality of the rated answers.")
+            .query("tenant", "Only this tenant (default: every tenant for an admin, else the caller's).", string())
+            .query("model", "Only calls to this public model.", string())
+            .query("provider", "Only calls this provider answered.", string())
+            .query("task", "Only calls of this task type.", string())
+            .query("from", &time_bound("Start, inclusive"), string())
+            .query("to", &time_bound("End, exclusive (a date includes that day)"), string())
+            .query("group_by", "Comma-separated dimensions: `tenant`, `model`, `deployment`, `task` (default `model,task`).", string())
+            .answer::<FeedbackSummary>(g, 200, "One row per group.")
             .errors(shape, READ_ERRORS),
         AdminHandler::Audit => Operation::new("listAudit", "Admin: reports", "Audit log")
             .description("Every admin change, allowed, denied or failed, oldest first by default; page with `after`.")

@@ -25,6 +25,7 @@ use crate::dialects::query::{Query, QueryResponse};
 use crate::dialects::responses::CreateResponse;
 use crate::http::batches::BatchesOp;
 use crate::http::error::{ErrorBody, ErrorShape};
+use crate::http::feedback::{FeedbackRequest, FeedbackView};
 use crate::http::files::FilesOp;
 use crate::http::guardrails_check::{CheckRequest, CheckResponse};
 use crate::http::info::{Health, ModelList, Readiness};
@@ -124,6 +125,23 @@ pub fn describe(route: &Route, g: &mut SchemaGenerator) -> Option<Operation> {
         )
         .answer::<CheckResponse>(g, 200, "The verdict.")
         .errors(shape, CALLER_ERRORS),
+        Handler::Feedback => Operation::new(
+            "giveFeedback",
+            "Feedback",
+            "Rate one of the caller's calls",
+        )
+        .description(
+            "Feedback on a call of the caller's tenant, named by its `x-request-id`: a score \
+             from 0 to 1 or a thumb (`up`, `down`), tags and a comment. Another tenant's call \
+             answers 404 like an unknown one; feedback given again replaces the earlier.",
+        )
+        .access(Access::Caller)
+        .body::<FeedbackRequest>(
+            g,
+            json!({ "request_id": "0193f7a2-7c1e-7d4a-9b8e-3f1c2d4e5a6b", "score": "up", "tags": ["helpful"] }),
+        )
+        .answer::<FeedbackView>(g, 200, "The stored feedback.")
+        .errors(shape, &[400, 401, 403, 404, 408, 413, 429, 500, 503]),
         Handler::UiRedirect => Operation::new(
             &console_id("consoleRedirect", route),
             "Console",

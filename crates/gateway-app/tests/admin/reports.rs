@@ -138,6 +138,9 @@ fn usage_record(
         cache_hit: false,
         cancelled: false,
         batch_id: None,
+        quality: None,
+        task: None,
+        route_reason: None,
     }
 }
 

@@ -9,6 +9,7 @@ use crate::phases::auth::Authenticator;
 use crate::phases::cache::ResponseCache;
 use crate::phases::guard::{AsyncGuardrail, Guardrail, RequestPolicy};
 use crate::phases::route::Router;
+use crate::quality::QualityScorer;
 
 /// The assembled pipeline. Cheap to share (`Arc<Gateway>`); every phase but routing is optional.
 pub struct Gateway {
@@ -22,6 +23,7 @@ pub struct Gateway {
     pub(super) cost_model: Option<Arc<dyn CostModel>>,
     pub(super) cache: Option<Arc<dyn ResponseCache>>,
     pub(super) content_log: Option<Arc<dyn ContentLogSink>>,
+    pub(super) quality_scorer: Option<Arc<dyn QualityScorer>>,
 }
 
 /// Builds a [`Gateway`] from its phases.
@@ -36,6 +38,7 @@ pub struct GatewayBuilder {
     cost_model: Option<Arc<dyn CostModel>>,
     cache: Option<Arc<dyn ResponseCache>>,
     content_log: Option<Arc<dyn ContentLogSink>>,
+    quality_scorer: Option<Arc<dyn QualityScorer>>,
 }
 
 impl GatewayBuilder {
@@ -79,6 +82,11 @@ impl GatewayBuilder {
         self.content_log = Some(sink);
         self
     }
+    /// Scores every chat answer where it is accounted (the record's `quality`).
+    pub fn quality_scorer(mut self, s: Arc<dyn QualityScorer>) -> Self {
+        self.quality_scorer = Some(s);
+        self
+    }
     pub fn build(self) -> Gateway {
         Gateway {
             router: self.router,
@@ -91,6 +99,7 @@ impl GatewayBuilder {
             cost_model: self.cost_model,
             cache: self.cache,
             content_log: self.content_log,
+            quality_scorer: self.quality_scorer,
         }
     }
 }
@@ -108,6 +117,7 @@ impl Gateway {
             cost_model: None,
             cache: None,
             content_log: None,
+            quality_scorer: None,
         }
     }
 }

@@ -20,6 +20,7 @@ use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer};
 use crate::phases::guard::StreamGuard;
 use crate::phases::route::{Router, ServedBy};
 use crate::principal::Principal;
+use crate::quality::AnswerView;
 use crate::types::{ChatRequest, ChatResponse, EmbeddingsRequest, ModelInfo, StreamOptions, Usage};
 
 mod builder;
@@ -195,9 +196,12 @@ impl Gateway {
         req.stream = false;
         let Opened {
             policed,
-            call,
+            mut call,
             admitted,
         } = self.open(ctx, &mut req, false).await?;
+        if let Some(scorer) = &self.quality_scorer {
+            call.expect_quality(scorer, &req);
+        }
         let ctx = policed.as_ref().unwrap_or(ctx);
         let lookup = self.cache_lookup(ctx, &req).await;
         let cache = lookup.status();
@@ -224,6 +228,7 @@ impl Gateway {
             usage: response.usage.clone(),
             status: 200,
             cache_hit,
+            answer: Some(AnswerView::of_response(&response)),
             ..CallEnd::default()
         });
         // A cache hit consumed nothing upstream: it settles its reservation at zero.
@@ -284,9 +289,12 @@ impl Gateway {
             .include_usage = Some(true);
         let Opened {
             policed,
-            call,
+            mut call,
             mut admitted,
         } = self.open(ctx, &mut req, true).await?;
+        if let Some(scorer) = &self.quality_scorer {
+            call.expect_quality(scorer, &req);
+        }
         let ctx = policed.as_ref().unwrap_or(ctx);
         let lookup = self.cache_lookup(ctx, &req).await;
         let cache = lookup.status();
@@ -338,6 +346,7 @@ impl Gateway {
         } else {
             None
         };
+        let scored = call.scores_quality();
         let on_end = in_span(
             tracing::Span::current(),
             call.on_stream_end(served_by.clone(), admitted, cache_hit, content_log),
@@ -357,6 +366,9 @@ impl Gateway {
         );
         if logged {
             metered = metered.with_transcript();
+        }
+        if scored {
+            metered = metered.with_quality_sample();
         }
         Ok(StreamOutcome {
             stream: Box::pin(metered),
@@ -422,6 +434,7 @@ type RoutedAnswer = (ChatResponse, ServedBy, Option<Box<dyn CacheFill>>);
 fn cached_served_by(answer: &CachedAnswer) -> ServedBy {
     ServedBy {
         route_reason: None,
+        task: None,
         dropped_params: Vec::new(),
         provider: answer
             .provider

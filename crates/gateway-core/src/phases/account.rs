@@ -38,6 +38,12 @@ pub struct UsageRecord {
     pub cancelled: bool,
     /// The batch this call is a line of (`RequestContext::batch`).
     pub batch_id: Option<Arc<str>>,
+    /// The heuristic quality of the answer (completed chat calls; `None` otherwise).
+    pub quality: Option<crate::features::QualityRecord>,
+    /// The task the prompt classifier saw, when routing classified the request.
+    pub task: Option<crate::features::TaskType>,
+    /// Why a virtual model's call went where it did ([`crate::phases::route::ServedBy`]).
+    pub route_reason: Option<Arc<str>>,
 }
 
 /// Receives usage records. `record` must return at once (buffer and write in the background).

@@ -26,6 +26,8 @@ pub struct ServedBy {
     /// Why a call to a virtual model went to this model group (prompt-type routing; the
     /// edge's `x-gateway-route-reason`). `None` when the caller named a model.
     pub route_reason: Option<Arc<str>>,
+    /// The task the prompt classifier saw in the request, when routing classified it.
+    pub task: Option<crate::features::TaskType>,
 }
 
 #[derive(Debug)]

@@ -134,6 +134,9 @@ mod tests {
             cache_hit,
             cancelled: false,
             batch_id: None,
+            quality: None,
+            task: None,
+            route_reason: None,
         }
     }
 

@@ -24,6 +24,7 @@ use crate::principal::{GatewayRole, TenantId};
 mod anomalies;
 mod async_jobs;
 mod batches;
+mod feedback;
 mod files;
 mod minutes;
 mod responses;
@@ -35,6 +36,11 @@ pub use async_jobs::{AsyncCounts, AsyncJob, AsyncJobStore, AsyncResult, AsyncSta
 pub use batches::{
     BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,
     LeasedItem, NewItem,
+};
+pub use feedback::{
+    Feedback, FeedbackAggregate, FeedbackDimension, FeedbackQuery, FeedbackStore,
+    MAX_FEEDBACK_COMMENT_BYTES, MAX_FEEDBACK_PAGE, MAX_FEEDBACK_TAG_BYTES, MAX_FEEDBACK_TAGS,
+    RatedCall,
 };
 pub use files::{FileQuery, FileRecord, FileStore, StorageUsage};
 pub use minutes::{MinuteKey, UsageMinute, UsageTotals, minute_start_ms};
@@ -179,6 +185,9 @@ pub enum UsageDimension {
     Day,
     /// The batch a call was a line of (calls outside batches form one group with none).
     Batch,
+    /// The classifier's task type (unclassified calls, and per-minute totals, form one
+    /// group with none).
+    Task,
 }
 
 /// Which usage to aggregate. Filters are ANDed; `from` is inclusive, `until` exclusive.
@@ -203,8 +212,14 @@ pub struct UsageAggregate {
     pub day: Option<SystemTime>,
     /// The batch id, when grouped by batch and the group's calls were batch lines.
     pub batch: Option<String>,
+    /// The task type, when grouped by task and the group's calls were classified.
+    pub task: Option<String>,
     /// What the group's calls add up to.
     pub totals: UsageTotals,
+    /// Calls whose answer was scored (per-call records only: minute totals keep no score).
+    pub scored_requests: u64,
+    /// Their mean heuristic quality score; `None` when none was scored.
+    pub mean_quality: Option<f64>,
 }
 
 /// How an audited action ended.

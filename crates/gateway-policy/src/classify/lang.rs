@@ -11,15 +11,25 @@ const MIN_CONFIDENCE: f64 = 0.0;
 /// ISO 639-1 code of the language of `text`, or whatlang's ISO 639-3 code for a language
 /// outside the table; `None` when the text is too short or mixed to tell.
 pub fn detect(text: &str) -> Option<&'static str> {
-    let mut end = text.len().min(PREFIX);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let info = detector().detect(&text[..end])?;
+    let info = detector().detect(prefix(text))?;
     if info.confidence() < MIN_CONFIDENCE {
         return None;
     }
     Some(iso_639_1(info.lang()))
+}
+
+/// As [`detect`], but `None` unless whatlang calls its answer reliable.
+pub fn detect_reliable(text: &str) -> Option<&'static str> {
+    let info = detector().detect(prefix(text))?;
+    info.is_reliable().then(|| iso_639_1(info.lang()))
+}
+
+fn prefix(text: &str) -> &str {
+    let mut end = text.len().min(PREFIX);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// The detector, limited to widely used languages: on a short prompt, whatlang otherwise

@@ -215,6 +215,12 @@ pub fn detect_language(text: &str) -> Option<&'static str> {
     lang::detect(text)
 }
 
+/// The language of `text` when the detector is confident of it (`whatlang`'s reliability
+/// test), else `None`: quality scoring flags a wrong language only on a clear difference.
+pub fn detect_language_reliably(text: &str) -> Option<&'static str> {
+    lang::detect_reliable(text)
+}
+
 /// 0..=1: longer, more constrained, multi-step prompts of analytical tasks are harder.
 fn difficulty(task: TaskType, tokens: u64, text: &str) -> f32 {
     let base = match task {

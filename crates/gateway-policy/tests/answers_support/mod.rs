@@ -22,6 +22,7 @@ pub struct Scripted {
 fn served() -> ServedBy {
     ServedBy {
         route_reason: None,
+        task: None,
         dropped_params: Vec::new(),
         provider: Arc::from("fake"),
         upstream_model: Arc::from("m"),

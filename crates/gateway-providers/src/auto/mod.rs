@@ -191,6 +191,8 @@ pub struct Decision {
     pub model: Arc<str>,
     /// `rule=<name> task=<task> lang=<code> tokens=<n> -> <model> (...)`: ASCII, for a header.
     pub reason: Arc<str>,
+    /// The task the classifier saw (recorded with the usage, for quality per task).
+    pub task: TaskType,
 }
 
 impl AutoRouter {
@@ -257,23 +259,25 @@ impl AutoRouter {
         Decision {
             model: pick,
             reason: Arc::from(reason),
+            task: features.task,
         }
     }
 
-    fn route(&self, mut req: ChatRequest, ctx: &RequestContext) -> (ChatRequest, Option<Arc<str>>) {
+    fn route(&self, mut req: ChatRequest, ctx: &RequestContext) -> (ChatRequest, Option<Decision>) {
         if req.model != self.routing.model {
             return (req, None);
         }
         let d = self.decide(&req, ctx);
         req.model.clear();
         req.model.push_str(&d.model);
-        (req, Some(d.reason))
+        (req, Some(d))
     }
 }
 
-fn explained<T>(mut routed: Routed<T>, reason: Option<Arc<str>>) -> Routed<T> {
-    if reason.is_some() {
-        routed.served_by.route_reason = reason;
+fn explained<T>(mut routed: Routed<T>, decision: Option<Decision>) -> Routed<T> {
+    if let Some(d) = decision {
+        routed.served_by.route_reason = Some(d.reason);
+        routed.served_by.task = Some(d.task);
     }
     routed
 }

@@ -64,6 +64,7 @@ impl Deployment {
     pub(super) fn served_by(&self, attempts: u32, path: Vec<Arc<str>>) -> ServedBy {
         ServedBy {
             route_reason: None,
+            task: None,
             dropped_params: Vec::new(),
             provider: self.provider_name.clone(),
             path,

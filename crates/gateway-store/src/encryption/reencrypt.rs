@@ -25,6 +25,11 @@ const TABLES: &[SealedTable] = &[
         record: crate::responses::record,
     },
     SealedTable {
+        name: "feedback",
+        columns: &["comment"],
+        record: crate::feedback::record,
+    },
+    SealedTable {
         name: "async_jobs",
         columns: &["request", "result_headers", "result_body"],
         record: crate::async_jobs::record,

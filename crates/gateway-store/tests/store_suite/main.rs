@@ -10,6 +10,7 @@ mod audit;
 mod backup;
 mod batches;
 mod encryption;
+mod feedback;
 mod files;
 mod harness;
 mod keys;
@@ -93,6 +94,9 @@ suite!(
     templates::template_versions_are_numbered_and_scoped,
     templates::concurrent_template_writers_get_distinct_versions,
     templates::template_bodies_are_sealed_at_rest,
+    feedback::usage_reports_carry_quality_and_task,
+    feedback::feedback_is_scoped_replaced_listed_and_summarised,
+    feedback::feedback_comments_are_sealed,
 );
 
 #[tokio::test]

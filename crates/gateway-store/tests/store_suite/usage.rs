@@ -44,6 +44,9 @@ pub fn rec(
         upstream_latency: None,
         cancelled: false,
         batch_id: None,
+        quality: None,
+        task: None,
+        route_reason: None,
     }
 }
 

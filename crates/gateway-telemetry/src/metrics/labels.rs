@@ -73,3 +73,16 @@ pub(super) struct LimitLabel {
 pub(super) struct ReasonLabel {
     pub(super) reason: &'static str,
 }
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct ModelTask {
+    pub(super) model: Arc<str>,
+    /// The classifier's task, `none` when the call was not classified.
+    pub(super) task: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct ModelFlag {
+    pub(super) model: Arc<str>,
+    pub(super) flag: &'static str,
+}

@@ -12,6 +12,7 @@ mod connections;
 mod deployments;
 mod external;
 mod labels;
+mod quality;
 mod series;
 mod threat_intel;
 
@@ -83,6 +84,7 @@ pub struct Metrics {
     connections: ConnectionMetrics,
     threat_intel: ThreatIntelMetrics,
     anomaly: AnomalyMetrics,
+    quality: quality::QualityMetrics,
     series: SeriesCache,
 }
 
@@ -124,6 +126,7 @@ impl Metrics {
             connections: ConnectionMetrics::default(),
             threat_intel: ThreatIntelMetrics::default(),
             anomaly: AnomalyMetrics::default(),
+            quality: quality::QualityMetrics::default(),
             series: SeriesCache::default(),
             registry: Registry::default(),
         };
@@ -218,6 +221,7 @@ impl Metrics {
         m.connections.register(r);
         m.threat_intel.register(r);
         m.anomaly.register(r);
+        m.quality.register(r);
         r.register_collector(Box::new(m.deployments.clone()));
         r.register_collector(Box::new(m.external.clone()));
         Metrics { registry, ..m }
@@ -395,6 +399,9 @@ impl Metrics {
         }
         if is_stream_output_block(r) {
             self.guardrail_block("stream_output");
+        }
+        if let Some(q) = &r.quality {
+            self.quality.observe(&series, &model, r.task, q);
         }
     }
 

@@ -36,6 +36,7 @@ pub(super) struct CallSeries {
     pub(super) prompt_tokens: OnceLock<Counter>,
     pub(super) completion_tokens: OnceLock<Counter>,
     pub(super) cost: OnceLock<CostCounter>,
+    pub(super) quality: super::quality::QualitySeries,
 }
 
 /// The series met so far. Bounded by the label sets the families hold anyway.

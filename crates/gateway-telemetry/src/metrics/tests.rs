@@ -47,6 +47,9 @@ fn record() -> UsageRecord {
         cache_hit: false,
         cancelled: false,
         batch_id: None,
+        quality: None,
+        task: None,
+        route_reason: None,
     }
 }
 
@@ -317,4 +320,52 @@ fn refusal_labels_come_from_typed_fields() {
         get(r#"gateway_auth_failures_total{reason="forbidden"}"#),
         1.0
     );
+}
+
+#[test]
+fn quality_scores_per_model_and_task_and_flags() {
+    use gateway_core::features::{QualityFlag, QualityRecord, TaskType};
+    let m = Metrics::new();
+    let scored = |task, score, flags: Vec<QualityFlag>| UsageRecord {
+        quality: Some(QualityRecord { score, flags }),
+        task,
+        ..record()
+    };
+    m.observe_usage(&scored(Some(TaskType::Code), 1.0, vec![]));
+    m.observe_usage(&scored(
+        Some(TaskType::Code),
+        0.3,
+        vec![QualityFlag::InvalidJson],
+    ));
+    m.observe_usage(&scored(None, 0.6, vec![QualityFlag::Truncated]));
+    m.observe_usage(&record()); // not scored: no observation
+    let text = m.encode();
+    let s = parse(&text);
+    let get = |k: &str| {
+        s.get(k)
+            .copied()
+            .unwrap_or_else(|| panic!("missing {k} in\n{text}"))
+    };
+    assert_eq!(
+        get(r#"gateway_quality_score_count{model="gpt-test",task="code"}"#),
+        2.0
+    );
+    assert!((get(r#"gateway_quality_score_sum{model="gpt-test",task="code"}"#) - 1.3).abs() < 1e-6);
+    assert_eq!(
+        get(r#"gateway_quality_score_bucket{le="0.3",model="gpt-test",task="code"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"gateway_quality_score_count{model="gpt-test",task="none"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"gateway_quality_flags_total{model="gpt-test",flag="invalid_json"}"#),
+        1.0
+    );
+    assert_eq!(
+        get(r#"gateway_quality_flags_total{model="gpt-test",flag="truncated"}"#),
+        1.0
+    );
+    assert!(!text.contains("flag=\"refusal\""));
 }

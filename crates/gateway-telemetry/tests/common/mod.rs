@@ -169,6 +169,9 @@ pub fn usage_record(n: u64) -> UsageRecord {
         cache_hit: false,
         cancelled: false,
         batch_id: None,
+        quality: None,
+        task: None,
+        route_reason: None,
     }
 }
 

@@ -1,9 +1,10 @@
 //! The admin API under `/admin/v1/`: tenants, keys, usage and audit, deployments, and what the
 //! web console needs (`me`, `config`, `guardrails/check`), webhook endpoints and their
-//! deliveries (`webhooks`), backups of the store (`backups`), key management of the
-//! encryption of stored content (`encryption`), prompt templates (`templates`) and the prompt
-//! linter (`prompts`); see `docs/admin.md`, `docs/webhooks.md`, `docs/security.md` and
-//! `docs/templates.md`. It routes by its own table ([`routes::ADMIN_ROUTES`]).
+//! deliveries (`webhooks`), callers' feedback (`feedback`), backups of the store
+//! (`backups`), key management of the encryption of stored content (`encryption`), prompt
+//! templates (`templates`) and the prompt linter (`prompts`); see `docs/admin.md`,
+//! `docs/webhooks.md`, `docs/security.md` and `docs/templates.md`. It routes by its own
+//! table ([`routes::ADMIN_ROUTES`]).
 //!
 //! Every request is authenticated first ([`auth::authenticate`]: 401 before anything else,
 //! the body is not even read), then routed; every endpoint checks one RBAC permission, and
@@ -16,6 +17,7 @@ pub(crate) mod backups;
 pub(crate) mod console;
 pub(crate) mod encryption;
 mod encryption_open;
+pub(crate) mod feedback;
 pub(crate) mod keys;
 pub(crate) mod ops;
 pub(crate) mod prompts;
@@ -135,6 +137,8 @@ pub async fn handle(
         AdminHandler::ResumeKey => anomalies::resume(&ctx, id, body).await,
         AdminHandler::ListAnomalies => anomalies::list(&ctx, query).await,
         AdminHandler::Usage => reports::usage(&ctx, query).await,
+        AdminHandler::ListFeedback => feedback::list(&ctx, query).await,
+        AdminHandler::FeedbackSummary => feedback::summary(&ctx, query).await,
         AdminHandler::Audit => reports::audit(&ctx, query).await,
         AdminHandler::VerifyAudit => reports::verify(&ctx).await,
         AdminHandler::Deployments => ops::deployments(&ctx).await,

@@ -25,9 +25,10 @@ fn dimension(name: &str) -> Result<UsageDimension, GatewayError> {
         "model" => Ok(UsageDimension::Model),
         "day" => Ok(UsageDimension::Day),
         "batch" => Ok(UsageDimension::Batch),
+        "task" => Ok(UsageDimension::Task),
         other => Err(GatewayError::invalid_param(
             "group_by",
-            format!("Cannot group usage by '{other}'; use tenant, key, model, day or batch."),
+            format!("Cannot group usage by '{other}'; use tenant, key, model, day, batch or task."),
         )),
     }
 }

@@ -59,6 +59,10 @@ pub enum AdminHandler {
     DeleteTemplate,
     RenderTemplate,
     LintPrompt,
+    /// Callers' feedback on their calls.
+    ListFeedback,
+    /// Feedback aggregated per model, deployment and task.
+    FeedbackSummary,
 }
 
 /// One method on one admin path (the whole path, prefix included).
@@ -129,6 +133,16 @@ pub static ADMIN_ROUTES: [AdminRoute; 44] = [
         AdminHandler::ListAnomalies,
     ),
     admin(Method::GET, "/admin/v1/usage", AdminHandler::Usage),
+    admin(
+        Method::GET,
+        "/admin/v1/feedback",
+        AdminHandler::ListFeedback,
+    ),
+    admin(
+        Method::GET,
+        "/admin/v1/feedback/summary",
+        AdminHandler::FeedbackSummary,
+    ),
     admin(Method::GET, "/admin/v1/audit", AdminHandler::Audit),
     admin(
         Method::GET,

@@ -176,6 +176,14 @@ pub struct UsageRow {
     /// The batch id (grouped by batch; absent for calls outside batches).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch: Option<String>,
+    /// The classifier's task type (grouped by task; absent for unclassified calls).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+    /// Calls whose answer got a heuristic quality score.
+    pub scored_requests: u64,
+    /// Their mean quality score (0..1); absent when none was scored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avg_quality: Option<f64>,
 }
 
 pub fn usage(a: &UsageAggregate) -> UsageRow {
@@ -196,6 +204,9 @@ pub fn usage(a: &UsageAggregate) -> UsageRow {
             .day
             .map(|d| format(d).get(..10).unwrap_or_default().to_owned()),
         batch: a.batch.clone(),
+        task: a.task.clone(),
+        scored_requests: a.scored_requests,
+        avg_quality: a.mean_quality,
     }
 }
 
