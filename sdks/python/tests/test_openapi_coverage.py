@@ -35,6 +35,9 @@ COVERED: Dict[Tuple[str, str], str] = {
     ("POST", "/admin/v1/keys/{}/resume"): "keys.resume",
     ("GET", "/admin/v1/anomalies"): "anomalies.list",
     ("GET", "/admin/v1/usage"): "usage.report",
+    ("GET", "/admin/v1/feedback"): "feedback.list",
+    ("GET", "/admin/v1/feedback/summary"): "feedback.summary",
+    ("POST", "/v1/feedback"): "feedback.give",
     ("GET", "/admin/v1/audit"): "audit.list",
     ("GET", "/admin/v1/audit/verify"): "audit.verify",
     ("GET", "/admin/v1/deployments"): "deployments.list",
@@ -75,7 +78,7 @@ COVERED: Dict[Tuple[str, str], str] = {
 }
 
 #: The gateway's own APIs: what the SDK must cover (model calls are the official SDKs').
-OWN = re.compile(r"^(/admin/v1/|/v1/guardrails/|/v1/async/)")
+OWN = re.compile(r"^(/admin/v1/|/v1/guardrails/|/v1/async/|/v1/feedback$)")
 
 
 def _normalise(path: str) -> str:
@@ -140,6 +143,7 @@ ARGS: Dict[str, Tuple[Tuple[Any, ...], Dict[str, Any]]] = {
     "async_calls.get": (("async_0193a5c2e1d07c6a9f3b2d1e0f4a5b6c",), {}),
     "async_calls.cancel": (("async_0193a5c2e1d07c6a9f3b2d1e0f4a5b6c",), {}),
     "guardrails.check": (("x",), {}),
+    "feedback.give": (("req-1", "up"), {}),
     "query": (("x",), {}),
 }
 

@@ -14,6 +14,7 @@ import { Backups } from "./resources/backups.js";
 import { Prompts, Templates } from "./resources/templates.js";
 import { Deployments } from "./resources/deployments.js";
 import { Encryption } from "./resources/encryption.js";
+import { Feedback } from "./resources/feedback.js";
 import { Guardrails } from "./resources/guardrails.js";
 import { Keys } from "./resources/keys.js";
 import { Models } from "./resources/models.js";
@@ -30,6 +31,7 @@ export class GatewayClient {
   readonly tenants: Tenants;
   readonly keys: Keys;
   readonly usage: Usage;
+  readonly feedback: Feedback;
   readonly audit: Audit;
   readonly deployments: Deployments;
   readonly cache: Cache;
@@ -51,6 +53,7 @@ export class GatewayClient {
     this.tenants = new Tenants(transport);
     this.keys = new Keys(transport);
     this.usage = new Usage(transport);
+    this.feedback = new Feedback(transport);
     this.audit = new Audit(transport);
     this.deployments = new Deployments(transport);
     this.cache = new Cache(transport);

@@ -28,6 +28,15 @@ export * from "./types.js";
 export type { TenantCreate, TenantUpdate } from "./resources/tenants.js";
 export type { KeyCreate, KeyUpdate } from "./resources/keys.js";
 export type { UsageDimension, UsageQuery } from "./resources/usage.js";
+export type {
+  FeedbackDimension,
+  FeedbackGive,
+  FeedbackQuery,
+  FeedbackRecord,
+  FeedbackScore,
+  FeedbackSummary,
+  FeedbackSummaryRow,
+} from "./resources/feedback.js";
 export type { AuditQuery } from "./resources/audit.js";
 export type { DeliveryQuery, WebhookCreate, WebhookUpdate } from "./resources/webhooks.js";
 export type { Anomaly, AnomalyQuery, AnomalySignal } from "./resources/anomalies.js";

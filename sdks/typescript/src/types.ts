@@ -80,6 +80,12 @@ export interface UsageRow {
   total_tokens: number;
   cost_usd: number;
   unpriced_requests: number;
+  /** The classifier's task type, when grouped by task. */
+  task?: string;
+  /** Calls whose answer got a heuristic quality score. */
+  scored_requests?: number;
+  /** Their mean quality score (0..1). */
+  avg_quality?: number;
 }
 
 export interface UsageReport {

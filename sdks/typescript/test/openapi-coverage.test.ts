@@ -30,6 +30,9 @@ const COVERED: Record<string, Invoke> = {
   "POST /admin/v1/keys/{}/resume": (c) => c.keys.resume("k"),
   "GET /admin/v1/anomalies": (c) => c.anomalies.list({ tenant: "t", limit: 5 }),
   "GET /admin/v1/usage": (c) => c.usage.report(),
+  "GET /admin/v1/feedback": (c) => c.feedback.list(),
+  "GET /admin/v1/feedback/summary": (c) => c.feedback.summary(),
+  "POST /v1/feedback": (c) => c.feedback.give("req-1", "up"),
   "GET /admin/v1/audit": (c) => c.audit.list(),
   "GET /admin/v1/audit/verify": (c) => c.audit.verify(),
   "GET /admin/v1/deployments": (c) => c.deployments.list(),
@@ -70,7 +73,7 @@ const COVERED: Record<string, Invoke> = {
 };
 
 /** The gateway's own APIs: what the SDK must cover (model calls are the official SDKs'). */
-const OWN = /^\/(admin\/v1|v1\/guardrails|v1\/async)\//;
+const OWN = /^\/(admin\/v1\/|v1\/guardrails\/|v1\/async\/|v1\/feedback$)/;
 const normalise = (path: string): string => path.replace(/\{[^}]*\}/g, "{}");
 
 function spec(): { paths: Record<string, Record<string, unknown>> } {

@@ -36,6 +36,7 @@ from .errors import (
 from .inference import anthropic_client, async_anthropic_client, async_openai_client, openai_client
 from .metadata import RateLimitInfo, ResponseMetadata, gateway_metadata
 from .resources.async_calls import AsyncCallTimeoutError, AsyncJob, AsyncResult
+from .resources.feedback import FeedbackRecord, FeedbackSummary, FeedbackSummaryRow
 from .types import (
     ApiKey,
     AuditPage,
@@ -67,6 +68,9 @@ __all__ = [
     "API_VERSION",
     "Gateway",
     "AsyncGateway",
+    "FeedbackRecord",
+    "FeedbackSummary",
+    "FeedbackSummaryRow",
     "RetryPolicy",
     "NOT_GIVEN",
     "GatewayError",

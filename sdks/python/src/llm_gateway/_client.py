@@ -24,6 +24,7 @@ from .resources.cache import AsyncCache, Cache
 from .resources.console import AsyncConsole, Console
 from .resources.deployments import AsyncDeployments, Deployments
 from .resources.encryption import AsyncEncryption, Encryption
+from .resources.feedback import AsyncFeedback, Feedback
 from .resources.guardrails import AsyncGuardrails, Guardrails
 from .resources.keys import AsyncKeys, Keys
 from .resources.models import AsyncModels, Models
@@ -85,6 +86,7 @@ class Gateway(_Common):
         self.tenants = Tenants(transport)
         self.keys = Keys(transport)
         self.usage = Usage(transport)
+        self.feedback = Feedback(transport)
         self.audit = Audit(transport)
         self.deployments = Deployments(transport)
         self.cache = Cache(transport)
@@ -157,6 +159,7 @@ class AsyncGateway(_Common):
         self.tenants = AsyncTenants(transport)
         self.keys = AsyncKeys(transport)
         self.usage = AsyncUsage(transport)
+        self.feedback = AsyncFeedback(transport)
         self.audit = AsyncAudit(transport)
         self.deployments = AsyncDeployments(transport)
         self.cache = AsyncCache(transport)

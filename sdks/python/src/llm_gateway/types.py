@@ -190,7 +190,7 @@ USAGE_TOTALS = (
     "cost_usd",
     "unpriced_requests",
 )
-USAGE_DIMENSIONS = ("tenant", "key", "model", "day")
+USAGE_DIMENSIONS = ("tenant", "key", "model", "day", "task")
 
 
 @dataclass(frozen=True)
@@ -210,7 +210,13 @@ class UsageRow:
     total_tokens: int
     cost_usd: float
     unpriced_requests: int
-    raw: Json = field(repr=False, compare=False)
+    task: Optional[str] = None
+    """The classifier's task type when grouped by task."""
+    scored_requests: int = 0
+    """Calls whose answer got a heuristic quality score."""
+    avg_quality: Optional[float] = None
+    """Their mean quality score (0..1)."""
+    raw: Json = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: Json) -> "UsageRow":
@@ -227,6 +233,9 @@ class UsageRow:
             total_tokens=int(data.get("total_tokens") or 0),
             cost_usd=float(data.get("cost_usd") or 0.0),
             unpriced_requests=int(data.get("unpriced_requests") or 0),
+            task=data.get("task"),
+            scored_requests=int(data.get("scored_requests") or 0),
+            avg_quality=float(data["avg_quality"]) if data.get("avg_quality") is not None else None,
             raw=data,
         )
 

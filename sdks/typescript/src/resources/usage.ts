@@ -7,7 +7,7 @@ import { type RequestOptions, type TimeValue, timeParam } from "../transport.js"
 import { type UsageReport, usageCsv } from "../types.js";
 import { Resource, one } from "./base.js";
 
-export type UsageDimension = "tenant" | "key" | "model" | "day";
+export type UsageDimension = "tenant" | "key" | "model" | "day" | "batch" | "task";
 
 export interface UsageQuery {
   tenant?: string;

@@ -12,6 +12,7 @@ import dev.llmgateway.admin.Deployments;
 import dev.llmgateway.admin.Encryption;
 import dev.llmgateway.admin.Keys;
 import dev.llmgateway.admin.Tenants;
+import dev.llmgateway.admin.Feedback;
 import dev.llmgateway.admin.Usage;
 import dev.llmgateway.admin.Webhooks;
 import dev.llmgateway.inference.AsyncCalls;
@@ -52,6 +53,7 @@ public final class GatewayClient {
     private final Tenants tenants;
     private final Keys keys;
     private final Usage usage;
+    private final Feedback feedback;
     private final Audit audit;
     private final Deployments deployments;
     private final Cache cache;
@@ -73,6 +75,7 @@ public final class GatewayClient {
         this.tenants = new Tenants(transport);
         this.keys = new Keys(transport);
         this.usage = new Usage(transport);
+        this.feedback = new Feedback(transport);
         this.audit = new Audit(transport);
         this.deployments = new Deployments(transport);
         this.cache = new Cache(transport);
@@ -125,6 +128,11 @@ public final class GatewayClient {
     /** Usage reports (admin API). */
     public Usage usage() {
         return usage;
+    }
+
+    /** Feedback on calls: give it (any gateway key) and read it (admin API). */
+    public Feedback feedback() {
+        return feedback;
     }
 
     /** The audit log (admin API). */

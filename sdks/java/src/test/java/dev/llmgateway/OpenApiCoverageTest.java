@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
 import dev.llmgateway.admin.AuditQuery;
+import dev.llmgateway.admin.FeedbackQuery;
 import dev.llmgateway.admin.KeyCreate;
 import dev.llmgateway.admin.KeyUpdate;
 import dev.llmgateway.admin.TenantCreate;
@@ -59,6 +60,9 @@ class OpenApiCoverageTest {
         COVERED.put("POST /admin/v1/keys/{}/resume", c -> c.keys().resume("k"));
         COVERED.put("GET /admin/v1/anomalies", c -> c.anomalies().list("t", 5));
         COVERED.put("GET /admin/v1/usage", c -> c.usage().report(UsageQuery.all()));
+        COVERED.put("GET /admin/v1/feedback", c -> c.feedback().list(FeedbackQuery.all()));
+        COVERED.put("GET /admin/v1/feedback/summary", c -> c.feedback().summary(FeedbackQuery.all()));
+        COVERED.put("POST /v1/feedback", c -> c.feedback().thumb("req-1", true, null, null));
         COVERED.put("GET /admin/v1/audit", c -> c.audit().list(AuditQuery.all()));
         COVERED.put("GET /admin/v1/audit/verify", c -> c.audit().verify());
         COVERED.put("GET /admin/v1/deployments", c -> c.deployments().list());
@@ -101,7 +105,7 @@ class OpenApiCoverageTest {
     }
 
     /** The gateway's own APIs: what the SDK must cover (model calls are the official SDKs'). */
-    static final Pattern OWN = Pattern.compile("^/(admin/v1|v1/guardrails|v1/async)/");
+    static final Pattern OWN = Pattern.compile("^/(admin/v1/|v1/guardrails/|v1/async/|v1/feedback$)");
     static final Set<String> METHODS = Set.of("get", "post", "put", "patch", "delete");
 
     static JsonNode spec() throws IOException {

@@ -13,7 +13,7 @@ import java.util.List;
 public final class UsageQuery {
     /** The dimensions a report can be grouped by. */
     public enum GroupBy {
-        TENANT, KEY, MODEL, DAY;
+        TENANT, KEY, MODEL, DAY, TASK;
 
         String wire() {
             return name().toLowerCase(java.util.Locale.ROOT);

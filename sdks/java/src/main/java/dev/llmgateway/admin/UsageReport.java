@@ -55,6 +55,7 @@ public record UsageReport(List<String> groupBy, List<UsageRow> rows) {
             case "key", "subject" -> row.key();
             case "model" -> row.model();
             case "day" -> row.day();
+            case "task" -> row.task();
             default -> null;
         };
     }

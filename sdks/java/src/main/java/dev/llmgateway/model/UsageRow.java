@@ -5,7 +5,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
  * One row of a usage report: the grouped fields ({@code tenant}, {@code key}, {@code model},
- * {@code day}; null when not grouped by) and the totals.
+ * {@code day}, {@code task}; null when not grouped by) and the totals, with the mean heuristic
+ * quality score of the scored answers ({@code avgQuality}, null when none was scored).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record UsageRow(
@@ -20,4 +21,7 @@ public record UsageRow(
         @JsonProperty("completion_tokens") long completionTokens,
         @JsonProperty("total_tokens") long totalTokens,
         @JsonProperty("cost_usd") double costUsd,
-        @JsonProperty("unpriced_requests") long unpricedRequests) {}
+        @JsonProperty("unpriced_requests") long unpricedRequests,
+        String task,
+        @JsonProperty("scored_requests") long scoredRequests,
+        @JsonProperty("avg_quality") Double avgQuality) {}
