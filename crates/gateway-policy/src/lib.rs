@@ -66,8 +66,8 @@ pub mod custom;
 pub mod error;
 pub mod guardrails;
 pub mod limits;
-pub mod templates;
 pub mod quality;
+pub mod templates;
 pub mod threat_intel;
 
 pub use classify::LocalClassifier;
