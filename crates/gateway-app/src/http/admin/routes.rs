@@ -82,7 +82,7 @@ const fn admin(method: Method, path: &'static str, handler: AdminHandler) -> Adm
 }
 
 /// Every admin route.
-pub static ADMIN_ROUTES: [AdminRoute; 44] = [
+pub static ADMIN_ROUTES: [AdminRoute; 46] = [
     admin(Method::GET, "/admin/v1/tenants", AdminHandler::ListTenants),
     admin(
         Method::POST,
