@@ -76,20 +76,21 @@ const FIELDS: [&str; 8] = [
     "previous_secret_expires_at",
     "created_at",
 ];
+/// (header, field) pairs, as `output::list` takes them.
 const COLUMNS: [(&str, &str); 5] = [
-    ("id", "ID"),
-    ("tenant", "TENANT"),
-    ("url", "URL"),
-    ("events", "EVENTS"),
-    ("enabled", "ENABLED"),
+    ("ID", "id"),
+    ("TENANT", "tenant"),
+    ("URL", "url"),
+    ("EVENTS", "events"),
+    ("ENABLED", "enabled"),
 ];
 const DELIVERY_COLUMNS: [(&str, &str); 6] = [
-    ("id", "ID"),
-    ("event_type", "EVENT"),
-    ("status", "STATUS"),
-    ("attempts", "ATTEMPTS"),
-    ("last_status_code", "LAST CODE"),
-    ("next_attempt_at", "NEXT ATTEMPT"),
+    ("ID", "id"),
+    ("EVENT", "event_type"),
+    ("STATUS", "status"),
+    ("ATTEMPTS", "attempts"),
+    ("LAST CODE", "last_status_code"),
+    ("NEXT ATTEMPT", "next_attempt_at"),
 ];
 
 fn path(id: &str, action: &str) -> String {

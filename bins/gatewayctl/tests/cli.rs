@@ -443,6 +443,18 @@ fn webhooks_create_without_events_subscribes_to_none() {
         ],
     ));
     assert!(human.contains("signing secret"), "{human}");
+    // The table names its columns and fills them from the listed endpoints.
+    let table = ok(&ctl(
+        &gw.url,
+        TOKEN,
+        &["webhooks", "list", "--tenant", "hooks"],
+    ));
+    assert!(
+        table.contains("URL") && table.contains("ENABLED"),
+        "{table}"
+    );
+    assert!(table.contains("http://127.0.0.1:9/events"), "{table}");
+    assert!(table.contains(id), "{table}");
     let unknown = ctl(
         &gw.url,
         TOKEN,
