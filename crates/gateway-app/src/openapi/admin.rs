@@ -348,6 +348,7 @@ pub fn describe(route: &AdminRoute, g: &mut SchemaGenerator) -> Operation {
                         ] }),
             )
             .answer::<TemplateView>(g, 201, "The new version.")
+            .answer::<TemplateView>(g, 200, "The latest version, unchanged: the definition and description were already its own.")
             .errors(shape, WRITE_ERRORS),
         AdminHandler::ShowTemplate => Operation::new("getTemplate", "Admin: templates", "Show a template")
             .description("Its latest version, with the list of every version.")
