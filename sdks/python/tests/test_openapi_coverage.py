@@ -121,6 +121,7 @@ ARGS: Dict[str, Tuple[Tuple[Any, ...], Dict[str, Any]]] = {
     "keys.update": (("k",), {"name": "n"}),
     "keys.rotate": (("k",), {}),
     "keys.revoke": (("k",), {}),
+    "keys.resume": (("k",), {}),
     "console.check_guardrails": (("x",), {}),
     "webhooks.create": (("t", "https://h.example/x", ["key.created"]), {}),
     "webhooks.get": (("ep",), {}),
