@@ -218,3 +218,69 @@ fn configuration_problems_have_their_paths() {
         .unwrap();
     assert!(when.1.contains("unknown variable 'taks'"), "{when:?}");
 }
+
+/// The choice among a rule's candidates, priced by the price table per expected tokens (the
+/// prompt's and `max_tokens`, else `expected_output_tokens`): (prompt, max_tokens, model).
+#[tokio::test]
+async fn the_table_of_candidate_choices_by_expected_cost() {
+    let names = ["reader", "writer", "premium"];
+    let groups = names
+        .iter()
+        .map(|n| ModelGroup::new(*n, vec![Deployment::new(Fake::new(n, []), "up")]));
+    let inner = Arc::new(ModelRouter::new(groups).with_seed(1));
+    let config: AutoRoutingConfig = toml::from_str(
+        r#"
+        default = "premium"
+        quality_margin = 0.1
+        expected_output_tokens = 500
+        [[rules]]
+        name = "all"
+        when = "true"
+        to = ["premium", "reader", "writer"]
+        [candidates.premium]
+        quality = { default = 0.9 }
+        [candidates.reader]
+        quality = { default = 0.85, math = 0.5 }
+        [candidates.writer]
+        quality = { default = 0.85, math = 0.5 }
+        "#,
+    )
+    .unwrap();
+    let routing = config
+        .compile("prompt_routing", &|m| names.contains(&m))
+        .unwrap();
+    // USD per million tokens (input, output): reader is cheap to read, dear to write; writer
+    // the other way round; premium dear both ways.
+    let prices = |m: &str| match m {
+        "reader" => Some((0.5, 20.0)),
+        "writer" => Some((6.0, 2.0)),
+        "premium" => Some((30.0, 60.0)),
+        _ => None,
+    };
+    let router = AutoRouter::new(inner, Arc::new(Scripted), routing).with_prices(&prices);
+    let table: [(&str, Option<u32>, &str); 6] = [
+        // 10 prompt tokens, 500 expected out: writer 0.00106 < reader 0.010005.
+        ("task=conversation", None, "writer"),
+        // 20,000 in, 500 out: reader 0.02 < writer 0.121.
+        ("task=summarisation tokens=20000", None, "reader"),
+        // 20,000 in, 5,000 out (max_tokens): reader 0.11 < writer 0.13.
+        ("task=summarisation tokens=20000", Some(5_000), "reader"),
+        // 20,000 in, 8,000 out: writer 0.136 < reader 0.17.
+        ("task=summarisation tokens=20000", Some(8_000), "writer"),
+        // Math: only premium is within 0.1 of the best quality.
+        ("task=math", None, "premium"),
+        ("task=math tokens=20000", Some(10), "premium"),
+    ];
+    for (prompt, max_tokens, model) in table {
+        let mut req = auto(prompt);
+        req.max_tokens = max_tokens;
+        let d = router.decide(&req, &ctx());
+        assert_eq!(&*d.model, model, "{prompt} {max_tokens:?}: {}", d.reason);
+        assert!(d.reason.starts_with("rule=all task="), "{}", d.reason);
+        assert!(
+            d.reason.contains(&format!("-> {model} (cheapest of 3")),
+            "{}",
+            d.reason
+        );
+    }
+}

@@ -23,6 +23,7 @@ use crate::principal::{GatewayRole, TenantId};
 
 mod anomalies;
 mod async_jobs;
+mod bandit;
 mod batches;
 mod feedback;
 mod files;
@@ -33,6 +34,7 @@ mod webhooks;
 
 pub use anomalies::{AnomalyStore, AnomalyThrottle, StoredBaseline};
 pub use async_jobs::{AsyncCounts, AsyncJob, AsyncJobStore, AsyncResult, AsyncStatus};
+pub use bandit::{ArmCounts, BanditStore, MemoryBanditStore};
 pub use batches::{
     BatchCounts, BatchQuery, BatchRecord, BatchStatus, BatchStore, FinishedItem, ItemOutcome,
     LeasedItem, NewItem,

@@ -12,9 +12,10 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct CandidateConfig {
-    /// Relative cost, e.g. USD per million tokens (only the order matters). Default 0.
+    /// USD per million tokens, in and out alike. Unset: the price table's input and output
+    /// prices of the group's first deployment (0 when it has none).
     #[serde(default)]
-    pub cost: f64,
+    pub cost: Option<f64>,
     /// Quality 0..=1 per task type name, and `default` for the others (default 0.5).
     #[serde(default)]
     pub quality: BTreeMap<String, f64>,
@@ -34,6 +35,7 @@ impl CandidateConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub model: Arc<str>,
+    /// Expected cost of the call (USD), or any measure whose order is the cost's.
     pub cost: f64,
     pub quality: f64,
     /// Smoothed latency of the model's fastest deployment, when the router has seen calls.

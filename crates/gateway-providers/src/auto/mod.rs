@@ -6,9 +6,14 @@
 //! `x-gateway-route-reason` header). Every other model name passes straight to the
 //! [`ModelRouter`].
 //!
+//! With `[prompt_routing.bandit]`, rules with several candidates choose by [`bandit`]
+//! instead: Thompson sampling over posteriors that quality scores and feedback feed, kept
+//! in the store by [`bandit::sync::BanditLoop`].
+//!
 //! Configured by [`AutoRoutingConfig`] (the `[prompt_routing]` section), compiled once by
 //! [`AutoRoutingConfig::compile`]: a bad expression is a configuration error with its path.
 
+pub mod bandit;
 pub mod choose;
 pub mod rules;
 
@@ -23,6 +28,7 @@ use gateway_core::{ChatRequest, ChatResponse, ChatStream, GatewayError, RequestC
 use serde::Deserialize;
 
 use crate::router::ModelRouter;
+pub use bandit::{Bandit, BanditConfig, Evidence};
 pub use choose::CandidateConfig;
 use choose::Scored;
 use rules::{Rule, RuleSet};
@@ -33,6 +39,10 @@ fn default_model() -> String {
 
 fn default_margin() -> f64 {
     0.05
+}
+
+fn default_output_tokens() -> u32 {
+    256
 }
 
 /// The `[prompt_routing]` section.
@@ -51,9 +61,16 @@ pub struct AutoRoutingConfig {
     /// Evaluated in order; the first that holds decides.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
-    /// Cost and quality per model group (groups not listed: cost 0, quality 0.5).
+    /// Cost and quality per model group (groups not listed: the price table's cost,
+    /// quality 0.5).
     #[serde(default)]
     pub candidates: BTreeMap<String, CandidateConfig>,
+    /// Completion tokens expected of a call that sets no `max_tokens`, for its expected cost.
+    #[serde(default = "default_output_tokens")]
+    pub expected_output_tokens: u32,
+    /// The loop: learn the choice among a rule's candidates from quality and feedback.
+    #[serde(default)]
+    pub bandit: Option<BanditConfig>,
 }
 
 /// One rule: `when` (CEL over the features) sends to the best of `to`.
@@ -74,6 +91,15 @@ pub struct AutoRouting {
     margin: f64,
     rules: RuleSet,
     candidates: BTreeMap<String, CandidateConfig>,
+    expected_output_tokens: u32,
+    bandit: Option<Arc<Bandit>>,
+}
+
+impl AutoRouting {
+    /// The bandit, when `[prompt_routing.bandit]` is configured (for the store loop).
+    pub fn bandit(&self) -> Option<&Arc<Bandit>> {
+        self.bandit.as_ref()
+    }
 }
 
 impl AutoRoutingConfig {
@@ -140,7 +166,7 @@ impl AutoRoutingConfig {
             if !is_model(model) {
                 problems.push((path.clone(), format!("unknown model '{model}'")));
             }
-            if !(c.cost.is_finite() && c.cost >= 0.0) {
+            if c.cost.is_some_and(|c| !(c.is_finite() && c >= 0.0)) {
                 problems.push((format!("{path}.cost"), "must be a number >= 0".to_owned()));
             }
             for (task, q) in &c.quality {
@@ -157,15 +183,47 @@ impl AutoRoutingConfig {
                 }
             }
         }
+        if let Some(b) = &self.bandit {
+            let widest = self.rules.iter().map(|r| r.to.len()).max().unwrap_or(0);
+            problems.extend(b.problems(&format!("{section}.bandit"), widest));
+            for (i, r) in self.rules.iter().enumerate() {
+                if r.to.len() > bandit::MAX_CANDIDATES {
+                    problems.push((
+                        format!("{section}.rules[{i}].to"),
+                        format!(
+                            "at most {} candidates with the bandit",
+                            bandit::MAX_CANDIDATES
+                        ),
+                    ));
+                }
+                if r.to.len() > 1 && r.to.iter().any(|m| m.contains(char::is_whitespace)) {
+                    problems.push((
+                        format!("{section}.rules[{i}].to"),
+                        "the bandit's candidates need names without spaces".to_owned(),
+                    ));
+                }
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
+        let bandit = self.bandit.as_ref().map(|b| {
+            let rules = compiled
+                .iter()
+                .map(|r| (r.name.clone(), r.candidates.clone()))
+                .collect();
+            let quality =
+                |m: &str, t: TaskType| self.candidates.get(m).map_or(0.5, |c| c.quality_for(t));
+            Arc::new(Bandit::new(b.clone(), rules, &quality))
+        });
         Ok(AutoRouting {
             model: self.model.clone(),
             default: Arc::from(self.default.as_str()),
             margin: self.quality_margin,
             rules: RuleSet::new(compiled),
             candidates: self.candidates.clone(),
+            expected_output_tokens: self.expected_output_tokens,
+            bandit,
         })
     }
 }
@@ -175,7 +233,12 @@ pub struct AutoRouter {
     inner: Arc<ModelRouter>,
     classifier: Arc<dyn PromptClassifier>,
     routing: AutoRouting,
+    /// USD per million (input, output) tokens per model group.
+    prices: BTreeMap<String, (f64, f64)>,
 }
+
+/// Prices of a model group's first deployment: USD per million (input, output) tokens.
+pub type PriceOf<'a> = &'a dyn Fn(&str) -> Option<(f64, f64)>;
 
 impl std::fmt::Debug for AutoRouter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -201,11 +264,49 @@ impl AutoRouter {
         classifier: Arc<dyn PromptClassifier>,
         routing: AutoRouting,
     ) -> Self {
+        let prices = routing
+            .candidates
+            .iter()
+            .filter_map(|(m, c)| Some((m.clone(), (c.cost?, c.cost?))))
+            .collect();
         AutoRouter {
             inner,
             classifier,
             routing,
+            prices,
         }
+    }
+
+    /// Prices the candidates without a configured `cost` by `price_of` (the price table).
+    pub fn with_prices(mut self, price_of: PriceOf<'_>) -> Self {
+        let mut models: Vec<&Arc<str>> = self
+            .routing
+            .rules
+            .rules
+            .iter()
+            .flat_map(|r| r.candidates.iter())
+            .collect();
+        models.push(&self.routing.default);
+        for m in models {
+            if !self.prices.contains_key(&**m)
+                && let Some(p) = price_of(m)
+            {
+                self.prices.insert(m.to_string(), p);
+            }
+        }
+        self
+    }
+
+    /// Expected cost (USD) of a call of `tokens` prompt and `output` completion tokens on `m`.
+    fn expected_cost(&self, m: &str, tokens: u64, output: u32) -> f64 {
+        self.prices.get(m).map_or(0.0, |(i, o)| {
+            (i * tokens as f64 + o * f64::from(output)) / 1_000_000.0
+        })
+    }
+
+    /// The compiled configuration.
+    pub fn routing(&self) -> &AutoRouting {
+        &self.routing
     }
 
     /// The virtual model's name.
@@ -216,24 +317,56 @@ impl AutoRouter {
     /// Classify `req`, find the rule, choose among its candidates.
     pub fn decide(&self, req: &ChatRequest, ctx: &RequestContext) -> Decision {
         let features = self.classifier.classify(req);
-        let rule = self
+        let index = self
             .routing
             .rules
-            .first_match(&features, ctx.principal.tenant.as_str());
-        let (rule_name, candidates): (&str, &[Arc<str>]) = match rule {
-            Some(r) => (&r.name, &r.candidates),
-            None => ("default", std::slice::from_ref(&self.routing.default)),
-        };
+            .first_match_index(&features, ctx.principal.tenant.as_str());
+        let output = req
+            .max_completion_tokens
+            .or(req.max_tokens)
+            .unwrap_or(self.routing.expected_output_tokens);
+        let tokens = features.tokens;
+        let rest = Tail(&features);
+        if let Some((bandit, rule)) = index.and_then(|i| {
+            let b = self.routing.bandit.as_ref()?;
+            Some((b, b.rule(i)?))
+        }) {
+            let mut over = 0u32;
+            if let Some(ceiling) = bandit.config.cost_ceiling {
+                for (i, m) in rule.candidates.iter().enumerate() {
+                    if self.expected_cost(m, tokens, output) > ceiling {
+                        over |= 1 << i;
+                    }
+                }
+            }
+            let pick = bandit.choose(rule, features.task, over);
+            let model = rule.candidates[pick.index].clone();
+            let reason = format!(
+                "rule={} bandit task={} chose={model} p={:.2} {rest}",
+                rule.name, features.task, pick.share
+            );
+            return Decision {
+                model,
+                reason: Arc::from(reason),
+                task: features.task,
+            };
+        }
+        let (rule_name, candidates): (&str, &[Arc<str>]) =
+            match index.map(|i| &self.routing.rules.rules[i]) {
+                Some(r) => (&r.name, &r.candidates),
+                None => ("default", std::slice::from_ref(&self.routing.default)),
+            };
         let scored: Vec<Scored> = candidates
             .iter()
-            .map(|m| {
-                let c = self.routing.candidates.get(&**m);
-                Scored {
-                    model: m.clone(),
-                    cost: c.map_or(0.0, |c| c.cost),
-                    quality: c.map_or(0.5, |c| c.quality_for(features.task)),
-                    latency_ms: self.inner.latency_ms(m),
-                }
+            .map(|m| Scored {
+                model: m.clone(),
+                cost: self.expected_cost(m, tokens, output),
+                quality: self
+                    .routing
+                    .candidates
+                    .get(&**m)
+                    .map_or(0.5, |c| c.quality_for(features.task)),
+                latency_ms: self.inner.latency_ms(m),
             })
             .collect();
         let (i, best) = choose::choose(&scored, self.routing.margin).unwrap_or((0, 0.5));
@@ -250,11 +383,8 @@ impl AutoRouter {
             String::new()
         };
         let reason = format!(
-            "rule={rule_name} task={} lang={} tokens={} difficulty={:.2} -> {pick}{why}",
-            features.task,
-            features.language.unwrap_or("?"),
-            features.tokens,
-            features.difficulty,
+            "rule={rule_name} task={} {rest} -> {pick}{why}",
+            features.task
         );
         Decision {
             model: pick,
@@ -271,6 +401,21 @@ impl AutoRouter {
         req.model.clear();
         req.model.push_str(&d.model);
         (req, Some(d))
+    }
+}
+
+/// `lang=<code> tokens=<n> difficulty=<d>` of a route reason.
+struct Tail<'a>(&'a gateway_core::features::RequestFeatures);
+
+impl std::fmt::Display for Tail<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "lang={} tokens={} difficulty={:.2}",
+            self.0.language.unwrap_or("?"),
+            self.0.tokens,
+            self.0.difficulty
+        )
     }
 }
 

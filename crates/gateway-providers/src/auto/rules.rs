@@ -85,6 +85,12 @@ impl RuleSet {
     /// The first rule that holds for `features` (of a call by `tenant`). A rule whose result
     /// is not a boolean, or that fails (a type mismatch such as `tokens > "x"`), does not hold.
     pub fn first_match(&self, features: &RequestFeatures, tenant: &str) -> Option<&Rule> {
+        self.first_match_index(features, tenant)
+            .map(|i| &self.rules[i])
+    }
+
+    /// [`RuleSet::first_match`]'s position in [`RuleSet::rules`].
+    pub fn first_match_index(&self, features: &RequestFeatures, tenant: &str) -> Option<usize> {
         if self.rules.is_empty() {
             return None;
         }
@@ -99,7 +105,7 @@ impl RuleSet {
         ctx.add_variable_from_value("tenant", tenant);
         self.rules
             .iter()
-            .find(|r| matches!(r.program.execute(&ctx), Ok(Value::Bool(true))))
+            .position(|r| matches!(r.program.execute(&ctx), Ok(Value::Bool(true))))
     }
 }
 
