@@ -1,8 +1,10 @@
 //! What prompt-type routing adds to one request, for `cargo xtask bench` (it runs this in
 //! release and records the table in docs/benchmarks.md): the classifier plus the CEL rules
 //! and the choice ([`AutoRouter::decide`]), on the load bench's prompt and on a 1 KiB one,
-//! next to routing off (a named model: nothing runs). Budget: 10 µs per request at the
-//! bench's prompt size (docs/routing.md).
+//! next to routing off (a named model: nothing runs); and the same with the loop
+//! (`[prompt_routing.bandit]`, a last rule sending every other call to three candidates):
+//! classify + rules + a Thompson draw per candidate, and the bandit's choice alone. Budget:
+//! 10 µs per request at the bench's prompt size (docs/routing.md).
 //!
 //! Run: `cargo run --release -p gateway-app --example route_cost`
 
@@ -36,6 +38,17 @@ quality = { default = 0.87, math = 0.80 }
 [candidates.fast]
 cost = 0.5
 quality = { default = 0.60 }
+"#;
+
+/// The same rules, a last one that holds for every call, and the bandit choosing.
+const BANDIT: &str = r#"
+[[rules]]
+name = "rest"
+when = "true"
+to = ["smart", "medium", "fast"]
+[bandit]
+min_share = 0.05
+exploration = 0.05
 "#;
 
 /// Mean and 99th percentile of `f` over 400 batches of 50 calls (after 200 warm-up calls).
@@ -78,7 +91,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let routing = config
         .compile("prompt_routing", &|m| names.contains(&m))
         .map_err(|p| format!("{p:?}"))?;
-    let router = AutoRouter::new(inner, Arc::new(LocalClassifier::new()?), routing);
+    let router = AutoRouter::new(inner.clone(), Arc::new(LocalClassifier::new()?), routing);
+    // TOML tables after [[rules]] entries: the bandit's config is appended at the end.
+    let with_bandit: AutoRoutingConfig = toml::from_str(&format!("{RULES}{BANDIT}"))?;
+    let routing = with_bandit
+        .compile("prompt_routing", &|m| names.contains(&m))
+        .map_err(|p| format!("{p:?}"))?;
+    let bandit = routing.bandit().cloned().ok_or("no bandit")?;
+    let looped = AutoRouter::new(inner, Arc::new(LocalClassifier::new()?), routing);
     let ctx = RequestContext::new("bench", Principal::anonymous(), Endpoint::ChatCompletions);
     let bench_prompt = request("Say hello to the benchmark.");
     let kib = request(&format!(
@@ -109,6 +129,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             us(mean),
             us(p99)
         );
+        let (mean, p99) = time(|| looped.decide(req, &ctx));
+        println!(
+            "| {name} | {bytes} | `auto` + bandit: classify + CEL rules + Thompson draw of 3 | {} | {} |",
+            us(mean),
+            us(p99)
+        );
     }
+    let rule = bandit.rules().next().ok_or("no bandit rule")?;
+    let (mean, p99) = time(|| bandit.choose(rule, gateway_core::features::TaskType::Code, 0));
+    println!(
+        "| - | - | the bandit's choice alone (3 candidates) | {} | {} |",
+        us(mean),
+        us(p99)
+    );
     Ok(())
 }

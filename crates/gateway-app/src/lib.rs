@@ -28,6 +28,7 @@ pub mod openapi;
 mod private_ca;
 pub mod reload;
 pub mod responses_retention;
+pub mod routing_bandit;
 pub mod run;
 
 pub mod server;

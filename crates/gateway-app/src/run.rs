@@ -197,6 +197,8 @@ async fn serve(
     }
     // Anomaly baselines learned since the last save survive the restart.
     state.anomalies.persist_now().await;
+    // So do the routing bandit's observations since its last sync.
+    state.bandit.flush().await;
     // Usage and audit buffered so far reach the store before it closes.
     state.telemetry.flush().await;
     state.close().await;

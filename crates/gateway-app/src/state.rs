@@ -67,6 +67,8 @@ pub struct AppState {
     /// Behavioural anomaly detection (`[anomaly]`): the counters the edge and the usage sink
     /// feed, the recent anomalies, the watcher task.
     pub anomalies: crate::anomaly::Anomalies,
+    /// The routing bandit's link to the store (kept across reloads).
+    pub bandit: crate::routing_bandit::RoutingBandit,
     /// Whose forwarding headers name the client (`[server] trusted_proxies`).
     pub trusted_proxies: gateway_core::client_address::TrustedProxies,
     /// The `[server]` section the process started with (a reload keeps it).
@@ -124,6 +126,7 @@ struct Lasting {
     keyring: Option<Arc<gateway_store::Keyring>>,
     threat_intel: crate::threat_intel::ThreatIntelFeeds,
     anomalies: crate::anomaly::Anomalies,
+    bandit: crate::routing_bandit::RoutingBandit,
 }
 
 impl Lasting {
@@ -166,11 +169,17 @@ impl Lasting {
             .map_err(|e| AppError::startup("guardrails", e))?;
         let guardrail_set = guardrails.set().clone();
         let policy = build_policy(config, &guardrail_set)?;
-        let mut builder = Gateway::builder(with_prompt_routing(config, &router)?)
+        let (routed, bandit) = with_prompt_routing(config, &router, &*self.telemetry.cost_model())?;
+        let mut sink = self.anomalies.sink(self.telemetry.clone());
+        if bandit.is_some() {
+            sink = self.bandit.sink(sink);
+        }
+        self.bandit.install(bandit);
+        let mut builder = Gateway::builder(routed)
             .authenticator(self.auth.authenticator.clone())
             .admission(Arc::new(self.limiter.clone()))
             .guardrail(Arc::new(guardrails))
-            .usage_sink(self.anomalies.sink(self.telemetry.clone()))
+            .usage_sink(sink)
             .cost_model(self.telemetry.cost_model())
             .quality_scorer(Arc::new(
                 gateway_policy::HeuristicScorer::new()
@@ -213,6 +222,7 @@ impl Lasting {
             trusted_proxies,
             threat_intel: self.threat_intel,
             anomalies: self.anomalies,
+            bandit: self.bandit,
             gateway: Arc::new(builder.build()),
             router,
             providers: providers.keys().cloned().collect(),
@@ -244,14 +254,19 @@ impl Lasting {
     }
 }
 
+/// The router the pipeline calls.
+type Routed = Arc<dyn gateway_core::phases::route::Router>;
+
 /// The router the pipeline calls: with `[prompt_routing]`, the virtual model in front of the
-/// model router (its rules were compiled by validation already; compiled again here).
+/// model router (its rules were compiled by validation already; compiled again here), its
+/// candidates priced by the price table; and its bandit, if configured.
 fn with_prompt_routing(
     config: &Config,
     router: &Arc<ModelRouter>,
-) -> Result<Arc<dyn gateway_core::phases::route::Router>, AppError> {
+    costs: &dyn gateway_core::phases::account::CostModel,
+) -> Result<(Routed, Option<Arc<gateway_providers::auto::Bandit>>), AppError> {
     let Some(routing) = &config.prompt_routing else {
-        return Ok(router.clone());
+        return Ok((router.clone(), None));
     };
     let compiled = routing
         .compile("prompt_routing", &|m| config.models.contains_key(m))
@@ -261,11 +276,30 @@ fn with_prompt_routing(
         })?;
     let classifier = gateway_policy::LocalClassifier::new()
         .map_err(|e| AppError::startup("prompt classifier", e))?;
-    Ok(Arc::new(gateway_providers::auto::AutoRouter::new(
-        router.clone(),
-        Arc::new(classifier),
-        compiled,
-    )))
+    let bandit = compiled.bandit().cloned();
+    // USD per million input and output tokens of a group's first deployment.
+    let price_of = |model: &str| {
+        let d = config
+            .models
+            .get(model)?
+            .all_deployments()
+            .into_iter()
+            .next()?;
+        let per_million = |prompt, completion| {
+            let usage = gateway_core::types::Usage {
+                prompt_tokens: prompt,
+                completion_tokens: completion,
+                total_tokens: prompt + completion,
+                ..Default::default()
+            };
+            costs.cost_usd(&d.provider, &d.upstream_model, &usage)
+        };
+        Some((per_million(1_000_000, 0)?, per_million(0, 1_000_000)?))
+    };
+    let auto =
+        gateway_providers::auto::AutoRouter::new(router.clone(), Arc::new(classifier), compiled)
+            .with_prices(&price_of);
+    Ok((Arc::new(auto), bandit))
 }
 
 impl AppState {
@@ -392,9 +426,15 @@ impl AppState {
                 webhooks: webhooks.as_ref().map(|h| h.events.clone()),
             },
         );
+        let bandit_store: Arc<dyn gateway_core::store::BanditStore> = match &backing {
+            Backing::Sql(sql) => sql.clone(),
+            Backing::SignedFile(_) => Arc::new(gateway_core::store::MemoryBanditStore::default()),
+        };
+        let bandit = crate::routing_bandit::RoutingBandit::start(bandit_store).await;
         let lasting = Lasting {
             threat_intel,
             anomalies,
+            bandit,
             backing,
             store,
             responses,
@@ -444,6 +484,7 @@ impl AppState {
             keyring: self.keyring.clone(),
             threat_intel: self.threat_intel.clone(),
             anomalies: self.anomalies.clone(),
+            bandit: self.bandit.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.

@@ -24,6 +24,7 @@ mod anomalies;
 mod async_jobs;
 mod audit;
 pub mod backup;
+mod bandit;
 mod batch_items;
 mod batches;
 mod chain;

@@ -192,6 +192,11 @@ pub async fn give(
         call,
     };
     store.put_feedback(&feedback).await?;
+    state.bandit.feedback(
+        feedback.call.route_reason.as_deref(),
+        feedback.call.task.as_deref(),
+        score,
+    );
     Ok(json_response(200, &view(&feedback)))
 }
 

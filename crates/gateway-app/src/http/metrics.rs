@@ -171,6 +171,7 @@ fn phase_stats(state: &AppState) -> Vec<Sample> {
             ),
         ]);
     }
+    out.extend(state.bandit.samples());
     out
 }
 

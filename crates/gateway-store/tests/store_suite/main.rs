@@ -8,6 +8,7 @@
 mod async_jobs;
 mod audit;
 mod backup;
+mod bandit;
 mod batches;
 mod encryption;
 mod feedback;
@@ -97,6 +98,7 @@ suite!(
     feedback::usage_reports_carry_quality_and_task,
     feedback::feedback_is_scoped_replaced_listed_and_summarised,
     feedback::feedback_comments_are_sealed,
+    bandit::bandit_counts_add_up_across_instances,
 );
 
 #[tokio::test]

@@ -1,6 +1,7 @@
 //! Counters and gauges other phases keep themselves (the limiter's and the cache's stats),
 //! handed over at scrape time and exported under the gateway's names.
 
+use std::borrow::Cow;
 use std::sync::Mutex;
 
 use prometheus_client::collector::Collector;
@@ -16,8 +17,8 @@ pub struct Sample {
     pub name: &'static str,
     pub help: &'static str,
     pub counter: bool,
-    /// Fixed, low-cardinality labels.
-    pub labels: Vec<(&'static str, &'static str)>,
+    /// Low-cardinality labels (fixed, or names from the configuration).
+    pub labels: Vec<(&'static str, Cow<'static, str>)>,
     pub value: f64,
 }
 
@@ -43,7 +44,13 @@ impl Sample {
     }
 
     pub fn with_label(mut self, key: &'static str, value: &'static str) -> Sample {
-        self.labels.push((key, value));
+        self.labels.push((key, Cow::Borrowed(value)));
+        self
+    }
+
+    /// A label whose value is a name from the configuration (a rule, a model group).
+    pub fn with_owned_label(mut self, key: &'static str, value: String) -> Sample {
+        self.labels.push((key, Cow::Owned(value)));
         self
     }
 }

@@ -72,6 +72,12 @@ impl BanditLoop {
         self.current.load_full()
     }
 
+    /// `f` of the bandit routing now, without taking a reference count (the usage sink's
+    /// per-call path: no write to memory other threads share).
+    pub fn with_current<R>(&self, f: impl FnOnce(&Bandit) -> R) -> Option<R> {
+        self.current.load().as_deref().map(f)
+    }
+
     /// One round: store the local observations, read the totals, publish them.
     pub async fn sync_once(&self) -> Result<(), GatewayError> {
         let current = self.current();
@@ -79,6 +85,10 @@ impl BanditLoop {
             std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         if let Some(b) = &current {
             deltas.extend(b.take_deltas());
+        }
+        if current.is_none() && deltas.is_empty() {
+            // No bandit configured: nothing to store, nothing to read.
+            return Ok(());
         }
         if !deltas.is_empty()
             && let Err(e) = self.store.add_arm_counts(&deltas).await
