@@ -7,6 +7,8 @@
 //! [`QualityStats`] is the other direction: the aggregated quality (scores and feedback) per
 //! model and task, for routing to consume.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 pub use crate::features::{QualityFlag, QualityRecord, TaskType};
@@ -17,25 +19,50 @@ pub const SAMPLE_BYTES: usize = 64 * 1024;
 /// Tool calls of a streamed answer kept for scoring.
 const SAMPLE_TOOL_CALLS: usize = 16;
 
+/// A JSON Schema taken from a request, as the scorer compiled it (its own type behind the
+/// trait; compiled once per distinct schema, not per call).
+pub trait JsonCheck: Send + Sync + std::fmt::Debug {
+    /// Whether `instance` is valid; `None` when the schema could not be compiled (a remote
+    /// reference, which is never fetched): the check is then skipped.
+    fn validate(&self, instance: &Value) -> Option<bool>;
+}
+
 /// The JSON output a request asked for (`response_format`).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub enum JsonOutput {
     #[default]
     None,
     /// `json_object`: any JSON object.
     Object,
     /// `json_schema`: JSON valid against this schema.
-    Schema(Value),
+    Schema(Arc<dyn JsonCheck>),
+}
+
+impl PartialEq for JsonOutput {
+    /// Schemas are equal when they are the same compiled schema.
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (JsonOutput::None, JsonOutput::None) | (JsonOutput::Object, JsonOutput::Object) => true,
+            (JsonOutput::Schema(a), JsonOutput::Schema(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 /// What the answer to a request is checked against, taken from the request before routing.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Taking it must be cheap (it runs on every chat call): what only some answers need — the
+/// prompt's language — is kept as a bounded sample and worked out when an answer needs it.
+#[derive(Debug, Clone, Default)]
 pub struct QualityExpectation {
     pub json: JsonOutput,
-    /// Name and parameter schema of each offered tool that declares one.
-    pub tools: Vec<(String, Value)>,
-    /// ISO 639-1 code of the prompt's language, when it could be told.
+    /// Name and parameter schema of each offered function tool (a tool without parameters
+    /// accepts any arguments).
+    pub tools: Vec<(Arc<str>, Arc<dyn JsonCheck>)>,
+    /// ISO 639-1 code of the prompt's language, when it is already known.
     pub prompt_language: Option<&'static str>,
+    /// The first bytes of the prompt (cut on a char boundary), whose language is detected
+    /// only when an answer's language is compared with it.
+    pub prompt_sample: Option<Box<str>>,
     /// The prompt asks for a translation: the answer's language is not compared.
     pub translation: bool,
 }

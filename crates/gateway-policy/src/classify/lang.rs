@@ -1,9 +1,11 @@
-//! The language of a prompt, by `whatlang` (trigram and script statistics, no model file),
-//! over a bounded prefix so its cost does not grow with the prompt.
+//! The language of a prompt, over a bounded prefix so its cost does not grow with the
+//! prompt: first the function-word vote of [`super::words`] (a microsecond or two), then,
+//! when that is not clear-cut, `whatlang` (trigram and script statistics, no model file;
+//! tens of microseconds whatever the text's length).
 
 /// Bytes of text given to the detector: the instruction is nearly always at the start, and
 /// a pasted document in another language after it should not decide the prompt's language.
-const PREFIX: usize = 600;
+pub(crate) const PREFIX: usize = 600;
 
 /// Below this confidence the detector is guessing (it says so on short or mixed text).
 const MIN_CONFIDENCE: f64 = 0.0;
@@ -11,7 +13,12 @@ const MIN_CONFIDENCE: f64 = 0.0;
 /// ISO 639-1 code of the language of `text`, or whatlang's ISO 639-3 code for a language
 /// outside the table; `None` when the text is too short or mixed to tell.
 pub fn detect(text: &str) -> Option<&'static str> {
-    let info = detector().detect(prefix(text))?;
+    count_detection();
+    let text = prefix(text);
+    if let Some(lang) = super::words::vote(text, super::words::GUESS) {
+        return Some(lang);
+    }
+    let info = detector().detect(text)?;
     if info.confidence() < MIN_CONFIDENCE {
         return None;
     }
@@ -20,8 +27,24 @@ pub fn detect(text: &str) -> Option<&'static str> {
 
 /// As [`detect`], but `None` unless whatlang calls its answer reliable.
 pub fn detect_reliable(text: &str) -> Option<&'static str> {
-    let info = detector().detect(prefix(text))?;
+    count_detection();
+    let text = prefix(text);
+    if let Some(lang) = super::words::vote(text, super::words::RELIABLE) {
+        return Some(lang);
+    }
+    let info = detector().detect(text)?;
     info.is_reliable().then(|| iso_639_1(info.lang()))
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Detections run on this thread (tests check that the scorers skip needless ones).
+    pub(crate) static DETECTIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+fn count_detection() {
+    #[cfg(test)]
+    DETECTIONS.with(|n| n.set(n.get() + 1));
 }
 
 fn prefix(text: &str) -> &str {

@@ -10,7 +10,8 @@
 //! `tests/classifier_eval.rs` and published in docs/routing.md.
 
 pub mod cues;
-mod lang;
+pub(crate) mod lang;
+mod words;
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use gateway_core::features::{PromptClassifier, RequestFeatures, TaskType};

@@ -1,10 +1,11 @@
 //! The JSON checks: output requested as JSON (`response_format`), and tool-call arguments
-//! against each tool's parameter schema. Schemas come from the request; `jsonschema` is
-//! built without its HTTP and file resolvers, so a remote `$ref` fails to compile (the
-//! check is then skipped) instead of being fetched.
+//! against each tool's parameter schema. Schemas come from the request, shared and compiled
+//! once by [`super::schemas`].
+
+use std::sync::Arc;
 
 use gateway_core::features::QualityFlag;
-use gateway_core::quality::{JsonOutput, SAMPLE_BYTES};
+use gateway_core::quality::{JsonCheck, JsonOutput, SAMPLE_BYTES};
 use serde_json::Value;
 
 /// The JSON output `response_format` asks for.
@@ -15,20 +16,11 @@ pub(super) fn requested(format: Option<&Value>) -> JsonOutput {
     match format.get("type").and_then(Value::as_str) {
         Some("json_object") => JsonOutput::Object,
         Some("json_schema") => match format.get("json_schema").and_then(|s| s.get("schema")) {
-            Some(schema) => JsonOutput::Schema(schema.clone()),
+            Some(schema) => JsonOutput::Schema(super::schemas::output(schema)),
             None => JsonOutput::Object,
         },
         _ => JsonOutput::None,
     }
-}
-
-/// Whether `instance` is valid against `schema`; `None` when the schema does not compile.
-fn valid(schema: &Value, instance: &Value) -> Option<bool> {
-    let validator = jsonschema::options()
-        .should_validate_formats(false)
-        .build(schema)
-        .ok()?;
-    Some(validator.is_valid(instance))
 }
 
 /// The flag an answer `text` raises against the JSON output requested, if any.
@@ -41,7 +33,7 @@ pub(super) fn check_output(json: &JsonOutput, text: &str) -> Option<QualityFlag>
     };
     match json {
         JsonOutput::Object if !value.is_object() => Some(QualityFlag::InvalidJson),
-        JsonOutput::Schema(schema) if valid(schema, &value) == Some(false) => {
+        JsonOutput::Schema(schema) if schema.validate(&value) == Some(false) => {
             Some(QualityFlag::SchemaViolation)
         }
         _ => None,
@@ -50,12 +42,15 @@ pub(super) fn check_output(json: &JsonOutput, text: &str) -> Option<QualityFlag>
 
 /// Whether a tool call names a tool not offered, or has arguments that are not a JSON
 /// value valid against the tool's parameter schema. No tools offered: nothing to check.
-pub(super) fn tool_calls_invalid(tools: &[(String, Value)], calls: &[(&str, &str)]) -> bool {
+pub(super) fn tool_calls_invalid(
+    tools: &[(Arc<str>, Arc<dyn JsonCheck>)],
+    calls: &[(&str, &str)],
+) -> bool {
     if tools.is_empty() {
         return false;
     }
     calls.iter().any(|(name, args)| {
-        let Some((_, schema)) = tools.iter().find(|(n, _)| n == name) else {
+        let Some((_, schema)) = tools.iter().find(|(n, _)| &**n == *name) else {
             return true;
         };
         if args.len() > SAMPLE_BYTES {
@@ -64,7 +59,7 @@ pub(super) fn tool_calls_invalid(tools: &[(String, Value)], calls: &[(&str, &str
         // No arguments at all is an empty object for a tool without parameters.
         let args = if args.trim().is_empty() { "{}" } else { args };
         match serde_json::from_str::<Value>(args) {
-            Ok(value) => valid(schema, &value) == Some(false),
+            Ok(value) => schema.validate(&value) == Some(false),
             Err(_) => true,
         }
     })

@@ -15,10 +15,17 @@
 //!   classifier tells it; not for translations, code or JSON answers).
 //!
 //! Work is bounded: text checks read at most [`text::SCAN_BYTES`], JSON checks are skipped
-//! on answers longer than [`gateway_core::quality::SAMPLE_BYTES`]; schemas are compiled with
-//! `jsonschema` without remote or file references (none are fetched).
+//! on answers longer than [`gateway_core::quality::SAMPLE_BYTES`]; schemas are shared and
+//! compiled once ([`schemas`]), with `jsonschema` without remote or file references (none
+//! are fetched).
+//!
+//! Cost: [`HeuristicScorer::expect`] runs on every chat call, so it only copies a bounded
+//! sample of the prompt; the prompt's language is detected when an answer's language is
+//! compared with it (answers of [`text::MIN_LANGUAGE_BYTES`] or more that are not code, JSON
+//! or a translation), and only after the answer's own language was told reliably.
 
 mod json;
+mod schemas;
 pub mod text;
 
 use aho_corasick::AhoCorasick;
@@ -32,6 +39,8 @@ use crate::Error;
 
 /// Shorter prompts are not given a language.
 const MIN_PROMPT_BYTES: usize = 20;
+/// Bytes of the prompt kept for its language (what the detector reads of it).
+const PROMPT_SAMPLE: usize = crate::classify::lang::PREFIX;
 /// Bytes of the prompt searched for a translation request.
 const TRANSLATION_SCAN: usize = 1024;
 
@@ -110,9 +119,9 @@ impl HeuristicScorer {
         task: Option<TaskType>,
         text: &str,
     ) -> bool {
-        let Some(prompt) = expected.prompt_language else {
+        if expected.prompt_language.is_none() && expected.prompt_sample.is_none() {
             return false;
-        };
+        }
         if expected.translation
             || expected.json != JsonOutput::None
             || matches!(task, Some(TaskType::Translation | TaskType::Code))
@@ -121,7 +130,17 @@ impl HeuristicScorer {
         {
             return false;
         }
-        crate::classify::detect_language_reliably(text).is_some_and(|lang| lang != prompt)
+        // The answer first: when it cannot be told reliably, the prompt need not be told.
+        let Some(answer) = crate::classify::detect_language_reliably(text) else {
+            return false;
+        };
+        let prompt = expected.prompt_language.or_else(|| {
+            expected
+                .prompt_sample
+                .as_deref()
+                .and_then(crate::classify::detect_language)
+        });
+        prompt.is_some_and(|prompt| prompt != answer)
     }
 }
 
@@ -143,19 +162,12 @@ impl QualityScorer for HeuristicScorer {
                 .iter()
                 .flatten()
                 .filter_map(|t| t.function.as_ref())
-                .map(|f| {
-                    let schema = f
-                        .parameters
-                        .clone()
-                        .unwrap_or(serde_json::Value::Bool(true));
-                    (f.name.clone(), schema)
-                })
+                .map(|f| schemas::tool(&f.name, f.parameters.as_ref()))
                 .collect(),
-            // The prompt as routing tells it (short prompts are rarely "reliable" to whatlang);
-            // the answer must be told reliably before it is called wrong.
-            prompt_language: (prompt.len() >= MIN_PROMPT_BYTES)
-                .then(|| crate::classify::detect_language(prompt))
-                .flatten(),
+            prompt_language: None,
+            // The language of short prompts is not told (they rarely hold enough words).
+            prompt_sample: (prompt.len() >= MIN_PROMPT_BYTES)
+                .then(|| Box::from(text::prefix(prompt, PROMPT_SAMPLE))),
             translation: self.translation.is_match(head),
         }
     }

@@ -184,7 +184,9 @@ fn json_schema_requested() {
     );
     // A schema with a remote reference is not fetched: the check is skipped.
     let remote = QualityExpectation {
-        json: JsonOutput::Schema(json!({"$ref": "https://example.com/schema.json"})),
+        json: JsonOutput::Schema(super::schemas::output(
+            &json!({"$ref": "https://example.com/schema.json"}),
+        )),
         ..QualityExpectation::default()
     };
     assert_eq!(flags(&remote, &answer("{}")), vec![]);
@@ -283,10 +285,26 @@ fn the_expectation_reads_the_request() {
     let e = scorer().expect(&req);
     assert_eq!(e.json, JsonOutput::Object);
     assert!(e.translation);
-    assert_eq!(e.prompt_language, Some("en"));
+    // The prompt's language is left to the score; a bounded sample of it is kept.
+    assert_eq!(e.prompt_language, None);
+    assert_eq!(
+        e.prompt_sample.as_deref(),
+        Some("Please translate this paragraph into German for our customers in Berlin.")
+    );
     assert!(e.tools.is_empty());
     let plain = scorer().expect(&ChatRequest::default());
-    assert_eq!(plain, QualityExpectation::default());
+    assert_eq!(plain.json, JsonOutput::None);
+    assert!(plain.tools.is_empty() && plain.prompt_sample.is_none() && !plain.translation);
+    let long = ChatRequest {
+        messages: vec![Message::text(Role::User, "é".repeat(5000))],
+        ..ChatRequest::default()
+    };
+    let sample = scorer().expect(&long).prompt_sample.unwrap();
+    assert!(
+        sample.len() <= 600 && sample.len() >= 598,
+        "{}",
+        sample.len()
+    );
     assert_eq!(with_tool().tools.len(), 1);
     assert!(!with_tool().translation);
 }
@@ -302,4 +320,94 @@ fn a_streamed_sample_that_overflowed_skips_the_json_checks() {
         ..answer("{\"a\": \"")
     };
     assert_eq!(flags(&expected, &a), vec![]);
+}
+
+/// Language detections run on this thread since `f` started.
+fn detections<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    use crate::classify::lang::DETECTIONS;
+    let before = DETECTIONS.with(std::cell::Cell::get);
+    let r = f();
+    (r, DETECTIONS.with(std::cell::Cell::get) - before)
+}
+
+fn asked(prompt: &str) -> QualityExpectation {
+    let req = ChatRequest {
+        messages: vec![Message::text(Role::User, prompt)],
+        ..ChatRequest::default()
+    };
+    let (e, n) = detections(|| scorer().expect(&req));
+    assert_eq!(n, 0, "the expectation detects no language");
+    e
+}
+
+#[test]
+fn the_prompt_language_is_detected_only_when_an_answer_is_compared() {
+    let s = scorer();
+    let e = asked("Could you explain in a few sentences why the sky is blue during the day?");
+    let french = "Le ciel est bleu parce que la lumière du soleil est diffusée par les molécules \
+        de l'air, et la lumière bleue est davantage diffusée que la rouge.";
+    // A long answer in another language: both are told, the flag is raised.
+    let (f, n) = detections(|| s.flags(&e, None, &answer(french)));
+    assert_eq!(f, vec![QualityFlag::WrongLanguage]);
+    assert_eq!(n, 2);
+    // Same language: both told, no flag.
+    let (f, n) = detections(|| s.flags(&e, None, &answer(GOOD)));
+    assert_eq!((f, n), (vec![], 2));
+    // Short, code, JSON and translation answers: nothing is detected at all.
+    let (f, n) = detections(|| s.flags(&e, None, &answer("Because of Rayleigh scattering.")));
+    assert_eq!((f, n), (vec![], 0));
+    let (f, n) = detections(|| s.flags(&e, Some(TaskType::Code), &answer(french)));
+    assert_eq!((f, n), (vec![], 0));
+    let fenced = format!("```\n{french}\n```");
+    let (f, n) = detections(|| s.flags(&e, None, &answer(&fenced)));
+    assert_eq!((f, n), (vec![], 0));
+    let json_e = QualityExpectation {
+        json: JsonOutput::Object,
+        ..e.clone()
+    };
+    let (_, n) = detections(|| s.flags(&json_e, None, &answer(french)));
+    assert_eq!(n, 0);
+    let (f, n) = detections(|| s.flags(&e, Some(TaskType::Translation), &answer(french)));
+    assert_eq!((f, n), (vec![], 0));
+    // A short prompt keeps no sample: its language is never compared.
+    let short = asked("Hi there!");
+    assert!(short.prompt_sample.is_none());
+    let (f, n) = detections(|| s.flags(&short, None, &answer(french)));
+    assert_eq!((f, n), (vec![], 0));
+    // An answer whose language cannot be told reliably: the prompt is not detected.
+    let vague =
+        "ok 42 17 99 3.14 2.71 1.41 xq 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22";
+    let (f, n) = detections(|| s.flags(&e, None, &answer(vague)));
+    assert_eq!((f, n), (vec![], 1));
+}
+
+#[test]
+fn wrong_language_is_still_flagged_on_other_scripts_and_languages() {
+    let s = scorer();
+    let cases = [
+        (
+            "Peux-tu m'expliquer pourquoi le ciel est bleu pendant la journée, s'il te plaît ?",
+            GOOD,
+        ),
+        (
+            "Could you explain in a few sentences why the sky is blue during the day?",
+            "Небо голубое потому, что солнечный свет рассеивается молекулами воздуха, и синий \
+             свет рассеивается сильнее, чем красный, поэтому мы видим голубое небо днём.",
+        ),
+        (
+            "Kannst du mir bitte in ein paar Sätzen erklären, warum der Himmel blau ist?",
+            "El cielo es azul porque la luz del sol se dispersa en las moléculas del aire, y la \
+             luz azul se dispersa más que la roja durante el día.",
+        ),
+    ];
+    for (prompt, reply) in cases {
+        assert_eq!(
+            s.flags(&asked(prompt), None, &answer(reply)),
+            vec![QualityFlag::WrongLanguage],
+            "{prompt}"
+        );
+    }
+    // A known prompt language (set by a caller that already had it) is used as it is.
+    let (f, n) = detections(|| s.flags(&english(), None, &answer(GOOD)));
+    assert_eq!((f, n), (vec![], 1));
 }
