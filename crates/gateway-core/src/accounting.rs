@@ -1,7 +1,7 @@
 //! Phase 9 inside the pipeline: one [`UsageRecord`] per call, completed admissions, and the
 //! cost of what was used (or saved, for cache hits).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,6 +11,7 @@ use crate::error::GatewayError;
 use crate::metered_stream::StreamTally;
 use crate::phases::account::{CostModel, UsageRecord, UsageSink};
 use crate::phases::admission::{Admitted, LimitSnapshot, Permit};
+use crate::phases::guard::{FindingTally, GuardKinds};
 use crate::phases::route::ServedBy;
 use crate::quality::{AnswerView, QualityExpectation, QualityScorer};
 use crate::types::Usage;
@@ -31,6 +32,10 @@ pub(crate) struct CallRecord {
     recorded: AtomicBool,
     /// The scorer and what the request expects of its answer (chat calls with a scorer).
     quality: Option<(Arc<dyn QualityScorer>, QualityExpectation)>,
+    /// Guardrail findings so far (input, then output): a count and the kinds' bits. Atomics
+    /// only because phases hold the record by shared reference; one call touches them.
+    findings: AtomicU32,
+    finding_kinds: AtomicU8,
 }
 
 /// How a call ended.
@@ -65,6 +70,8 @@ impl CallRecord {
             upstream_ended: OnceLock::new(),
             recorded: AtomicBool::new(false),
             quality: None,
+            findings: AtomicU32::new(0),
+            finding_kinds: AtomicU8::new(0),
             base: UsageRecord {
                 request_id: ctx.request_id.clone(),
                 at: SystemTime::now(),
@@ -88,6 +95,7 @@ impl CallRecord {
                 quality: None,
                 task: None,
                 route_reason: None,
+                guardrail_findings: FindingTally::default(),
             },
         }
     }
@@ -104,6 +112,24 @@ impl CallRecord {
     /// Whether the answer of this call is scored (streams keep a sample only then).
     pub(crate) fn scores_quality(&self) -> bool {
         self.quality.is_some()
+    }
+
+    /// Counts guardrail findings of this call (nothing to do, and nothing touched, when empty).
+    pub(crate) fn add_findings(&self, tally: FindingTally) {
+        if tally.is_empty() {
+            return;
+        }
+        self.findings.fetch_add(tally.count, Ordering::Relaxed);
+        self.finding_kinds
+            .fetch_or(tally.kinds.bits(), Ordering::Relaxed);
+    }
+
+    /// The guardrail findings counted so far.
+    pub(crate) fn findings(&self) -> FindingTally {
+        FindingTally {
+            count: self.findings.load(Ordering::Relaxed),
+            kinds: GuardKinds::from_bits(self.finding_kinds.load(Ordering::Relaxed)),
+        }
     }
 
     /// The upstream is being called now.
@@ -177,6 +203,7 @@ impl CallRecord {
                     quality,
                     task,
                     route_reason: end.served_by.and_then(|s| s.route_reason.clone()),
+                    guardrail_findings: self.findings(),
                     ..self.base.clone()
                 },
                 self.client_ip,
@@ -211,6 +238,7 @@ impl CallRecord {
                     text,
                 );
             }
+            self.add_findings(tally.findings);
             let status = match (&tally.error, &tally.blocked) {
                 (Some(err), _) => err.status(),
                 (None, Some(_)) => 422,

@@ -15,7 +15,7 @@ use futures_core::Stream;
 use crate::cost_text::{COST_FIELD, CostText};
 use crate::error::GatewayError;
 use crate::phases::account::CostModel;
-use crate::phases::guard::{GuardOutcome, StreamGuard};
+use crate::phases::guard::{FindingTally, GuardOutcome, StreamGuard};
 use crate::provider::ChatStream;
 use crate::quality::QualitySample;
 use crate::stream_channel::Channel;
@@ -38,6 +38,9 @@ pub(crate) struct StreamTally {
     pub completed: bool,
     pub error: Option<GatewayError>,
     pub blocked: Option<GuardOutcome>,
+    /// Guardrail findings on the answer: what the stream guards flagged or redacted in the
+    /// text they released, and the blocking outcome's.
+    pub findings: FindingTally,
     /// The text delivered, kept only when the tenant's content is logged.
     pub transcript: Option<String>,
     /// A bounded sample of the first choice, kept only when answers are scored.
@@ -390,8 +393,24 @@ impl MeteredStream {
         self.done = true;
     }
 
+    /// What every guard of the stream found (the text guards', the tool-call guards' and a
+    /// blocking outcome's).
+    fn count_findings(&mut self) {
+        let mut found = self.tool_guards.findings();
+        for choice in &self.guards {
+            for guard in &choice.guards {
+                found.merge(guard.findings());
+            }
+        }
+        if let Some(blocked) = &self.tally.blocked {
+            found.add_outcome(blocked);
+        }
+        self.tally.findings = found;
+    }
+
     fn finish(&mut self) {
         if let Some(on_end) = self.on_end.take() {
+            self.count_findings();
             on_end(std::mem::take(&mut self.tally));
         }
     }

@@ -4,7 +4,7 @@
 //! call's guards hold back is released when a later call of the same choice starts, when the
 //! choice finishes, or when the stream ends.
 
-use crate::phases::guard::{GuardOutcome, StreamGuard};
+use crate::phases::guard::{FindingTally, GuardOutcome, StreamGuard};
 use crate::types::{FunctionCallDelta, ToolCallDelta};
 
 /// Makes the guards of one guarded text (empty when no guardrail scans output).
@@ -21,6 +21,8 @@ struct OpenCall {
 #[derive(Default)]
 pub(crate) struct ToolCallGuards {
     open: Vec<OpenCall>,
+    /// Findings of the calls whose guards are gone (released).
+    released: FindingTally,
 }
 
 impl ToolCallGuards {
@@ -96,11 +98,25 @@ impl ToolCallGuards {
                 out.push_str(&guard.finish()?);
                 current = out;
             }
+            for guard in &call.guards {
+                self.released.merge(guard.findings());
+            }
             if !current.is_empty() {
                 released.push(arguments_delta(call.call, current));
             }
         }
         Ok(released)
+    }
+
+    /// What the guards of every call found so far (released and still open).
+    pub(crate) fn findings(&self) -> FindingTally {
+        let mut found = self.released;
+        for call in &self.open {
+            for guard in &call.guards {
+                found.merge(guard.findings());
+            }
+        }
+        found
     }
 
     /// The choices with calls still open (the stream ended without finishing them).

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use gateway_core::phases::account::{UsageRecord, UsageSink};
 use gateway_core::phases::guard::{
-    GuardAction, GuardFinding, GuardOutcome, Guardrail, StreamGuard,
+    FindingTally, GuardAction, GuardFinding, GuardOutcome, Guardrail, StreamGuard,
 };
 use gateway_core::phases::route::{Routed, Router, ServedBy};
 use gateway_core::types::{
@@ -174,12 +174,38 @@ impl Guardrail for WordGuard {
                 action: GuardAction::Block,
                 findings: vec![finding()],
             }
+        } else if text.contains("suspicious") {
+            // Two flags, one of a known kind.
+            let pii = GuardFinding {
+                guardrail: "pii".into(),
+                ..finding()
+            };
+            GuardOutcome {
+                action: GuardAction::Flag,
+                findings: vec![finding(), pii],
+            }
         } else {
             GuardOutcome::allow()
         }
     }
-    fn check_response(&self, _: &mut ChatResponse, _: &RequestContext) -> GuardOutcome {
-        GuardOutcome::allow()
+    fn check_response(&self, resp: &mut ChatResponse, _: &RequestContext) -> GuardOutcome {
+        let text = resp.choices[0]
+            .message
+            .content
+            .as_ref()
+            .map(|c| c.joined_text())
+            .unwrap_or_default();
+        if text.contains("suspicious") {
+            GuardOutcome {
+                action: GuardAction::Redact,
+                findings: vec![GuardFinding {
+                    guardrail: "secrets".into(),
+                    ..finding()
+                }],
+            }
+        } else {
+            GuardOutcome::allow()
+        }
     }
     fn stream_guard(&self, _: &RequestContext) -> Option<Box<dyn StreamGuard>> {
         Some(Box::new(WordStreamGuard {
@@ -188,6 +214,13 @@ impl Guardrail for WordGuard {
     }
 }
 impl StreamGuard for WordStreamGuard {
+    fn findings(&self) -> FindingTally {
+        let mut found = FindingTally::default();
+        for _ in self.seen.matches("flag") {
+            found.add_one("moderation");
+        }
+        found
+    }
     fn push(&mut self, delta: &str) -> Result<String, GuardOutcome> {
         self.seen.push_str(delta);
         if self.seen.contains("XYZ") {
@@ -268,7 +301,8 @@ async fn forbidden_model_looks_like_unknown_model() {
 #[tokio::test]
 async fn input_guardrail_blocks_with_422() {
     let (r, _) = router(vec![], false);
-    let gw = gateway(r, Arc::default());
+    let sink = Arc::new(Records::default());
+    let gw = gateway(r, sink.clone());
     let err = gw
         .chat(&ctx(), request("this is forbidden", false))
         .await
@@ -283,6 +317,67 @@ async fn input_guardrail_blocks_with_422() {
         err.status(),
         422,
         "stream: true cannot bypass input guardrails"
+    );
+    // Both blocked calls are on record, each with its blocking finding.
+    let records = sink.0.lock().unwrap();
+    let seen: Vec<(u16, bool, u32, Option<String>)> = records
+        .iter()
+        .map(|r| {
+            (
+                r.status,
+                r.stream,
+                r.guardrail_findings.count,
+                r.guardrail_findings.kinds.to_text(),
+            )
+        })
+        .collect();
+    let other = Some("other".to_owned());
+    assert_eq!(
+        seen,
+        [(422, false, 1, other.clone()), (422, true, 1, other)]
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.usage.is_none() && r.provider.is_none())
+    );
+}
+
+#[tokio::test]
+async fn flags_and_redactions_are_counted_on_the_usage_record() {
+    let sink = Arc::new(Records::default());
+    let (r, _) = router(vec![], false);
+    let gw = gateway(r, sink.clone());
+    // The input is flagged twice; the echoed answer carries the word again and is redacted.
+    gw.chat(&ctx(), request("a suspicious prompt", false))
+        .await
+        .unwrap();
+    gw.chat(&ctx(), request("hello", false)).await.unwrap();
+    let records = sink.0.lock().unwrap();
+    let found = records[0].guardrail_findings;
+    assert_eq!(found.count, 3);
+    assert_eq!(found.kinds.to_text().as_deref(), Some("pii,secrets,other"));
+    assert_eq!(records[0].status, 200);
+    assert_eq!(records[1].guardrail_findings, FindingTally::default());
+}
+
+#[tokio::test]
+async fn streamed_findings_are_counted_when_the_stream_ends() {
+    let sink = Arc::new(Records::default());
+    let (r, _) = router(vec!["a flag ", "and another flag"], false);
+    let gw = gateway(r, sink.clone());
+    let out = gw
+        .chat_stream(&ctx(), request("suspicious", true))
+        .await
+        .unwrap();
+    let _: Vec<_> = out.stream.collect().await;
+    let records = sink.0.lock().unwrap();
+    assert_eq!(records.len(), 1);
+    // Two input flags, two flags in the answer.
+    assert_eq!(records[0].guardrail_findings.count, 4);
+    assert_eq!(
+        records[0].guardrail_findings.kinds.to_text().as_deref(),
+        Some("pii,moderation,other")
     );
 }
 
@@ -323,7 +418,12 @@ async fn output_guardrail_aborts_stream_with_content_filter() {
         items.last(),
         Some(Err(GatewayError::PolicyBlocked { .. }))
     ));
-    assert_eq!(sink.0.lock().unwrap()[0].status, 422);
+    let records = sink.0.lock().unwrap();
+    assert_eq!(records[0].status, 422);
+    assert_eq!(
+        records[0].guardrail_findings.count, 1,
+        "the block is a finding"
+    );
 }
 
 #[tokio::test]

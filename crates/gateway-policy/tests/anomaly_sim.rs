@@ -41,6 +41,16 @@ fn slow_exfiltration_is_recorded_within_a_day() {
 }
 
 #[test]
+fn a_burst_of_guardrail_findings_from_one_key_is_alerted_within_fifteen_minutes() {
+    let d = scenarios::guardrail_probing(20, 60, true);
+    assert!(d.alert.is_some_and(|m| m <= 15), "{d:?}");
+    assert_eq!(d.signal, Some("guardrail_findings"), "{d:?}");
+    // The same hour without the findings raises nothing about the key.
+    let quiet = scenarios::guardrail_probing(20, 60, false);
+    assert_eq!(quiet.first, None, "{quiet:?}");
+}
+
+#[test]
 fn credential_stuffing_from_a_botnet_is_alerted_within_fifteen_minutes() {
     let d = scenarios::credential_stuffing(14, 60);
     assert!(d.alert.is_some_and(|m| m <= 15), "{d:?}");

@@ -146,6 +146,10 @@ fn pii_spanning_chunks_is_redacted_in_the_released_text() {
     let spans: Vec<&str> = findings.iter().map(|f| &text[f.start..f.end]).collect();
     assert_eq!(spans, ["jane.doe@example.com", "+1 (415) 555-2671"]);
     assert!(findings.iter().all(|f| f.action == Action::Redact));
+    // Each finding counted once for the call's usage record, though the overlap rescans it.
+    let found = s.found();
+    assert_eq!(found.count, 2);
+    assert_eq!(found.kinds.to_text().as_deref(), Some("pii"));
 }
 
 #[test]

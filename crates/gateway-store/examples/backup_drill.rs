@@ -107,6 +107,7 @@ async fn fill(store: &SqlStore, usage: usize) {
             quality: None,
             task: None,
             route_reason: None,
+            guardrail_findings: Default::default(),
         });
         if batch.len() == 1000 {
             store.insert_usage(&batch).await.unwrap();

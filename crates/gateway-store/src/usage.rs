@@ -22,12 +22,12 @@ use crate::usage_minutes;
 const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subject, endpoint, model, provider, \
                       upstream_model, prompt_tokens, completion_tokens, total_tokens, cached_tokens, \
                       reasoning_tokens, cost_usd, status, latency_ms, ttft_ms, stream, cache_hit, cancelled, batch_id, \
-                      quality_score, quality_flags, task, route_reason) ";
+                      quality_score, quality_flags, task, route_reason, guardrail_findings, guardrail_kinds) ";
 
 /// Rows per multi-row `INSERT`, largest first. A batch is cut greedily into these sizes: one
 /// statement (one round trip to the driver) per chunk instead of per record, and only five
 /// statement texts ever, so each is prepared once and then served from the driver's
-/// statement cache. 256 rows × 25 binds stays far under both databases' bind limits
+/// statement cache. 256 rows × 27 binds stays far under both databases' bind limits
 /// (SQLite 32,766, PostgreSQL 65,535).
 ///
 /// Round trips, not rows, are what limits the writer when the serving thread is saturated:
@@ -36,7 +36,7 @@ const INSERT: &str = "INSERT INTO usage_records (request_id, at_ms, tenant, subj
 /// quarter of its records while the SQLite thread sat 92 % idle.
 const ROWS_PER_INSERT: [usize; 5] = [256, 64, 16, 4, 1];
 
-const COLUMNS: usize = 25;
+const COLUMNS: usize = 27;
 
 /// The `INSERT` text for `rows` rows, with PostgreSQL's numbered placeholders (`($1, ...,
 /// $20), ($21, ...`) or SQLite's positional `?` (which it binds without looking each
@@ -116,13 +116,14 @@ const RECORDS_AS_TOTALS: &str = "SELECT tenant, subject, model, at_ms, 1 AS requ
      CASE WHEN cache_hit THEN 1 ELSE 0 END AS cache_hits, \
      prompt_tokens, completion_tokens, total_tokens, cost_usd, \
      CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced, batch_id, task, \
-     CASE WHEN quality_score IS NULL THEN 0 ELSE 1 END AS scored, quality_score FROM usage_records";
+     CASE WHEN quality_score IS NULL THEN 0 ELSE 1 END AS scored, quality_score, guardrail_findings \
+     FROM usage_records";
 
 /// The per-minute totals under the same column names (a minute row is dated by its start).
 const MINUTES_AS_TOTALS: &str = "SELECT tenant, subject, model, minute_ms AS at_ms, requests, \
      errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, unpriced, \
      CAST(NULL AS TEXT) AS batch_id, CAST(NULL AS TEXT) AS task, 0 AS scored, \
-     CAST(NULL AS DOUBLE PRECISION) AS quality_score FROM usage_minutes";
+     CAST(NULL AS DOUBLE PRECISION) AS quality_score, guardrail_findings FROM usage_minutes";
 
 /// Builds the aggregate query over per-call records and per-minute totals together; returns
 /// the SQL and the text and integer binds in order. The filters are applied inside each half
@@ -190,6 +191,7 @@ fn aggregate_sql(q: &UsageQuery) -> (String, Vec<Bind>) {
          CAST(COALESCE(SUM(total_tokens), 0) AS BIGINT) AS total_tokens, \
          CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) AS cost_usd, \
          CAST(COALESCE(SUM(unpriced), 0) AS BIGINT) AS unpriced, \
+         CAST(COALESCE(SUM(guardrail_findings), 0) AS BIGINT) AS guardrail_findings, \
          CAST(COALESCE(SUM(scored), 0) AS BIGINT) AS scored, \
          CAST(AVG(quality_score) AS DOUBLE PRECISION) AS mean_quality \
          FROM ({RECORDS_AS_TOTALS}{} UNION ALL {MINUTES_AS_TOTALS}{}) AS usage_rows {group} {order}",
@@ -251,6 +253,7 @@ fn aggregate_from_row(
             total_tokens: row.uint("total_tokens")?,
             cost_usd: row.float("cost_usd")?,
             unpriced_requests: row.uint("unpriced")?,
+            guardrail_findings: row.uint("guardrail_findings")?,
         },
     })
 }
@@ -294,7 +297,9 @@ impl UsageStore for SqlStore {
                         .bind(r.quality.as_ref().map(|q| (f64::from(q.score) * 1e4).round() / 1e4))
                         .bind(r.quality.as_ref().map(|q| q.flags_text()))
                         .bind(r.task.map(|t| t.as_str()))
-                        .bind(r.route_reason.clone());
+                        .bind(r.route_reason.clone())
+                        .bind(i64::from(r.guardrail_findings.count))
+                        .bind(r.guardrail_findings.kinds.to_text());
                 }
                 insert
             };
@@ -412,6 +417,7 @@ mod tests {
             quality: None,
             task: None,
             route_reason: None,
+            guardrail_findings: Default::default(),
         };
         let sizes = |n: usize| {
             let records = vec![record.clone(); n];

@@ -7,10 +7,10 @@ use crate::error::StoreError;
 use crate::pool::Backend;
 
 /// Adds one minute's totals to the stored ones (`ON CONFLICT ... DO UPDATE`, the same text on
-/// SQLite and PostgreSQL). Twelve binds, so numbered placeholders cost SQLite nothing here.
+/// SQLite and PostgreSQL). Thirteen binds, so numbered placeholders cost SQLite nothing here.
 const UPSERT_SQL: &str = "INSERT INTO usage_minutes (minute_ms, tenant, subject, model, \
      requests, errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, \
-     unpriced) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+     unpriced, guardrail_findings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
      ON CONFLICT (tenant, minute_ms, subject, model) DO UPDATE SET \
      requests = usage_minutes.requests + excluded.requests, \
      errors = usage_minutes.errors + excluded.errors, \
@@ -19,7 +19,8 @@ const UPSERT_SQL: &str = "INSERT INTO usage_minutes (minute_ms, tenant, subject,
      completion_tokens = usage_minutes.completion_tokens + excluded.completion_tokens, \
      total_tokens = usage_minutes.total_tokens + excluded.total_tokens, \
      cost_usd = usage_minutes.cost_usd + excluded.cost_usd, \
-     unpriced = usage_minutes.unpriced + excluded.unpriced";
+     unpriced = usage_minutes.unpriced + excluded.unpriced, \
+     guardrail_findings = usage_minutes.guardrail_findings + excluded.guardrail_findings";
 
 /// Minutes that started before the cutoff (retention). Few rows per minute, so one
 /// statement: no chunking as for the per-call records.
@@ -51,6 +52,7 @@ pub(crate) async fn add(backend: &Backend, minutes: &[UsageMinute]) -> Result<()
                 .bind(count(totals.total_tokens))
                 .bind(totals.cost_usd)
                 .bind(count(totals.unpriced_requests))
+                .bind(count(totals.guardrail_findings))
                 .execute(&mut *tx)
                 .await?;
         }

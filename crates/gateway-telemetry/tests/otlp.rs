@@ -124,6 +124,7 @@ async fn spans_reach_the_collector_with_genai_attributes_and_the_callers_trace()
                 quality: None,
                 task: None,
                 route_reason: None,
+                guardrail_findings: Default::default(),
             },
         );
     }

@@ -83,6 +83,7 @@ async fn calls_are_added_up_per_minute_tenant_subject_and_model() {
             total_tokens: 110,
             cost_usd: rows[0].1.cost_usd,
             unpriced_requests: 1,
+            guardrail_findings: 0,
         }
     );
     assert!((rows[0].1.cost_usd - 0.004).abs() < 1e-12);

@@ -22,7 +22,8 @@ impl AnomalyTap {
 }
 
 /// A refusal by the gateway: policy or permission (403), a guardrail or custom policy block
-/// (422), a limit (429).
+/// (422), a limit (429). A guardrail block is also counted in the findings (each of its
+/// findings once): the two signals are not exclusive, a blocked call raises both.
 fn refused(status: u16) -> bool {
     matches!(status, 403 | 422 | 429)
 }
@@ -46,7 +47,7 @@ impl UsageSink for AnomalyTap {
             cost_usd: record.cost_usd.unwrap_or(0.0),
             error: record.status >= 400 && !refused && !record.cancelled,
             refused,
-            findings: 0,
+            findings: record.guardrail_findings.count,
         };
         self.core.counters.observe_call(&observation);
         self.inner.record_call(record, client_ip);

@@ -141,6 +141,7 @@ fn usage_record(
         quality: None,
         task: None,
         route_reason: None,
+        guardrail_findings: Default::default(),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::metered_stream::MeteredStream;
 use crate::phases::account::{call_span, in_span};
 use crate::phases::admission::{Admission, Admitted, UsageEstimate};
 use crate::phases::cache::{CacheFill, CacheLookup, CacheStatus, CachedAnswer};
-use crate::phases::guard::StreamGuard;
+use crate::phases::guard::{FindingTally, GuardAction, StreamGuard};
 use crate::phases::route::{Router, ServedBy};
 use crate::principal::Principal;
 use crate::quality::AnswerView;
@@ -106,11 +106,16 @@ impl Gateway {
     fn inspect_input(
         &self,
         ctx: &RequestContext,
+        call: &CallRecord,
         req: &mut ChatRequest,
     ) -> Result<(), GatewayError> {
-        // Allowed outcomes (and redactions, already applied to `req`) need nothing more.
+        // Redactions are already applied to `req`; flags and redactions are only counted.
         for guard in self.guardrails.iter() {
-            if let Some(err) = guard.check_request(req, ctx).block_error() {
+            let outcome = guard.check_request(req, ctx);
+            if outcome.action != GuardAction::Allow {
+                call.add_findings(FindingTally::of(&outcome));
+            }
+            if let Some(err) = outcome.block_error() {
                 return Err(err);
             }
         }
@@ -121,10 +126,15 @@ impl Gateway {
     async fn inspect_input_async(
         &self,
         ctx: &RequestContext,
+        call: &CallRecord,
         req: &ChatRequest,
     ) -> Result<(), GatewayError> {
         for guard in &self.async_guardrails {
-            if let Some(err) = guard.check_request(req, ctx).await?.block_error() {
+            let outcome = guard.check_request(req, ctx).await?;
+            if outcome.action != GuardAction::Allow {
+                call.add_findings(FindingTally::of(&outcome));
+            }
+            if let Some(err) = outcome.block_error() {
                 return Err(err);
             }
         }
@@ -162,6 +172,9 @@ impl Gateway {
     ) -> Result<(), GatewayError> {
         for guard in self.guardrails.iter() {
             let outcome = guard.check_response(response, ctx);
+            if outcome.action != GuardAction::Allow {
+                call.add_findings(FindingTally::of(&outcome));
+            }
             if let Some(err) = outcome.block_error() {
                 let usage = response.usage.clone();
                 call.finish(CallEnd {

@@ -63,8 +63,18 @@ impl Gateway {
             }
             None => None,
         };
-        self.inspect_input(ctx, &mut view)?;
-        self.inspect_input_async(ctx, &view).await?;
+        // A guardrail block is on record (status 422, with its findings), like any call
+        // that got this far; a failed external check is not a call of the caller's making.
+        let inspected = match self.inspect_input(ctx, &call, &mut view) {
+            Ok(()) => self.inspect_input_async(ctx, &call, &view).await,
+            Err(err) => Err(err),
+        };
+        if let Err(err) = inspected {
+            return Err(match err {
+                GatewayError::PolicyBlocked { .. } => call.failed(err),
+                err => err,
+            });
+        }
         if ctx.log_content && !ctx.passthrough {
             content_log::prompt(self.content_log.as_ref(), ctx, &view);
         }

@@ -44,6 +44,8 @@ pub struct UsageRecord {
     pub task: Option<crate::features::TaskType>,
     /// Why a virtual model's call went where it did ([`crate::phases::route::ServedBy`]).
     pub route_reason: Option<Arc<str>>,
+    /// What the guardrails found on the call's input and output (flags, redactions, blocks).
+    pub guardrail_findings: crate::phases::guard::FindingTally,
 }
 
 /// Receives usage records. `record` must return at once (buffer and write in the background).

@@ -64,6 +64,117 @@ impl GuardOutcome {
     }
 }
 
+/// The kinds of guardrail a call's findings came from: a bit set over [`GuardKinds::NAMES`]
+/// (`injection`, `pii`, `secrets`, `moderation`, `threat_intel`, and `other` for any
+/// guardrail outside that list).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct GuardKinds(u8);
+
+impl GuardKinds {
+    /// The kinds, in bit order.
+    pub const NAMES: [&'static str; 6] = [
+        "injection",
+        "pii",
+        "secrets",
+        "moderation",
+        "threat_intel",
+        "other",
+    ];
+
+    /// The kind of the guardrail named `guardrail`.
+    pub fn of(guardrail: &str) -> Self {
+        let bit = Self::NAMES
+            .iter()
+            .position(|n| *n == guardrail)
+            .unwrap_or(Self::NAMES.len() - 1);
+        GuardKinds(1 << bit)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn union(self, other: GuardKinds) -> Self {
+        GuardKinds(self.0 | other.0)
+    }
+
+    /// The bits, for storing in an atomic.
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// From [`GuardKinds::bits`] (unknown bits are dropped).
+    pub fn from_bits(bits: u8) -> Self {
+        GuardKinds(bits & ((1 << Self::NAMES.len()) - 1))
+    }
+
+    /// The names of the kinds present, in [`GuardKinds::NAMES`] order.
+    pub fn names(self) -> impl Iterator<Item = &'static str> {
+        Self::NAMES
+            .into_iter()
+            .enumerate()
+            .filter(move |(bit, _)| self.0 & (1 << bit) != 0)
+            .map(|(_, name)| name)
+    }
+
+    /// The comma-separated names (`pii,secrets`); `None` when empty. How the store keeps it.
+    pub fn to_text(self) -> Option<String> {
+        (!self.is_empty()).then(|| self.names().collect::<Vec<_>>().join(","))
+    }
+
+    /// Parses [`GuardKinds::to_text`] (unknown names count as `other`).
+    pub fn from_text(text: &str) -> Self {
+        text.split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .fold(GuardKinds::default(), |k, n| k.union(GuardKinds::of(n)))
+    }
+}
+
+/// The guardrail findings of one call, on its input and its output (streamed or not): how
+/// many (every flag, redaction and block counts once) and the kinds of guardrail they came
+/// from. A `Copy` value: counting allocates nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct FindingTally {
+    pub count: u32,
+    pub kinds: GuardKinds,
+}
+
+impl FindingTally {
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The findings of one outcome.
+    pub fn of(outcome: &GuardOutcome) -> Self {
+        let mut tally = FindingTally::default();
+        tally.add_outcome(outcome);
+        tally
+    }
+
+    /// Counts one finding of guardrail `guardrail`.
+    pub fn add_one(&mut self, guardrail: &str) {
+        self.count = self.count.saturating_add(1);
+        self.kinds = self.kinds.union(GuardKinds::of(guardrail));
+    }
+
+    /// Counts the findings of an outcome. A block without findings (a guardrail that did not
+    /// say why) still counts once, as `other`.
+    pub fn add_outcome(&mut self, outcome: &GuardOutcome) {
+        for f in &outcome.findings {
+            self.add_one(&f.guardrail);
+        }
+        if outcome.findings.is_empty() && outcome.action != GuardAction::Allow {
+            self.add_one("other");
+        }
+    }
+
+    pub fn merge(&mut self, other: FindingTally) {
+        self.count = self.count.saturating_add(other.count);
+        self.kinds = self.kinds.union(other.kinds);
+    }
+}
+
 /// A guardrail over requests and responses.
 pub trait Guardrail: Send + Sync {
     /// Inspect the request; may redact message text in place.
@@ -83,6 +194,11 @@ pub trait StreamGuard: Send {
     fn push(&mut self, delta: &str) -> Result<String, GuardOutcome>;
     /// The stream ended: returns what was held back, or the blocking outcome.
     fn finish(&mut self) -> Result<String, GuardOutcome>;
+    /// The findings of the text released so far (flags and redactions; a blocking outcome is
+    /// returned by `push`/`finish` and counted from there, not here).
+    fn findings(&self) -> FindingTally {
+        FindingTally::default()
+    }
 }
 
 /// An input check that needs I/O, such as an external moderation service. It runs after the

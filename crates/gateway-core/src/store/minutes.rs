@@ -29,6 +29,8 @@ pub struct UsageTotals {
     pub cost_usd: f64,
     /// Calls whose price was unknown (not counted in `cost_usd`).
     pub unpriced_requests: u64,
+    /// Guardrail findings (flags, redactions, blocks) over the calls' inputs and outputs.
+    pub guardrail_findings: u64,
 }
 
 impl UsageTotals {
@@ -46,6 +48,7 @@ impl UsageTotals {
             Some(cost) => self.cost_usd += cost,
             None => self.unpriced_requests += 1,
         }
+        self.guardrail_findings += u64::from(record.guardrail_findings.count);
     }
 
     /// Adds `other` (two flushes of the same minute, or a retried write).
@@ -58,6 +61,7 @@ impl UsageTotals {
         self.total_tokens += other.total_tokens;
         self.cost_usd += other.cost_usd;
         self.unpriced_requests += other.unpriced_requests;
+        self.guardrail_findings += other.guardrail_findings;
     }
 }
 
@@ -137,6 +141,7 @@ mod tests {
             quality: None,
             task: None,
             route_reason: None,
+            guardrail_findings: Default::default(),
         }
     }
 
@@ -155,6 +160,7 @@ mod tests {
             total_tokens: 22,
             cost_usd: 0.25,
             unpriced_requests: 1,
+            guardrail_findings: 0,
         };
         assert_eq!(totals, expected);
         let mut twice = totals;

@@ -162,6 +162,10 @@ impl StreamGuard for StreamScanner {
     fn finish(&mut self) -> Result<String, GuardOutcome> {
         into_result(StreamScanner::finish(self))
     }
+
+    fn findings(&self) -> gateway_core::phases::guard::FindingTally {
+        self.found()
+    }
 }
 
 /// Checks a tool call's arguments (JSON text) like any text. When a redaction would leave

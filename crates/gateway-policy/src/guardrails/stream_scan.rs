@@ -24,6 +24,8 @@
 
 use std::sync::Arc;
 
+use gateway_core::phases::guard::FindingTally;
+
 use crate::guardrails::engine::{Direction, Guardrails};
 use crate::guardrails::finding::{Action, Finding, redact};
 
@@ -49,6 +51,8 @@ pub struct StreamScanner {
     /// Stream offset of the first unreleased byte (= bytes of original text released).
     released: usize,
     blocked: Option<Finding>,
+    /// The flags and redactions reported so far, counted for the call's usage record.
+    found: FindingTally,
 }
 
 impl StreamScanner {
@@ -67,11 +71,17 @@ impl StreamScanner {
             overlap: 0,
             released: 0,
             blocked: None,
+            found: FindingTally::default(),
         }
     }
 
     pub fn is_blocked(&self) -> bool {
         self.blocked.is_some()
+    }
+
+    /// The flags and redactions in the text released so far (a block is not counted here).
+    pub fn found(&self) -> FindingTally {
+        self.found
     }
 
     /// Feeds the next delta.
@@ -132,11 +142,14 @@ impl StreamScanner {
             }
         }
         let release = redact(&self.buf, &findings, pend..cut);
-        let reported = findings
+        let reported: Vec<Finding> = findings
             .iter()
             .filter(|f| f.end <= cut)
             .map(|f| shifted(f, base))
             .collect();
+        for f in &reported {
+            self.found.add_one(f.guardrail);
+        }
         self.released += cut - pend;
         let keep_from = floor_boundary(&self.buf, cut.saturating_sub(self.window));
         self.buf.drain(..keep_from);

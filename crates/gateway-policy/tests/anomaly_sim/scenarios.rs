@@ -108,6 +108,27 @@ pub fn slow_exfiltration(seed: u64, minutes: u64) -> Detection {
     detection(&sim, "slow low-rate exfiltration", EntityKind::Key, VICTIM)
 }
 
+/// Probing the guardrails with a working key: from the attack on, the key's calls come at
+/// its usual rate, from its usual addresses and models, but each carries one to three
+/// guardrail findings (flagged injection attempts, redacted secrets) where the key's habit is
+/// one finding in fifty calls. Nothing is refused: only the findings depart from the habit.
+/// `probing: false` runs the same traffic without the findings (the control).
+pub fn guardrail_probing(seed: u64, minutes: u64, probing: bool) -> Detection {
+    let mut sim = warmed(seed);
+    let mut probes = 0u32;
+    for _ in 0..minutes {
+        sim.normal_minute_with(|k, call| {
+            if k == 0 && probing {
+                probes += 1;
+                call.findings = 1 + probes % 3;
+                call.refused = false;
+            }
+        });
+        sim.fold();
+    }
+    detection(&sim, "guardrail probing", EntityKind::Key, VICTIM)
+}
+
 /// Credential stuffing against many keys from a botnet: 10 attempts a minute, each with a
 /// different guessed key from one of 300 addresses in 300 networks (a handful of attempts
 /// per network per hour), none naming a tenant.

@@ -59,6 +59,7 @@ suite!(
     keys::update_and_revoke,
     keys::touch_only_moves_forward,
     usage::usage_totals_and_groups,
+    usage::guardrail_findings_are_stored_and_summed,
     usage::usage_filters,
     usage::empty_usage,
     usage::large_batch_spans_several_statements,

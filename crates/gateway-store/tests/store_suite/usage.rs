@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use gateway_core::phases::account::UsageRecord;
+use gateway_core::phases::guard::{FindingTally, GuardKinds};
 use gateway_core::store::{UsageAggregate, UsageDimension, UsageQuery, UsageStore, UsageTotals};
 use gateway_core::{TenantId, Usage};
 
@@ -47,6 +48,7 @@ pub fn rec(
         quality: None,
         task: None,
         route_reason: None,
+        guardrail_findings: Default::default(),
     }
 }
 
@@ -116,6 +118,7 @@ pub async fn usage_totals_and_groups(h: &Harness) {
             total_tokens: 1465,
             cost_usd: 0.03,
             unpriced_requests: 2,
+            guardrail_findings: 0,
         },
     );
 
@@ -305,4 +308,70 @@ pub async fn retention_deletes_only_older_records(h: &Harness) {
     );
     // Nothing left to expire: a second pass deletes nothing.
     assert_eq!(h.store.delete_usage_before(cutoff).await.unwrap(), 0);
+}
+
+/// A redacted prompt, a blocked one and a clean call: each record keeps its count and kinds,
+/// and the aggregates (per-call records and per-minute totals together) add the counts up.
+pub async fn guardrail_findings_are_stored_and_summed(h: &Harness) {
+    let t0 = day0() + Duration::from_secs(3600);
+    let mut redacted = rec("acme", "key_1", "gpt-4o", t0, (10, 5), Some(0.01));
+    redacted.request_id = Arc::from("req-redacted");
+    redacted.guardrail_findings = FindingTally {
+        count: 2,
+        kinds: GuardKinds::of("pii").union(GuardKinds::of("secrets")),
+    };
+    let mut blocked = rec("acme", "key_1", "gpt-4o", t0, (0, 0), None);
+    blocked.request_id = Arc::from("req-blocked");
+    blocked.status = 422;
+    blocked.usage = None;
+    blocked.guardrail_findings = FindingTally {
+        count: 1,
+        kinds: GuardKinds::of("injection"),
+    };
+    let clean = rec("acme", "key_2", "gpt-4o", t0, (10, 5), Some(0.01));
+    h.store
+        .insert_usage(&[redacted, blocked, clean])
+        .await
+        .unwrap();
+    let kinds = |id: &str| {
+        format!(
+            "SELECT COALESCE(guardrail_kinds, '-') || ':' || CAST(guardrail_findings AS TEXT) \
+             FROM usage_records WHERE request_id = '{id}'"
+        )
+    };
+    assert_eq!(
+        h.raw_scalar_text(&kinds("req-redacted")).await,
+        "pii,secrets:2"
+    );
+    assert_eq!(
+        h.raw_scalar_text(&kinds("req-blocked")).await,
+        "injection:1"
+    );
+    assert_eq!(h.raw_scalar_text(&kinds("req")).await, "-:0");
+
+    // A minute of the high-volume path with 4 more findings.
+    let mut minute = UsageTotals::default();
+    let mut flagged = rec("acme", "key_2", "gpt-4o", t0, (1, 1), Some(0.0));
+    flagged.guardrail_findings.count = 4;
+    minute.add_record(&flagged);
+    h.store
+        .add_usage_minutes(&[gateway_core::store::UsageMinute {
+            key: gateway_core::store::MinuteKey::of(flagged),
+            totals: minute,
+        }])
+        .await
+        .unwrap();
+    let by_subject = h
+        .store
+        .query_usage(&UsageQuery {
+            group_by: vec![UsageDimension::Subject],
+            ..UsageQuery::default()
+        })
+        .await
+        .unwrap();
+    let found: Vec<(String, u64)> = by_subject
+        .iter()
+        .map(|g| (g.subject.clone().unwrap(), g.totals.guardrail_findings))
+        .collect();
+    assert_eq!(found, [("key_1".to_owned(), 3), ("key_2".to_owned(), 4)]);
 }

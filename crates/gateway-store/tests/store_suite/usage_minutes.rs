@@ -43,6 +43,7 @@ fn calls(requests: u64) -> UsageTotals {
         total_tokens: 15 * requests,
         cost_usd: 0.01 * (requests - 1) as f64,
         unpriced_requests: 1,
+        guardrail_findings: 0,
     }
 }
 
@@ -81,6 +82,7 @@ pub async fn minutes_add_up_across_writes(h: &Harness) {
             total_tokens: 135,
             cost_usd: 0.06,
             unpriced_requests: 3,
+            guardrail_findings: 0,
         },
     );
     let by_minute = h

@@ -50,6 +50,7 @@ fn record() -> UsageRecord {
         quality: None,
         task: None,
         route_reason: None,
+        guardrail_findings: Default::default(),
     }
 }
 

@@ -172,6 +172,7 @@ pub fn usage_record(n: u64) -> UsageRecord {
         quality: None,
         task: None,
         route_reason: None,
+        guardrail_findings: Default::default(),
     }
 }
 
