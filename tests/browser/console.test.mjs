@@ -394,7 +394,7 @@ const steps = [
     const csvPath = join(ARTIFACTS, 'usage.csv');
     await download.saveAs(csvPath);
     const lines = readFileSync(csvPath, 'utf8').split('\r\n');
-    assert(lines[0] === 'day,model,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,cost_usd,unpriced_requests', `CSV header: ${lines[0]}`);
+    assert(lines[0] === 'day,model,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,cost_usd,unpriced_requests,guardrail_findings', `CSV header: ${lines[0]}`);
     const tableRows = await adminPage.locator('main table').first().locator('tbody tr').count();
     assert(lines.length - 1 === tableRows && lines.some((l) => /,chat,\d+,/.test(l)), `CSV rows (${lines.length - 1}) match the table (${tableRows})`);
     await accessible(adminPage, 'usage');

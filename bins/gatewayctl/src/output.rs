@@ -132,7 +132,7 @@ pub const ANOMALY_COLUMNS: [(&str, &str); 6] = [
     ("ACTION", "action"),
 ];
 
-const USAGE_TOTALS: [(&str, &str); 8] = [
+const USAGE_TOTALS: [(&str, &str); 9] = [
     ("REQUESTS", "requests"),
     ("ERRORS", "errors"),
     ("PROMPT", "prompt_tokens"),
@@ -140,6 +140,7 @@ const USAGE_TOTALS: [(&str, &str); 8] = [
     ("TOTAL", "total_tokens"),
     ("COST USD", "cost_usd"),
     ("UNPRICED", "unpriced_requests"),
+    ("FINDINGS", "guardrail_findings"),
     ("AVG QUALITY", "avg_quality"),
 ];
 

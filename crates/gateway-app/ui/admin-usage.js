@@ -98,7 +98,7 @@ function daysBetween(from, to) {
 }
 
 function toCsv(rows, dim) {
-  const cols = ['day', dim, 'requests', 'errors', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'unpriced_requests'];
+  const cols = ['day', dim, 'requests', 'errors', 'cache_hits', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_usd', 'unpriced_requests', 'guardrail_findings'];
   const cell = (v) => {
     const s = v === null || v === undefined ? '' : String(v);
     // Quote when needed; a leading formula character is defused for spreadsheets.

@@ -35,7 +35,7 @@ def test_usage_report_filters_groups_and_csv(gateway: Running, admin: Gateway) -
     lines = list(csv.reader(io.StringIO(admin.usage.csv(tenant=tenant, group_by="key,model"))))
     assert lines[0] == [
         "key", "model", "requests", "errors", "cache_hits", "prompt_tokens",
-        "completion_tokens", "total_tokens", "cost_usd", "unpriced_requests",
+        "completion_tokens", "total_tokens", "cost_usd", "unpriced_requests", "guardrail_findings",
     ]
     assert lines[1][:3] == [key.id, "demo", "3"]
 

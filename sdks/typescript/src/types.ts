@@ -80,6 +80,8 @@ export interface UsageRow {
   total_tokens: number;
   cost_usd: number;
   unpriced_requests: number;
+  /** Guardrail findings (flags, redactions, blocks) over the calls' inputs and outputs. */
+  guardrail_findings?: number;
   /** The classifier's task type, when grouped by task. */
   task?: string;
   /** Calls whose answer got a heuristic quality score. */
@@ -199,6 +201,7 @@ const USAGE_TOTALS = [
   "total_tokens",
   "cost_usd",
   "unpriced_requests",
+  "guardrail_findings",
 ] as const;
 const USAGE_DIMENSIONS = new Set(["tenant", "key", "model", "day"]);
 

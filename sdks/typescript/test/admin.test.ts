@@ -140,9 +140,9 @@ test("usage: filters, grouping and CSV", async () => {
   assert.equal(past.data.reduce((n, r) => n + r.requests, 0), 0);
   const csv = await admin.usage.csv({ tenant, group_by: "key,model" });
   const lines = csv.trim().split("\n");
-  assert.equal(lines[0], "key,model,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,cost_usd,unpriced_requests");
+  assert.equal(lines[0], "key,model,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,cost_usd,unpriced_requests,guardrail_findings");
   assert.ok(lines[1]?.startsWith(`${key.id},demo,3,`), csv);
-  assert.equal(usageCsv({ object: "list", group_by: ["model"], data: [{ model: 'a,"b"', requests: 1 } as never] }).split("\n")[1], '"a,""b""",1,,,,,,,');
+  assert.equal(usageCsv({ object: "list", group_by: ["model"], data: [{ model: 'a,"b"', requests: 1 } as never] }).split("\n")[1], '"a,""b""",1,,,,,,,,');
   await assert.rejects(admin.usage.report({ group_by: "colour" }), (e: unknown) => e instanceof BadRequestError && e.param === "group_by");
 });
 

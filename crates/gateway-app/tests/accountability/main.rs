@@ -198,9 +198,16 @@ async fn metrics_expose_calls_tokens_cost_rejections_and_router_state() {
     );
     assert!(get(r#"gateway_tokens_total{tenant="acme",model="gpt-test",kind="prompt"}"#) > 0.0);
     assert!(get(r#"gateway_cost_usd_total{tenant="acme",model="gpt-test"}"#) > 0.0);
+    // The blocked call is a model call on record too (status 422, provider none).
     assert_eq!(
         get(r#"gateway_request_duration_seconds_count{route="chat_completions",model="gpt-test"}"#),
-        2.0
+        3.0
+    );
+    assert_eq!(
+        get(
+            r#"gateway_model_requests_total{route="chat_completions",model="gpt-test",provider="none",status="422"}"#
+        ),
+        1.0
     );
     assert_eq!(
         get(r#"gateway_overhead_duration_seconds_count{route="chat_completions"}"#),

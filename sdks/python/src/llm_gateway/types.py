@@ -189,6 +189,7 @@ USAGE_TOTALS = (
     "total_tokens",
     "cost_usd",
     "unpriced_requests",
+    "guardrail_findings",
 )
 USAGE_DIMENSIONS = ("tenant", "key", "model", "day", "task")
 
@@ -216,6 +217,8 @@ class UsageRow:
     """Calls whose answer got a heuristic quality score."""
     avg_quality: Optional[float] = None
     """Their mean quality score (0..1)."""
+    guardrail_findings: int = 0
+    """Guardrail findings (flags, redactions, blocks) over the calls' inputs and outputs."""
     raw: Json = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -236,6 +239,7 @@ class UsageRow:
             task=data.get("task"),
             scored_requests=int(data.get("scored_requests") or 0),
             avg_quality=float(data["avg_quality"]) if data.get("avg_quality") is not None else None,
+            guardrail_findings=int(data.get("guardrail_findings") or 0),
             raw=data,
         )
 

@@ -164,6 +164,9 @@ pub struct UsageRow {
     pub cost_usd: f64,
     /// Calls whose price was unknown (not counted in `cost_usd`).
     pub unpriced_requests: u64,
+    /// Guardrail findings over the calls' inputs and outputs: every flag, redaction and
+    /// block counts once (a blocked call is also in `errors`).
+    pub guardrail_findings: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,6 +200,7 @@ pub fn usage(a: &UsageAggregate) -> UsageRow {
         total_tokens: t.total_tokens,
         cost_usd: t.cost_usd,
         unpriced_requests: t.unpriced_requests,
+        guardrail_findings: t.guardrail_findings,
         tenant: a.tenant.as_ref().map(|t| t.as_str().to_owned()),
         key: a.subject.clone(),
         model: a.model.clone(),

@@ -47,7 +47,7 @@ class UsageTest {
 
     private static UsageRow total(UsageQuery q) {
         UsageReport r = admin.usage().report(q);
-        return r.rows().isEmpty() ? new UsageRow(null, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, null, 0, null) : r.rows().get(0);
+        return r.rows().isEmpty() ? new UsageRow(null, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, null, 0, null, 0) : r.rows().get(0);
     }
 
     @Test
@@ -73,7 +73,7 @@ class UsageTest {
         String csv = admin.usage().csv(UsageQuery.all().tenant(tenant).groupBy(GroupBy.TENANT, GroupBy.MODEL));
         String[] lines = csv.split("\r\n");
         assertEquals("tenant,model,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,"
-                + "cost_usd,unpriced_requests", lines[0]);
+                + "cost_usd,unpriced_requests,guardrail_findings", lines[0]);
         assertEquals(2, lines.length, csv);
         assertTrue(lines[1].startsWith(tenant + ",demo,3,0,"), lines[1]);
     }

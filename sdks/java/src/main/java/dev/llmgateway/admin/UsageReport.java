@@ -15,7 +15,7 @@ import java.util.Locale;
 public record UsageReport(List<String> groupBy, List<UsageRow> rows) {
 
     private static final String TOTALS = "requests,errors,cache_hits,prompt_tokens,completion_tokens,"
-            + "total_tokens,cost_usd,unpriced_requests";
+            + "total_tokens,cost_usd,unpriced_requests,guardrail_findings";
 
     /** The report as CSV text. */
     public String toCsv() {
@@ -40,7 +40,8 @@ public record UsageReport(List<String> groupBy, List<UsageRow> rows) {
                 }
                 out.write(row.requests() + "," + row.errors() + "," + row.cacheHits() + ","
                         + row.promptTokens() + "," + row.completionTokens() + "," + row.totalTokens() + ","
-                        + String.format(Locale.ROOT, "%.6f", row.costUsd()) + "," + row.unpricedRequests());
+                        + String.format(Locale.ROOT, "%.6f", row.costUsd()) + "," + row.unpricedRequests()
+                        + "," + row.guardrailFindings());
                 out.write("\r\n");
             }
             out.flush();

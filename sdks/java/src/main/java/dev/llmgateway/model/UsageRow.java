@@ -6,7 +6,8 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 /**
  * One row of a usage report: the grouped fields ({@code tenant}, {@code key}, {@code model},
  * {@code day}, {@code task}; null when not grouped by) and the totals, with the mean heuristic
- * quality score of the scored answers ({@code avgQuality}, null when none was scored).
+ * quality score of the scored answers ({@code avgQuality}, null when none was scored) and the
+ * guardrail findings (flags, redactions, blocks) over the calls' inputs and outputs.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record UsageRow(
@@ -24,4 +25,5 @@ public record UsageRow(
         @JsonProperty("unpriced_requests") long unpricedRequests,
         String task,
         @JsonProperty("scored_requests") long scoredRequests,
-        @JsonProperty("avg_quality") Double avgQuality) {}
+        @JsonProperty("avg_quality") Double avgQuality,
+        @JsonProperty("guardrail_findings") long guardrailFindings) {}

@@ -21,8 +21,9 @@ class UsageReportTest {
     @Test
     void oneLinePerRowWithTheGroupedColumnsFirst() {
         UsageReport r = new UsageReport(List.of("model", "day"), List.of(
-                new UsageRow(null, null, "gpt,4", "2024-05-01", 3, 1, 1, 10, 20, 30, 0.0125, 0, null, 0, null)));
+                new UsageRow(null, null, "gpt,4", "2024-05-01", 3, 1, 1, 10, 20, 30, 0.0125, 0, null, 0, null, 2)));
         assertEquals("model,day,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,cost_usd,"
-                + "unpriced_requests\r\n\"gpt,4\",2024-05-01,3,1,1,10,20,30,0.012500,0\r\n", r.toCsv());
+                + "unpriced_requests,guardrail_findings\r\n\"gpt,4\",2024-05-01,3,1,1,10,20,30,0.012500,0,2\r\n",
+                r.toCsv());
     }
 }
