@@ -424,6 +424,10 @@ impl AppState {
                     Backing::SignedFile(_) => None,
                 },
                 webhooks: webhooks.as_ref().map(|h| h.events.clone()),
+                operator_tenant: webhooks
+                    .as_ref()
+                    .and_then(|h| h.config.operator_tenant.as_deref())
+                    .map(gateway_core::TenantId::new),
             },
         );
         let bandit_store: Arc<dyn gateway_core::store::BanditStore> = match &backing {

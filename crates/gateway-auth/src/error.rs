@@ -5,7 +5,7 @@
 //! reveals whether a key exists. The precise reason ([`AuthError::reason`]) is for logs and
 //! metrics only.
 
-use gateway_core::{AuthFailure, GatewayError};
+use gateway_core::{AuthFailure, AuthRefusal, GatewayError, TenantId};
 
 /// Told to callers that sent no credential.
 pub const MISSING_MESSAGE: &str = "Missing credentials: send a gateway API key or token as \
@@ -22,10 +22,12 @@ pub enum AuthError {
     Malformed,
     #[error("API key is unknown")]
     UnknownKey,
+    /// The key exists (its hash matched) but is disabled, revoked or expired: the failure
+    /// is attributed to its tenant (anomaly detection), never told to the caller.
     #[error("API key is disabled, revoked or expired")]
-    KeyNotUsable,
+    KeyNotUsable { tenant: TenantId },
     #[error("tenant is unknown or disabled")]
-    TenantNotUsable,
+    TenantNotUsable { tenant: TenantId },
     #[error("token issuer is not configured")]
     UnknownIssuer,
     #[error("token algorithm is not allowed for its issuer")]
@@ -53,8 +55,8 @@ impl AuthError {
             AuthError::Missing => "missing",
             AuthError::Malformed => "malformed",
             AuthError::UnknownKey => "unknown_key",
-            AuthError::KeyNotUsable => "key_not_usable",
-            AuthError::TenantNotUsable => "tenant_not_usable",
+            AuthError::KeyNotUsable { .. } => "key_not_usable",
+            AuthError::TenantNotUsable { .. } => "tenant_not_usable",
             AuthError::UnknownIssuer => "unknown_issuer",
             AuthError::AlgorithmNotAllowed => "algorithm_not_allowed",
             AuthError::NoMatchingKey => "no_matching_key",
@@ -63,6 +65,18 @@ impl AuthError {
             AuthError::Jwks(_) => "jwks_unavailable",
             AuthError::Store(_) => "store_unavailable",
             AuthError::Config(_) => "config",
+        }
+    }
+
+    /// The tenant a refused credential is known to belong to: that of an existing key that is
+    /// disabled, revoked or expired, or a disabled tenant. `None` for a credential that names
+    /// nothing (unknown key, wrong secret, bad token).
+    pub fn tenant(&self) -> Option<&TenantId> {
+        match self {
+            AuthError::KeyNotUsable { tenant } | AuthError::TenantNotUsable { tenant } => {
+                Some(tenant)
+            }
+            _ => None,
         }
     }
 
@@ -79,7 +93,11 @@ impl AuthError {
             AuthError::Config(_) => {
                 GatewayError::Internal("Authentication is misconfigured.".to_owned())
             }
-            _ => GatewayError::unauthenticated(AuthFailure::Invalid, INVALID_MESSAGE),
+            e => GatewayError::Unauthenticated(AuthRefusal {
+                reason: AuthFailure::Invalid,
+                message: INVALID_MESSAGE.to_owned(),
+                tenant: e.tenant().cloned(),
+            }),
         }
     }
 }
@@ -110,8 +128,12 @@ mod tests {
         let cases = [
             AuthError::Malformed,
             AuthError::UnknownKey,
-            AuthError::KeyNotUsable,
-            AuthError::TenantNotUsable,
+            AuthError::KeyNotUsable {
+                tenant: TenantId::new("acme"),
+            },
+            AuthError::TenantNotUsable {
+                tenant: TenantId::new("acme"),
+            },
             AuthError::UnknownIssuer,
             AuthError::AlgorithmNotAllowed,
             AuthError::NoMatchingKey,
@@ -126,6 +148,19 @@ mod tests {
                 matches!(&g, GatewayError::Unauthenticated(r) if r.reason == AuthFailure::Invalid)
             );
         }
+        // An existing key's tenant is kept for attribution, out of the caller's message.
+        let g = AuthError::KeyNotUsable {
+            tenant: TenantId::new("acme"),
+        }
+        .into_gateway();
+        assert!(
+            matches!(&g, GatewayError::Unauthenticated(r) if r.tenant == Some(TenantId::new("acme")))
+        );
+        assert!(!g.to_string().contains("acme"));
+        assert!(matches!(
+            AuthError::UnknownKey.into_gateway(),
+            GatewayError::Unauthenticated(AuthRefusal { tenant: None, .. })
+        ));
         let missing = AuthError::Missing.into_gateway();
         assert_eq!(missing.status(), 401);
         assert!(

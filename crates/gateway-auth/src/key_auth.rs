@@ -184,7 +184,9 @@ impl KeyAuthenticator {
         };
         let now = SystemTime::now();
         if valid.expires_at.is_some_and(|exp| now >= exp) {
-            return Err(AuthError::KeyNotUsable);
+            return Err(AuthError::KeyNotUsable {
+                tenant: valid.principal.tenant.clone(),
+            });
         }
         if entry.age() >= entry.ttl / 2 {
             self.refresh_in_background(hash, &valid);
@@ -280,7 +282,9 @@ impl Inner {
             return refused(AuthError::UnknownKey);
         }
         if !record.is_usable_at(SystemTime::now()) {
-            return refused(AuthError::KeyNotUsable);
+            return refused(AuthError::KeyNotUsable {
+                tenant: record.tenant.clone(),
+            });
         }
         let (tenant, tenant_remaining) = match inner.tenants.admit_fresh(&record.tenant, true).await
         {

@@ -65,7 +65,7 @@ impl TenantGate {
         let remaining = entry.ttl.saturating_sub(entry.age());
         match entry.value {
             Some(t) if t.enabled => Ok((t, remaining)),
-            _ => Err(AuthError::TenantNotUsable),
+            _ => Err(AuthError::TenantNotUsable { tenant: id.clone() }),
         }
     }
 

@@ -93,6 +93,10 @@ impl AuthFailure {
 pub struct AuthRefusal {
     pub reason: AuthFailure,
     pub message: String,
+    /// The tenant the refused credential is known to belong to (an existing key that is
+    /// disabled, revoked or expired; a disabled tenant), for anomaly attribution. Never in
+    /// the caller's answer.
+    pub tenant: Option<crate::principal::TenantId>,
 }
 
 /// Who refused an authenticated caller (a 403).
@@ -168,6 +172,7 @@ impl GatewayError {
         GatewayError::Unauthenticated(AuthRefusal {
             reason,
             message: message.into(),
+            tenant: None,
         })
     }
 

@@ -15,15 +15,21 @@ fn minutes(m: Option<u64>) -> String {
     m.map_or("not detected".into(), |m| format!("{m} min"))
 }
 
+/// Guardrail probing, the attack (not its control run).
+fn guardrail_probing(seed: u64, minutes: u64) -> Detection {
+    scenarios::guardrail_probing(seed, minutes, true)
+}
+
 fn main() {
     let seeds = [1u64, 2, 3, 4, 5];
     type Scenario = fn(u64, u64) -> Detection;
-    let scenarios: [(Scenario, u64); 5] = [
+    let scenarios: [(Scenario, u64); 6] = [
         (scenarios::leaked_key, 120),
         (scenarios::cost_spike, 120),
         (scenarios::slow_exfiltration, 48 * 60),
         (scenarios::credential_stuffing, 120),
         (scenarios::credential_stuffing_one_network, 60),
+        (guardrail_probing, 120),
     ];
     println!(
         "| scenario | seed | first anomaly | action | top signal | first alert | highest action |"

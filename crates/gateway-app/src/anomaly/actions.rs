@@ -1,7 +1,8 @@
 //! Carrying out what the detector decided, by severity (each level includes the ones below
 //! it): record (audit event `anomaly.detected`, metric `gateway_anomalies{action}`), alert
-//! (webhook event `anomaly.detected` to the tenant's endpoints, or a warning log line with
-//! target `gateway::anomaly` without webhooks or a tenant), throttle (the key's stored `rpm`
+//! (webhook event `anomaly.detected` to the tenant's endpoints; for an anomaly with no tenant,
+//! scope `network`, to the endpoints of the operator tenant (`[webhooks] operator_tenant`);
+//! a warning log line with target `gateway::anomaly` when there is no such route), throttle (the key's stored `rpm`
 //! lowered for `throttle_minutes`, then restored) and suspend (the key disabled until an
 //! administrator resumes it). Throttles and suspensions go through the key manager, so the
 //! change feed carries them to every instance. Failures are logged, never retried blindly:
@@ -32,6 +33,9 @@ pub struct Actors {
     /// Baselines and throttles (none: nothing persists).
     pub store: Option<Arc<dyn AnomalyStore>>,
     pub webhooks: Option<WebhookEvents>,
+    /// Whose endpoints receive the anomalies that have no tenant (`[webhooks]
+    /// operator_tenant`); `None`: they are logged only (never sent to every tenant).
+    pub operator_tenant: Option<TenantId>,
 }
 
 impl Actors {
@@ -78,9 +82,16 @@ impl Actors {
     }
 
     fn alert(&self, a: &Anomaly, data: Value) {
-        match (&a.tenant, &self.webhooks) {
+        // A tenant's anomaly goes to the tenant; one that names no tenant (a network's or the
+        // gateway's failed authentications) to the operator, never to every tenant's
+        // endpoints: it may be about another tenant's keys.
+        let to = match &a.tenant {
+            Some(tenant) => Some(TenantId::new(tenant)),
+            None => self.operator_tenant.clone(),
+        };
+        match (to, &self.webhooks) {
             (Some(tenant), Some(hooks)) => {
-                hooks.emit(Event::new(&TenantId::new(tenant), "anomaly.detected", data));
+                hooks.emit(Event::new(&tenant, "anomaly.detected", data));
             }
             _ => {
                 let signals: Vec<&str> = a.signals.iter().map(|s| s.signal.as_str()).collect();

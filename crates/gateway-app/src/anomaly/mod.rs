@@ -144,12 +144,18 @@ impl Anomalies {
     }
 
     /// The hot path of a failed authentication: `credential` is the hash of what was
-    /// presented ([`Anomalies::credential_hash`]), 0 when nothing usable was.
-    pub fn auth_failure(&self, client: Option<IpAddr>, credential: u64) {
+    /// presented ([`Anomalies::credential_hash`]), 0 when nothing usable was; `tenant` the
+    /// tenant of the existing key it named (revoked, expired, disabled), if any.
+    pub fn auth_failure(
+        &self,
+        client: Option<IpAddr>,
+        tenant: Option<&gateway_core::TenantId>,
+        credential: u64,
+    ) {
         if let Some(r) = &self.running {
             r.core
                 .counters
-                .observe_auth_failure(client, None, credential);
+                .observe_auth_failure(client, tenant.map(|t| t.as_str()), credential);
         }
     }
 

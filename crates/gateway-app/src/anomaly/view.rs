@@ -21,6 +21,11 @@ pub struct AnomalyView {
     pub id: String,
     /// The tenant of a key or tenant; `null` for a network or the gateway.
     pub tenant: Option<String>,
+    /// Who it concerns: `tenant` (a key or tenant of `tenant`; alerted to the tenant's
+    /// webhook endpoints) or `network` (failed authentications that name no tenant, per
+    /// client network or gateway-wide; alerted to the operator's endpoints,
+    /// `[webhooks] operator_tenant`).
+    pub scope: &'static str,
     /// The overall score: the highest signal score (z-like).
     pub score: f64,
     /// What was done: `record`, `alert`, `throttle` or `suspend` (each includes the ones
@@ -53,6 +58,7 @@ pub fn view(a: &Anomaly) -> AnomalyView {
         kind: a.kind.as_str(),
         id: a.id.clone(),
         tenant: a.tenant.clone(),
+        scope: scope(a),
         score: rounded(a.score),
         action: a.action.as_str(),
         signals: a
@@ -65,6 +71,15 @@ pub fn view(a: &Anomaly) -> AnomalyView {
                 expected: rounded(s.expected),
             })
             .collect(),
+    }
+}
+
+/// `tenant` when the anomaly has a tenant, `network` otherwise.
+pub fn scope(a: &Anomaly) -> &'static str {
+    if a.tenant.is_some() {
+        "tenant"
+    } else {
+        "network"
     }
 }
 

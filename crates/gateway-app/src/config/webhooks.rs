@@ -13,7 +13,9 @@
 //! guardrail_sample_rate = 0.1       # share of guardrail blocks that emit an event
 //! key_expiring_within = "7d"        # key.expiring is sent this long before expiry
 //! operator_tenant = "ops"           # gateway-wide events (deployment.circuit_opened) go to
-//!                                   # this tenant's endpoints; unset: to every subscribed one
+//!                                   # this tenant's endpoints; unset: to every subscribed one.
+//!                                   # anomaly.detected of scope network: only here (unset:
+//!                                   # logged, never sent to every tenant)
 //! circuit_event_interval = "5m"     # at most one circuit_opened per deployment this often
 //! retention = "30d"                 # finished deliveries and async jobs are kept this long
 //! ```
@@ -46,7 +48,9 @@ pub struct WebhooksConfig {
     #[serde(deserialize_with = "gateway_core::duration::deserialize")]
     pub key_expiring_within: Duration,
     /// The tenant whose endpoints receive gateway-wide events (`deployment.circuit_opened`);
-    /// `None`: every endpoint subscribed to them, whatever its tenant.
+    /// `None`: every endpoint subscribed to them, whatever its tenant. Anomalies that name no
+    /// tenant (`anomaly.detected`, scope `network`) go only to this tenant's endpoints; with
+    /// `None` they are logged.
     pub operator_tenant: Option<String>,
     /// A flapping circuit reports `deployment.circuit_opened` at most once per deployment in
     /// this long.

@@ -215,13 +215,16 @@ impl Edge {
             ip: ip.as_deref(),
         };
         // A refused credential (not a missing one) is a guess as far as anomaly detection
-        // is concerned: counted for the client's network and the gateway.
+        // is concerned: counted for the client's network and the gateway, and for the tenant
+        // of the key it names when that key exists (revoked, expired, disabled).
         if let GatewayError::Unauthenticated(refusal) = err
             && refusal.reason == gateway_core::AuthFailure::Invalid
         {
-            state
-                .anomalies
-                .auth_failure(inbound.client_ip, inbound.presented.unwrap_or(0));
+            state.anomalies.auth_failure(
+                inbound.client_ip,
+                refusal.tenant.as_ref(),
+                inbound.presented.unwrap_or(0),
+            );
         }
         if let Some(event) = denial_event(err, caller, &inbound.request_id, self.route) {
             telemetry.audit(event);

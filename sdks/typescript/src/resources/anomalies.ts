@@ -21,6 +21,9 @@ export interface Anomaly {
   kind: "key" | "tenant" | "network" | "gateway";
   id: string;
   tenant: string | null;
+  /** `tenant`: alerted to the tenant's webhooks; `network`: no tenant (failed
+   * authentications per client network or gateway-wide), alerted to the operator's. */
+  scope: "tenant" | "network";
   score: number;
   action: "record" | "alert" | "throttle" | "suspend";
   signals: AnomalySignal[];

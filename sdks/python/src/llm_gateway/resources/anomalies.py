@@ -2,8 +2,8 @@
 instance that answers (the last 512, newest first; docs/security.md). An admin sees every
 tenant's and the gateway-wide ones (client networks, failed authentications); anyone else
 with ``read_keys`` sees their own tenant's. Answers are the gateway's JSON objects as dicts
-(``detected_at``, ``kind``, ``id``, ``tenant``, ``score``, ``action``, ``signals``). A
-suspended key is resumed with ``keys.resume``."""
+(``detected_at``, ``kind``, ``id``, ``tenant``, ``scope``, ``score``, ``action``,
+``signals``). A suspended key is resumed with ``keys.resume``."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ import java.util.List;
  * that answers (the last 512, newest first; docs/security.md). An admin sees every tenant's and
  * the gateway-wide ones (client networks, failed authentications); anyone else with
  * {@code read_keys} sees their own tenant's. Answers are the gateway's JSON ({@code detected_at},
- * {@code kind}, {@code id}, {@code tenant}, {@code score}, {@code action}, {@code signals}). A
- * suspended key is resumed with {@link Keys#resume}.
+ * {@code kind}, {@code id}, {@code tenant}, {@code scope}, {@code score}, {@code action},
+ * {@code signals}). A suspended key is resumed with {@link Keys#resume}.
  */
 public final class Anomalies {
     private static final String PATH = "/admin/v1/anomalies";
