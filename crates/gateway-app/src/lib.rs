@@ -23,6 +23,7 @@ pub mod files;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod http;
+pub mod idle_backoff;
 pub mod log_secrets;
 pub mod openapi;
 mod private_ca;

@@ -592,6 +592,7 @@ fn build_files(
             max_files: config.files.tenant_max_files,
         },
         cipher,
+        batch_wake: Arc::new(tokio::sync::Notify::new()),
     })
 }
 

@@ -513,3 +513,36 @@ async fn a_full_queue_refuses_with_429() {
     // Without the preference the call is served as ever.
     assert_eq!(gw.post("/v1/chat/completions", &body).await.status, 200);
 }
+
+#[tokio::test]
+async fn an_idle_worker_backs_off_yet_runs_a_job_submitted_here_at_once() {
+    // A one-second poll: after three idle seconds the worker's next look is four or more
+    // seconds away (the wait doubles while nothing is found), so only the wake-up from this
+    // instance's submission can run the job within the three seconds allowed below.
+    let gw = TestGateway::start_with_sections("", &format!("[admin]\ntoken = \"{ADMIN}\"\n")).await;
+    let config = AsyncConfig {
+        poll_interval: Duration::from_secs(1),
+        lease: Duration::from_secs(5),
+        ..AsyncConfig::default()
+    };
+    let _worker = AsyncWorker::start(Arc::new(ArcSwap::new(gw.state.clone())), &config).unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let auth = bearer(&gw.key);
+    let r = submit(
+        &gw.url("/v1/chat/completions"),
+        ("authorization", &auth),
+        &chat_body("gpt-test", false),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let started = std::time::Instant::now();
+    let done = answer(&gw.url(""), ("authorization", &auth), &id).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the job waited for the idle poll: {:?}",
+        started.elapsed()
+    );
+}

@@ -17,6 +17,7 @@ use gateway_core::store::{AsyncJob, AsyncStatus};
 
 use super::job;
 use crate::config::AsyncConfig;
+use crate::idle_backoff::IdleBackoff;
 use crate::state::AppState;
 
 /// How often finished jobs past their retention are deleted.
@@ -103,6 +104,7 @@ async fn work(
     let mut running: JoinSet<()> = JoinSet::new();
     let mut last_sweep = Instant::now() - config.poll_interval;
     let mut last_retention: Option<Instant> = None;
+    let mut backoff = IdleBackoff::new(config.poll_interval);
     loop {
         let state = states.load_full();
         let Some(calls) = state.async_calls.clone() else {
@@ -142,16 +144,20 @@ async fn work(
                 Err(e) => tracing::warn!(error = %e, "leasing async jobs failed"),
             }
         }
+        if busy {
+            backoff.reset();
+        }
         let wait = if busy && running.len() < concurrency {
             Duration::ZERO
         } else {
-            config.poll_interval
+            backoff.idle()
         };
         let wake = calls.woken();
         tokio::select! {
-            Some(_) = running.join_next(), if !running.is_empty() => {}
+            // An ended line or job may make more work due: not an idle look.
+            Some(_) = running.join_next(), if !running.is_empty() => backoff.reset(),
             () = tokio::time::sleep(wait) => {}
-            () = wake.notified() => {}
+            () = wake.notified() => backoff.reset(),
             () = stopping.notified() => {
                 // Lease nothing more; the jobs in flight record their answers.
                 while running.join_next().await.is_some() {}

@@ -17,6 +17,7 @@ use gateway_core::store::{BatchRecord, BatchStatus, ItemOutcome, LeasedItem};
 use super::line::{LineEnd, LineOwner, run};
 use super::{jobs, owner};
 use crate::config::BatchesConfig;
+use crate::idle_backoff::IdleBackoff;
 use crate::state::AppState;
 use crate::webhooks::Event;
 
@@ -104,15 +105,19 @@ async fn work(
     let mut running: JoinSet<()> = JoinSet::new();
     let mut owners: Owners = HashMap::new();
     let mut last_batch_work = Instant::now() - config.poll_interval;
+    let mut backoff = IdleBackoff::new(config.poll_interval);
+    // A batch created on this instance wakes the loop to validate it at once.
+    let mut woken = false;
     loop {
         let state = states.load_full();
         let Some(files) = state.files.clone() else {
             return;
         };
         let store = files.batches.clone();
+        let wake = files.batch_wake.clone();
         let mut busy = false;
         // Batch-level work, at most once per poll interval (it is rarer than lines).
-        if last_batch_work.elapsed() >= config.poll_interval {
+        if std::mem::take(&mut woken) || last_batch_work.elapsed() >= config.poll_interval {
             last_batch_work = Instant::now();
             match batch_work(&state, &holder, &config).await {
                 Ok(did) => busy |= did,
@@ -146,14 +151,22 @@ async fn work(
             }
         }
         // Wait for a line to end, or for the next look at the store.
+        if busy {
+            backoff.reset();
+        }
         let wait = if busy && running.len() < concurrency {
             Duration::ZERO
         } else {
-            config.poll_interval
+            backoff.idle()
         };
         tokio::select! {
-            Some(_) = running.join_next(), if !running.is_empty() => {}
+            // An ended line or job may make more work due: not an idle look.
+            Some(_) = running.join_next(), if !running.is_empty() => backoff.reset(),
             () = tokio::time::sleep(wait) => {}
+            () = wake.notified() => {
+                backoff.reset();
+                woken = true;
+            }
             () = stopping.notified() => {
                 // Lease nothing more; the lines in flight record their results.
                 while running.join_next().await.is_some() {}

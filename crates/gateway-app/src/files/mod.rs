@@ -28,6 +28,8 @@ pub struct Files {
     pub quota: Quota,
     /// Seals file bytes per tenant when `[encryption]` is on ([`sealed`]).
     pub cipher: Option<Arc<dyn gateway_core::encryption::ContentCipher>>,
+    /// Wakes this instance's batch worker when a batch is created here.
+    pub batch_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Files {

@@ -250,6 +250,7 @@ async fn create(
         counts: Default::default(),
     };
     files.batches.create_batch(&batch).await?;
+    files.batch_wake.notify_one();
     Ok(batch)
 }
 

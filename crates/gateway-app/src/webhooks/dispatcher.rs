@@ -15,6 +15,7 @@ use tokio::sync::Notify;
 
 use super::sender::{SendResult, Transport};
 use super::signing;
+use crate::idle_backoff::IdleBackoff;
 
 /// First retry delay; each next one doubles.
 pub const FIRST_RETRY: Duration = Duration::from_secs(5);
@@ -70,17 +71,21 @@ pub struct Dispatcher {
 impl Dispatcher {
     /// Runs until the task is dropped.
     pub async fn run(self) {
+        let mut backoff = IdleBackoff::new(self.poll_interval);
         loop {
             match self.tick().await {
-                Ok(n) if n > 0 => continue,
+                Ok(n) if n > 0 => {
+                    backoff.reset();
+                    continue;
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook dispatcher: could not read the outbox")
                 }
             }
-            // Until the next delivery is due, or the poll interval (another instance may
-            // queue meanwhile), or a wake-up from this instance's events.
-            let mut pause = self.poll_interval;
+            // Until the next delivery is due, or the idle poll (another instance may queue
+            // meanwhile; see `IdleBackoff`), or a wake-up from this instance's events.
+            let mut pause = backoff.idle();
             if let Ok(Some(due)) = self.store.next_delivery_due().await {
                 let wait = due
                     .duration_since(self.clock.now())
@@ -88,7 +93,7 @@ impl Dispatcher {
                 pause = pause.min(wait.max(Duration::from_millis(10)));
             }
             tokio::select! {
-                () = self.wake.notified() => {}
+                () = self.wake.notified() => backoff.reset(),
                 () = tokio::time::sleep(pause) => {}
             }
         }

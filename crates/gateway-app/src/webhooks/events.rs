@@ -256,18 +256,29 @@ async fn aggregate_limits(
     let mut counts: HashMap<(TenantId, Arc<str>), HashMap<&'static str, u64>> = HashMap::new();
     let mut minute = minute_of(&clock);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tokio::select! {
+        let hit = tokio::select! {
             hit = rx.recv() => match hit {
-                Some(h) => *counts.entry((h.tenant, h.key)).or_default().entry(h.limit).or_default() += 1,
+                Some(h) => Some(h),
                 None => break,
             },
-            _ = tick.tick() => {}
-        }
+            // Nothing to flush while nothing was counted: an idle gateway does not tick.
+            _ = tick.tick(), if !counts.is_empty() => None,
+        };
+        // The minute rolls over before a hit is counted, so that a hit after a quiet spell
+        // is not reported in the minute of the previous ones.
         let now_minute = minute_of(&clock);
         if now_minute != minute {
             flush_minute(&mut counts, minute, &out);
             minute = now_minute;
+        }
+        if let Some(h) = hit {
+            *counts
+                .entry((h.tenant, h.key))
+                .or_default()
+                .entry(h.limit)
+                .or_default() += 1;
         }
     }
     flush_minute(&mut counts, minute, &out);
