@@ -229,6 +229,10 @@ async fn credential_stuffing_is_alerted_to_the_operator_endpoint_only() {
             .any(|e| e["target"] == "network:203.0.113.0/24" && e["tenant"].is_null()),
         "{events:?}"
     );
+    // Guesses name no key: their failures belong to no tenant.
+    let failed = audit(&gw, "auth.failed").await;
+    assert_eq!(failed.len(), 40);
+    assert!(failed.iter().all(|e| e["tenant"].is_null()), "{failed:?}");
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(tenant.received().is_empty(), "{:?}", tenant.received());
 }
@@ -285,6 +289,15 @@ async fn failures_with_a_revoked_key_are_alerted_to_its_tenant() {
     assert_eq!(alert["data"]["tenant"], "acme");
     assert_eq!(alert["data"]["signals"][0]["signal"], "auth_failures");
     assert!(!receiver.received()[0].body.contains(&spare[6..]));
+    // Each failure is the tenant's audit event too.
+    let failed = audit(&gw, "auth.failed").await;
+    assert_eq!(failed.len(), 40, "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .all(|e| e["tenant"] == "acme" && e["details"]["attributed"] == true),
+        "{failed:?}"
+    );
 }
 
 /// A chat from the home network with `text` as the prompt.

@@ -19,7 +19,9 @@ pub struct Caller<'a> {
 
 /// The audit event of a refusal the edge answered: authentication failures
 /// (`auth.failed`), authorisation refusals (`authz.denied`), guardrail blocks
-/// (`guardrail.block`) and limit rejections (`limit.reject`). `None` for other errors.
+/// (`guardrail.block`) and limit rejections (`limit.reject`). `None` for other errors. A
+/// failed authentication with an existing key (revoked, expired, disabled, or of a disabled
+/// tenant) is the tenant's event (`attributed: true`), so its administrators see it.
 pub fn denial_event(
     err: &GatewayError,
     caller: Caller<'_>,
@@ -27,9 +29,14 @@ pub fn denial_event(
     route: &str,
 ) -> Option<AuditEvent> {
     let mut details = Map::new();
+    let mut tenant = caller.tenant;
     let action = match err {
         GatewayError::Unauthenticated(refusal) => {
             details.insert("reason".into(), json!(refusal.reason.as_str()));
+            if tenant.is_none() && refusal.tenant.is_some() {
+                tenant = refusal.tenant.as_ref();
+                details.insert("attributed".into(), json!(true));
+            }
             "auth.failed"
         }
         GatewayError::Forbidden(denial) => {
@@ -64,7 +71,7 @@ pub fn denial_event(
     details.insert("message".into(), json!(err.to_string()));
     Some(AuditEvent {
         at: SystemTime::now(),
-        tenant: caller.tenant.cloned(),
+        tenant: tenant.cloned(),
         actor: caller.subject.unwrap_or("anonymous").to_owned(),
         action: action.to_owned(),
         target: None,
