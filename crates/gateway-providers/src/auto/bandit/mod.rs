@@ -528,6 +528,39 @@ impl Bandit {
     }
 }
 
+/// What the bandit has observed of a model group, over the rules that list it: the mean of
+/// its weighted scores and feedback (priors left out) and their total weight, rounded.
+impl gateway_core::quality::QualityStats for Bandit {
+    fn quality(
+        &self,
+        model: &str,
+        task: Option<TaskType>,
+    ) -> Option<gateway_core::quality::QualityEstimate> {
+        let snapshot = self.snapshot.load();
+        let (mut good, mut all) = (0.0, 0.0);
+        for r in self.rules() {
+            let Some(c) = r.candidates.iter().position(|m| &**m == model) else {
+                continue;
+            };
+            for t in TaskType::ALL
+                .into_iter()
+                .filter(|t| task.is_none_or(|x| x == *t))
+            {
+                let (a, b) = snapshot.posterior[self.arm(r, t, c)];
+                let q = r.prior[c][task_index(t)];
+                let k = self.config.prior_weight;
+                let (s, f) = (a - (q * k).max(1e-3), b - ((1.0 - q) * k).max(1e-3));
+                good += s.max(0.0);
+                all += (s + f).max(0.0);
+            }
+        }
+        (all >= 0.5).then(|| gateway_core::quality::QualityEstimate {
+            mean: good / all,
+            samples: all.round() as u64,
+        })
+    }
+}
+
 /// The rule and candidate of a bandit's route reason (`rule=<r> bandit ... chose=<c> ...`).
 pub fn parse_reason(reason: &str) -> Option<(&str, &str)> {
     let mut words = reason.split(' ');

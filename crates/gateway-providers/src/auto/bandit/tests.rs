@@ -192,3 +192,25 @@ fn bounds_are_validated() {
     );
     assert!(BanditConfig::default().problems("b", 3).is_empty());
 }
+
+#[test]
+fn observed_quality_is_the_evidence_without_the_prior() {
+    use gateway_core::quality::QualityStats;
+    let b = bandit(seeded());
+    assert_eq!(b.quality("smart", None), None);
+    b.apply(&[
+        counts("code", "code", "smart", 6.0, 2.0),
+        counts("code", "math", "smart", 1.0, 1.0),
+    ]);
+    let code = b.quality("smart", Some(TaskType::Code)).unwrap();
+    assert!(
+        (code.mean - 0.75).abs() < 1e-9 && code.samples == 8,
+        "{code:?}"
+    );
+    let all = b.quality("smart", None).unwrap();
+    assert!(
+        (all.mean - 0.7).abs() < 1e-9 && all.samples == 10,
+        "{all:?}"
+    );
+    assert_eq!(b.quality("only", None), None);
+}
