@@ -176,6 +176,7 @@ fn configuration_problems_have_their_paths() {
         model = "smart"
         default = "nowhere"
         quality_margin = 2.0
+        cost_tolerance = -1.0
         [[rules]]
         name = "ok"
         when = 'task == "code"'
@@ -201,6 +202,7 @@ fn configuration_problems_have_their_paths() {
         "prompt_routing.model",
         "prompt_routing.default",
         "prompt_routing.quality_margin",
+        "prompt_routing.cost_tolerance",
         "prompt_routing.rules[1].name",
         "prompt_routing.rules[1].to",
         "prompt_routing.rules[1].when",

@@ -43,23 +43,36 @@ pub struct Scored {
 }
 
 /// The index of the candidate to use (`None` only for an empty list), and the best quality.
-pub fn choose(candidates: &[Scored], margin: f64) -> Option<(usize, f64)> {
+/// Among the candidates within `margin` of the best quality, those whose cost is within
+/// `cost_tolerance` (a fraction: 0.1 = 10 %) of the cheapest count as equally cheap, and the
+/// one with the lowest smoothed latency of them wins (no latency known: last); then the
+/// cheaper, then the first listed.
+pub fn choose(candidates: &[Scored], margin: f64, cost_tolerance: f64) -> Option<(usize, f64)> {
     let best = candidates
         .iter()
         .map(|c| c.quality)
         .fold(f64::NEG_INFINITY, f64::max);
+    let good = |c: &Scored| c.quality + 1e-12 >= best - margin;
+    let cheapest = candidates
+        .iter()
+        .filter(|c| good(c))
+        .map(|c| c.cost)
+        .fold(f64::INFINITY, f64::min);
+    let limit = cheapest * (1.0 + cost_tolerance) + 1e-15;
     let mut chosen: Option<usize> = None;
     for (i, c) in candidates.iter().enumerate() {
-        if c.quality + 1e-12 < best - margin {
+        if !good(c) || c.cost > limit {
             continue;
         }
         let better = match chosen {
             None => true,
             Some(j) => {
                 let o = &candidates[j];
-                c.cost < o.cost
-                    || (c.cost == o.cost
-                        && c.latency_ms.unwrap_or(f64::MAX) < o.latency_ms.unwrap_or(f64::MAX))
+                let (l, ol) = (
+                    c.latency_ms.unwrap_or(f64::MAX),
+                    o.latency_ms.unwrap_or(f64::MAX),
+                );
+                l < ol || (l == ol && c.cost < o.cost)
             }
         };
         if better {
@@ -89,10 +102,10 @@ mod tests {
             c("medium", 3.0, 0.86, None),
             c("fast", 0.5, 0.70, None),
         ];
-        assert_eq!(choose(&cands, 0.05), Some((1, 0.90)));
-        assert_eq!(choose(&cands, 0.0), Some((0, 0.90)));
-        assert_eq!(choose(&cands, 0.25).map(|x| x.0), Some(2));
-        assert_eq!(choose(&[], 0.1), None);
+        assert_eq!(choose(&cands, 0.05, 0.0), Some((1, 0.90)));
+        assert_eq!(choose(&cands, 0.0, 0.0), Some((0, 0.90)));
+        assert_eq!(choose(&cands, 0.25, 0.0).map(|x| x.0), Some(2));
+        assert_eq!(choose(&[], 0.1, 0.0), None);
     }
 
     #[test]
@@ -102,7 +115,31 @@ mod tests {
             c("b", 1.0, 0.8, Some(300.0)),
             c("c", 1.0, 0.8, None),
         ];
-        assert_eq!(choose(&cands, 0.0).map(|x| x.0), Some(1));
+        assert_eq!(choose(&cands, 0.0, 0.0).map(|x| x.0), Some(1));
+    }
+
+    #[test]
+    fn within_the_cost_tolerance_the_faster_wins() {
+        let cands = [
+            c("cheap-slow", 1.00, 0.8, Some(2_000.0)),
+            c("near-fast", 1.08, 0.8, Some(300.0)),
+            c("dear-faster", 2.00, 0.8, Some(100.0)),
+            c("near-unknown", 1.05, 0.8, None),
+        ];
+        // Exact cost only: the cheapest.
+        assert_eq!(choose(&cands, 0.0, 0.0).map(|x| x.0), Some(0));
+        // Within 10 %: the faster of the first, second and fourth.
+        assert_eq!(choose(&cands, 0.0, 0.10).map(|x| x.0), Some(1));
+        // Within 5 %: the second is out; a known latency beats an unknown one.
+        assert_eq!(choose(&cands, 0.0, 0.05).map(|x| x.0), Some(0));
+        // Doubling allowed: the fastest.
+        assert_eq!(choose(&cands, 0.0, 1.0).map(|x| x.0), Some(2));
+        // Only the quality-eligible count, for the cheapest too.
+        let mixed = [
+            c("bad-cheap", 0.1, 0.2, Some(1.0)),
+            c("good", 1.0, 0.9, Some(900.0)),
+        ];
+        assert_eq!(choose(&mixed, 0.05, 0.5).map(|x| x.0), Some(1));
     }
 
     #[test]

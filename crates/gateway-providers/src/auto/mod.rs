@@ -58,6 +58,10 @@ pub struct AutoRoutingConfig {
     /// the cheapest of them is used.
     #[serde(default = "default_margin")]
     pub quality_margin: f64,
+    /// Among those, candidates whose expected cost is within this fraction of the cheapest's
+    /// (0.1 = 10 %) count as equally cheap, and the one with the lowest smoothed latency wins.
+    #[serde(default)]
+    pub cost_tolerance: f64,
     /// Evaluated in order; the first that holds decides.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
@@ -89,6 +93,7 @@ pub struct AutoRouting {
     model: String,
     default: Arc<str>,
     margin: f64,
+    cost_tolerance: f64,
     rules: RuleSet,
     candidates: BTreeMap<String, CandidateConfig>,
     expected_output_tokens: u32,
@@ -124,6 +129,12 @@ impl AutoRoutingConfig {
             problems.push((
                 format!("{section}.default"),
                 format!("unknown model '{}'", self.default),
+            ));
+        }
+        if !(self.cost_tolerance.is_finite() && self.cost_tolerance >= 0.0) {
+            problems.push((
+                format!("{section}.cost_tolerance"),
+                "must be a number >= 0".to_owned(),
             ));
         }
         if !(0.0..=1.0).contains(&self.quality_margin) {
@@ -220,6 +231,7 @@ impl AutoRoutingConfig {
             model: self.model.clone(),
             default: Arc::from(self.default.as_str()),
             margin: self.quality_margin,
+            cost_tolerance: self.cost_tolerance,
             rules: RuleSet::new(compiled),
             candidates: self.candidates.clone(),
             expected_output_tokens: self.expected_output_tokens,
@@ -369,11 +381,19 @@ impl AutoRouter {
                 latency_ms: self.inner.latency_ms(m),
             })
             .collect();
-        let (i, best) = choose::choose(&scored, self.routing.margin).unwrap_or((0, 0.5));
+        let (i, best) = choose::choose(&scored, self.routing.margin, self.routing.cost_tolerance)
+            .unwrap_or((0, 0.5));
         let pick = scored
             .get(i)
             .map_or(self.routing.default.clone(), |s| s.model.clone());
-        let why = if scored.len() > 1 {
+        let why = if scored.len() > 1 && self.routing.cost_tolerance > 0.0 {
+            format!(
+                " (cheapest of {} within {} of best quality {best:.2}, fastest within {} of its cost)",
+                scored.len(),
+                self.routing.margin,
+                self.routing.cost_tolerance
+            )
+        } else if scored.len() > 1 {
             format!(
                 " (cheapest of {} within {} of best quality {best:.2})",
                 scored.len(),
