@@ -1,8 +1,9 @@
 //! The loop through the whole gateway (`[prompt_routing.bandit]`): a call the bandit routes
 //! says so in `x-gateway-route-reason` and in its usage record; its quality score (usage
 //! sink) and the caller's feedback (`POST /v1/feedback`, weighted 3) reach the store on the
-//! next sync; `/metrics` exports the shares; and the learned state survives a restart of the
-//! gateway on the same SQLite file.
+//! next sync; `/metrics` exports the shares; the learned state survives a restart of the
+//! gateway on the same SQLite file; and two gateways on one PostgreSQL schema
+//! (`GATEWAY_TEST_DATABASE_URL`, skipped without it) learn together.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -178,4 +179,62 @@ async fn bandit_state_survives_a_restart_on_sqlite() {
     let math = bandit.share("code", TaskType::Math, "fast").unwrap();
     assert!((math - 0.5).abs() < 0.05, "{math}");
     state.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_postgres_learn_together() {
+    let Ok(url) = std::env::var("GATEWAY_TEST_DATABASE_URL") else {
+        assert_ne!(
+            std::env::var("GATEWAY_REQUIRE_SERVICES").as_deref(),
+            Ok("1"),
+            "GATEWAY_REQUIRE_SERVICES=1 but GATEWAY_TEST_DATABASE_URL is not set"
+        );
+        println!("skipped: GATEWAY_TEST_DATABASE_URL not set");
+        return;
+    };
+    let schema = format!("gw_bandit_{}", uuid::Uuid::new_v4().simple());
+    let mock = gateway_testkit::MockServer::start().await.unwrap();
+    let config = Config::from_toml_str(
+        &format!("{}\n{SECTIONS}", config_text(&mock, "")),
+        &|_| None,
+        std::iter::empty(),
+    )
+    .unwrap();
+    let connect = || async {
+        let options = gateway_store::StoreOptions {
+            pg_schema: Some(schema.clone()),
+            ..gateway_store::StoreOptions::default()
+        };
+        let store = SqlStore::connect_with(&url, &options).await.unwrap();
+        AppState::build_with_store(&config, store).await.unwrap()
+    };
+    let (a, b) = (connect().await, connect().await);
+    let (ba, bb) = (a.bandit.current().unwrap(), b.bandit.current().unwrap());
+    // Each instance sees half of the evidence.
+    for _ in 0..20 {
+        ba.observe("code", TaskType::Code, "fast", 0.0, Evidence::Feedback);
+        bb.observe("code", TaskType::Code, "smart", 1.0, Evidence::Feedback);
+    }
+    a.bandit.flush().await;
+    b.bandit.flush().await;
+    // A's next round reads what B stored too: both publish the same posteriors.
+    a.bandit.flush().await;
+    let (sa, sb) = (
+        ba.share("code", TaskType::Code, "fast").unwrap(),
+        bb.share("code", TaskType::Code, "fast").unwrap(),
+    );
+    assert_eq!(sa, sb);
+    assert!(sa < 0.1, "{sa}");
+    assert_eq!(ba.snapshot().posterior, bb.snapshot().posterior);
+    a.close().await;
+    b.close().await;
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&url)
+        .await
+        .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
 }
