@@ -3,7 +3,8 @@
 //! `tests/fixtures/bedrock/README.md` and `tests/fixtures/vertex/README.md`): the gateway's
 //! request translated to the documented request body, the documented answers and stream events
 //! decoded into the gateway's response with content, finish reason, usage and the price the
-//! shipped price table gives them.
+//! shipped price table gives them; the documented error types mapped to statuses; and the
+//! Bedrock signer against AWS's SigV4 test-suite vectors (`tests/fixtures/sigv4/`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -409,6 +410,66 @@ fn sigv4_test_suite_vectors() {
             got("x-amz-security-token"),
             expected("X-Amz-Security-Token"),
             "{name}"
+        );
+    }
+}
+
+/// The status and message the gateway reports for an upstream error.
+fn status_of(e: gateway_core::ProviderError) -> (u16, String) {
+    match e {
+        gateway_core::ProviderError::Status {
+            status, message, ..
+        } => (status, message),
+        other => panic!("not a status error: {other:?}"),
+    }
+}
+
+#[test]
+fn bedrock_documented_errors_map_to_statuses() {
+    use gateway_providers::bedrock::BedrockCodec;
+    use gateway_providers::http::{HeaderMap, HeaderValue, StatusCode};
+    for case in json("bedrock/errors.json").as_array().unwrap() {
+        let kind = case["type"].as_str().unwrap();
+        let upstream = StatusCode::from_u16(case["status"].as_u64().unwrap() as u16).unwrap();
+        let expected = case["expected"].as_u64().unwrap() as u16;
+        let message = case["body"]["message"].as_str().unwrap();
+        // restJson1: the type in `x-amzn-ErrorType` (with the service's namespace suffix)...
+        let mut headers = HeaderMap::new();
+        let header = format!("{kind}:http://internal.amazon.com/coral/com.amazon.bedrock/");
+        headers.insert("x-amzn-errortype", HeaderValue::from_str(&header).unwrap());
+        let body = bytes::Bytes::from(case["body"].to_string());
+        let got = status_of(BedrockCodec::decode_error(upstream, &headers, &body));
+        assert_eq!(got, (expected, message.to_owned()), "{kind}");
+        // ... or in the body's `__type`.
+        let mut typed = case["body"].clone();
+        typed["__type"] = json!(format!("com.amazon.bedrock#{kind}"));
+        let body = bytes::Bytes::from(typed.to_string());
+        let got = status_of(BedrockCodec::decode_error(
+            upstream,
+            &HeaderMap::new(),
+            &body,
+        ));
+        assert_eq!(got.0, expected, "{kind} in __type");
+    }
+}
+
+#[test]
+fn vertex_documented_errors_map_to_statuses() {
+    use gateway_providers::http::{HeaderMap, StatusCode};
+    use gateway_providers::vertex::VertexCodec;
+    for case in json("vertex/errors.json").as_array().unwrap() {
+        let upstream = StatusCode::from_u16(case["status"].as_u64().unwrap() as u16).unwrap();
+        let body = bytes::Bytes::from(case["body"].to_string());
+        let got = status_of(VertexCodec::decode_error(
+            upstream,
+            &HeaderMap::new(),
+            &body,
+        ));
+        let expected = case["expected"].as_u64().unwrap() as u16;
+        assert_eq!(
+            got,
+            (expected, case["message"].as_str().unwrap().to_owned()),
+            "{case}"
         );
     }
 }
