@@ -27,6 +27,7 @@ pub mod idle_backoff;
 pub mod log_secrets;
 pub mod openapi;
 mod private_ca;
+pub mod quality_judge;
 pub mod reload;
 pub mod responses_retention;
 pub mod routing_bandit;

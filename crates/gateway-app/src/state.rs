@@ -71,6 +71,8 @@ pub struct AppState {
     pub bandit: crate::routing_bandit::RoutingBandit,
     /// Whose forwarding headers name the client (`[server] trusted_proxies`).
     pub trusted_proxies: gateway_core::client_address::TrustedProxies,
+    /// The optional LLM judge of quality scoring (`[quality.judge]`).
+    pub judge: Option<crate::quality_judge::Judge>,
     /// The `[server]` section the process started with (a reload keeps it).
     server: crate::config::ServerConfig,
 }
@@ -127,6 +129,7 @@ struct Lasting {
     threat_intel: crate::threat_intel::ThreatIntelFeeds,
     anomalies: crate::anomaly::Anomalies,
     bandit: crate::routing_bandit::RoutingBandit,
+    judge: Option<crate::quality_judge::Judge>,
 }
 
 impl Lasting {
@@ -188,6 +191,9 @@ impl Lasting {
         if let Some(cache) = &self.cache {
             builder = builder.cache(cache.clone());
         }
+        if let Some(judge) = &self.judge {
+            builder = builder.quality_judge(judge.sampler());
+        }
         if let Some(keyring) = &self.keyring {
             builder = builder.content_log(Arc::new(
                 crate::encryption::content_log::SealedContentLog::new(keyring.clone()),
@@ -218,12 +224,17 @@ impl Lasting {
             gateway_core::client_address::TrustedProxies::parse(&server.trusted_proxies)
                 .map_err(|e| AppError::startup("server.trusted_proxies", e))?
                 .with_header(server.forwarded_header);
+        let gateway = Arc::new(builder.build());
+        if let Some(judge) = &self.judge {
+            judge.attach(&gateway);
+        }
         Ok(AppState {
             trusted_proxies,
             threat_intel: self.threat_intel,
             anomalies: self.anomalies,
             bandit: self.bandit,
-            gateway: Arc::new(builder.build()),
+            judge: self.judge,
+            gateway,
             router,
             providers: providers.keys().cloned().collect(),
             store: self.store,
@@ -435,7 +446,10 @@ impl AppState {
             Backing::SignedFile(_) => Arc::new(gateway_core::store::MemoryBanditStore::default()),
         };
         let bandit = crate::routing_bandit::RoutingBandit::start(bandit_store).await;
+        let judge =
+            crate::quality_judge::Judge::start(config.quality.judge.as_ref(), store.clone());
         let lasting = Lasting {
+            judge,
             threat_intel,
             anomalies,
             bandit,
@@ -489,6 +503,7 @@ impl AppState {
             threat_intel: self.threat_intel.clone(),
             anomalies: self.anomalies.clone(),
             bandit: self.bandit.clone(),
+            judge: self.judge.clone(),
         };
         let next = lasting.assemble(config)?;
         // Last, so that a rejected configuration leaves the served file as it was.
@@ -504,6 +519,9 @@ impl AppState {
             self.auth.invalidate_all();
         }
         self.anomalies.reconfigure(&config.anomaly);
+        if let Some(judge) = &self.judge {
+            judge.reconfigure(config.quality.judge.as_ref());
+        }
         Ok(Arc::new(next))
     }
 

@@ -13,7 +13,9 @@ use crate::phases::account::{CostModel, UsageRecord, UsageSink};
 use crate::phases::admission::{Admitted, LimitSnapshot, Permit};
 use crate::phases::guard::{FindingTally, GuardKinds};
 use crate::phases::route::ServedBy;
-use crate::quality::{AnswerView, QualityExpectation, QualityScorer};
+use crate::quality::{
+    AnswerView, JUDGE_CASE_BYTES, JudgeCase, QualityExpectation, QualityJudge, QualityScorer, cut,
+};
 use crate::types::Usage;
 
 /// What is known of a call before it is routed, carried into accounting.
@@ -36,6 +38,8 @@ pub(crate) struct CallRecord {
     /// only because phases hold the record by shared reference; one call touches them.
     findings: AtomicU32,
     finding_kinds: AtomicU8,
+    /// The LLM judge and the prompt it will read, when this call was sampled for it.
+    judge: Option<(Arc<dyn QualityJudge>, String)>,
 }
 
 /// How a call ended.
@@ -72,6 +76,7 @@ impl CallRecord {
             quality: None,
             findings: AtomicU32::new(0),
             finding_kinds: AtomicU8::new(0),
+            judge: None,
             base: UsageRecord {
                 request_id: ctx.request_id.clone(),
                 at: SystemTime::now(),
@@ -107,6 +112,24 @@ impl CallRecord {
         req: &crate::types::ChatRequest,
     ) {
         self.quality = Some((scorer.clone(), scorer.expect(req)));
+    }
+
+    /// Hand this call's answer to `judge` once it is answered (a bounded copy of the last
+    /// user turn is kept meanwhile: the request moves on to routing).
+    pub(crate) fn judge_with(
+        &mut self,
+        judge: &Arc<dyn QualityJudge>,
+        req: &crate::types::ChatRequest,
+    ) {
+        let prompt = req
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == crate::types::Role::User)
+            .and_then(|m| m.content.as_ref())
+            .and_then(|c| c.texts().max_by_key(|t| t.len()))
+            .unwrap_or("");
+        self.judge = Some((judge.clone(), cut(prompt, JUDGE_CASE_BYTES).to_owned()));
     }
 
     /// Whether the answer of this call is scored (streams keep a sample only then).
@@ -186,6 +209,21 @@ impl CallRecord {
                 }
                 _ => None,
             };
+            // A fresh whole answer goes to the judge when the call was sampled (a cached
+            // answer was judged, if at all, when it was first given).
+            if let (Some((judge, prompt)), Some(answer)) = (&self.judge, &end.answer)
+                && quality.is_some()
+                && !end.cache_hit
+            {
+                judge.submit(JudgeCase {
+                    request_id: self.base.request_id.clone(),
+                    tenant: self.base.tenant.clone(),
+                    model: self.base.model.clone(),
+                    task,
+                    prompt: prompt.clone(),
+                    answer: cut(answer.text, JUDGE_CASE_BYTES).to_owned(),
+                });
+            }
             sink.record_call(
                 UsageRecord {
                     at: SystemTime::now(),

@@ -130,6 +130,42 @@ pub trait QualityScorer: Send + Sync {
     ) -> QualityRecord;
 }
 
+/// Bytes of the prompt and of the answer a [`JudgeCase`] keeps.
+pub const JUDGE_CASE_BYTES: usize = 8 * 1024;
+
+/// A call chosen for the LLM judge: who made it, what it asked (the last user turn) and what
+/// it was answered, each cut to [`JUDGE_CASE_BYTES`].
+#[derive(Debug, Clone)]
+pub struct JudgeCase {
+    pub request_id: Arc<str>,
+    pub tenant: crate::principal::TenantId,
+    /// The public model the caller asked for.
+    pub model: String,
+    pub task: Option<TaskType>,
+    pub prompt: String,
+    pub answer: String,
+}
+
+/// The optional LLM judge: a sampled share of answered chat calls is handed over, to be
+/// judged off the request path.
+pub trait QualityJudge: Send + Sync {
+    /// Whether the call of `ctx` is to be judged. Runs on the request path before routing:
+    /// cheap, no I/O, no lock. The judge's own calls must answer `false`.
+    fn samples(&self, ctx: &crate::context::RequestContext) -> bool;
+
+    /// Hands over a case; returns at once (a full queue drops it).
+    fn submit(&self, case: JudgeCase);
+}
+
+/// `text` cut to at most `max` bytes on a char boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// A bounded copy of a streamed answer's first choice, kept while it streams.
 #[derive(Debug, Default)]
 pub(crate) struct QualitySample {

@@ -116,14 +116,15 @@ const RECORDS_AS_TOTALS: &str = "SELECT tenant, subject, model, at_ms, 1 AS requ
      CASE WHEN cache_hit THEN 1 ELSE 0 END AS cache_hits, \
      prompt_tokens, completion_tokens, total_tokens, cost_usd, \
      CASE WHEN cost_usd IS NULL THEN 1 ELSE 0 END AS unpriced, batch_id, task, \
-     CASE WHEN quality_score IS NULL THEN 0 ELSE 1 END AS scored, quality_score, guardrail_findings \
-     FROM usage_records";
+     CASE WHEN quality_score IS NULL THEN 0 ELSE 1 END AS scored, quality_score, guardrail_findings, \
+     CASE WHEN judge_score IS NULL THEN 0 ELSE 1 END AS judged, judge_score FROM usage_records";
 
 /// The per-minute totals under the same column names (a minute row is dated by its start).
 const MINUTES_AS_TOTALS: &str = "SELECT tenant, subject, model, minute_ms AS at_ms, requests, \
      errors, cache_hits, prompt_tokens, completion_tokens, total_tokens, cost_usd, unpriced, \
      CAST(NULL AS TEXT) AS batch_id, CAST(NULL AS TEXT) AS task, 0 AS scored, \
-     CAST(NULL AS DOUBLE PRECISION) AS quality_score, guardrail_findings FROM usage_minutes";
+     CAST(NULL AS DOUBLE PRECISION) AS quality_score, guardrail_findings, 0 AS judged, \
+     CAST(NULL AS DOUBLE PRECISION) AS judge_score FROM usage_minutes";
 
 /// Builds the aggregate query over per-call records and per-minute totals together; returns
 /// the SQL and the text and integer binds in order. The filters are applied inside each half
@@ -193,7 +194,9 @@ fn aggregate_sql(q: &UsageQuery) -> (String, Vec<Bind>) {
          CAST(COALESCE(SUM(unpriced), 0) AS BIGINT) AS unpriced, \
          CAST(COALESCE(SUM(guardrail_findings), 0) AS BIGINT) AS guardrail_findings, \
          CAST(COALESCE(SUM(scored), 0) AS BIGINT) AS scored, \
-         CAST(AVG(quality_score) AS DOUBLE PRECISION) AS mean_quality \
+         CAST(AVG(quality_score) AS DOUBLE PRECISION) AS mean_quality, \
+         CAST(COALESCE(SUM(judged), 0) AS BIGINT) AS judged, \
+         CAST(AVG(judge_score) AS DOUBLE PRECISION) AS mean_judge_score \
          FROM ({RECORDS_AS_TOTALS}{} UNION ALL {MINUTES_AS_TOTALS}{}) AS usage_rows {group} {order}",
         where_clause(false),
         where_clause(true),
@@ -244,6 +247,8 @@ fn aggregate_from_row(
         },
         scored_requests: row.uint("scored")?,
         mean_quality: row.opt_float("mean_quality")?,
+        judged_requests: row.uint("judged")?,
+        mean_judge_score: row.opt_float("mean_judge_score")?,
         totals: UsageTotals {
             requests: row.uint("requests")?,
             errors: row.uint("errors")?,
@@ -340,6 +345,27 @@ impl UsageStore for SqlStore {
 
     async fn add_usage_minutes(&self, minutes: &[UsageMinute]) -> Result<(), GatewayError> {
         Ok(usage_minutes::add(&self.backend, minutes).await?)
+    }
+
+    async fn set_judge_score(
+        &self,
+        tenant: &TenantId,
+        request_id: &str,
+        score: f64,
+    ) -> Result<bool, GatewayError> {
+        let score = (score.clamp(0.0, 1.0) * 1e4).round() / 1e4;
+        on_pool!(&self.backend, pool => {
+            let done = sqlx::query(
+                "UPDATE usage_records SET judge_score = $1 WHERE tenant = $2 AND request_id = $3",
+            )
+            .bind(score)
+            .bind(tenant.0.clone())
+            .bind(request_id)
+            .execute(pool)
+            .await
+            .map_err(StoreError::from)?;
+            Ok(done.rows_affected() > 0)
+        })
     }
 
     async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError> {

@@ -131,8 +131,13 @@ fn plan<'a>(request: &'a ChatRequest<'a>, id: String, created: u64) -> Answer<'a
         .find_map(|t| t.function.as_ref().map(|f| f.name.clone()));
     let last = request.messages.last();
     let wants_tool = last.is_some_and(|m| m.role == "user" && m.text().contains("call tool"));
-    let reply = match tool {
-        Some(name) if wants_tool => Reply::ToolCall { name },
+    let reply = match (tool, Script::from_model(&request.model)) {
+        (_, Script::Judge(percent)) => Reply::Text(format!(
+            r#"{{"score": {}, "reason": "scripted judgment"}}"#,
+            percent as f64 / 100.0
+        )),
+        (_, Script::JudgeProse) => Reply::Text("The answer looks fine to me.".to_owned()),
+        (Some(name), _) if wants_tool => Reply::ToolCall { name },
         _ => {
             let last_user = request.messages.iter().rev().find(|m| m.role == "user");
             Reply::Text(echo(&last_user.map(Message::text).unwrap_or_default()))

@@ -13,6 +13,8 @@ use std::time::Duration;
 /// | `mock-stream-stop-<n>` | streaming: `<n>` content chunks, then the connection is cut (no `[DONE]`) |
 /// | `mock-stream-gap-<ms>` | streaming: `<ms>` ms between chunks |
 /// | `mock-fail-then-ok-<k>` | the first `<k>` requests with this model get 500 |
+/// | `mock-judge-<p>` | a quality judge's JSON verdict: `{"score": <p/100>, "reason": "..."}` |
+/// | `mock-judge-prose` | a quality judge that answers prose instead of JSON |
 ///
 /// Error and delay scripts apply to `/v1/embeddings` too; the stream scripts answer
 /// normally when the request does not stream.
@@ -38,6 +40,10 @@ pub enum Script {
     StreamGap(Duration),
     /// The first `k` requests with this exact model name get 500, later ones succeed.
     FailThenOk(u64),
+    /// Answers a judge's verdict, `{"score": <percent / 100>, ...}`.
+    Judge(u64),
+    /// Answers a judge's verdict in prose (not the JSON asked for).
+    JudgeProse,
 }
 
 impl Script {
@@ -52,6 +58,7 @@ impl Script {
             "400" => return Self::BadRequest,
             "401" => return Self::Unauthorized,
             "malformed" => return Self::Malformed,
+            "judge-prose" => return Self::JudgeProse,
             _ => {}
         }
         let number = |prefix: &str| {
@@ -66,6 +73,8 @@ impl Script {
             Self::StreamGap(Duration::from_millis(ms))
         } else if let Some(k) = number("fail-then-ok-") {
             Self::FailThenOk(k)
+        } else if let Some(p) = number("judge-") {
+            Self::Judge(p)
         } else {
             Self::Default
         }
@@ -94,6 +103,8 @@ mod tests {
                 Script::StreamGap(Duration::from_millis(20)),
             ),
             ("mock-fail-then-ok-2", Script::FailThenOk(2)),
+            ("mock-judge-80", Script::Judge(80)),
+            ("mock-judge-prose", Script::JudgeProse),
             ("mock-slow-abc", Script::Default),
             ("mock-fail-then-ok-", Script::Default),
         ];

@@ -88,6 +88,10 @@ export interface UsageRow {
   scored_requests?: number;
   /** Their mean quality score (0..1). */
   avg_quality?: number;
+  /** Calls the LLM judge scored (a sampled share). */
+  judged_requests?: number;
+  /** Their mean judge score (0..1). */
+  avg_judge_score?: number;
 }
 
 export interface UsageReport {

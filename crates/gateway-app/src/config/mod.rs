@@ -9,6 +9,7 @@ mod encryption;
 mod env;
 mod files;
 mod model;
+mod quality;
 mod responses;
 mod server;
 mod threat_intel;
@@ -28,6 +29,7 @@ pub use defaults::{DemoUpstream, add_demo_provider, providers_from_env};
 pub use encryption::EncryptionConfig;
 pub use files::{FilesBackend, FilesConfig, S3Config};
 pub use model::*;
+pub use quality::{JudgeConfig, QualityConfig};
 pub use responses::ResponsesConfig;
 pub use server::{ServerConfig, TlsConfig};
 pub use threat_intel::{FeedConfig, FormatName, ThreatIntelConfig};
@@ -135,6 +137,7 @@ fn typed(mut table: Table, problems: &mut Vec<Problem>) -> Config {
     section(&mut table, "encryption", &mut config.encryption, problems);
     section(&mut table, "limits", &mut config.limits, problems);
     section(&mut table, "telemetry", &mut config.telemetry, problems);
+    section(&mut table, "quality", &mut config.quality, problems);
     section(
         &mut table,
         "prompt_routing",

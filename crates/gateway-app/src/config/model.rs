@@ -84,6 +84,9 @@ pub struct Config {
     /// `docs/routing.md`); off when the section is absent.
     #[serde(default)]
     pub prompt_routing: Option<gateway_providers::auto::AutoRoutingConfig>,
+    /// Quality scoring's optional LLM judge (see `docs/routing.md`); off when absent.
+    #[serde(default)]
+    pub quality: super::QualityConfig,
 }
 
 /// The simple `POST /query` API.

@@ -237,6 +237,9 @@ pub fn validate(config: &Config) -> Vec<Problem> {
     config.responses.validate(&mut problems);
     config.batches.validate(&mut problems);
     config.async_calls.validate(&mut problems);
+    config
+        .quality
+        .validate(&|m| config.models.contains_key(m), &mut problems);
     config.webhooks.validate(&mut problems);
     config
         .backup

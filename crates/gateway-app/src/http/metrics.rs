@@ -98,6 +98,9 @@ fn phase_stats(state: &AppState) -> Vec<Sample> {
             f64::from(u8::from(l.backend_down)),
         ),
     ];
+    if let Some(judge) = &state.judge {
+        out.extend(judge.samples());
+    }
     if let Some(calls) = &state.async_calls {
         for (status, n) in calls.counts() {
             out.push(

@@ -9,7 +9,7 @@ use crate::phases::auth::Authenticator;
 use crate::phases::cache::ResponseCache;
 use crate::phases::guard::{AsyncGuardrail, Guardrail, RequestPolicy};
 use crate::phases::route::Router;
-use crate::quality::QualityScorer;
+use crate::quality::{QualityJudge, QualityScorer};
 
 /// The assembled pipeline. Cheap to share (`Arc<Gateway>`); every phase but routing is optional.
 pub struct Gateway {
@@ -24,6 +24,7 @@ pub struct Gateway {
     pub(super) cache: Option<Arc<dyn ResponseCache>>,
     pub(super) content_log: Option<Arc<dyn ContentLogSink>>,
     pub(super) quality_scorer: Option<Arc<dyn QualityScorer>>,
+    pub(super) quality_judge: Option<Arc<dyn QualityJudge>>,
 }
 
 /// Builds a [`Gateway`] from its phases.
@@ -39,6 +40,7 @@ pub struct GatewayBuilder {
     cache: Option<Arc<dyn ResponseCache>>,
     content_log: Option<Arc<dyn ContentLogSink>>,
     quality_scorer: Option<Arc<dyn QualityScorer>>,
+    quality_judge: Option<Arc<dyn QualityJudge>>,
 }
 
 impl GatewayBuilder {
@@ -87,6 +89,11 @@ impl GatewayBuilder {
         self.quality_scorer = Some(s);
         self
     }
+    /// Hands a sampled share of answered chat calls to an LLM judge (with a scorer set).
+    pub fn quality_judge(mut self, j: Arc<dyn QualityJudge>) -> Self {
+        self.quality_judge = Some(j);
+        self
+    }
     pub fn build(self) -> Gateway {
         Gateway {
             router: self.router,
@@ -100,6 +107,7 @@ impl GatewayBuilder {
             cache: self.cache,
             content_log: self.content_log,
             quality_scorer: self.quality_scorer,
+            quality_judge: self.quality_judge,
         }
     }
 }
@@ -118,6 +126,7 @@ impl Gateway {
             cache: None,
             content_log: None,
             quality_scorer: None,
+            quality_judge: None,
         }
     }
 }

@@ -214,6 +214,11 @@ impl Gateway {
         } = self.open(ctx, &mut req, false).await?;
         if let Some(scorer) = &self.quality_scorer {
             call.expect_quality(scorer, &req);
+            if let Some(judge) = &self.quality_judge
+                && judge.samples(ctx)
+            {
+                call.judge_with(judge, &req);
+            }
         }
         let ctx = policed.as_ref().unwrap_or(ctx);
         let lookup = self.cache_lookup(ctx, &req).await;
@@ -307,6 +312,11 @@ impl Gateway {
         } = self.open(ctx, &mut req, true).await?;
         if let Some(scorer) = &self.quality_scorer {
             call.expect_quality(scorer, &req);
+            if let Some(judge) = &self.quality_judge
+                && judge.samples(ctx)
+            {
+                call.judge_with(judge, &req);
+            }
         }
         let ctx = policed.as_ref().unwrap_or(ctx);
         let lookup = self.cache_lookup(ctx, &req).await;

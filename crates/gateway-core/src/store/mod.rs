@@ -222,6 +222,10 @@ pub struct UsageAggregate {
     pub scored_requests: u64,
     /// Their mean heuristic quality score; `None` when none was scored.
     pub mean_quality: Option<f64>,
+    /// Calls the LLM judge scored (a sampled share; per-call records only).
+    pub judged_requests: u64,
+    /// Their mean judge score; `None` when none was judged.
+    pub mean_judge_score: Option<f64>,
 }
 
 /// How an audited action ended.
@@ -376,6 +380,18 @@ pub trait UsageStore: Send + Sync {
     /// Deletes the records written, and the minutes started, before `cutoff` (retention);
     /// returns how many rows went.
     async fn delete_usage_before(&self, cutoff: SystemTime) -> Result<u64, GatewayError>;
+    /// Sets the LLM judge's score of `tenant`'s call `request_id` on its usage record;
+    /// `false` when no record of the call is stored (yet: records are written in batches).
+    /// Stores without per-call records keep no judge score.
+    async fn set_judge_score(
+        &self,
+        tenant: &TenantId,
+        request_id: &str,
+        score: f64,
+    ) -> Result<bool, GatewayError> {
+        let _ = (tenant, request_id, score);
+        Ok(false)
+    }
 }
 
 /// The append-only, hash-chained audit log.

@@ -240,3 +240,47 @@ pub async fn feedback_comments_are_sealed(h: &Harness) {
         .unwrap();
     assert_eq!(listed[0].comment.as_deref(), Some("the answer was right"));
 }
+
+/// The LLM judge's score (migration 0015): set on a stored record by tenant and request id
+/// only, and averaged over the judged calls in the reports.
+pub async fn judge_scores_land_on_their_records_and_in_reports(h: &Harness) {
+    seed(h).await;
+    let acme = TenantId::new("acme");
+    assert!(h.store.set_judge_score(&acme, "r1", 0.9).await.unwrap());
+    assert!(h.store.set_judge_score(&acme, "r2", 0.5).await.unwrap());
+    // Another tenant's call, or one not stored (yet): nothing is set.
+    assert!(!h.store.set_judge_score(&acme, "b1", 0.1).await.unwrap());
+    assert!(!h.store.set_judge_score(&acme, "nope", 0.1).await.unwrap());
+    let rows = h
+        .store
+        .query_usage(&UsageQuery {
+            tenant: Some(acme.clone()),
+            group_by: vec![UsageDimension::Task],
+            ..UsageQuery::default()
+        })
+        .await
+        .unwrap();
+    let code = rows
+        .iter()
+        .find(|r| r.task.as_deref() == Some("code"))
+        .unwrap();
+    assert_eq!(code.judged_requests, 2);
+    assert!(
+        (code.mean_judge_score.unwrap() - 0.7).abs() < 1e-6,
+        "{code:?}"
+    );
+    let math = rows
+        .iter()
+        .find(|r| r.task.as_deref() == Some("math"))
+        .unwrap();
+    assert_eq!((math.judged_requests, math.mean_judge_score), (0, None));
+    let beta = h
+        .store
+        .query_usage(&UsageQuery {
+            tenant: Some(TenantId::new("beta")),
+            ..UsageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(beta[0].judged_requests, 0);
+}

@@ -99,6 +99,7 @@ suite!(
     feedback::usage_reports_carry_quality_and_task,
     feedback::feedback_is_scoped_replaced_listed_and_summarised,
     feedback::feedback_comments_are_sealed,
+    feedback::judge_scores_land_on_their_records_and_in_reports,
     bandit::bandit_counts_add_up_across_instances,
 );
 

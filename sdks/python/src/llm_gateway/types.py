@@ -219,6 +219,10 @@ class UsageRow:
     """Their mean quality score (0..1)."""
     guardrail_findings: int = 0
     """Guardrail findings (flags, redactions, blocks) over the calls' inputs and outputs."""
+    judged_requests: int = 0
+    """Calls the LLM judge scored (a sampled share)."""
+    avg_judge_score: Optional[float] = None
+    """Their mean judge score (0..1)."""
     raw: Json = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -240,6 +244,10 @@ class UsageRow:
             scored_requests=int(data.get("scored_requests") or 0),
             avg_quality=float(data["avg_quality"]) if data.get("avg_quality") is not None else None,
             guardrail_findings=int(data.get("guardrail_findings") or 0),
+            judged_requests=int(data.get("judged_requests") or 0),
+            avg_judge_score=(
+                float(data["avg_judge_score"]) if data.get("avg_judge_score") is not None else None
+            ),
             raw=data,
         )
 

@@ -187,6 +187,11 @@ pub struct UsageRow {
     /// Their mean quality score (0..1); absent when none was scored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub avg_quality: Option<f64>,
+    /// Calls the LLM judge scored (a sampled share; `[quality.judge]`).
+    pub judged_requests: u64,
+    /// Their mean judge score (0..1); absent when none was judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub avg_judge_score: Option<f64>,
 }
 
 pub fn usage(a: &UsageAggregate) -> UsageRow {
@@ -211,6 +216,8 @@ pub fn usage(a: &UsageAggregate) -> UsageRow {
         task: a.task.clone(),
         scored_requests: a.scored_requests,
         avg_quality: a.mean_quality,
+        judged_requests: a.judged_requests,
+        avg_judge_score: a.mean_judge_score,
     }
 }
 

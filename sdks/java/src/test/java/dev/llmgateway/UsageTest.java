@@ -47,7 +47,7 @@ class UsageTest {
 
     private static UsageRow total(UsageQuery q) {
         UsageReport r = admin.usage().report(q);
-        return r.rows().isEmpty() ? new UsageRow(null, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, null, 0, null, 0) : r.rows().get(0);
+        return r.rows().isEmpty() ? new UsageRow(null, null, null, null, 0, 0, 0, 0, 0, 0, 0, 0, null, 0, null, 0, 0, null) : r.rows().get(0);
     }
 
     @Test

@@ -21,7 +21,7 @@ class UsageReportTest {
     @Test
     void oneLinePerRowWithTheGroupedColumnsFirst() {
         UsageReport r = new UsageReport(List.of("model", "day"), List.of(
-                new UsageRow(null, null, "gpt,4", "2024-05-01", 3, 1, 1, 10, 20, 30, 0.0125, 0, null, 0, null, 2)));
+                new UsageRow(null, null, "gpt,4", "2024-05-01", 3, 1, 1, 10, 20, 30, 0.0125, 0, null, 0, null, 2, 0, null)));
         assertEquals("model,day,requests,errors,cache_hits,prompt_tokens,completion_tokens,total_tokens,cost_usd,"
                 + "unpriced_requests,guardrail_findings\r\n\"gpt,4\",2024-05-01,3,1,1,10,20,30,0.012500,0,2\r\n",
                 r.toCsv());
