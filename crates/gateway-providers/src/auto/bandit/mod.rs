@@ -486,14 +486,17 @@ impl Bandit {
             arm.0 += s;
             arm.1 += f;
         }
-        let shares = self.shares(&posterior);
+        let shares = self.shares(&posterior, &self.snapshot.load());
         self.snapshot
             .store(Arc::new(Snapshot { posterior, shares }));
     }
 
     /// Each arm's share: the probability Thompson sampling picks it (estimated by
     /// [`SHARE_DRAWS`] draws), mixed with the exploration and raised to the minimum share.
-    fn shares(&self, posterior: &[(f64, f64)]) -> Vec<f64> {
+    ///
+    /// A (rule, task) whose posteriors did not change since `previous` keeps its shares (most
+    /// of them, on most syncs: the draws are the costly part).
+    fn shares(&self, posterior: &[(f64, f64)], previous: &Snapshot) -> Vec<f64> {
         let mut shares = vec![0.0; self.arms];
         let seed = self.config.seed.unwrap_or(0x5EED) ^ 0xA5A5;
         let (min, explore) = (self.config.min_share, self.config.exploration);
@@ -502,6 +505,12 @@ impl Bandit {
             for task in TaskType::ALL {
                 let first = self.arm(r, task, 0);
                 let arms = &posterior[first..first + n];
+                if previous.posterior.get(first..first + n) == Some(arms)
+                    && let Some(old) = previous.shares.get(first..first + n)
+                {
+                    shares[first..first + n].copy_from_slice(old);
+                    continue;
+                }
                 // A sequence of its own per (rule, task): the same posteriors always give the
                 // same shares, and the request path's sequence does not move.
                 let source = Source::new(Some(seed ^ (first as u64).wrapping_mul(0x9E37_79B9)));
