@@ -237,3 +237,24 @@ async fn a_verdict_that_is_not_strict_json_is_counted_malformed() {
     let rows = usage(&gw, "tenant=acme").await;
     assert_eq!(rows[0]["judged_requests"], 0);
 }
+
+#[tokio::test]
+async fn a_cached_answer_is_not_judged_again() {
+    let gw = TestGateway::start_with_sections(
+        "",
+        &format!(
+            "[cache]\nenabled = true\n{}",
+            sections(
+                "mock-judge-70",
+                "sample_rate = 1.0\ndaily_budget_usd = 1000000.0"
+            )
+        ),
+    )
+    .await;
+    // The same request twice: the second is answered from the cache.
+    call(&gw, "cached-1", "What is the capital of Portugal?").await;
+    call(&gw, "cached-2", "What is the capital of Portugal?").await;
+    settled(&gw, 1.0).await;
+    assert_eq!(count(&gw, "sampled"), 1.0);
+    assert_eq!(count(&gw, "scored"), 1.0);
+}
